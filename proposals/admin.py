@@ -1,0 +1,73 @@
+from django.contrib import admin
+
+from proposals.models import Activity, ChecklistItem, Persona, Proposal, Requirement, ResearchLink
+
+
+class RequirementInline(admin.TabularInline):
+    model = Requirement
+    extra = 0
+
+
+class ResearchLinkInline(admin.TabularInline):
+    model = ResearchLink
+    extra = 0
+
+
+class ChecklistItemInline(admin.TabularInline):
+    model = ChecklistItem
+    extra = 0
+    readonly_fields = ["checked_by", "checked_at", "checked_by_app"]
+
+
+@admin.register(Proposal)
+class ProposalAdmin(admin.ModelAdmin):
+    list_display = ["title", "owner", "stage", "state", "confidence", "confidential", "updated_at"]
+    list_filter = ["stage", "state", "confidence", "confidential", "template_version"]
+    search_fields = ["title", "owner__username", "user_problem"]
+    list_select_related = ["owner"]
+    readonly_fields = ["version", "created_at", "updated_at"]
+    filter_horizontal = ["persona_tags"]
+    inlines = [RequirementInline, ResearchLinkInline, ChecklistItemInline]
+
+
+@admin.register(Persona)
+class PersonaAdmin(admin.ModelAdmin):
+    list_display = ["name", "role"]
+    search_fields = ["name", "role"]
+
+
+@admin.register(Requirement)
+class RequirementAdmin(admin.ModelAdmin):
+    list_display = ["text", "proposal", "position"]
+    list_select_related = ["proposal"]
+
+
+@admin.register(ResearchLink)
+class ResearchLinkAdmin(admin.ModelAdmin):
+    list_display = ["title", "url", "proposal"]
+    list_select_related = ["proposal"]
+
+
+@admin.register(ChecklistItem)
+class ChecklistItemAdmin(admin.ModelAdmin):
+    list_display = ["proposal", "stage", "key", "checked", "checked_by_app", "checked_by", "checked_at"]
+    list_filter = ["stage", "checked", "checked_by_app"]
+    list_select_related = ["proposal", "checked_by"]
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    """Read-only: the timeline is append-only."""
+
+    list_display = ["created_at", "proposal", "actor", "kind", "message"]
+    list_filter = ["kind"]
+    list_select_related = ["proposal", "actor"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,262 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.db import models
+from django.db.models import Q
+
+from proposals.template import DEFAULT_VERSION, STAGE_LABELS, Stage, get_definition
+
+User = settings.AUTH_USER_MODEL
+
+# Roles are Django groups; these are their names.
+AUTHORS = "author"
+REVIEWERS = "reviewer"
+WORKING_GROUP = "working group"
+ADMINS = "admin"
+ROLE_GROUPS = (AUTHORS, REVIEWERS, WORKING_GROUP, ADMINS)
+
+TEXT_MAX_LENGTH = 20_000
+TITLE_MAX_LENGTH = 255
+
+
+def user_in_group(user, name: str) -> bool:
+    if not user.is_authenticated:
+        return False
+    cached = getattr(user, "_stagegate_groups", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True))
+        user._stagegate_groups = cached
+    return name in cached
+
+
+def is_admin(user) -> bool:
+    return user.is_authenticated and (user.is_superuser or user_in_group(user, ADMINS))
+
+
+def is_reviewer(user) -> bool:
+    return user_in_group(user, REVIEWERS)
+
+
+class Persona(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    role = models.CharField(max_length=200, blank=True)
+    handbook_url = models.URLField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProposalQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ProposalQuerySet:
+        """The one place that decides who may see which proposal."""
+        if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
+            return self.none()
+        if is_admin(user) or is_reviewer(user):
+            return self
+        return self.filter(Q(confidential=False) | Q(owner=user))
+
+    def editable_by(self, user) -> ProposalQuerySet:
+        if not user.is_authenticated:
+            return self.none()
+        if is_admin(user):
+            return self
+        return self.filter(owner=user)
+
+    def for_list(self) -> ProposalQuerySet:
+        return self.select_related("owner")
+
+    def search(self, text: str) -> ProposalQuerySet:
+        text = text.strip()
+        if not text:
+            return self
+        return self.filter(
+            Q(title__icontains=text)
+            | Q(user_problem__icontains=text)
+            | Q(main_job_story__icontains=text)
+            | Q(owner__username__icontains=text)
+        )
+
+
+class Proposal(models.Model):
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+        APPROVED = "approved", "Approved"
+        CLOSED = "closed", "Closed"
+
+    class Confidence(models.TextChoices):
+        HIGH = "high", "High"
+        MEDIUM = "medium", "Medium"
+        LOW = "low", "Low"
+
+    STAGE_CHOICES = [(stage.value, label) for stage, label in STAGE_LABELS.items()]
+
+    title = models.CharField(max_length=TITLE_MAX_LENGTH)
+    owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="proposals")
+    template_version = models.CharField(max_length=20, default=DEFAULT_VERSION)
+    stage = models.CharField(max_length=20, choices=STAGE_CHOICES, default=Stage.EXPERIMENT.value)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT)
+
+    # Experiment
+    user_problem = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
+    solution_hypothesis = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
+    assumptions = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
+    personas = models.TextField(
+        blank=True, max_length=TEXT_MAX_LENGTH, help_text="Free text about who has this problem."
+    )
+    persona_tags = models.ManyToManyField(Persona, blank=True, related_name="proposals")
+    proposal = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
+    success = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
+
+    # General Availability
+    main_job_story = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
+    proposal_updates = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
+    problem_validation = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
+    business_objective = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
+    confidence = models.CharField(max_length=10, choices=Confidence.choices, blank=True)
+
+    # Technical needs beyond the ORR areas (those live in reviews.Review)
+    dependency_needs = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
+    legal_needs = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
+
+    confidential = models.BooleanField(default=False)
+    labels = models.JSONField(default=list, blank=True)
+    # Answers to fields that only other template versions have, by field name.
+    extra_fields = models.JSONField(default=dict, blank=True)
+    # Markdown blocks an import or a GitLab edit brought that the template has no place for.
+    kept_blocks = models.JSONField(default=list, blank=True)
+
+    version = models.PositiveIntegerField(default=1, help_text="Bumped on every save; guards concurrent edits.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProposalQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("proposals:detail", args=[self.pk])
+
+    @property
+    def definition(self):
+        return get_definition(self.template_version)
+
+    def field_value(self, name: str) -> str:
+        if hasattr(self, name) and name in {f.name for f in self._meta.get_fields()}:
+            return getattr(self, name)
+        return self.extra_fields.get(name, "")
+
+    def is_editable_by(self, user) -> bool:
+        return user.is_authenticated and (self.owner_id == user.pk or is_admin(user))
+
+
+class ResearchLink(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="research_links")
+    title = models.CharField(max_length=200, blank=True)
+    url = models.URLField(max_length=500)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.title or self.url
+
+
+class Requirement(models.Model):
+    """One line of "The user needs to be able to:"."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="requirements")
+    text = models.CharField(max_length=1000)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class ChecklistItem(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="checklist_items")
+    stage = models.CharField(max_length=20, choices=Proposal.STAGE_CHOICES)
+    key = models.CharField(max_length=60)
+    checked = models.BooleanField(default=False)
+    # True when the app ticked it because the data says so (a field filled, a label present).
+    checked_by_app = models.BooleanField(default=False)
+    checked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    checked_at = models.DateTimeField(null=True, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["stage", "position"]
+        constraints = [models.UniqueConstraint(fields=["proposal", "stage", "key"], name="checklist_item_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.stage}:{self.key}"
+
+    @property
+    def entry(self):
+        checklist = self.proposal.definition.checklist(Stage(self.stage))
+        for item in checklist.items if checklist else ():
+            if item.key == self.key:
+                return item
+        return None
+
+
+class ActivityQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("The activity timeline is append-only.")
+
+    def delete(self):
+        raise TypeError("The activity timeline is append-only.")
+
+
+class Activity(models.Model):
+    """The proposal's timeline: every change, decision and sync event, never edited."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        EDITED = "edited", "Edited"
+        CHECKLIST = "checklist", "Checklist"
+        REQUIREMENT = "requirement", "Requirement"
+        RESEARCH = "research", "Research link"
+        STATE = "state", "State change"
+        REVIEW = "review", "Review"
+        COMMENT = "comment", "Comment"
+        SYNC = "sync", "GitLab sync"
+        CONFLICT = "conflict", "Conflict"
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="activities")
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    message = models.CharField(max_length=500)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = ActivityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "activities"
+
+    def __str__(self) -> str:
+        return self.message
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("The activity timeline is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("The activity timeline is append-only.")
