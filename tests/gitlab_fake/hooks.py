@@ -19,7 +19,7 @@ from typing import Any
 
 import requests
 
-from .state import Change, Hook, Issue, Label, Note, Project, User
+from .state import Change, Hook, Issue, Label, Project, User
 
 GITLAB_VERSION = "17.6.0-fake"
 DELIVERY_TIMEOUT = 10  # seconds, GitLab.com's webhook timeout
@@ -166,6 +166,7 @@ def build_issue_payload(change: Change, base_url: str) -> dict[str, Any]:
         "object_attributes": attributes,
         "repository": _repository(project, base_url),
         "assignees": [],
+        "assignee": None,
         "labels": _labels(issue.labels, project),
         "changes": _changes(change),
     }

@@ -193,10 +193,7 @@ ISSUE_EDIT_KEYS = (
 def _split_labels(value: Any) -> list[str]:
     if value is None:
         return []
-    if isinstance(value, list):
-        items = value
-    else:
-        items = str(value).split(",")
+    items = value if isinstance(value, list) else str(value).split(",")
     seen: list[str] = []
     for item in items:
         name = str(item).strip()

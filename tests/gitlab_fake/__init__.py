@@ -1,0 +1,250 @@
+"""A fake GitLab on loopback, as GitLab behaves, for Stagegate's tests and demo.
+
+fake = FakeGitLab().start()          # threaded server on 127.0.0.1:<free port>
+fake.url, fake.token, fake.project   # what Stagegate's settings need
+fake.human_edit(iid, description=…)  # someone else edits the issue on GitLab
+fake.fail("issues.edit", status=500, times=3)
+fake.hooks.drop(1); fake.hooks.duplicate(1); fake.hooks.hold(); fake.hooks.release(reverse=True)
+fake.requests_to("issues.edit")      # request log
+fake.deliveries()                    # delivered-hook log
+fake.reset()                         # between tests
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from .app import FakeGitLabApp, RequestRecord
+from .faults import Fault
+from .hooks import Delivery, Dispatcher
+from .state import Hook, Issue, Note, Project, Store, User
+
+__all__ = ["Delivery", "FakeGitLab", "Fault", "RequestRecord"]
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs) -> None:
+        pass
+
+
+class HookControl:
+    """Tell the fake what to do with the next webhook deliveries."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self._dispatcher = dispatcher
+
+    def drop(self, count: int = 1) -> None:
+        """Never send the next ``count`` deliveries (kept in ``dropped``)."""
+        self._dispatcher.controls.drop += count
+
+    def duplicate(self, count: int = 1) -> None:
+        """Send each of the next ``count`` deliveries twice, same Idempotency-Key."""
+        self._dispatcher.controls.duplicate += count
+
+    def delay(self, seconds: float) -> None:
+        """Send every following delivery ``seconds`` late."""
+        self._dispatcher.controls.delay = seconds
+
+    def hold(self) -> None:
+        """Keep deliveries back until ``release()``."""
+        self._dispatcher.controls.hold = True
+
+    def release(self, *, reverse: bool = False) -> int:
+        """Send what was held, newest first when ``reverse`` (out of order)."""
+        return self._dispatcher.release(reverse=reverse)
+
+    def resend(self, delivery: Delivery) -> None:
+        """GitLab's "Resend request": same body, same Idempotency-Key."""
+        self._dispatcher.resend(delivery)
+
+    @property
+    def dropped(self) -> list[Delivery]:
+        return list(self._dispatcher.dropped)
+
+    @property
+    def held(self) -> list[Delivery]:
+        return list(self._dispatcher.controls.held)
+
+
+class FakeGitLab:
+    """A threaded HTTP server around :class:`FakeGitLabApp` plus test helpers."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) -> None:
+        self.app = FakeGitLabApp()
+        self._host, self._port, self._quiet = host, port, quiet
+        self._server = None
+        self._thread: threading.Thread | None = None
+        self.hooks = HookControl(self.app.dispatcher)
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def start(self) -> FakeGitLab:
+        handler = _QuietHandler if self._quiet else WSGIRequestHandler
+        self._server = make_server(self._host, self._port, self.app, threaded=True, request_handler=handler)
+        self._server.daemon_threads = True
+        self.app.base_url = self.url
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-gitlab", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        self.app.dispatcher.stop()
+
+    def __enter__(self) -> FakeGitLab:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def reset(self) -> None:
+        """Forget every issue, hook, fault and log entry; keep the server up."""
+        self.app.faults.clear()
+        self.app.dispatcher.reset()
+        self.app.store.reset()
+        self.app.total_threshold = 10_000
+        with self.app._log_lock:
+            self.app.request_log.clear()
+        self.app.base_url = self.url
+
+    # -- what clients need -------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start() the fake first"
+        return f"http://{self._host}:{self._server.server_port}"
+
+    @property
+    def store(self) -> Store:
+        return self.app.store
+
+    @property
+    def token(self) -> str:
+        return Store.BOT_TOKEN
+
+    @property
+    def human_token(self) -> str:
+        return Store.HUMAN_TOKEN
+
+    @property
+    def project(self) -> Project:
+        return self.app.store.project
+
+    @property
+    def bot(self) -> User:
+        return self.app.store.bot
+
+    @property
+    def human(self) -> User:
+        return self.app.store.human
+
+    def revoke_token(self, token: str | None = None) -> None:
+        self.app.store.revoke_token(token or self.token)
+
+    def add_token(self, token: str, user: User | None = None) -> None:
+        with self.app.store.lock:
+            self.app.store.tokens[token] = user or self.bot
+
+    # -- data helpers, acting as a person on GitLab ------------------------
+
+    def issue(self, iid: int, project: Project | None = None) -> Issue:
+        project = project or self.project
+        return self.app.store.find_issue(project, iid)
+
+    def issues(self, project: Project | None = None) -> list[Issue]:
+        project = project or self.project
+        with self.app.store.lock:
+            return sorted(project.issues.values(), key=lambda i: i.iid)
+
+    def create_issue(self, *, title: str, description: str = "", user: User | None = None, **attrs: Any) -> Issue:
+        params = {"title": title, "description": description, **attrs}
+        return self.app.store.create_issue(self.project, params, user or self.human)
+
+    def human_edit(self, iid: int, *, user: User | None = None, **attrs: Any) -> Issue:
+        """Edit an issue as a person on GitLab (fires hooks, bumps ``updated_at``)."""
+        issue = self.issue(iid)
+        return self.app.store.edit_issue(self.project, issue, attrs, user or self.human)
+
+    def human_comment(self, iid: int, body: str, *, internal: bool = False, user: User | None = None) -> Note:
+        issue = self.issue(iid)
+        return self.app.store.create_note(self.project, issue, {"body": body, "internal": internal}, user or self.human)
+
+    def human_edit_comment(self, iid: int, note_id: int, body: str) -> Note:
+        issue = self.issue(iid)
+        note = self.app.store.find_note(issue, str(note_id))
+        return self.app.store.edit_note(self.project, issue, note, {"body": body}, note.author)
+
+    def add_hook(self, url: str, *, token: str | None = None, **flags: bool) -> Hook:
+        """Register a project hook for issue and note events (confidential too)."""
+        params: dict[str, Any] = {
+            "url": url,
+            "token": token,
+            "issues_events": True,
+            "confidential_issues_events": True,
+            "note_events": True,
+            "confidential_note_events": True,
+        }
+        params.update(flags)
+        return self.app.store.save_hook(self.project, params)
+
+    # -- faults ------------------------------------------------------------
+
+    def fail(
+        self,
+        route: str = "*",
+        *,
+        status: int | None = 500,
+        times: int | None = 1,
+        seconds: float | None = None,
+        method: str | None = None,
+        retry_after: int = 1,
+        hang: float = 0.0,
+    ) -> Fault:
+        """Make matching requests fail, ``times`` times or for ``seconds``.
+
+        ``fail("issues.edit", status=429, retry_after=2)``; ``fail("*",
+        status=503, times=None, seconds=5)``; ``fail("issues.get",
+        status=None, hang=3)`` answers normally, 3 s late.
+        """
+        until = time.monotonic() + seconds if seconds is not None else None
+        if seconds is not None and times == 1:
+            times = None
+        fault = Fault(
+            route=route,
+            method=method,
+            status=status,
+            times=times,
+            until=until,
+            retry_after=retry_after,
+            hang=hang,
+        )
+        return self.app.faults.add(fault)
+
+    def heal(self) -> None:
+        self.app.faults.clear()
+
+    # -- introspection -----------------------------------------------------
+
+    def requests_to(self, route: str | None = None, method: str | None = None) -> list[RequestRecord]:
+        with self.app._log_lock:
+            log = list(self.app.request_log)
+        return [r for r in log if (route is None or r.route == route) and (method is None or r.method == method)]
+
+    def clear_request_log(self) -> None:
+        with self.app._log_lock:
+            self.app.request_log.clear()
+
+    def deliveries(self, event: str | None = None) -> list[Delivery]:
+        log = list(self.app.dispatcher.log)
+        return [d for d in log if event is None or d.event == event]
+
+    def wait_for_hooks(self, timeout: float = 10.0) -> bool:
+        """Wait until every queued delivery has been sent (held ones excepted)."""
+        return self.app.dispatcher.wait_idle(timeout)

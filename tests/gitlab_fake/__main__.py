@@ -1,0 +1,39 @@
+"""Serve a demo GitLab: ``python -m tests.gitlab_fake --port 8929``."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+
+from . import FakeGitLab
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Fake GitLab for Stagegate's demo and tests")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8929)
+    parser.add_argument(
+        "--hook-url",
+        help="register a project webhook pointing at Stagegate, e.g. http://127.0.0.1:8000/gitlab/webhook/",
+    )
+    parser.add_argument("--hook-token", default="demo-webhook-secret")
+    args = parser.parse_args()
+
+    fake = FakeGitLab(args.host, args.port, quiet=False).start()
+    if args.hook_url:
+        fake.add_hook(args.hook_url, token=args.hook_token)
+    print(f"Fake GitLab at {fake.url}")
+    print(f"  GITLAB_URL={fake.url}")
+    print(f"  GITLAB_TOKEN={fake.token}")
+    print(f"  GITLAB_PROJECT={fake.project.path_with_namespace}  (id {fake.project.id})")
+    if args.hook_url:
+        print(f"  GITLAB_WEBHOOK_SECRET={args.hook_token}  -> {args.hook_url}")
+    print(f"  a second user for human edits: token {fake.human_token}")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,437 @@
+"""Contract tests: the fake GitLab answers python-gitlab over real HTTP as GitLab does.
+
+No database: these only talk HTTP to the fake and to a small webhook receiver.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import gitlab
+import pytest
+import requests
+from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from tests.gitlab_fake import FakeGitLab
+
+PAYLOADS = Path(__file__).parent / "gitlab_fake" / "payloads"
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):
+        pass
+
+
+class Receiver:
+    """A webhook endpoint that records what it receives."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict[str, str], dict]] = []
+        self.status = 200
+        self._server = make_server("127.0.0.1", 0, self._app, threaded=True, request_handler=_Quiet)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self._server.server_port}/gitlab/webhook/"
+
+    def _app(self, environ, start_response):
+        request = Request(environ)
+        self.received.append((dict(request.headers), json.loads(request.get_data())))
+        return Response("", status=self.status)(environ, start_response)
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    fake = FakeGitLab().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake(server):
+    server.reset()
+    yield server
+    server.reset()
+
+
+@pytest.fixture(scope="module")
+def receiver_server():
+    receiver = Receiver()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def receiver(receiver_server, fake):
+    receiver_server.received.clear()
+    receiver_server.status = 200
+    fake.add_hook(receiver_server.url, token="hook-secret")
+    return receiver_server
+
+
+@pytest.fixture
+def gl(fake):
+    return gitlab.Gitlab(fake.url, private_token=fake.token, timeout=5)
+
+
+@pytest.fixture
+def project(gl, fake):
+    return gl.projects.get(fake.project.id, lazy=True)
+
+
+def wait_until(condition, timeout: float = 5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.01)
+    raise AssertionError("condition not met in time")
+
+
+# -- auth ------------------------------------------------------------------
+
+
+def test_private_token_bearer_and_access_token_all_authenticate(fake):
+    api = f"{fake.url}/api/v4/user"
+    assert requests.get(api, headers={"PRIVATE-TOKEN": fake.token}).json()["username"] == "stagegate-bot"
+    assert requests.get(api, headers={"Authorization": f"Bearer {fake.token}"}).status_code == 200
+    assert requests.get(api, params={"access_token": fake.token}).status_code == 200
+
+
+def test_bad_or_revoked_token_gets_gitlabs_401_body(fake, gl):
+    response = requests.get(f"{fake.url}/api/v4/projects/1", headers={"PRIVATE-TOKEN": "nope"})
+    assert response.status_code == 401
+    assert response.json() == {"message": "401 Unauthorized"}
+    fake.revoke_token()
+    with pytest.raises(gitlab.GitlabAuthenticationError):
+        gl.projects.get(1)
+
+
+# -- projects and issues ---------------------------------------------------
+
+
+def test_project_found_by_id_and_by_url_encoded_path(gl, fake):
+    by_path = gl.projects.get("ai-group/proposals")
+    assert by_path.id == fake.project.id
+    missing = requests.get(f"{fake.url}/api/v4/projects/ai-group%2Fnope", headers={"PRIVATE-TOKEN": fake.token})
+    assert missing.status_code == 404
+    assert missing.json() == {"message": "404 Project Not Found"}
+
+
+def test_created_issue_has_gitlabs_fields(project, fake):
+    issue = project.issues.create(
+        {"title": "Summaries", "description": "- [ ] one\n- [x] two\n  - [X] nested\n- [~] n/a", "labels": "a,b"}
+    )
+    assert issue.iid == 1
+    assert issue.labels == ["a", "b"]
+    assert issue.state == "opened"
+    assert issue.web_url == f"{fake.url}/ai-group/proposals/-/issues/1"
+    assert issue.references["full"] == "ai-group/proposals#1"
+    assert issue.task_completion_status == {"count": 3, "completed_count": 2}
+    assert issue.updated_at.endswith("Z") and len(issue.updated_at) == len("2026-01-01T00:00:00.000Z")
+    assert {label.name for label in project.labels.list(get_all=True)} == {"a", "b"}
+
+
+def test_tasks_inside_code_and_comments_are_not_counted(project):
+    body = "- [x] real\n```\n- [ ] in code\n```\n<!-- - [ ] hidden -->"
+    issue = project.issues.create({"title": "t", "description": body})
+    assert issue.task_completion_status == {"count": 1, "completed_count": 1}
+
+
+def test_put_changes_only_sent_fields_and_bumps_updated_at_only_on_real_change(project):
+    issue = project.issues.create({"title": "t", "description": "d", "labels": "x"})
+    before = issue.updated_at
+    same = project.issues.update(issue.iid, {"title": "t"})
+    assert same["updated_at"] == before
+    changed = project.issues.update(issue.iid, {"title": "t2"})
+    assert changed["updated_at"] > before
+    assert changed["description"] == "d" and changed["labels"] == ["x"]
+
+
+def test_add_and_remove_labels_keep_others(project):
+    issue = project.issues.create({"title": "t", "labels": "human,stage::experiment"})
+    result = project.issues.update(issue.iid, {"add_labels": "stage::ga", "remove_labels": "stage::experiment"})
+    assert result["labels"] == ["human", "stage::ga"]
+    replaced = project.issues.update(issue.iid, {"labels": ""})
+    assert replaced["labels"] == []
+
+
+def test_state_event_closes_and_reopens(project):
+    issue = project.issues.create({"title": "t"})
+    closed = project.issues.update(issue.iid, {"state_event": "close"})
+    assert closed["state"] == "closed" and closed["closed_at"]
+    assert project.issues.update(issue.iid, {"state_event": "reopen"})["state"] == "opened"
+
+
+def test_validation_errors_are_400_with_gitlabs_body(project, fake):
+    missing = requests.post(
+        f"{fake.url}/api/v4/projects/1/issues", headers={"PRIVATE-TOKEN": fake.token}, json={"description": "d"}
+    )
+    assert missing.status_code == 400 and missing.json() == {"error": "title is missing"}
+    issue = project.issues.create({"title": "t"})
+    with pytest.raises(gitlab.GitlabUpdateError) as too_long:
+        project.issues.update(issue.iid, {"description": "x" * 1_048_577})
+    assert too_long.value.response_code == 400
+    assert "too long" in str(too_long.value)
+    project.issues.update(issue.iid, {"description": "x" * 1_048_576})
+    empty = requests.put(f"{fake.url}/api/v4/projects/1/issues/1", headers={"PRIVATE-TOKEN": fake.token}, json={})
+    assert empty.status_code == 400 and "at least one parameter" in empty.json()["error"]
+
+
+def test_missing_issue_is_404(project):
+    with pytest.raises(gitlab.GitlabGetError) as error:
+        project.issues.get(99)
+    assert error.value.response_code == 404
+
+
+# -- listing ---------------------------------------------------------------
+
+
+def test_list_paginates_with_gitlabs_headers_and_links(project, fake):
+    for n in range(25):
+        project.issues.create({"title": f"issue {n}"})
+    url = f"{fake.url}/api/v4/projects/ai-group%2Fproposals/issues"
+    response = requests.get(url, params={"per_page": 10, "page": 2}, headers={"PRIVATE-TOKEN": fake.token})
+    headers = response.headers
+    assert len(response.json()) == 10
+    assert (headers["x-page"], headers["x-per-page"], headers["x-next-page"], headers["x-prev-page"]) == (
+        "2",
+        "10",
+        "3",
+        "1",
+    )
+    assert (headers["x-total"], headers["x-total-pages"]) == ("25", "3")
+    assert response.links["next"]["url"].startswith(url + "?")
+    assert "page=3" in response.links["next"]["url"]
+    assert {"prev", "next", "first", "last"} <= set(response.links)
+    assert len(project.issues.list(get_all=True, per_page=7)) == 25
+    capped = requests.get(url, params={"per_page": 500}, headers={"PRIVATE-TOKEN": fake.token})
+    assert capped.headers["x-per-page"] == "100"
+
+
+def test_totals_and_last_link_are_dropped_above_the_threshold(project, fake):
+    fake.app.total_threshold = 3
+    for n in range(5):
+        project.issues.create({"title": f"issue {n}"})
+    response = requests.get(f"{fake.url}/api/v4/projects/1/issues", headers={"PRIVATE-TOKEN": fake.token})
+    assert "x-total" not in response.headers and "last" not in response.links
+    assert len(project.issues.list(get_all=True)) == 5
+
+
+def test_list_filters(project, fake):
+    a = project.issues.create({"title": "a", "labels": "wg-ai-integration"})
+    b = project.issues.create({"title": "b", "labels": "wg-ai-integration,other"})
+    c = project.issues.create({"title": "c"})
+    project.issues.update(c.iid, {"state_event": "close"})
+    assert {i.iid for i in project.issues.list(labels="wg-ai-integration", get_all=True)} == {a.iid, b.iid}
+    assert [i.iid for i in project.issues.list(state="closed", get_all=True)] == [c.iid]
+    assert {i.iid for i in project.issues.list(iids=[a.iid, c.iid], get_all=True)} == {a.iid, c.iid}
+    watermark = project.issues.get(b.iid).updated_at
+    project.issues.update(a.iid, {"title": "a2"})
+    since = project.issues.list(updated_after=watermark, order_by="updated_at", sort="asc", get_all=True)
+    assert [i.iid for i in since] == [b.iid, c.iid, a.iid]
+    newest_first = project.issues.list(order_by="created_at", sort="desc", get_all=True)
+    assert [i.iid for i in newest_first] == [c.iid, b.iid, a.iid]
+
+
+# -- notes, labels, hooks --------------------------------------------------
+
+
+def test_notes_crud_and_internal_notes(project):
+    issue = project.issues.create({"title": "t"})
+    note = issue.notes.create({"body": "hello"})
+    internal = issue.notes.create({"body": "secret", "internal": True})
+    assert internal.confidential is True and internal.internal is True
+    note.body = "edited"
+    note.save()
+    assert issue.notes.get(note.id).body == "edited"
+    assert [n.body for n in issue.notes.list(sort="asc", get_all=True)] == ["edited", "secret"]
+    issue.notes.delete(internal.id)
+    assert [n.id for n in issue.notes.list(get_all=True)] == [note.id]
+    with pytest.raises(gitlab.GitlabCreateError):
+        issue.notes.create({"body": "x" * 1_000_001})
+
+
+def test_labels_endpoint(project):
+    project.labels.create({"name": "wg-ai-integration", "color": "#428BCA"})
+    with pytest.raises(gitlab.GitlabCreateError):
+        project.labels.create({"name": "wg-ai-integration", "color": "#000000"})
+    project.issues.create({"title": "t", "labels": "wg-ai-integration"})
+    label = project.labels.get("wg-ai-integration")
+    assert label.open_issues_count == 1 and label.color == "#428BCA"
+
+
+def test_project_hooks_crud(project, fake):
+    hook = project.hooks.create({"url": "http://127.0.0.1:1/hook", "issues_events": True, "token": "t"})
+    assert hook.issues_events is True and hook.note_events is False
+    hook.confidential_issues_events = True
+    hook.save()
+    assert project.hooks.get(hook.id).confidential_issues_events is True
+    project.hooks.delete(hook.id)
+    assert project.hooks.list(get_all=True) == []
+
+
+# -- webhook deliveries ----------------------------------------------------
+
+
+def test_issue_hook_has_gitlabs_headers_and_payload_shape(project, receiver, fake):
+    issue = project.issues.create({"title": "t", "description": "before", "labels": "x"})
+    project.issues.update(issue.iid, {"description": "after", "add_labels": "y"})
+    headers, payload = wait_until(lambda: len(receiver.received) >= 2 and receiver.received[1])
+    assert headers["X-Gitlab-Event"] == "Issue Hook"
+    assert headers["X-Gitlab-Token"] == "hook-secret"
+    assert headers["X-Gitlab-Instance"] == fake.url
+    assert headers["User-Agent"].startswith("GitLab/")
+    for name in ("X-Gitlab-Event-Uuid", "X-Gitlab-Webhook-Uuid", "Idempotency-Key"):
+        assert headers[name]
+    documented = json.loads((PAYLOADS / "webhook_issue_hook.json").read_text())
+    assert set(documented) <= set(payload)
+    incident_only = {"escalation_status", "escalation_policy", "action"}
+    assert set(documented["object_attributes"]) - incident_only <= set(payload["object_attributes"])
+    assert payload["object_attributes"]["action"] == "update"
+    assert payload["object_attributes"]["iid"] == issue.iid
+    assert payload["changes"]["description"] == {"previous": "before", "current": "after"}
+    assert [label["title"] for label in payload["changes"]["labels"]["current"]] == ["x", "y"]
+    assert payload["user"]["username"] == "stagegate-bot"  # our own API edits fire hooks too
+
+
+def test_note_hook_and_confidential_event_names(project, receiver, fake):
+    issue = project.issues.create({"title": "t"})
+    fake.human_comment(issue.iid, "looks good")
+    fake.human_edit(issue.iid, confidential=True)
+    fake.human_comment(issue.iid, "secret")
+    wait_until(lambda: len(receiver.received) == 4)
+    events = [h["X-Gitlab-Event"] for h, _ in receiver.received]
+    assert events == ["Issue Hook", "Note Hook", "Confidential Issue Hook", "Confidential Note Hook"]
+    _, note = receiver.received[1]
+    documented = json.loads((PAYLOADS / "webhook_note_hook_issue.json").read_text())
+    assert set(documented) <= set(note)
+    assert note["object_attributes"]["note"] == "looks good"
+    assert note["user"]["username"] == "alice"
+    assert receiver.received[2][1]["event_type"] == "confidential_issue"
+    assert receiver.received[3][1]["event_type"] == "confidential_note"
+
+
+def test_hook_without_confidential_flag_gets_no_confidential_events(project, fake, receiver):
+    fake.reset()
+    fake.add_hook(receiver.url, issues_events=True, confidential_issues_events=False)
+    receiver.received.clear()
+    project.issues.create({"title": "secret", "confidential": True})
+    project.issues.create({"title": "public"})
+    wait_until(lambda: receiver.received)
+    assert fake.wait_for_hooks()
+    assert [p["object_attributes"]["title"] for _, p in receiver.received] == ["public"]
+
+
+def test_human_edit_acts_as_another_user(project, receiver, fake):
+    issue = project.issues.create({"title": "t"})
+    fake.human_edit(issue.iid, description="typed on GitLab")
+    assert project.issues.get(issue.iid).description == "typed on GitLab"
+    wait_until(lambda: len(receiver.received) == 2)
+    assert receiver.received[1][1]["user"]["username"] == "alice"
+
+
+def test_drop_duplicate_and_reorder_deliveries(project, receiver, fake):
+    fake.hooks.drop(1)
+    project.issues.create({"title": "dropped"})
+    fake.hooks.duplicate(1)
+    project.issues.create({"title": "twice"})
+    wait_until(lambda: len(receiver.received) == 2)
+    (h1, p1), (h2, p2) = receiver.received
+    assert p1["object_attributes"]["title"] == p2["object_attributes"]["title"] == "twice"
+    assert h1["Idempotency-Key"] == h2["Idempotency-Key"]
+    assert h1["X-Gitlab-Webhook-Uuid"] != h2["X-Gitlab-Webhook-Uuid"]
+    assert [d.payload["object_attributes"]["title"] for d in fake.hooks.dropped] == ["dropped"]
+
+    receiver.received.clear()
+    fake.hooks.hold()
+    project.issues.create({"title": "first"})
+    project.issues.create({"title": "second"})
+    assert receiver.received == []
+    assert fake.hooks.release(reverse=True) == 2
+    wait_until(lambda: len(receiver.received) == 2)
+    assert [p["object_attributes"]["title"] for _, p in receiver.received] == ["second", "first"]
+
+
+def test_resend_keeps_the_idempotency_key(project, receiver, fake):
+    project.issues.create({"title": "t"})
+    assert fake.wait_for_hooks()
+    delivery = fake.deliveries()[0]
+    fake.hooks.resend(delivery)
+    wait_until(lambda: len(receiver.received) == 2)
+    assert receiver.received[0][0]["Idempotency-Key"] == receiver.received[1][0]["Idempotency-Key"]
+
+
+def test_delayed_deliveries_arrive_later_and_are_logged(project, receiver, fake):
+    fake.hooks.delay(0.3)
+    project.issues.create({"title": "t"})
+    assert receiver.received == []
+    assert fake.wait_for_hooks(timeout=5)
+    assert len(receiver.received) == 1
+    assert fake.deliveries("Issue Hook")[0].status_code == 200
+
+
+# -- faults ----------------------------------------------------------------
+
+
+def test_5xx_for_n_requests_then_recovers(project, fake):
+    issue = project.issues.create({"title": "t"})
+    fake.fail("issues.get", status=502, times=2)
+    for _ in range(2):
+        with pytest.raises(gitlab.GitlabGetError) as error:
+            project.issues.get(issue.iid)
+        assert error.value.response_code == 502
+    assert project.issues.get(issue.iid).title == "t"
+
+
+def test_failing_for_a_duration_affects_only_that_route(project, fake):
+    issue = project.issues.create({"title": "t"})
+    fake.fail("issues.edit", status=503, seconds=60)
+    with pytest.raises(gitlab.GitlabUpdateError):
+        project.issues.update(issue.iid, {"title": "u"})
+    assert project.issues.get(issue.iid).title == "t"
+    fake.heal()
+    assert project.issues.update(issue.iid, {"title": "u"})["title"] == "u"
+
+
+def test_429_carries_retry_after_and_ratelimit_headers(fake):
+    fake.fail("issues.list", status=429, retry_after=7)
+    response = requests.get(f"{fake.url}/api/v4/projects/1/issues", headers={"PRIVATE-TOKEN": fake.token})
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "7"
+    assert response.headers["RateLimit-Remaining"] == "0"
+    for name in ("RateLimit-Limit", "RateLimit-Reset", "RateLimit-ResetTime", "RateLimit-Name"):
+        assert response.headers[name]
+
+
+def test_409_resource_lock(project, fake):
+    issue = project.issues.create({"title": "t"})
+    fake.fail("issues.edit", status=409)
+    with pytest.raises(gitlab.GitlabUpdateError) as error:
+        project.issues.update(issue.iid, {"title": "u"})
+    assert error.value.response_code == 409 and "Resource lock" in str(error.value)
+
+
+def test_hang_beyond_client_timeout_then_the_write_lands(fake, project):
+    issue = project.issues.create({"title": "t"})
+    fake.fail("issues.edit", status=None, hang=0.5)
+    impatient = gitlab.Gitlab(fake.url, private_token=fake.token, timeout=0.1)
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        impatient.projects.get(1, lazy=True).issues.update(issue.iid, {"title": "late"})
+    wait_until(lambda: project.issues.get(issue.iid).title == "late")
+
+
+def test_request_log_records_what_was_called(project, fake):
+    issue = project.issues.create({"title": "t"})
+    project.issues.update(issue.iid, {"description": "d"})
+    edits = fake.requests_to("issues.edit")
+    assert len(edits) == 1
+    assert edits[0].body == {"description": "d"} and edits[0].status == 200
+    assert edits[0].username == "stagegate-bot"
