@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "proposals",
+    "proposals.gitlab",
     "reviews",
 ]
 
@@ -65,6 +66,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            "builtins": ["template_partials.templatetags.partials"],
         },
     },
 ]
@@ -78,6 +80,7 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+FORMS_URLFIELD_ASSUME_HTTPS = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -121,7 +124,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "gitlab-sync-sweep": {"task": "proposals.gitlab.tasks.sweep", "schedule": 60.0},
+    "gitlab-sync-reconcile": {"task": "proposals.gitlab.tasks.reconcile", "schedule": 300.0},
+}
 
 # GitLab: the sync stays off until a URL and a token are both set.
 GITLAB_URL = os.environ.get("GITLAB_URL", "").rstrip("/")
@@ -129,6 +135,11 @@ GITLAB_TOKEN = os.environ.get("GITLAB_TOKEN", "")
 GITLAB_PROJECT = os.environ.get("GITLAB_PROJECT", "")
 GITLAB_WEBHOOK_SECRET = os.environ.get("GITLAB_WEBHOOK_SECRET", "")
 GITLAB_SYNC_ENABLED = bool(GITLAB_URL and GITLAB_TOKEN and GITLAB_PROJECT)
+GITLAB_TIMEOUT = float(os.environ.get("GITLAB_TIMEOUT", "10"))
+# A burst of autosaves pushes at once, then at most once per this many seconds.
+GITLAB_PUSH_MIN_INTERVAL = float(os.environ.get("GITLAB_PUSH_MIN_INTERVAL", "10"))
+GITLAB_RETRY_BASE = float(os.environ.get("GITLAB_RETRY_BASE", "5"))
+GITLAB_WEBHOOK_MAX_BYTES = int(os.environ.get("GITLAB_WEBHOOK_MAX_BYTES", str(10 * 1024 * 1024)))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
@@ -138,6 +149,9 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "stagegate@localhost")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# The dashboard calls a proposal or review stale after this many days without activity.
+STALE_AFTER_DAYS = int(os.environ.get("STALE_AFTER_DAYS", "14"))
 
 LOGGING = {
     "version": 1,

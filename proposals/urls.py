@@ -1,3 +1,28 @@
+from django.urls import path, re_path
+
+from proposals import views
+
 app_name = "proposals"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.proposal_list, name="list"),
+    path("new/", views.proposal_create, name="create"),
+    path("<int:pk>/", views.proposal_detail, name="detail"),
+    path("<int:pk>/edit/", views.proposal_edit, name="edit"),
+    path("<int:pk>/preview/", views.proposal_preview, name="preview"),
+    path("<int:pk>/sections/<slug:section_key>/", views.section_save, name="section-save"),
+    path("<int:pk>/checklist/", views.checklist_panel, name="checklist"),
+    path("<int:pk>/checklist/<int:item_id>/", views.checklist_toggle, name="checklist-toggle"),
+    path("<int:pk>/requirements/", views.requirement_add, name="requirement-add"),
+    re_path(
+        r"^(?P<pk>\d+)/requirements/(?P<requirement_id>\d+)/(?P<action>up|down|remove)/$",
+        views.requirement_change,
+        name="requirement-change",
+    ),
+    path("<int:pk>/research/", views.research_link_add, name="research-add"),
+    re_path(
+        r"^(?P<pk>\d+)/research/(?P<link_id>\d+)/(?P<action>up|down|remove)/$",
+        views.research_link_change,
+        name="research-change",
+    ),
+]

@@ -1,0 +1,162 @@
+"""Forms built from the template definition: one form class per edit section."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from django import forms
+
+from proposals.models import TEXT_MAX_LENGTH, TITLE_MAX_LENGTH, Persona, Proposal, Requirement, ResearchLink
+from proposals.template import NEEDS_FIELDS, EditSection, Kind, Stage, TemplateDefinition, get_definition
+
+# Title, labels and confidentiality are the issue's own attributes, not template headings.
+DETAILS_SECTION = EditSection("details", "Title and visibility", Stage.EXPERIMENT, ("title", "labels", "confidential"))
+
+
+class LabelsField(forms.CharField):
+    """Labels typed as a comma-separated list, stored as a list."""
+
+    def prepare_value(self, value):
+        return ", ".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        names = []
+        for name in (value or "").split(","):
+            name = name.strip().lstrip("~").strip()
+            if name and name not in names:
+                names.append(name)
+        return names
+
+    def validate(self, value):
+        for name in value:
+            if len(name) > 255:
+                raise forms.ValidationError("A label is at most 255 characters.")
+
+
+class SectionForm(forms.Form):
+    """Base for section forms: carries the optimistic-lock version and the section's base fingerprint."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    base = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    section: EditSection
+
+    def section_data(self) -> dict:
+        data = {name: self.cleaned_data[name] for name in self.section.fields if name != "persona_tags"}
+        if "persona_tags" in self.section.fields:
+            data["persona_tags"] = sorted(persona.pk for persona in self.cleaned_data["persona_tags"])
+        return data
+
+
+def _text_field(label: str, help_text: str = "") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        help_text=help_text,
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+def section_fields(section: EditSection) -> tuple[str, ...]:
+    """The names a section saves, including the persona picker next to the personas text."""
+    names = list(section.fields)
+    if "personas" in names:
+        names.insert(names.index("personas") + 1, "persona_tags")
+    return tuple(names)
+
+
+@cache
+def section_form_class(definition: TemplateDefinition, section_key: str) -> type[SectionForm]:
+    section = DETAILS_SECTION if section_key == DETAILS_SECTION.key else definition.edit_section(section_key)
+    attrs: dict = {"section": EditSection(section.key, section.title, section.stage, section_fields(section))}
+    for name in section.fields:
+        if name == "title":
+            attrs[name] = forms.CharField(label="Title", max_length=TITLE_MAX_LENGTH)
+        elif name == "labels":
+            attrs[name] = LabelsField(label="Labels", required=False, help_text="Comma-separated GitLab labels.")
+        elif name == "confidential":
+            attrs[name] = forms.BooleanField(
+                label="Confidential", required=False, help_text="Only you, reviewers and admins can see it."
+            )
+        elif name in NEEDS_FIELDS:
+            attrs[name] = _text_field(NEEDS_FIELDS[name])
+        else:
+            field = definition.field(name)
+            if field.kind == Kind.CONFIDENCE:
+                attrs[name] = forms.ChoiceField(
+                    label=field.label,
+                    help_text=field.prompt,
+                    required=False,
+                    choices=[("", "Not set"), *Proposal.Confidence.choices],
+                )
+            else:
+                attrs[name] = _text_field(field.label, field.prompt)
+            if field.kind == Kind.PERSONAS:
+                attrs["persona_tags"] = forms.ModelMultipleChoiceField(
+                    label="Personas impacted",
+                    queryset=Persona.objects.all(),
+                    required=False,
+                    widget=forms.CheckboxSelectMultiple,
+                )
+    return type(f"{section.key.title().replace('-', '')}SectionForm", (SectionForm,), attrs)
+
+
+def edit_sections(proposal: Proposal) -> list[EditSection]:
+    return [DETAILS_SECTION, *get_definition(proposal.template_version).edit_sections]
+
+
+class ProposalCreateForm(forms.ModelForm):
+    class Meta:
+        model = Proposal
+        fields = ["title", "confidential"]
+        help_texts = {"title": "What the feature does for whom, e.g. “Summarise long issue threads for reviewers”."}
+
+
+class RequirementForm(forms.ModelForm):
+    class Meta:
+        model = Requirement
+        fields = ["text"]
+        labels = {"text": "The user needs to be able to"}
+
+
+class ResearchLinkForm(forms.ModelForm):
+    class Meta:
+        model = ResearchLink
+        fields = ["url", "title"]
+        labels = {"url": "Research or insight issue URL", "title": "Title"}
+
+    def clean_url(self):
+        url = self.cleaned_data["url"]
+        if not url.lower().startswith(("https://", "http://")):
+            raise forms.ValidationError("Enter an http or https address.")
+        return url
+
+
+class ProposalFilterForm(forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    stage = forms.ChoiceField(label="Stage", required=False, choices=[("", "Any stage"), *Proposal.STAGE_CHOICES])
+    state = forms.ChoiceField(label="State", required=False, choices=[("", "Any state"), *Proposal.State.choices])
+    confidence = forms.ChoiceField(
+        label="Confidence",
+        required=False,
+        choices=[("", "Any confidence"), *Proposal.Confidence.choices, ("none", "Not set")],
+    )
+    owner = forms.CharField(label="Owner", required=False, max_length=150)
+
+    def apply(self, queryset):
+        if not self.is_valid():
+            return queryset
+        data = self.cleaned_data
+        queryset = queryset.search(data["q"])
+        if data["stage"]:
+            queryset = queryset.filter(stage=data["stage"])
+        if data["state"]:
+            queryset = queryset.filter(state=data["state"])
+        if data["confidence"] == "none":
+            queryset = queryset.filter(confidence="")
+        elif data["confidence"]:
+            queryset = queryset.filter(confidence=data["confidence"])
+        if data["owner"]:
+            queryset = queryset.filter(owner__username=data["owner"])
+        return queryset

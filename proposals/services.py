@@ -1,0 +1,305 @@
+"""Every write to a proposal goes through here: atomic, recorded on the timeline, queued for GitLab."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+
+from django.apps import apps
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import F
+from django.dispatch import Signal
+from django.utils import timezone
+
+from proposals.models import Activity, ChecklistItem, Proposal, Requirement, ResearchLink
+from proposals.template import Stage
+
+# Sent after a proposal and its checklists exist; reviews creates the ORR review rows.
+proposal_created = Signal()
+
+# Autosave sends many saves a minute; the timeline records one edit per person and section in this window.
+EDIT_ACTIVITY_WINDOW = timedelta(minutes=10)
+
+
+class StaleSection(Exception):
+    """Someone else saved this section since the author's form was loaded."""
+
+    def __init__(self, *, current: dict, submitted: dict, proposal: Proposal):
+        super().__init__("This section was changed by someone else.")
+        self.current = current
+        self.submitted = submitted
+        self.proposal = proposal
+
+
+MOVE_UP = "up"
+MOVE_DOWN = "down"
+
+
+def mark_for_sync(proposal: Proposal) -> None:
+    """Queue the proposal for its GitLab issue; the sync app decides how (outbox row, on-commit task)."""
+    if apps.is_installed("proposals.gitlab"):
+        from proposals.gitlab.sync import mark_dirty
+
+        mark_dirty(proposal)
+
+
+def _bump_version(proposal: Proposal) -> None:
+    Proposal.objects.filter(pk=proposal.pk).update(version=F("version") + 1, updated_at=timezone.now())
+    proposal.refresh_from_db(fields=["version", "updated_at"])
+
+
+def _record(proposal: Proposal, *, actor, kind: str, message: str, data: dict | None = None) -> Activity:
+    return Activity.objects.create(proposal=proposal, actor=actor, kind=kind, message=message, data=data or {})
+
+
+def _ensure_editable(proposal: Proposal, by) -> None:
+    if not proposal.is_editable_by(by):
+        raise PermissionDenied("Only the proposal's author or an admin can change it.")
+
+
+def section_values(proposal: Proposal, fields: tuple[str, ...]) -> dict:
+    values = {}
+    for name in fields:
+        if name == "persona_tags":
+            values[name] = sorted(proposal.persona_tags.values_list("pk", flat=True))
+        elif name == "labels":
+            values[name] = list(proposal.labels)
+        else:
+            values[name] = proposal.field_value(name)
+    return values
+
+
+def section_fingerprint(values: dict) -> str:
+    """A short hash of a section's values: the base a form was loaded from."""
+    encoded = json.dumps(values, sort_keys=True, ensure_ascii=False, default=str).encode()
+    return hashlib.sha256(encoded).hexdigest()[:16]
+
+
+def create_checklist_items(proposal: Proposal) -> None:
+    rows = []
+    for checklist in proposal.definition.checklists:
+        for position, entry in enumerate(checklist.items):
+            rows.append(ChecklistItem(proposal=proposal, stage=checklist.stage.value, key=entry.key, position=position))
+    ChecklistItem.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+@transaction.atomic
+def proposal_create(*, title: str, owner, confidential: bool = False, template_version: str | None = None) -> Proposal:
+    proposal = Proposal(title=title.strip(), owner=owner, confidential=confidential)
+    if template_version:
+        proposal.template_version = template_version
+    proposal.labels = [proposal.definition.label]
+    proposal.full_clean()
+    proposal.save()
+    create_checklist_items(proposal)
+    refresh_verified_checklist(proposal)
+    _record(proposal, actor=owner, kind=Activity.Kind.CREATED, message=f"{owner} created the proposal")
+    proposal_created.send(sender=Proposal, proposal=proposal, by=owner)
+    mark_for_sync(proposal)
+    return proposal
+
+
+def _set_values(proposal: Proposal, values: dict) -> None:
+    model_fields = {f.name for f in Proposal._meta.get_fields()}
+    for name, value in values.items():
+        if name == "persona_tags":
+            continue
+        if name in model_fields:
+            setattr(proposal, name, value)
+        else:
+            proposal.extra_fields[name] = value
+
+
+@transaction.atomic
+def proposal_update_section(
+    *, proposal: Proposal, fields: tuple[str, ...], data: dict, version: int, base: str, by, section_title: str
+) -> Proposal:
+    """Save one section. A stale version is fine when nobody touched this section since the form loaded."""
+    _ensure_editable(proposal, by)
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    current = section_values(proposal, fields)
+    submitted = {name: data[name] for name in fields if name in data}
+    if version != proposal.version and section_fingerprint(current) != base:
+        if all(current.get(name) == value for name, value in submitted.items()):
+            return proposal
+        raise StaleSection(current=current, submitted=submitted, proposal=proposal)
+    changed = [name for name, value in submitted.items() if current.get(name) != value]
+    if not changed:
+        return proposal
+    _set_values(proposal, submitted)
+    proposal.version = F("version") + 1
+    proposal.save()
+    proposal.refresh_from_db()
+    if "persona_tags" in changed:
+        proposal.persona_tags.set(submitted["persona_tags"])
+    refresh_verified_checklist(proposal)
+    _record_edit(proposal, by=by, section_title=section_title, changed=changed)
+    mark_for_sync(proposal)
+    return proposal
+
+
+def _record_edit(proposal: Proposal, *, by, section_title: str, changed: list[str]) -> None:
+    latest = proposal.activities.order_by("-created_at", "-id").first()
+    if (
+        latest is not None
+        and latest.kind == Activity.Kind.EDITED
+        and latest.actor_id == by.pk
+        and latest.data.get("section") == section_title
+        and timezone.now() - latest.created_at < EDIT_ACTIVITY_WINDOW
+    ):
+        return
+    _record(
+        proposal,
+        actor=by,
+        kind=Activity.Kind.EDITED,
+        message=f"{by} edited {section_title}",
+        data={"section": section_title, "fields": changed},
+    )
+
+
+def verified_state(proposal: Proposal, verified_by: str) -> bool:
+    """Whether the data itself satisfies a checklist item the app can check."""
+    if verified_by.startswith("label:"):
+        return verified_by.removeprefix("label:") in proposal.labels
+    if verified_by == "personas":
+        return bool(proposal.personas.strip()) or proposal.persona_tags.exists()
+    return bool(str(proposal.field_value(verified_by)).strip())
+
+
+def refresh_verified_checklist(proposal: Proposal) -> None:
+    """Tick and untick the items the app can verify, so they always agree with the data."""
+    now = timezone.now()
+    items = {(item.stage, item.key): item for item in proposal.checklist_items.all()}
+    for checklist in proposal.definition.checklists:
+        for entry in checklist.items:
+            item = items.get((checklist.stage.value, entry.key))
+            if item is None or not entry.verified_by:
+                continue
+            should_be = verified_state(proposal, entry.verified_by)
+            if item.checked != should_be or not item.checked_by_app:
+                item.checked = should_be
+                item.checked_by_app = True
+                item.checked_by = None
+                item.checked_at = now if should_be else None
+                item.save(update_fields=["checked", "checked_by_app", "checked_by", "checked_at"])
+
+
+class ChecklistItemVerified(Exception):
+    """The item follows the data; it cannot be ticked by hand."""
+
+
+@transaction.atomic
+def checklist_toggle(*, item: ChecklistItem, checked: bool, by) -> ChecklistItem:
+    proposal = item.proposal
+    _ensure_editable(proposal, by)
+    entry = item.entry
+    if entry is not None and entry.verified_by:
+        raise ChecklistItemVerified(
+            f"Stagegate ticks “{entry.text}” itself when the proposal satisfies it; fill in the proposal instead."
+        )
+    if item.checked == checked:
+        return item
+    item.checked = checked
+    item.checked_by = by if checked else None
+    item.checked_at = timezone.now() if checked else None
+    item.save(update_fields=["checked", "checked_by", "checked_at"])
+    _bump_version(proposal)
+    verb = "ticked" if checked else "unticked"
+    stage_label = Stage(item.stage).name.title()
+    _record(
+        proposal,
+        actor=by,
+        kind=Activity.Kind.CHECKLIST,
+        message=f"{by} {verb} “{entry.text if entry else item.key}” ({stage_label})",
+        data={"stage": item.stage, "key": item.key, "checked": checked},
+    )
+    mark_for_sync(proposal)
+    return item
+
+
+def _next_position(queryset) -> int:
+    last = queryset.order_by("-position").values_list("position", flat=True).first()
+    return 0 if last is None else last + 1
+
+
+def _move(row, *, siblings, direction: str) -> bool:
+    ordered = list(siblings.order_by("position", "id"))
+    index = next(i for i, sibling in enumerate(ordered) if sibling.pk == row.pk)
+    target = index - 1 if direction == MOVE_UP else index + 1
+    if not 0 <= target < len(ordered):
+        return False
+    ordered[index], ordered[target] = ordered[target], ordered[index]
+    for position, sibling in enumerate(ordered):
+        sibling.position = position
+    type(row).objects.bulk_update(ordered, ["position"])
+    return True
+
+
+@transaction.atomic
+def requirement_add(*, proposal: Proposal, text: str, by) -> Requirement:
+    _ensure_editable(proposal, by)
+    requirement = Requirement(proposal=proposal, text=text.strip(), position=_next_position(proposal.requirements))
+    requirement.full_clean()
+    requirement.save()
+    _bump_version(proposal)
+    _record(proposal, actor=by, kind=Activity.Kind.REQUIREMENT, message=f"{by} added a requirement: {text[:200]}")
+    mark_for_sync(proposal)
+    return requirement
+
+
+@transaction.atomic
+def requirement_move(*, requirement: Requirement, direction: str, by) -> None:
+    proposal = requirement.proposal
+    _ensure_editable(proposal, by)
+    if _move(requirement, siblings=proposal.requirements.all(), direction=direction):
+        _bump_version(proposal)
+        _record(proposal, actor=by, kind=Activity.Kind.REQUIREMENT, message=f"{by} reordered the requirements")
+        mark_for_sync(proposal)
+
+
+@transaction.atomic
+def requirement_remove(*, requirement: Requirement, by) -> None:
+    proposal = requirement.proposal
+    _ensure_editable(proposal, by)
+    text = requirement.text
+    requirement.delete()
+    _bump_version(proposal)
+    _record(proposal, actor=by, kind=Activity.Kind.REQUIREMENT, message=f"{by} removed a requirement: {text[:200]}")
+    mark_for_sync(proposal)
+
+
+@transaction.atomic
+def research_link_add(*, proposal: Proposal, url: str, title: str, by) -> ResearchLink:
+    _ensure_editable(proposal, by)
+    link = ResearchLink(
+        proposal=proposal, url=url.strip(), title=title.strip(), position=_next_position(proposal.research_links)
+    )
+    link.full_clean()
+    link.save()
+    _bump_version(proposal)
+    _record(proposal, actor=by, kind=Activity.Kind.RESEARCH, message=f"{by} added research: {link}")
+    mark_for_sync(proposal)
+    return link
+
+
+@transaction.atomic
+def research_link_move(*, link: ResearchLink, direction: str, by) -> None:
+    proposal = link.proposal
+    _ensure_editable(proposal, by)
+    if _move(link, siblings=proposal.research_links.all(), direction=direction):
+        _bump_version(proposal)
+        _record(proposal, actor=by, kind=Activity.Kind.RESEARCH, message=f"{by} reordered the research links")
+        mark_for_sync(proposal)
+
+
+@transaction.atomic
+def research_link_remove(*, link: ResearchLink, by) -> None:
+    proposal = link.proposal
+    _ensure_editable(proposal, by)
+    label = str(link)
+    link.delete()
+    _bump_version(proposal)
+    _record(proposal, actor=by, kind=Activity.Kind.RESEARCH, message=f"{by} removed research: {label}")
+    mark_for_sync(proposal)

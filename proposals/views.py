@@ -1,0 +1,347 @@
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from proposals import services
+from proposals.forms import (
+    ProposalCreateForm,
+    ProposalFilterForm,
+    RequirementForm,
+    ResearchLinkForm,
+    edit_sections,
+    section_form_class,
+)
+from proposals.models import Activity, ChecklistItem, Proposal
+from proposals.template import STAGE_LABELS, Stage
+from proposals.workflow import completeness
+
+EDIT_PAGE = "proposals/proposal_edit.html"
+LIST_PAGE_SIZE = 25
+TIMELINE_LENGTH = 50
+
+
+def _refusal(request: HttpRequest, *, status: int, message: str) -> HttpResponse:
+    """A 403/404 that reads well as a whole page and as an htmx fragment."""
+    template = "proposals/refusal.html#refusal" if request.htmx else "proposals/refusal.html"
+    return render(request, template, {"status": status, "message": message}, status=status)
+
+
+def with_proposal(*, edit: bool = False, queryset=None):
+    """Load the proposal named in the URL, as the user may see it (and edit it, when `edit`)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, pk, *args, **kwargs):
+            base = queryset() if queryset else Proposal.objects.all()
+            proposal = base.visible_to(request.user).filter(pk=pk).first()
+            if proposal is None:
+                return _refusal(request, status=404, message="This proposal does not exist or is not visible to you.")
+            if edit and not proposal.is_editable_by(request.user):
+                return _refusal(request, status=403, message="Only the proposal's author or an admin can change it.")
+            return view(request, proposal, *args, **kwargs)
+
+        return login_required(wrapper)
+
+    return decorator
+
+
+def _edit_queryset():
+    return Proposal.objects.select_related("owner").prefetch_related(
+        "requirements", "research_links", "persona_tags", "checklist_items"
+    )
+
+
+@require_GET
+@login_required
+def proposal_list(request: HttpRequest) -> HttpResponse:
+    filters = ProposalFilterForm(request.GET)
+    proposals = filters.apply(Proposal.objects.visible_to(request.user).for_list())
+    page = Paginator(proposals, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"filters": filters, "page": page, "query": query.urlencode()}
+    template = "proposals/proposal_list.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#proposal-results"
+    return render(request, template, context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def proposal_create(request: HttpRequest) -> HttpResponse:
+    form = ProposalCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        proposal = services.proposal_create(
+            title=form.cleaned_data["title"], owner=request.user, confidential=form.cleaned_data["confidential"]
+        )
+        messages.success(request, "Proposal created. Each section saves itself as you type.")
+        return redirect("proposals:edit", pk=proposal.pk)
+    return render(request, "proposals/proposal_create.html", {"form": form})
+
+
+def _checklists(proposal: Proposal) -> list[dict]:
+    """Each stage's checklist with the template's text next to the stored state, in template order."""
+    stored = {(item.stage, item.key): item for item in proposal.checklist_items.all()}
+    checklists = []
+    for checklist in proposal.definition.checklists:
+        groups = []
+        for group in checklist.groups:
+            rows = [(entry, stored.get((checklist.stage.value, entry.key))) for entry in group.items]
+            groups.append({"title": group.title, "rows": [(e, item) for e, item in rows if item is not None]})
+        done = sum(1 for group in groups for _, item in group["rows"] if item.checked)
+        total = sum(len(group["rows"]) for group in groups)
+        checklists.append(
+            {
+                "stage": checklist.stage,
+                "label": STAGE_LABELS[checklist.stage],
+                "groups": groups,
+                "done": done,
+                "total": total,
+            }
+        )
+    return checklists
+
+
+def _section_forms(proposal: Proposal) -> list[dict]:
+    sections = []
+    for section in edit_sections(proposal):
+        form_class = section_form_class(proposal.definition, section.key)
+        values = services.section_values(proposal, form_class.section.fields)
+        initial = {**values, "version": proposal.version, "base": services.section_fingerprint(values)}
+        sections.append(
+            {"section": section, "form": form_class(initial=initial), "stage_label": STAGE_LABELS[section.stage]}
+        )
+    return sections
+
+
+def _edit_context(proposal: Proposal) -> dict:
+    return {
+        "proposal": proposal,
+        "sections": _section_forms(proposal),
+        "checklists": _checklists(proposal),
+        "completeness": completeness(proposal),
+        "requirement_form": RequirementForm(),
+        "research_form": ResearchLinkForm(),
+        "reviews": proposal.reviews.select_related("area"),
+    }
+
+
+@require_GET
+@with_proposal(edit=True, queryset=_edit_queryset)
+def proposal_edit(request: HttpRequest, proposal: Proposal) -> HttpResponse:
+    return render(request, EDIT_PAGE, _edit_context(proposal))
+
+
+@require_POST
+@with_proposal(edit=True)
+def section_save(request: HttpRequest, proposal: Proposal, section_key: str) -> HttpResponse:
+    try:
+        form_class = section_form_class(proposal.definition, section_key)
+    except KeyError:
+        return _refusal(request, status=404, message="This proposal has no such section.")
+    section = form_class.section
+    form = form_class(request.POST)
+    conflict = None
+    if form.is_valid():
+        base = request.POST.get("resolve_base") or form.cleaned_data["base"]
+        try:
+            proposal = services.proposal_update_section(
+                proposal=proposal,
+                fields=section.fields,
+                data=form.section_data(),
+                version=form.cleaned_data["version"],
+                base=base,
+                by=request.user,
+                section_title=section.title,
+            )
+        except services.StaleSection as stale:
+            conflict = _conflict_rows(form, stale)
+            proposal = stale.proposal
+    if not request.htmx:
+        if form.is_valid() and conflict is None:
+            return redirect("proposals:edit", pk=proposal.pk)
+        context = _edit_context(proposal)
+        for entry in context["sections"]:
+            if entry["section"].key == section_key:
+                entry["form"] = form
+                entry["conflict"] = conflict
+        return render(request, EDIT_PAGE, context, status=409 if conflict else 400)
+
+    proposal = _edit_queryset().get(pk=proposal.pk)
+    values = services.section_values(proposal, section.fields)
+    context = {
+        "proposal": proposal,
+        "entry": {"section": section, "form": form, "conflict": conflict},
+        "version": proposal.version,
+        "base": services.section_fingerprint(values) if conflict is None else form.data.get("base", ""),
+        "current_base": services.section_fingerprint(values),
+        "saved": form.is_valid() and conflict is None,
+        "completeness": completeness(proposal),
+        "oob": True,
+    }
+    response = HttpResponse(
+        render_to_string(f"{EDIT_PAGE}#section-status", context, request)
+        + render_to_string(f"{EDIT_PAGE}#completeness", context, request)
+    )
+    if context["saved"]:
+        response["HX-Trigger"] = "proposal-changed"
+    return response
+
+
+def _conflict_rows(form, stale: services.StaleSection) -> list[dict]:
+    rows = []
+    for name, mine in stale.submitted.items():
+        theirs = stale.current.get(name)
+        if theirs != mine:
+            label = form.fields[name].label if name in form.fields else name
+            rows.append({"label": label, "mine": mine, "theirs": theirs})
+    return rows
+
+
+@require_GET
+@with_proposal(edit=True, queryset=_edit_queryset)
+def checklist_panel(request: HttpRequest, proposal: Proposal) -> HttpResponse:
+    return render(request, f"{EDIT_PAGE}#checklists", {"proposal": proposal, "checklists": _checklists(proposal)})
+
+
+@require_POST
+@with_proposal(edit=True)
+def checklist_toggle(request: HttpRequest, proposal: Proposal, item_id: int) -> HttpResponse:
+    item = ChecklistItem.objects.filter(proposal=proposal, pk=item_id).select_related("proposal").first()
+    if item is None:
+        return _refusal(request, status=404, message="This checklist item does not exist.")
+    error = ""
+    try:
+        services.checklist_toggle(item=item, checked=request.POST.get("checked") == "on", by=request.user)
+    except services.ChecklistItemVerified as refused:
+        error = str(refused)
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect("proposals:edit", pk=proposal.pk)
+    proposal = _edit_queryset().get(pk=proposal.pk)
+    response = render(
+        request,
+        f"{EDIT_PAGE}#checklists",
+        {"proposal": proposal, "checklists": _checklists(proposal), "checklist_error": error},
+    )
+    if not error:
+        response["HX-Trigger"] = "proposal-changed"
+    return response
+
+
+def _list_response(request, proposal: Proposal, *, partial: str, form_key: str, form) -> HttpResponse:
+    if not request.htmx:
+        if form.errors:
+            messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("proposals:edit", pk=proposal.pk)
+    proposal = _edit_queryset().get(pk=proposal.pk)
+    response = render(
+        request,
+        f"{EDIT_PAGE}#{partial}",
+        {"proposal": proposal, form_key: form, "completeness": completeness(proposal), "oob": True},
+    )
+    if not form.errors:
+        response["HX-Trigger"] = "proposal-changed"
+    return response
+
+
+@require_POST
+@with_proposal(edit=True)
+def requirement_add(request: HttpRequest, proposal: Proposal) -> HttpResponse:
+    form = RequirementForm(request.POST)
+    if form.is_valid():
+        services.requirement_add(proposal=proposal, text=form.cleaned_data["text"], by=request.user)
+        form = RequirementForm()
+    return _list_response(request, proposal, partial="requirements", form_key="requirement_form", form=form)
+
+
+@require_POST
+@with_proposal(edit=True)
+def requirement_change(request: HttpRequest, proposal: Proposal, requirement_id: int, action: str) -> HttpResponse:
+    requirement = proposal.requirements.filter(pk=requirement_id).first()
+    if requirement is None:
+        return _refusal(request, status=404, message="This requirement does not exist any more.")
+    if action == "remove":
+        services.requirement_remove(requirement=requirement, by=request.user)
+    else:
+        services.requirement_move(requirement=requirement, direction=action, by=request.user)
+    return _list_response(
+        request, proposal, partial="requirements", form_key="requirement_form", form=RequirementForm()
+    )
+
+
+@require_POST
+@with_proposal(edit=True)
+def research_link_add(request: HttpRequest, proposal: Proposal) -> HttpResponse:
+    form = ResearchLinkForm(request.POST)
+    if form.is_valid():
+        services.research_link_add(
+            proposal=proposal, url=form.cleaned_data["url"], title=form.cleaned_data["title"], by=request.user
+        )
+        form = ResearchLinkForm()
+    return _list_response(request, proposal, partial="research-links", form_key="research_form", form=form)
+
+
+@require_POST
+@with_proposal(edit=True)
+def research_link_change(request: HttpRequest, proposal: Proposal, link_id: int, action: str) -> HttpResponse:
+    link = proposal.research_links.filter(pk=link_id).first()
+    if link is None:
+        return _refusal(request, status=404, message="This research link does not exist any more.")
+    if action == "remove":
+        services.research_link_remove(link=link, by=request.user)
+    else:
+        services.research_link_move(link=link, direction=action, by=request.user)
+    return _list_response(
+        request, proposal, partial="research-links", form_key="research_form", form=ResearchLinkForm()
+    )
+
+
+@require_GET
+@with_proposal(queryset=_edit_queryset)
+def proposal_preview(request: HttpRequest, proposal: Proposal) -> HttpResponse:
+    from proposals.markdown import render as render_markdown
+
+    context = {"proposal": proposal, "issue_markdown": render_markdown(proposal)}
+    template = "proposals/proposal_preview.html"
+    if request.htmx:
+        template += "#preview"
+    return render(request, template, context)
+
+
+@require_GET
+@with_proposal(
+    queryset=lambda: _edit_queryset().prefetch_related(
+        Prefetch(
+            "activities",
+            queryset=Activity.objects.select_related("actor").order_by("-created_at", "-id"),
+            to_attr="all_activities",
+        )
+    )
+)
+def proposal_detail(request: HttpRequest, proposal: Proposal) -> HttpResponse:
+    sections = []
+    for stage in proposal.definition.stages:
+        fields = [(f, proposal.field_value(f.name)) for f in proposal.definition.fields_for(stage)]
+        sections.append({"label": STAGE_LABELS[stage], "fields": fields})
+    context = {
+        "proposal": proposal,
+        "sections": sections,
+        "checklists": _checklists(proposal),
+        "completeness": completeness(proposal),
+        "reviews": proposal.reviews.select_related("area", "reviewer"),
+        "timeline": proposal.all_activities[:TIMELINE_LENGTH],
+        "can_edit": proposal.is_editable_by(request.user),
+        "experiment": Stage.EXPERIMENT,
+    }
+    return render(request, "proposals/proposal_detail.html", context)
