@@ -138,6 +138,10 @@ class Proposal(models.Model):
 
     class Meta:
         ordering = ["-updated_at", "-id"]
+        indexes = [
+            models.Index(fields=["stage", "state"], name="proposal_stage_state"),
+            models.Index(fields=["-updated_at", "-id"], name="proposal_recent"),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -249,6 +253,10 @@ class Activity(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "activities"
+        indexes = [
+            models.Index(fields=["proposal", "-created_at"], name="activity_proposal_recent"),
+            models.Index(fields=["kind", "created_at"], name="activity_kind_created"),
+        ]
 
     def __str__(self) -> str:
         return self.message

@@ -1,0 +1,711 @@
+"""The working group's dashboard: every figure is one query over the proposals the viewer may see.
+
+Each function here takes the already filtered queryset (built from
+``Proposal.objects.visible_to(user)``) and runs a fixed number of queries,
+whatever the number of proposals: counts and percentiles are computed by the
+database, lists are cut to a page.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from django.apps import apps
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Case,
+    CharField,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce
+from django.http import QueryDict
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from proposals.models import Activity, ChecklistItem, Proposal
+from proposals.template import STAGE_LABELS, Stage
+from proposals.workflow import stage_completeness
+from reviews.models import OrrArea, Review
+
+PAGE_SIZE = 50
+LIST_LENGTH = 10  # rows in the stale, blocked and sync lists; the full set is one filter away
+UNSET = "unset"  # the confidence filter's value for proposals without one
+
+STAGES = tuple(Stage)
+STATES = tuple(Proposal.State)
+CONFIDENCES = tuple(Proposal.Confidence)
+# Reviews somebody still has to act on, and the ones where that somebody is the reviewer.
+OPEN_REVIEW = (
+    Review.Status.NOT_STARTED,
+    Review.Status.IN_REVIEW,
+    Review.Status.CHANGES_REQUESTED,
+    Review.Status.STALE,
+)
+WAITING_ON_REVIEWER = (Review.Status.NOT_STARTED, Review.Status.IN_REVIEW, Review.Status.STALE)
+WAITING = (Review.Status.IN_REVIEW, Review.Status.CHANGES_REQUESTED, Review.Status.STALE)
+SIGNED_OFF = (Review.Status.APPROVED, Review.Status.NOT_APPLICABLE)
+ACTIVE_STATES = (Proposal.State.DRAFT, Proposal.State.IN_REVIEW)
+
+
+def _stage_order():
+    return Case(
+        *(When(stage=stage.value, then=Value(i)) for i, stage in enumerate(STAGES)),
+        default=Value(len(STAGES)),
+        output_field=IntegerField(),
+    )
+
+
+def _confidence_order():
+    return Case(
+        *(When(confidence=c.value, then=Value(i)) for i, c in enumerate(CONFIDENCES)),
+        default=Value(len(CONFIDENCES)),
+        output_field=IntegerField(),
+    )
+
+
+SORTS = {
+    "title": ("Title", lambda: F("title")),
+    "owner": ("Owner", lambda: F("owner__username")),
+    "stage": ("Stage", _stage_order),
+    "state": ("State", lambda: F("state")),
+    "confidence": ("Confidence", _confidence_order),
+    "created": ("Created", lambda: F("created_at")),
+    "updated": ("Updated", lambda: F("updated_at")),
+}
+DEFAULT_SORT = "-updated"
+
+
+# --- filters -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DashboardFilters:
+    """What the URL asks for. Unknown values are dropped, so a stale link still opens."""
+
+    stage: str = ""
+    state: str = ""
+    confidence: str = ""
+    owner: str = ""
+    area: str = ""
+    area_state: str = ""
+    label: str = ""
+    q: str = ""
+    sort: str = DEFAULT_SORT
+    page: str = "1"
+
+    FILTER_NAMES = ("stage", "state", "confidence", "owner", "area", "area_state", "label", "q")
+
+    @classmethod
+    def from_query(cls, params: QueryDict, *, area_keys: set[str]) -> DashboardFilters:
+        def pick(name: str, allowed) -> str:
+            value = params.get(name, "").strip()
+            return value if value in allowed else ""
+
+        sort = params.get("sort", DEFAULT_SORT)
+        if sort.removeprefix("-") not in SORTS:
+            sort = DEFAULT_SORT
+        return cls(
+            stage=pick("stage", {s.value for s in STAGES}),
+            state=pick("state", {s.value for s in STATES}),
+            confidence=pick("confidence", {c.value for c in CONFIDENCES} | {UNSET}),
+            owner=params.get("owner", "").strip()[:150],
+            area=pick("area", area_keys),
+            area_state=pick("area_state", {s.value for s in Review.Status}),
+            label=params.get("label", "").strip()[:100],
+            q=params.get("q", "").strip()[:200],
+            sort=sort,
+            page=params.get("page", "1")[:10],
+        )
+
+    @property
+    def active(self) -> bool:
+        return any(getattr(self, name) for name in self.FILTER_NAMES)
+
+    def querystring(self, **changes) -> str:
+        """The URL query for these filters with some values changed; defaults are left out."""
+        values = {name: getattr(self, name) for name in (*self.FILTER_NAMES, "sort", "page")}
+        values.update(changes)
+        if values["sort"] == DEFAULT_SORT:
+            values["sort"] = ""
+        if str(values["page"]) == "1":
+            values["page"] = ""
+        return urlencode({k: v for k, v in values.items() if v})
+
+    def apply(self, proposals: QuerySet[Proposal]) -> QuerySet[Proposal]:
+        if self.stage:
+            proposals = proposals.filter(stage=self.stage)
+        if self.state:
+            proposals = proposals.filter(state=self.state)
+        if self.confidence == UNSET:
+            proposals = proposals.filter(confidence="")
+        elif self.confidence:
+            proposals = proposals.filter(confidence=self.confidence)
+        if self.owner:
+            proposals = proposals.filter(owner__username=self.owner)
+        if self.area_state:
+            reviews = Review.objects.filter(proposal=OuterRef("pk"), status=self.area_state)
+            if self.area:
+                reviews = reviews.filter(area__key=self.area)
+            proposals = proposals.filter(Exists(reviews))
+        if self.label:
+            proposals = proposals.filter(_has_label(self.label))
+        if self.q:
+            proposals = proposals.search(self.q)
+        return proposals
+
+
+def _has_label(label: str) -> Q:
+    if connection.features.supports_json_field_contains:
+        return Q(labels__contains=[label])
+    # SQLite cannot ask "does this JSON list hold this item"; the quoted item in its text is the same question.
+    return Q(labels__icontains=f'"{label}"')
+
+
+def sorted_proposals(proposals: QuerySet[Proposal], sort: str) -> QuerySet[Proposal]:
+    key = sort.removeprefix("-")
+    expression = SORTS[key][1]()
+    if sort.startswith("-"):
+        return proposals.order_by(expression.desc(), "-id")
+    return proposals.order_by(expression.asc(), "id")
+
+
+# --- the page's figures --------------------------------------------------------------------------
+
+
+@dataclass
+class StageRow:
+    stage: Stage
+    total: int = 0
+    by_state: dict[str, int] = field(default_factory=dict)
+    by_confidence: dict[str, int] = field(default_factory=dict)
+    moved_week: int = 0
+    moved_month: int = 0
+
+    @property
+    def label(self) -> str:
+        return STAGE_LABELS[self.stage]
+
+    @property
+    def state_counts(self) -> list[tuple[str, int]]:
+        return [(state.label, self.by_state.get(state.value, 0)) for state in STATES]
+
+    @property
+    def confidence_counts(self) -> list[tuple[str, str, int]]:
+        counts = [(c.value, c.label, self.by_confidence.get(c.value, 0)) for c in CONFIDENCES]
+        return [*counts, (UNSET, "Unset", self.by_confidence.get("", 0))]
+
+
+def portfolio(proposals: QuerySet[Proposal], *, now: datetime) -> list[StageRow]:
+    """Proposals per stage, state and confidence, and how many changed state lately: two queries."""
+    rows = {stage.value: StageRow(stage) for stage in STAGES}
+    counts = proposals.order_by().values_list("stage", "state", "confidence").annotate(n=Count("id"))
+    for stage, state, confidence, n in counts:
+        row = rows.get(stage)
+        if row is None:
+            continue
+        row.total += n
+        row.by_state[state] = row.by_state.get(state, 0) + n
+        row.by_confidence[confidence] = row.by_confidence.get(confidence, 0) + n
+    moves = (
+        Activity.objects.filter(
+            kind=Activity.Kind.STATE, created_at__gte=now - timedelta(days=30), proposal__in=proposals.values("pk")
+        )
+        .order_by()
+        .values_list("proposal__stage")
+        .annotate(
+            week=Count("proposal", distinct=True, filter=Q(created_at__gte=now - timedelta(days=7))),
+            month=Count("proposal", distinct=True),
+        )
+    )
+    for stage, week, month in moves:
+        if stage in rows:
+            rows[stage].moved_week, rows[stage].moved_month = week, month
+    return list(rows.values())
+
+
+@dataclass
+class MatrixRow:
+    proposal: Proposal
+    cells: list[Review | None]
+
+
+def orr_matrix(
+    proposals: QuerySet[Proposal], *, areas: list[OrrArea], sort: str, page: str
+) -> tuple[Page, list[MatrixRow]]:
+    """One page of proposals with their review in each area: a count, the page and its reviews."""
+    reviews = Review.objects.select_related("reviewer").only(
+        "id", "proposal_id", "area_id", "status", "updated_at", "reviewer__id", "reviewer__username"
+    )
+    rows = (
+        sorted_proposals(proposals, sort)
+        .select_related("owner")
+        .only(
+            "id",
+            "title",
+            "stage",
+            "state",
+            "confidence",
+            "confidential",
+            "labels",
+            "created_at",
+            "updated_at",
+            "owner__id",
+            "owner__username",
+        )
+        .prefetch_related(Prefetch("reviews", queryset=reviews))
+    )
+    current = Paginator(rows, PAGE_SIZE).get_page(page)
+    matrix = []
+    for proposal in current.object_list:
+        by_area = {review.area_id: review for review in proposal.reviews.all()}
+        matrix.append(MatrixRow(proposal, [by_area.get(area.pk) for area in areas]))
+    return current, matrix
+
+
+@dataclass
+class Blocked:
+    proposal: Proposal
+    reasons: list[str]
+
+
+@dataclass
+class Listing:
+    """The first rows of a list and how many there are in all."""
+
+    rows: list
+    total: int
+
+
+def _with_total(queryset: QuerySet, limit: int = LIST_LENGTH) -> Listing:
+    rows = list(queryset.annotate(listing_total=Window(Count("*")))[:limit])
+    return Listing(rows, rows[0].listing_total if rows else 0)
+
+
+def ga_blockers(proposals: QuerySet[Proposal]) -> Listing:
+    """Proposals in GA work (GA stage, not yet approved) and what still stands between them and GA."""
+    reasons_source = (
+        proposals.filter(stage=Stage.GA.value, state__in=ACTIVE_STATES)
+        .select_related("owner")
+        .prefetch_related(
+            "requirements",
+            "persona_tags",
+            Prefetch("reviews", queryset=Review.objects.select_related("area").exclude(status__in=SIGNED_OFF)),
+            Prefetch(
+                "checklist_items",
+                queryset=ChecklistItem.objects.filter(stage=Stage.GA.value, checked=False),
+                to_attr="open_ga_items",
+            ),
+        )
+        .order_by("updated_at", "id")
+    )
+    listing = _with_total(reasons_source)
+    listing.rows = [Blocked(p, gate_reasons(p)) for p in listing.rows]
+    return listing
+
+
+def gate_reasons(proposal: Proposal) -> list[str]:
+    """Why the GA gate is closed, from prefetched rows only."""
+    reasons = [f"{f.label} is empty" for f in stage_completeness(proposal, Stage.GA).missing]
+    reasons += [f"ORR {review.area.title}: {review.get_status_display().lower()}" for review in proposal.reviews.all()]
+    if proposal.open_ga_items:
+        count = len(proposal.open_ga_items)
+        reasons.append(f"{count} GA checklist item{'s' if count != 1 else ''} unticked")
+    return reasons
+
+
+@dataclass
+class StaleWork:
+    days: int
+    proposals: Listing
+    reviews: Listing
+
+
+def stale_work(proposals: QuerySet[Proposal], *, now: datetime, area: OrrArea | None = None) -> StaleWork:
+    """Active proposals and open reviews nobody touched for STALE_AFTER_DAYS: two queries."""
+    days = settings.STALE_AFTER_DAYS
+    cutoff = now - timedelta(days=days)
+    recent = Activity.objects.filter(proposal=OuterRef("pk"), created_at__gte=cutoff)
+    last = Activity.objects.filter(proposal=OuterRef("pk")).order_by("-created_at").values("created_at")[:1]
+    stale_proposals = (
+        proposals.filter(state__in=ACTIVE_STATES, updated_at__lt=cutoff)
+        .filter(~Exists(recent))
+        .select_related("owner")
+        .annotate(last_activity=Coalesce(Subquery(last), F("updated_at")))
+        .order_by("updated_at", "id")
+    )
+    stale_reviews = (
+        Review.objects.filter(proposal__in=proposals.values("pk"), status__in=WAITING, updated_at__lt=cutoff)
+        .select_related("proposal", "area", "reviewer")
+        .order_by("updated_at", "id")
+    )
+    if area is not None:
+        stale_reviews = stale_reviews.filter(area=area)
+    return StaleWork(days, _with_total(stale_proposals), _with_total(stale_reviews))
+
+
+class Percentile(Aggregate):
+    """PostgreSQL's ordered-set percentile; works on numbers and on intervals."""
+
+    function = "PERCENTILE_CONT"
+    name = "Percentile"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+    def __init__(self, expression, *, fraction: float, **extra):
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+@dataclass
+class Spread:
+    """How long something took: median and 90th percentile in days, over `count` cases."""
+
+    label: str
+    count: int = 0
+    median_days: float | None = None
+    p90_days: float | None = None
+
+
+def _days(value) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        return round(value.total_seconds() / 86400, 1)
+    return round(float(value) / 86400, 1)
+
+
+def _percentiles_in_python(durations: list[timedelta]) -> tuple[float | None, float | None]:
+    """Linear interpolation, as PostgreSQL's percentile_cont does; for databases without it."""
+    values = sorted(d.total_seconds() for d in durations)
+
+    def at(fraction: float) -> float | None:
+        if not values:
+            return None
+        position = fraction * (len(values) - 1)
+        low = int(position)
+        high = min(low + 1, len(values) - 1)
+        return values[low] + (values[high] - values[low]) * (position - low)
+
+    return _days(at(0.5)), _days(at(0.9))
+
+
+# Stage moves are STATE activities whose data names the stage entered ("to_stage", or "stage").
+TIME_IN_STAGE_SQL = """
+WITH shown AS ({proposals}),
+entries AS (
+    SELECT p.id AS proposal_id, p.created_at AS entered_at, 'experiment' AS stage
+    FROM proposals_proposal p WHERE p.id IN (SELECT id FROM shown)
+    UNION ALL
+    SELECT a.proposal_id, a.created_at, COALESCE(a.data ->> 'to_stage', a.data ->> 'stage')
+    FROM proposals_activity a
+    WHERE a.kind = %s AND a.proposal_id IN (SELECT id FROM shown)
+      AND COALESCE(a.data ->> 'to_stage', a.data ->> 'stage') IS NOT NULL
+),
+changes AS (
+    SELECT proposal_id, entered_at, stage,
+           LAG(stage) OVER (PARTITION BY proposal_id ORDER BY entered_at) AS previous
+    FROM entries
+),
+stints AS (
+    SELECT stage,
+           EXTRACT(EPOCH FROM COALESCE(LEAD(entered_at) OVER (PARTITION BY proposal_id ORDER BY entered_at), %s)
+                              - entered_at) AS seconds
+    FROM changes WHERE previous IS DISTINCT FROM stage
+)
+SELECT stage, COUNT(*),
+       PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY seconds),
+       PERCENTILE_CONT(0.9) WITHIN GROUP (ORDER BY seconds)
+FROM stints GROUP BY stage
+"""
+
+
+def time_in_stage(proposals: QuerySet[Proposal], *, now: datetime) -> list[Spread] | None:
+    """Days spent per stage, counting each stint (a proposal still in a stage counts up to now): one query.
+
+    None where the database lacks window functions over JSON (SQLite in development).
+    """
+    if connection.vendor != "postgresql":
+        return None
+    shown_sql, shown_params = proposals.order_by().values("id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            TIME_IN_STAGE_SQL.format(proposals=shown_sql),
+            [*shown_params, *shown_params, Activity.Kind.STATE.value, *shown_params, now],
+        )
+        found = {stage: (n, p50, p90) for stage, n, p50, p90 in cursor.fetchall()}
+    spreads = []
+    for stage in STAGES:
+        n, p50, p90 = found.get(stage.value, (0, None, None))
+        spreads.append(Spread(STAGE_LABELS[stage], n, _days(p50), _days(p90)))
+    return spreads
+
+
+def review_waits(proposals: QuerySet[Proposal], *, areas: list[OrrArea], now: datetime) -> list[Spread]:
+    """How long the reviews now waiting in each area have waited since the answer last changed: one query."""
+    waiting = ExpressionWrapper(Value(now) - Coalesce("answer_updated_at", "updated_at"), output_field=DurationField())
+    reviews = Review.objects.filter(proposal__in=proposals.values("pk"), status__in=WAITING_ON_REVIEWER).exclude(
+        status=Review.Status.NOT_STARTED
+    )
+    found: dict[int, tuple[int, float | None, float | None]] = {}
+    if connection.vendor == "postgresql":
+        rows = (
+            reviews.order_by()
+            .values_list("area_id")
+            .annotate(
+                n=Count("id"),
+                p50=Percentile(waiting, fraction=0.5, output_field=DurationField()),
+                p90=Percentile(waiting, fraction=0.9, output_field=DurationField()),
+            )
+        )
+        found = {area_id: (n, _days(p50), _days(p90)) for area_id, n, p50, p90 in rows}
+    else:
+        by_area: dict[int, list[timedelta]] = {}
+        for area_id, wait in reviews.annotate(wait=waiting).values_list("area_id", "wait"):
+            by_area.setdefault(area_id, []).append(wait)
+        found = {area_id: (len(waits), *_percentiles_in_python(waits)) for area_id, waits in by_area.items()}
+    return [Spread(area.title, *found.get(area.pk, (0, None, None))) for area in areas]
+
+
+def reviewer_load(proposals: QuerySet[Proposal], *, area: OrrArea | None = None) -> list[tuple[str, int]]:
+    """Open reviews per reviewer, busiest first: one query."""
+    reviews = Review.objects.filter(
+        proposal__in=proposals.values("pk"), status__in=WAITING_ON_REVIEWER, reviewer__isnull=False
+    )
+    if area is not None:
+        reviews = reviews.filter(area=area)
+    return list(
+        reviews.order_by()
+        .values_list("reviewer__username")
+        .annotate(n=Count("id"))
+        .order_by("-n", "reviewer__username")[:LIST_LENGTH]
+    )
+
+
+@dataclass
+class SyncHealth:
+    installed: bool
+    counts: dict[str, int] = field(default_factory=dict)
+    failing: list = field(default_factory=list)
+
+
+SYNC_TROUBLE = ("pending", "failed")
+
+
+def _sync_model():
+    """The GitLab sync's per-proposal state, if that part of Stagegate is installed."""
+    for app_label in ("proposals", "gitlab"):
+        try:
+            model = apps.get_model(app_label, "SyncState")
+        except LookupError:
+            continue
+        names = {f.name for f in model._meta.get_fields()}
+        if {"proposal", "status"} <= names:
+            return model
+    return None
+
+
+def sync_health(proposals: QuerySet[Proposal]) -> SyncHealth:
+    """Proposals whose GitLab sync is pending or failing: two queries (none when the sync is not installed)."""
+    model = _sync_model()
+    if model is None:
+        return SyncHealth(installed=False)
+    names = {f.name for f in model._meta.get_fields()}
+    order = "-updated_at" if "updated_at" in names else "-pk"
+    trouble = (
+        model.objects.filter(proposal__in=proposals.values("pk"), status__in=SYNC_TROUBLE)
+        .select_related("proposal")
+        .order_by(order)
+    )
+    found = dict(trouble.order_by().values_list("status").annotate(n=Count("pk")))
+    counts = {status: found.get(status, 0) for status in SYNC_TROUBLE}
+    return SyncHealth(installed=True, counts=counts, failing=list(trouble[:LIST_LENGTH]))
+
+
+# --- charts --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Bar:
+    label: str
+    value: float
+    x: float = 0
+    width: float = 0
+    y: float = 0
+    css: str = ""
+
+
+CHART_WIDTH = 480
+BAR_HEIGHT = 22
+BAR_GAP = 8
+LABEL_WIDTH = 150
+
+
+def bar_chart(items: list[tuple[str, float]], *, css: str = "") -> dict:
+    """Horizontal bars scaled to the largest value, laid out for an inline SVG."""
+    top = max((value for _, value in items), default=0) or 1
+    span = CHART_WIDTH - LABEL_WIDTH - 50
+    bars = []
+    for i, (label, value) in enumerate(items):
+        bars.append(
+            Bar(label, value, x=LABEL_WIDTH, width=round(span * value / top, 1), y=i * (BAR_HEIGHT + BAR_GAP), css=css)
+        )
+    return {"bars": bars, "width": CHART_WIDTH, "height": len(items) * (BAR_HEIGHT + BAR_GAP), "bar_height": BAR_HEIGHT}
+
+
+def stacked_chart(rows: list[tuple[str, list[tuple[str, str, int]]]]) -> dict:
+    """One bar per row split into parts (key, label, value), each part's width its share of the largest row."""
+    top = max((sum(v for _, _, v in parts) for _, parts in rows), default=0) or 1
+    span = CHART_WIDTH - LABEL_WIDTH - 50
+    out = []
+    for i, (label, parts) in enumerate(rows):
+        x = LABEL_WIDTH
+        segments = []
+        for key, part_label, value in parts:
+            width = round(span * value / top, 1)
+            segments.append(Bar(part_label, value, x=x, width=width, y=i * (BAR_HEIGHT + BAR_GAP), css=key))
+            x += width
+        out.append(
+            {"label": label, "y": i * (BAR_HEIGHT + BAR_GAP), "segments": segments, "total": sum(v for *_, v in parts)}
+        )
+    return {"rows": out, "width": CHART_WIDTH, "height": len(rows) * (BAR_HEIGHT + BAR_GAP), "bar_height": BAR_HEIGHT}
+
+
+# --- links ---------------------------------------------------------------------------------------
+
+
+def url_maker(*candidates: str):
+    """The first URL name of `candidates` that exists, as a function of a pk; reviews' URLs may still be coming."""
+    for name in candidates:
+        try:
+            reverse(name, args=[1])
+        except NoReverseMatch:
+            continue
+        return lambda pk, name=name: reverse(name, args=[pk])
+    return lambda pk: ""
+
+
+# --- CSV export ----------------------------------------------------------------------------------
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def safe_cell(value) -> str:
+    """A cell a spreadsheet shows as text: a leading formula character is escaped with a quote."""
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+class _Line:
+    """A file-like sink that hands back what csv.writer writes, so each row is yielded as it is made."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+CSV_CHUNK = 2000
+
+
+def csv_lines(proposals: QuerySet[Proposal], *, areas: list[OrrArea], sort: str) -> Iterator[str]:
+    """The filtered table as CSV lines, read from a server-side cursor: memory stays flat as rows grow."""
+    status_labels = dict(Review.Status.choices)
+    area_columns = {
+        f"orr_{area.pk}": Subquery(
+            Review.objects.filter(proposal=OuterRef("pk"), area_id=area.pk).values("status")[:1],
+            output_field=CharField(),
+        )
+        for area in areas
+    }
+    rows = (
+        sorted_proposals(proposals, sort)
+        .annotate(owner_name=F("owner__username"), **area_columns)
+        .values_list(
+            "id",
+            "title",
+            "owner_name",
+            "stage",
+            "state",
+            "confidence",
+            "confidential",
+            "labels",
+            "created_at",
+            "updated_at",
+            *area_columns,
+        )
+    )
+    writer = csv.writer(_Line())
+    stage_labels = {stage.value: label for stage, label in STAGE_LABELS.items()}
+    state_labels = dict(Proposal.State.choices)
+    confidence_labels = dict(Proposal.Confidence.choices)
+    yield writer.writerow(
+        [
+            "ID",
+            "Title",
+            "Owner",
+            "Stage",
+            "State",
+            "Confidence",
+            "Confidential",
+            "Labels",
+            "Created",
+            "Updated",
+            *(f"ORR {area.number}: {area.title}" for area in areas),
+        ]
+    )
+    for pk, title, owner, stage, state, confidence, confidential, labels, created, updated, *orr in rows.iterator(
+        chunk_size=CSV_CHUNK
+    ):
+        yield writer.writerow(
+            [
+                pk,
+                safe_cell(title),
+                safe_cell(owner),
+                stage_labels.get(stage, stage),
+                state_labels.get(state, state),
+                confidence_labels.get(confidence, ""),
+                "yes" if confidential else "no",
+                safe_cell(" ".join(f"~{label}" for label in labels or ())),
+                timezone.localtime(created).isoformat(timespec="seconds"),
+                timezone.localtime(updated).isoformat(timespec="seconds"),
+                *(status_labels.get(status, "") for status in orr),
+            ]
+        )
+
+
+# --- the filter form's choices -------------------------------------------------------------------
+
+
+def filter_choices(proposals: QuerySet[Proposal]) -> dict:
+    """Owners and labels present among the visible proposals: two queries."""
+    owners = list(proposals.order_by().values_list("owner__username", flat=True).distinct().order_by("owner__username"))
+    if connection.vendor == "postgresql":
+        shown_sql, params = proposals.order_by().values("labels").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT DISTINCT jsonb_array_elements_text(shown.labels) AS label FROM ({shown_sql}) shown "
+                "ORDER BY label",
+                params,
+            )
+            labels = [label for (label,) in cursor.fetchall()]
+    else:
+        labels = sorted({label for row in proposals.values_list("labels", flat=True) for label in row or ()})
+    return {"owners": owners, "labels": labels}
