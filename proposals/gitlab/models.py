@@ -1,0 +1,187 @@
+"""What Stagegate remembers about each proposal's GitLab issue, and what GitLab sent us."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from proposals.models import Proposal
+
+
+class GitLabConnection(models.Model):
+    """Health of the one configured GitLab project (URL and token come from settings)."""
+
+    project_path = models.CharField(max_length=255, unique=True)
+    project_id = models.PositiveBigIntegerField(null=True, blank=True)
+    # Reconcile lists issues updated after this GitLab timestamp.
+    issues_watermark = models.DateTimeField(null=True, blank=True)
+    last_reconcile_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    # Set on a 401: every push stops until an admin fixes the token and retries.
+    auth_failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "GitLab connection"
+
+    def __str__(self) -> str:
+        return self.project_path
+
+    @property
+    def healthy(self) -> bool:
+        return self.auth_failed_at is None
+
+
+class SyncState(models.Model):
+    """The outbox row and the issue link of one proposal.
+
+    ``base_*`` is the last state both sides agreed on; three-way merges run
+    against it and our own webhooks compare equal to it (echo detection).
+    """
+
+    class Status(models.TextChoices):
+        SYNCED = "synced", "Synced"
+        PENDING = "pending", "Pending"
+        FAILED = "failed", "Failed"
+        CONFLICT = "conflict", "Conflict"
+
+    proposal = models.OneToOneField(Proposal, on_delete=models.CASCADE, related_name="sync_state")
+
+    issue_iid = models.PositiveIntegerField(null=True, blank=True)
+    issue_id = models.PositiveBigIntegerField(null=True, blank=True)
+    web_url = models.URLField(max_length=500, blank=True)
+    create_started_at = models.DateTimeField(null=True, blank=True)
+    link_broken = models.BooleanField(default=False, help_text="The issue was deleted or moved on GitLab.")
+
+    local_version = models.PositiveIntegerField(default=0)
+    pushed_version = models.PositiveIntegerField(default=0)
+    needs_push = models.BooleanField(default=False, db_index=True)
+    push_enqueued_at = models.DateTimeField(null=True, blank=True)
+    last_push_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    # A 400/403/404: retrying will not help until someone acts.
+    permanent_error = models.BooleanField(default=False)
+
+    base_title = models.CharField(max_length=255, blank=True)
+    base_fields = models.JSONField(default=dict, blank=True)
+    base_labels = models.JSONField(default=list, blank=True)
+    base_state = models.CharField(max_length=10, blank=True)
+    base_confidential = models.BooleanField(default=False)
+    base_hash = models.CharField(max_length=64, blank=True)
+    remote_updated_at = models.DateTimeField(null=True, blank=True)
+    remote_state = models.CharField(max_length=10, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["issue_iid"])]
+
+    def __str__(self) -> str:
+        return f"sync of proposal {self.proposal_id}"
+
+    @property
+    def status(self) -> str:
+        if self.permanent_error or (self.last_error and self.attempts >= 3):
+            return self.Status.FAILED
+        if self.needs_push or self.issue_iid is None:
+            return self.Status.PENDING
+        return self.Status.SYNCED
+
+    @property
+    def closed_on_gitlab(self) -> bool:
+        return self.remote_state == "closed"
+
+
+class WebhookDelivery(models.Model):
+    """One webhook request from GitLab, stored before it is processed."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored"
+        FAILED = "failed", "Failed"
+
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    event = models.CharField(max_length=100, blank=True)
+    object_kind = models.CharField(max_length=50, blank=True)
+    action = models.CharField(max_length=50, blank=True)
+    project_id = models.PositiveBigIntegerField(null=True, blank=True)
+    issue_iid = models.PositiveIntegerField(null=True, blank=True)
+    note_id = models.PositiveBigIntegerField(null=True, blank=True)
+    actor_username = models.CharField(max_length=255, blank=True)
+    payload_updated_at = models.CharField(max_length=40, blank=True)
+    webhook_uuid = models.CharField(max_length=64, blank=True)
+    event_uuid = models.CharField(max_length=64, blank=True)
+    instance = models.CharField(max_length=255, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True)
+    body = models.TextField(blank=True, help_text="The payload, cut at 64 KB.")
+    body_size = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.event} #{self.issue_iid} ({self.status})"
+
+
+class SyncConflict(models.Model):
+    """A field changed both in Stagegate and on GitLab since the last sync."""
+
+    class Resolution(models.TextChoices):
+        KEEP_LOCAL = "local", "Kept Stagegate's text"
+        TAKE_REMOTE = "remote", "Took GitLab's text"
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="sync_conflicts")
+    field = models.CharField(max_length=100)
+    label = models.CharField(max_length=200, blank=True)
+    base_value = models.JSONField(null=True, blank=True)
+    local_value = models.JSONField(null=True, blank=True)
+    remote_value = models.JSONField(null=True, blank=True)
+    detected_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolution = models.CharField(max_length=10, choices=Resolution.choices, blank=True)
+
+    class Meta:
+        ordering = ["detected_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal", "field"], condition=Q(resolved_at__isnull=True), name="one_open_conflict_per_field"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"conflict on {self.field} of proposal {self.proposal_id}"
+
+
+class IssueComment(models.Model):
+    """A comment on the proposal's GitLab issue, mirrored onto its timeline."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="issue_comments")
+    gitlab_note_id = models.PositiveBigIntegerField(unique=True)
+    author_username = models.CharField(max_length=255)
+    author_name = models.CharField(max_length=255, blank=True)
+    body = models.TextField()
+    internal = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"comment {self.gitlab_note_id} by {self.author_username}"
