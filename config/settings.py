@@ -153,9 +153,6 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # The dashboard calls a proposal or review stale after this many days without activity.
 STALE_AFTER_DAYS = int(os.environ.get("STALE_AFTER_DAYS", "14"))
 
-# The dashboard calls a proposal or review stale after this many days without activity.
-STALE_AFTER_DAYS = int(os.environ.get("STALE_AFTER_DAYS", "14"))
-
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
