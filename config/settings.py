@@ -127,6 +127,9 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
     "gitlab-sync-sweep": {"task": "proposals.gitlab.tasks.sweep", "schedule": 60.0},
     "gitlab-sync-reconcile": {"task": "proposals.gitlab.tasks.reconcile", "schedule": 300.0},
+    "reviews-send-pending-notifications": {"task": "reviews.tasks.send_pending_notifications", "schedule": 300.0},
+    # Expired waivers, the reviewers' digest and escalation: once a day, safe to run twice.
+    "reviews-daily": {"task": "reviews.tasks.daily_reviews", "schedule": 86400.0},
 }
 
 # GitLab: the sync stays off until a URL and a token are both set.

@@ -1,10 +1,23 @@
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
+from django.db.models import Exists, ExpressionWrapper, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
 
-from proposals.models import TEXT_MAX_LENGTH, Proposal
+from proposals.models import TEXT_MAX_LENGTH, Proposal, is_admin
+
+User = settings.AUTH_USER_MODEL
+
+
+def answer_sha256(text: str) -> str:
+    """The fingerprint a sign-off is bound to: exactly the answer text, byte for byte."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class OrrArea(models.Model):
@@ -14,14 +27,67 @@ class OrrArea(models.Model):
     number = models.PositiveSmallIntegerField(unique=True)
     title = models.CharField(max_length=200)
     guidance = models.TextField(help_text="The template's text for this area, shown to authors and reviewers.")
-    reviewer_group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    service_level_days = models.PositiveSmallIntegerField(default=5)
+    reviewer_group = models.ForeignKey(
+        Group,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Everyone in this group reviews the area; a review may also be assigned to one of them by name.",
+    )
+    lead = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="led_orr_areas",
+        help_text="Receives the area's overdue reviews (escalation).",
+    )
+    service_level_days = models.PositiveSmallIntegerField(
+        default=5, help_text="Days a review in this area may take before it is overdue."
+    )
+    slack_webhook_url = models.URLField(
+        blank=True, max_length=500, help_text="Optional Slack incoming webhook that receives this area's events."
+    )
 
     class Meta:
         ordering = ["number"]
 
     def __str__(self) -> str:
         return f"{self.number}. {self.title}"
+
+
+class ReviewQuerySet(models.QuerySet):
+    def for_reviewer(self, user) -> ReviewQuerySet:
+        """Reviews this person may decide: assigned to them by name, or to a group they are in.
+
+        Never their own proposals: separation of duties.
+        """
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(
+            Q(reviewer=user) | Q(reviewer__isnull=True, area__reviewer_group__in=user.groups.all())
+        ).exclude(proposal__owner=user)
+
+    def waiting(self) -> ReviewQuerySet:
+        return self.filter(status__in=Review.WAITING, proposal__state__in=Review.OPEN_PROPOSAL_STATES)
+
+    def with_last_seen(self, user) -> ReviewQuerySet:
+        """Annotate what changed since this person last opened the review: answer edits and new comments."""
+        seen = ReviewSeen.objects.filter(review=OuterRef("pk"), user=user).values("seen_at")[:1]
+        return self.annotate(last_seen_at=Subquery(seen)).annotate(
+            answer_changed_since_seen=ExpressionWrapper(
+                Q(answer_updated_at__gt=Coalesce("last_seen_at", "assigned_at")), output_field=models.BooleanField()
+            ),
+            new_comments=Exists(
+                ReviewComment.objects.filter(
+                    review=OuterRef("pk"), created_at__gt=Coalesce(OuterRef("last_seen_at"), OuterRef("assigned_at"))
+                ).exclude(author=user)
+            ),
+        )
+
+    def for_queue(self) -> ReviewQuerySet:
+        return self.select_related("proposal", "proposal__owner", "area", "reviewer", "current_decision")
 
 
 class Review(models.Model):
@@ -34,20 +100,221 @@ class Review(models.Model):
         APPROVED = "approved", "Approved"
         NOT_APPLICABLE = "not_applicable", "Not applicable"
         STALE = "stale", "Stale"
+        WAIVER_EXPIRED = "waiver_expired", "Waiver expired"
+
+    # Statuses in which the area waits for a reviewer's decision.
+    WAITING = (Status.IN_REVIEW, Status.STALE, Status.WAIVER_EXPIRED)
+    # Statuses that count as signed off for the gates.
+    SIGNED_OFF = (Status.APPROVED, Status.NOT_APPLICABLE)
+    OPEN_PROPOSAL_STATES = (Proposal.State.IN_REVIEW, Proposal.State.APPROVED)
 
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="reviews")
     area = models.ForeignKey(OrrArea, on_delete=models.PROTECT, related_name="reviews")
     answer = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NOT_STARTED)
     reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviews"
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reviews",
+        help_text="Assigned reviewer; empty means the area's reviewer group.",
+    )
+    current_decision = models.ForeignKey(
+        "Decision", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
     answer_updated_at = models.DateTimeField(null=True, blank=True)
+    answer_updated_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    assigned_at = models.DateTimeField(null=True, blank=True, help_text="When the review last started waiting.")
+    due_on = models.DateField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ReviewQuerySet.as_manager()
 
     class Meta:
         ordering = ["area__number"]
         constraints = [models.UniqueConstraint(fields=["proposal", "area"], name="review_unique_per_area")]
+        indexes = [models.Index(fields=["status", "due_on"], name="review_status_due")]
 
     def __str__(self) -> str:
         return f"{self.proposal} — {self.area.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("reviews:detail", args=[self.pk])
+
+    @property
+    def answer_sha256(self) -> str:
+        return answer_sha256(self.answer)
+
+    @property
+    def is_signed_off(self) -> bool:
+        return self.status in self.SIGNED_OFF
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.status in self.WAITING
+
+    def is_overdue(self, today=None) -> bool:
+        today = today or timezone.localdate()
+        return self.is_waiting and self.due_on is not None and self.due_on < today
+
+    def is_reviewer(self, user) -> bool:
+        """Whether this person belongs to the area's reviewers (uses the user's cached groups)."""
+        if not user.is_authenticated:
+            return False
+        if self.reviewer_id is not None and self.reviewer_id == user.pk:
+            return True
+        group = self.area.reviewer_group
+        if group is None:
+            return False
+        from proposals.models import user_in_group
+
+        return user_in_group(user, group.name)
+
+    def can_decide(self, user) -> bool:
+        return self.proposal.owner_id != user.pk and (self.is_reviewer(user) or is_admin(user))
+
+
+class DecisionQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("A decision cannot be edited; record a new one that supersedes it.")
+
+    def delete(self):
+        raise TypeError("A decision cannot be deleted; record a new one that supersedes it.")
+
+
+class Decision(models.Model):
+    """A reviewer's decision on one review: immutable, bound to the exact answer it was made on.
+
+    A later decision on the same review supersedes it; nothing edits or deletes it.
+    """
+
+    class Kind(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        NOT_APPLICABLE = "not_applicable", "Not applicable"
+
+    class Source(models.TextChoices):
+        WEB = "web", "Stagegate"
+        GITLAB = "gitlab", "GitLab comment"
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="decisions")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    comment = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
+    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="orr_decisions")
+    decided_as_admin = models.BooleanField(
+        default=False, help_text="Decided by an admin who is not one of the area's reviewers."
+    )
+    decided_at = models.DateTimeField(default=timezone.now, db_index=True)
+    answer_sha256 = models.CharField(max_length=64)
+    answer_text = models.TextField(blank=True, help_text="The answer exactly as it was when decided.")
+    waiver_expires_on = models.DateField(null=True, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEB)
+    gitlab_note_id = models.BigIntegerField(null=True, blank=True)
+
+    objects = DecisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["review", "gitlab_note_id"],
+                condition=Q(gitlab_note_id__isnull=False),
+                name="decision_once_per_gitlab_note",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.decided_by} on {self.review}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("A decision cannot be edited; record a new one that supersedes it.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("A decision cannot be deleted; record a new one that supersedes it.")
+
+
+class ReviewComment(models.Model):
+    """The discussion thread on one review."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(max_length=TEXT_MAX_LENGTH)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.author} on {self.review_id}: {self.body[:40]}"
+
+
+class ReviewSeen(models.Model):
+    """When a reviewer last opened a review, so their queue can say what changed since."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["review", "user"], name="review_seen_once_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} saw {self.review_id} at {self.seen_at:%Y-%m-%d %H:%M}"
+
+
+class GitLabAccount(models.Model):
+    """Maps a Stagegate user to their GitLab account, so `/orr` comment commands know who spoke."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="gitlab_account")
+    gitlab_username = models.CharField(max_length=255, unique=True)
+    gitlab_user_id = models.BigIntegerField(null=True, blank=True, unique=True)
+
+    def __str__(self) -> str:
+        return f"@{self.gitlab_username}"
+
+
+class Notification(models.Model):
+    """An email (and optional Slack post) waiting to go out.
+
+    Written in the same transaction as the event it tells about, so an outage of the
+    mail server or the broker delays it and never loses it or blocks the event.
+    """
+
+    class Event(models.TextChoices):
+        ASSIGNED = "assigned", "Review assigned"
+        RESUBMITTED = "resubmitted", "Review resubmitted"
+        DECIDED = "decided", "Decision"
+        STALE = "stale", "Sign-off stale"
+        WAIVER_EXPIRED = "waiver_expired", "Waiver expired"
+        DIGEST = "digest", "Daily digest"
+        ESCALATED = "escalated", "Overdue review escalated"
+        COMMENT = "comment", "New comment"
+
+    event = models.CharField(max_length=20, choices=Event.choices)
+    review = models.ForeignKey(Review, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    recipients = models.JSONField(default=list)
+    subject = models.CharField(max_length=255)
+    body = models.TextField()
+    url = models.URLField(max_length=500)
+    slack_webhook_url = models.URLField(blank=True, max_length=500)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    slack_sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Keeps a digest or an escalation from going out twice when the daily task runs twice.
+    dedupe_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    @property
+    def delivered(self) -> bool:
+        return self.sent_at is not None and (not self.slack_webhook_url or self.slack_sent_at is not None)

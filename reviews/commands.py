@@ -1,0 +1,152 @@
+"""`/orr` commands in GitLab comments: parse them, then decide with the same rules as the browser.
+
+    /orr approve data
+    /orr changes legal Please name the data processing agreement.
+    /orr na cost Hosted by the vendor; no infrastructure of ours.
+
+The GitLab sync calls `review_decide_from_comment` from its note-hook handling and posts
+every reply it returns as a comment on the issue.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from proposals.models import Proposal
+from reviews.models import Decision, GitLabAccount, OrrArea, Review
+from reviews.services import ReviewRefused, review_decide
+
+VERBS = {
+    "approve": Decision.Kind.APPROVED,
+    "approved": Decision.Kind.APPROVED,
+    "lgtm": Decision.Kind.APPROVED,
+    "changes": Decision.Kind.CHANGES_REQUESTED,
+    "request-changes": Decision.Kind.CHANGES_REQUESTED,
+    "na": Decision.Kind.NOT_APPLICABLE,
+    "n/a": Decision.Kind.NOT_APPLICABLE,
+    "not-applicable": Decision.Kind.NOT_APPLICABLE,
+}
+
+# Words people use for the areas besides their keys and numbers.
+AREA_ALIASES = {
+    "work": "work_estimate",
+    "estimate": "work_estimate",
+    "skills": "work_estimate",
+    "staffing": "work_estimate",
+    "work-estimate": "work_estimate",
+    "scalability": "cost",
+    "reliability": "cost",
+    "ethics": "legal",
+    "ethical": "legal",
+}
+
+COMMAND_LINE = re.compile(r"^[ \t]*/orr\b(?P<rest>.*)$", re.MULTILINE | re.IGNORECASE)
+USAGE = "Usage: `/orr approve <area>`, `/orr changes <area> <comment>` or `/orr na <area> <justification>`."
+
+
+@dataclass(frozen=True)
+class OrrCommand:
+    line: str
+    kind: str = ""  # a Decision.Kind value
+    area: str = ""  # an area key as written, resolved later against OrrArea
+    comment: str = ""
+    error: str = ""  # why the line is not a command we understand
+
+
+def _strip_code(body: str) -> str:
+    # A command quoted in a code block or a quote is being talked about, not given.
+    body = re.sub(r"^(```|~~~).*?^\1[ \t]*$", "", body, flags=re.MULTILINE | re.DOTALL)
+    return "\n".join(line for line in body.splitlines() if not line.lstrip().startswith(">"))
+
+
+def parse_orr_commands(body: str) -> list[OrrCommand]:
+    """Every `/orr` line of a comment, in order; a line we cannot read carries an error instead."""
+    commands = []
+    for match in COMMAND_LINE.finditer(_strip_code(body)):
+        line = match.group(0).strip()
+        words = match.group("rest").split(maxsplit=2)
+        if len(words) < 2:
+            commands.append(OrrCommand(line=line, error=f"“{line}” names no decision or area. {USAGE}"))
+            continue
+        verb, area = words[0].lower(), words[1].lower().rstrip(":,")
+        comment = words[2].strip() if len(words) > 2 else ""
+        kind = VERBS.get(verb)
+        if kind is None:
+            commands.append(OrrCommand(line=line, error=f"“{verb}” is not an ORR decision. {USAGE}"))
+            continue
+        commands.append(OrrCommand(line=line, kind=kind, area=AREA_ALIASES.get(area, area), comment=comment))
+    return commands
+
+
+def _resolve_area(word: str, areas: list[OrrArea]) -> OrrArea | None:
+    for area in areas:
+        if word in {area.key, str(area.number), area.key.replace("_", "-")}:
+            return area
+    return None
+
+
+def _resolve_user(*, gitlab_user_id: int | None, gitlab_username: str):
+    account = None
+    if gitlab_user_id is not None:
+        account = GitLabAccount.objects.select_related("user").filter(gitlab_user_id=gitlab_user_id).first()
+    if account is None and gitlab_username:
+        account = GitLabAccount.objects.select_related("user").filter(gitlab_username__iexact=gitlab_username).first()
+    return account.user if account is not None and account.user.is_active else None
+
+
+def review_decide_from_comment(
+    *, proposal: Proposal, gitlab_user_id: int | None, gitlab_username: str, note_body: str, note_id: int
+) -> list[str]:
+    """Apply the `/orr` commands of one GitLab comment; return the replies to post (empty: no command).
+
+    The same rules as in the browser apply (own proposal, wrong area, state, required comment).
+    A comment delivered twice decides once: each decision remembers its note.
+    """
+    commands = parse_orr_commands(note_body)
+    if not commands:
+        return []
+    mention = f"@{gitlab_username}" if gitlab_username else "Someone"
+    user = _resolve_user(gitlab_user_id=gitlab_user_id, gitlab_username=gitlab_username)
+    if user is None:
+        return [f"{mention}: Stagegate does not know your GitLab account, so `/orr` commands from it are refused."]
+
+    areas = list(OrrArea.objects.order_by("number"))
+    replies = []
+    for command in commands:
+        if command.error:
+            replies.append(f"{mention}: {command.error}")
+            continue
+        area = _resolve_area(command.area, areas)
+        if area is None:
+            known = ", ".join(f"`{a.key}`" for a in areas)
+            replies.append(f"{mention}: “{command.area}” is not an ORR area (one of {known}).")
+            continue
+        review = Review.objects.filter(proposal=proposal, area=area).first()
+        if review is None:
+            replies.append(f"{mention}: this proposal has no review for “{area.title}”.")
+            continue
+        if Decision.objects.filter(review=review, gitlab_note_id=note_id).exists():
+            continue  # a redelivered comment: already decided, already answered
+        try:
+            with transaction.atomic():
+                decision = review_decide(
+                    review=review,
+                    kind=command.kind,
+                    comment=command.comment,
+                    by=user,
+                    source=Decision.Source.GITLAB,
+                    gitlab_note_id=note_id,
+                )
+        except ReviewRefused as refusal:
+            replies.append(f"{mention}: refused for “{area.title}”: {refusal} Nothing was recorded.")
+            continue
+        except IntegrityError:
+            continue  # the same note is being applied concurrently
+        replies.append(
+            f"{mention} recorded “{area.title}”: {decision.get_kind_display().lower()}"
+            + (" (as admin)." if decision.decided_as_admin else ".")
+        )
+    return replies

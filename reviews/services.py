@@ -1,0 +1,702 @@
+"""The ORR's writes: answers, submission, decisions, the thread, reminders. Views, tasks and admin share them."""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from proposals import workflow
+from proposals.models import Activity, Proposal, is_admin
+from proposals.services import mark_for_sync
+from reviews.models import (
+    Decision,
+    Notification,
+    OrrArea,
+    Review,
+    ReviewComment,
+    ReviewSeen,
+)
+
+logger = logging.getLogger(__name__)
+
+# Autosave sends many saves a minute; the timeline records one answer edit per person and area in this window.
+ANSWER_ACTIVITY_WINDOW = timedelta(minutes=10)
+# The digest reminds reviewers of reviews due within this many days (and of everything overdue).
+DUE_SOON_DAYS = 1
+# The sweep stops retrying a notification after this many attempts (its error stays on the row).
+MAX_ATTEMPTS = 20
+
+
+class ReviewRefused(Exception):
+    """A rule refused the action; the message says which, in the user's words."""
+
+
+class AnswerConflict(Exception):
+    """Someone else saved this answer since the author's form was loaded."""
+
+    def __init__(self, *, current: str, submitted: str):
+        super().__init__("This answer was changed by someone else.")
+        self.current = current
+        self.submitted = submitted
+
+
+# --- Review rows ---------------------------------------------------------------------------------
+
+
+def reviews_ensure(*, proposal: Proposal) -> None:
+    """One review per ORR area; idempotent, so it also repairs proposals created before an area existed."""
+    Review.objects.bulk_create(
+        [Review(proposal=proposal, area=area) for area in OrrArea.objects.all()], ignore_conflicts=True
+    )
+
+
+def on_proposal_created(sender, *, proposal: Proposal, by, **kwargs) -> None:
+    reviews_ensure(proposal=proposal)
+
+
+# --- Notifications -------------------------------------------------------------------------------
+
+
+def absolute_url(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def _emails(users) -> list[str]:
+    return sorted({user.email for user in users if user is not None and user.email})
+
+
+def review_recipients(review: Review) -> list:
+    """Who is told about a review: its named reviewer, otherwise everyone in the area's group."""
+    if review.reviewer_id is not None:
+        return [review.reviewer]
+    group = review.area.reviewer_group
+    if group is None:
+        return []
+    return list(get_user_model().objects.filter(groups=group, is_active=True).exclude(pk=review.proposal.owner_id))
+
+
+def _enqueue(notification_id: int) -> None:
+    from reviews.tasks import send_notification
+
+    try:
+        send_notification.delay(notification_id)
+    except Exception:  # noqa: BLE001 - a broker outage delays mail; the beat sweep sends it later
+        logger.warning("Could not enqueue notification %s; the periodic sweep will send it", notification_id)
+
+
+def notify(
+    *,
+    event: str,
+    users,
+    subject: str,
+    lines: list[str],
+    url: str,
+    review: Review | None = None,
+    slack: bool = True,
+    dedupe_key: str | None = None,
+) -> Notification | None:
+    """Store an email (and the area's Slack post) to send once the surrounding transaction commits."""
+    recipients = _emails(users)
+    slack_url = review.area.slack_webhook_url if (slack and review is not None) else ""
+    if not recipients and not slack_url:
+        return None
+    if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
+        return None
+    body = render_to_string("reviews/email/notification.txt", {"lines": lines, "url": url})
+    notification = Notification.objects.create(
+        event=event,
+        review=review,
+        recipients=recipients,
+        subject=f"[Stagegate] {subject}",
+        body=body,
+        url=url,
+        slack_webhook_url=slack_url,
+        dedupe_key=dedupe_key,
+    )
+    transaction.on_commit(lambda: _enqueue(notification.pk))
+    return notification
+
+
+def _review_url(review: Review) -> str:
+    return absolute_url(reverse("reviews:detail", args=[review.pk]))
+
+
+def _proposal_url(proposal: Proposal) -> str:
+    return absolute_url(proposal.get_absolute_url())
+
+
+# --- The timeline --------------------------------------------------------------------------------
+
+
+def _record(proposal: Proposal, *, by, kind: str, message: str, data: dict | None = None) -> Activity:
+    return Activity.objects.create(proposal=proposal, actor=by, kind=kind, message=message[:500], data=data or {})
+
+
+def _reopen_review_if_approved(proposal: Proposal, *, by, why: str) -> None:
+    """An approved proposal whose sign-off no longer holds goes back into review."""
+    if proposal.state != Proposal.State.APPROVED:
+        return
+    Proposal.objects.filter(pk=proposal.pk).update(state=Proposal.State.IN_REVIEW)
+    proposal.state = Proposal.State.IN_REVIEW
+    _record(
+        proposal,
+        by=by,
+        kind=Activity.Kind.STATE,
+        message=f"Back in review: {why}",
+        data={"state": [Proposal.State.APPROVED, Proposal.State.IN_REVIEW]},
+    )
+
+
+# --- Answers -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnswerSaved:
+    review: Review
+    changed: bool
+    became_stale: bool
+
+
+def _lock_review(review: Review) -> Review:
+    return Review.objects.select_for_update().select_related("proposal", "area", "current_decision").get(pk=review.pk)
+
+
+@transaction.atomic
+def review_answer_save(*, review: Review, answer: str, base_sha256: str, by) -> AnswerSaved:
+    """Save the author's answer for one area; a signed-off area whose answer changes goes stale.
+
+    `base_sha256` is the hash of the answer the form was loaded with: a save on top of
+    someone else's newer text is refused with both texts, never silently overwritten.
+    """
+    review = _lock_review(review)
+    proposal = review.proposal
+    if not proposal.is_editable_by(by):
+        raise PermissionDenied("Only the proposal's author or an admin can change its ORR answers.")
+    if proposal.state == Proposal.State.CLOSED:
+        raise ReviewRefused("The proposal is closed; reopen it to change its answers.")
+    answer = answer.replace("\r\n", "\n")
+    if answer == review.answer:
+        return AnswerSaved(review=review, changed=False, became_stale=False)
+    if base_sha256 != review.answer_sha256:
+        raise AnswerConflict(current=review.answer, submitted=answer)
+
+    now = timezone.now()
+    review.answer = answer
+    review.answer_updated_at = now
+    review.answer_updated_by = by
+    fields = ["answer", "answer_updated_at", "answer_updated_by", "updated_at"]
+    became_stale = False
+    decision = review.current_decision
+    if decision is not None and review.status in (*Review.SIGNED_OFF, Review.Status.STALE):
+        signed = decision.answer_sha256 == review.answer_sha256
+        if review.status in Review.SIGNED_OFF and not signed:
+            review.status = Review.Status.STALE
+            review.assigned_at = now
+            review.due_on = _due_on(review.area, now)
+            review.escalated_at = None
+            fields += ["status", "assigned_at", "due_on", "escalated_at"]
+            became_stale = True
+        elif review.status == Review.Status.STALE and signed:
+            # Back to exactly the text that was signed: the sign-off holds again.
+            review.status = decision.kind
+            fields.append("status")
+    review.save(update_fields=fields)
+
+    _record_answer_edit(review, by=by)
+    if became_stale:
+        _record(
+            proposal,
+            by=by,
+            kind=Activity.Kind.REVIEW,
+            message=f"The {decision.get_kind_display().lower()} sign-off of ORR “{review.area.title}” "
+            f"by {decision.decided_by} is stale: the answer changed",
+            data={"review": review.pk, "area": review.area.key, "status": review.status},
+        )
+        notify(
+            event=Notification.Event.STALE,
+            users=[decision.decided_by],
+            review=review,
+            subject=f"Sign-off stale: {review.area.title} on “{proposal.title}”",
+            lines=[
+                f"{by} changed the answer to “{review.area.title}” on “{proposal.title}” after you signed it off "
+                f"({decision.get_kind_display().lower()}).",
+                "The area needs your decision again; the review page shows what changed since your sign-off.",
+            ],
+            url=_review_url(review),
+        )
+        _reopen_review_if_approved(proposal, by=by, why=f"the ORR answer “{review.area.title}” changed")
+    mark_for_sync(proposal)
+    return AnswerSaved(review=review, changed=True, became_stale=became_stale)
+
+
+def _record_answer_edit(review: Review, *, by) -> None:
+    latest = review.proposal.activities.order_by("-created_at", "-id").first()
+    if (
+        latest is not None
+        and latest.kind == Activity.Kind.EDITED
+        and latest.actor_id == by.pk
+        and latest.data.get("orr_area") == review.area.key
+        and timezone.now() - latest.created_at < ANSWER_ACTIVITY_WINDOW
+    ):
+        return
+    _record(
+        review.proposal,
+        by=by,
+        kind=Activity.Kind.EDITED,
+        message=f"{by} edited the ORR answer “{review.area.title}”",
+        data={"orr_area": review.area.key, "review": review.pk},
+    )
+
+
+def answer_diff_since_decision(review: Review) -> list[tuple[str, str]]:
+    """Line diff from the text the current decision signed to today's answer, as (op, line) pairs.
+
+    op is "+" (added), "-" (removed) or " " (unchanged).
+    """
+    decision = review.current_decision
+    if decision is None or decision.answer_sha256 == review.answer_sha256:
+        return []
+    before = decision.answer_text.splitlines()
+    after = review.answer.splitlines()
+    pairs = []
+    for line in difflib.ndiff(before, after):
+        op = line[:1]
+        if op in {"+", "-", " "}:
+            pairs.append((op, line[2:]))
+    return pairs
+
+
+# --- Submission and assignment -------------------------------------------------------------------
+
+
+def _due_on(area: OrrArea, when: datetime.datetime) -> datetime.date:
+    return timezone.localdate(when) + timedelta(days=area.service_level_days)
+
+
+@transaction.atomic
+def review_submit_for_review(*, proposal: Proposal, by) -> list[Review]:
+    """Send the ORR answers to the reviewers: first submission, or resubmission after changes were requested."""
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    reviews_ensure(proposal=proposal)
+    reasons = workflow.submit_gate(proposal, by=by)
+    if reasons:
+        raise workflow.GateClosed(reasons)
+
+    now = timezone.now()
+    reviews = list(
+        Review.objects.select_for_update()
+        .filter(proposal=proposal, status__in=[Review.Status.NOT_STARTED, Review.Status.CHANGES_REQUESTED])
+        .select_related("area", "area__reviewer_group", "reviewer")
+    )
+    first_submission = proposal.state == Proposal.State.DRAFT
+    for review in reviews:
+        event = (
+            Notification.Event.ASSIGNED
+            if review.status == Review.Status.NOT_STARTED
+            else Notification.Event.RESUBMITTED
+        )
+        review.status = Review.Status.IN_REVIEW
+        review.assigned_at = now
+        review.due_on = _due_on(review.area, now)
+        review.escalated_at = None
+        review.save(update_fields=["status", "assigned_at", "due_on", "escalated_at", "updated_at"])
+        review.proposal = proposal
+        verb = "is waiting for your review" if event == Notification.Event.ASSIGNED else "was resubmitted for review"
+        notify(
+            event=event,
+            users=review_recipients(review),
+            review=review,
+            subject=f"{review.area.title}: “{proposal.title}” {verb}",
+            lines=[
+                f"{by} submitted “{proposal.title}” for the Operational Requirements Review.",
+                f"The area “{review.area.title}” {verb}; it is due on {review.due_on:%Y-%m-%d}.",
+            ],
+            url=_review_url(review),
+        )
+
+    if first_submission:
+        proposal.state = Proposal.State.IN_REVIEW
+        proposal.save(update_fields=["state", "updated_at"])
+        message = f"{by} submitted the proposal for the Operational Requirements Review"
+    else:
+        message = f"{by} resubmitted {', '.join(r.area.title for r in reviews)} for review"
+    _record(
+        proposal,
+        by=by,
+        kind=Activity.Kind.STATE,
+        message=message,
+        data={"state": proposal.state, "reviews": [r.pk for r in reviews]},
+    )
+    mark_for_sync(proposal)
+    return reviews
+
+
+def can_assign(review: Review, user) -> bool:
+    return is_admin(user) or (review.area.lead_id is not None and review.area.lead_id == user.pk)
+
+
+@transaction.atomic
+def review_assign(*, review: Review, reviewer, by) -> Review:
+    """Assign a review to one named reviewer of its area, or back to the whole group (reviewer=None)."""
+    review = _lock_review(review)
+    if not can_assign(review, by):
+        raise PermissionDenied("Only an admin or the area's lead assigns its reviews.")
+    if reviewer is not None:
+        if reviewer.pk == review.proposal.owner_id:
+            raise ReviewRefused("Nobody reviews their own proposal.")
+        group = review.area.reviewer_group
+        if group is None or not reviewer.groups.filter(pk=group.pk).exists():
+            raise ReviewRefused(f"{reviewer} is not one of the reviewers of “{review.area.title}”.")
+    if review.reviewer_id == (reviewer.pk if reviewer else None):
+        return review
+    review.reviewer = reviewer
+    review.save(update_fields=["reviewer", "updated_at"])
+    who = str(reviewer) if reviewer else "the area's reviewers"
+    _record(
+        review.proposal,
+        by=by,
+        kind=Activity.Kind.REVIEW,
+        message=f"{by} assigned ORR “{review.area.title}” to {who}",
+        data={"review": review.pk, "reviewer": reviewer.pk if reviewer else None},
+    )
+    if review.is_waiting:
+        notify(
+            event=Notification.Event.ASSIGNED,
+            users=review_recipients(review),
+            review=review,
+            subject=f"{review.area.title}: “{review.proposal.title}” is waiting for your review",
+            lines=[f"{by} assigned you the review of “{review.area.title}” on “{review.proposal.title}”."],
+            url=_review_url(review),
+        )
+    mark_for_sync(review.proposal)
+    return review
+
+
+# --- Decisions -----------------------------------------------------------------------------------
+
+
+class DecisionForbidden(ReviewRefused):
+    """This person may not decide this review at all (own proposal, not a reviewer of the area)."""
+
+
+def decide_refusal(review: Review, *, by) -> ReviewRefused | None:
+    """Why this person may not decide this review now, or None when they may."""
+    proposal = review.proposal
+    if proposal.owner_id == by.pk:
+        return DecisionForbidden("Nobody decides a review of their own proposal.")
+    if not (review.is_reviewer(by) or is_admin(by)):
+        return DecisionForbidden(f"Only the reviewers of “{review.area.title}” decide it.")
+    if proposal.state == Proposal.State.CLOSED:
+        return ReviewRefused("The proposal is closed.")
+    if review.status == Review.Status.NOT_STARTED or proposal.state == Proposal.State.DRAFT:
+        return ReviewRefused("The author has not submitted this area for review yet.")
+    return None
+
+
+@transaction.atomic
+def review_decide(
+    *,
+    review: Review,
+    kind: str,
+    by,
+    comment: str = "",
+    answer_sha256_read: str | None = None,
+    waiver_expires_on: datetime.date | None = None,
+    source: str = Decision.Source.WEB,
+    gitlab_note_id: int | None = None,
+) -> Decision:
+    """Record a reviewer's decision, bound to the exact answer text it was made on.
+
+    `answer_sha256_read` is the hash of the answer the reviewer read; a decision on text that
+    changed meanwhile is refused, so nobody signs what they did not see.
+    """
+    review = _lock_review(review)
+    proposal = review.proposal
+    refusal = decide_refusal(review, by=by)
+    if refusal is not None:
+        raise refusal
+    if kind not in Decision.Kind.values:
+        raise ReviewRefused("Choose approve, request changes or not applicable.")
+    comment = comment.strip()
+    if kind == Decision.Kind.CHANGES_REQUESTED and not comment:
+        raise ReviewRefused("Say which changes you request: a comment is required.")
+    if kind == Decision.Kind.NOT_APPLICABLE and not comment:
+        raise ReviewRefused("Say why the area does not apply: a justification is required.")
+    if waiver_expires_on is not None:
+        if kind != Decision.Kind.NOT_APPLICABLE:
+            raise ReviewRefused("Only a not-applicable decision carries an expiry date.")
+        if waiver_expires_on <= timezone.localdate():
+            raise ReviewRefused("A waiver's expiry date must be in the future.")
+    if answer_sha256_read is not None and answer_sha256_read != review.answer_sha256:
+        raise ReviewRefused("The answer changed while you were reading it; read the new answer and decide again.")
+
+    as_admin = not review.is_reviewer(by)
+    decision = Decision.objects.create(
+        review=review,
+        kind=kind,
+        comment=comment,
+        decided_by=by,
+        decided_as_admin=as_admin,
+        answer_sha256=review.answer_sha256,
+        answer_text=review.answer,
+        waiver_expires_on=waiver_expires_on,
+        source=source,
+        gitlab_note_id=gitlab_note_id,
+    )
+    review.status = kind
+    review.current_decision = decision
+    review.save(update_fields=["status", "current_decision", "updated_at"])
+
+    role = " as admin" if as_admin else ""
+    label = decision.get_kind_display().lower()
+    message = f"{by}{role} decided ORR “{review.area.title}”: {label}"
+    if waiver_expires_on:
+        message += f" until {waiver_expires_on:%Y-%m-%d}"
+    if comment:
+        message += f" — {comment}"
+    _record(
+        proposal,
+        by=by,
+        kind=Activity.Kind.REVIEW,
+        message=message,
+        data={
+            "review": review.pk,
+            "area": review.area.key,
+            "decision": decision.pk,
+            "kind": kind,
+            "as_admin": as_admin,
+        },
+    )
+    lines = [f"{by}{role} decided the ORR area “{review.area.title}” of “{proposal.title}”: {label}."]
+    if comment:
+        lines += ["", comment]
+    notify(
+        event=Notification.Event.DECIDED,
+        users=[proposal.owner],
+        review=review,
+        subject=f"{review.area.title}: {label} on “{proposal.title}”",
+        lines=lines,
+        url=_review_url(review),
+    )
+    if kind == Decision.Kind.CHANGES_REQUESTED:
+        _reopen_review_if_approved(proposal, by=by, why=f"changes requested on ORR “{review.area.title}”")
+    mark_for_sync(proposal)
+    return decision
+
+
+# --- Discussion ----------------------------------------------------------------------------------
+
+
+def can_discuss(review: Review, user) -> bool:
+    return review.proposal.owner_id == user.pk or review.is_reviewer(user) or is_admin(user)
+
+
+@transaction.atomic
+def review_comment_add(*, review: Review, body: str, by) -> ReviewComment:
+    if not can_discuss(review, by):
+        raise PermissionDenied("Only the author, the area's reviewers and admins discuss a review.")
+    body = body.strip()
+    if not body:
+        raise ReviewRefused("Write a comment first.")
+    comment = ReviewComment.objects.create(review=review, author=by, body=body)
+    proposal = review.proposal
+    _record(
+        proposal,
+        by=by,
+        kind=Activity.Kind.COMMENT,
+        message=f"{by} commented on ORR “{review.area.title}”: {body[:200]}",
+        data={"review": review.pk, "comment": comment.pk},
+    )
+    others = [proposal.owner] if by.pk != proposal.owner_id else review_recipients(review)
+    notify(
+        event=Notification.Event.COMMENT,
+        users=[user for user in others if user.pk != by.pk],
+        review=review,
+        slack=False,
+        subject=f"{review.area.title}: new comment on “{proposal.title}”",
+        lines=[f"{by} wrote on the review of “{review.area.title}”:", "", body],
+        url=_review_url(review),
+    )
+    return comment
+
+
+def review_mark_seen(*, review: Review, user) -> None:
+    """Remember when this reviewer last looked, so their queue can say what changed since."""
+    ReviewSeen.objects.update_or_create(review=review, user=user, defaults={"seen_at": timezone.now()})
+
+
+# --- Daily: waivers, digest, escalation ----------------------------------------------------------
+
+
+@transaction.atomic
+def reviews_expire_waivers(*, today: datetime.date) -> list[Review]:
+    """A not-applicable waiver past its expiry date needs a decision again."""
+    expired = list(
+        Review.objects.select_for_update()
+        .filter(status=Review.Status.NOT_APPLICABLE, current_decision__waiver_expires_on__lt=today)
+        .select_related("proposal", "area", "area__reviewer_group", "reviewer", "current_decision")
+    )
+    now = timezone.now()
+    for review in expired:
+        review.status = Review.Status.WAIVER_EXPIRED
+        review.assigned_at = now
+        review.due_on = _due_on(review.area, now)
+        review.escalated_at = None
+        review.save(update_fields=["status", "assigned_at", "due_on", "escalated_at", "updated_at"])
+        until = review.current_decision.waiver_expires_on
+        _record(
+            review.proposal,
+            by=None,
+            kind=Activity.Kind.REVIEW,
+            message=f"The not-applicable waiver of ORR “{review.area.title}” expired on {until:%Y-%m-%d}",
+            data={"review": review.pk, "area": review.area.key, "status": review.status},
+        )
+        notify(
+            event=Notification.Event.WAIVER_EXPIRED,
+            users=[*review_recipients(review), review.proposal.owner],
+            review=review,
+            subject=f"Waiver expired: {review.area.title} on “{review.proposal.title}”",
+            lines=[
+                f"The not-applicable waiver of “{review.area.title}” on “{review.proposal.title}” "
+                f"expired on {until:%Y-%m-%d}; the area needs a decision again."
+            ],
+            url=_review_url(review),
+        )
+        _reopen_review_if_approved(review.proposal, by=None, why=f"the waiver of ORR “{review.area.title}” expired")
+        mark_for_sync(review.proposal)
+    return expired
+
+
+@dataclass(frozen=True)
+class DigestResult:
+    digests: int
+    escalations: int
+
+
+@transaction.atomic
+def reviews_send_digest(*, today: datetime.date) -> DigestResult:
+    """Remind each reviewer of what is due soon or overdue; escalate overdue reviews to the area's lead.
+
+    Safe to run more than once a day: each digest and each escalation is stored under a key.
+    """
+    due = list(
+        Review.objects.waiting()
+        .filter(due_on__lte=today + timedelta(days=DUE_SOON_DAYS))
+        .select_related("proposal", "area", "area__reviewer_group", "area__lead", "reviewer")
+        .order_by("due_on", "area__number", "pk")
+    )
+    group_ids = {r.area.reviewer_group_id for r in due if r.reviewer_id is None and r.area.reviewer_group_id}
+    members: dict[int, list] = {group_id: [] for group_id in group_ids}
+    for user in get_user_model().objects.filter(groups__in=group_ids, is_active=True).prefetch_related("groups"):
+        for group in user.groups.all():
+            if group.pk in members:
+                members[group.pk].append(user)
+
+    per_user: dict[int, tuple] = {}
+    for review in due:
+        people = [review.reviewer] if review.reviewer_id else members.get(review.area.reviewer_group_id, [])
+        for user in people:
+            if user.pk == review.proposal.owner_id:
+                continue
+            per_user.setdefault(user.pk, (user, []))[1].append(review)
+
+    digests = 0
+    for user, reviews in per_user.values():
+        lines = ["These Operational Requirements Reviews wait for you:", ""]
+        for review in reviews:
+            when = "overdue since" if review.due_on < today else "due"
+            lines.append(
+                f"- {review.area.title} — “{review.proposal.title}” ({when} {review.due_on:%Y-%m-%d}): "
+                f"{_review_url(review)}"
+            )
+        sent = notify(
+            event=Notification.Event.DIGEST,
+            users=[user],
+            subject=f"{len(reviews)} review{'s' if len(reviews) != 1 else ''} due or overdue",
+            lines=lines,
+            url=absolute_url(reverse("reviews:queue")),
+            dedupe_key=f"digest:{user.pk}:{today:%Y-%m-%d}",
+        )
+        digests += sent is not None
+
+    escalations = 0
+    now = timezone.now()
+    for review in due:
+        if review.due_on >= today or review.escalated_at is not None:
+            continue
+        Review.objects.filter(pk=review.pk).update(escalated_at=now)
+        _record(
+            review.proposal,
+            by=None,
+            kind=Activity.Kind.REVIEW,
+            message=f"ORR “{review.area.title}” is overdue (due {review.due_on:%Y-%m-%d}); escalated to its lead",
+            data={"review": review.pk, "area": review.area.key},
+        )
+        sent = notify(
+            event=Notification.Event.ESCALATED,
+            users=[review.area.lead] if review.area.lead_id else [],
+            review=review,
+            subject=f"Overdue: {review.area.title} on “{review.proposal.title}”",
+            lines=[
+                f"The review of “{review.area.title}” on “{review.proposal.title}” was due on "
+                f"{review.due_on:%Y-%m-%d} and has no decision yet.",
+                f"Assigned to: {review.reviewer or 'the area reviewers'}.",
+            ],
+            url=_review_url(review),
+            dedupe_key=f"escalated:{review.pk}:{review.due_on:%Y-%m-%d}",
+        )
+        escalations += sent is not None
+    return DigestResult(digests=digests, escalations=escalations)
+
+
+# --- Delivery ------------------------------------------------------------------------------------
+
+
+def notification_deliver(*, notification_id: int) -> bool:
+    """Send one stored notification; True when everything it holds is out.
+
+    Raises on a mail or Slack failure so the task retries; what was sent stays sent.
+    """
+    from django.core.mail import EmailMessage
+
+    from reviews.slack import post_to_slack
+
+    with transaction.atomic():
+        notification = Notification.objects.select_for_update().filter(pk=notification_id).first()
+        if notification is None or notification.delivered:
+            return True
+        Notification.objects.filter(pk=notification.pk).update(attempts=notification.attempts + 1)
+    try:
+        if notification.sent_at is None:
+            if notification.recipients:
+                EmailMessage(
+                    subject=notification.subject,
+                    body=notification.body,
+                    to=notification.recipients,
+                ).send(fail_silently=False)
+            Notification.objects.filter(pk=notification.pk).update(sent_at=timezone.now(), last_error="")
+        if notification.slack_webhook_url and notification.slack_sent_at is None:
+            post_to_slack(notification.slack_webhook_url, f"{notification.subject}\n{notification.url}")
+            Notification.objects.filter(pk=notification.pk).update(slack_sent_at=timezone.now(), last_error="")
+    except Exception as error:
+        Notification.objects.filter(pk=notification.pk).update(last_error=str(error)[:500])
+        raise
+    return True
+
+
+def notifications_pending(*, older_than: timedelta = timedelta(minutes=1)):
+    """Notifications not yet out, for the periodic sweep (older ones only: fresh ones have a task on the way)."""
+    unsent = Q(sent_at__isnull=True) | (Q(slack_sent_at__isnull=True) & ~Q(slack_webhook_url=""))
+    return Notification.objects.filter(unsent, created_at__lte=timezone.now() - older_than, attempts__lt=MAX_ATTEMPTS)

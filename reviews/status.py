@@ -1,0 +1,118 @@
+"""The ORR state as GitLab shows it: scoped labels and a per-area summary. Pure: reads, never writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from proposals import workflow
+from proposals.models import Proposal
+
+# One scoped label at a time: GitLab keeps a single `orr::` label on an issue.
+ORR_LABEL_NOT_STARTED = "orr::not-started"
+ORR_LABEL_IN_REVIEW = "orr::in-review"
+ORR_LABEL_CHANGES_REQUESTED = "orr::changes-requested"
+ORR_LABEL_STALE = "orr::stale"
+ORR_LABEL_APPROVED = "orr::approved"
+ORR_LABELS = frozenset(
+    {ORR_LABEL_NOT_STARTED, ORR_LABEL_IN_REVIEW, ORR_LABEL_CHANGES_REQUESTED, ORR_LABEL_STALE, ORR_LABEL_APPROVED}
+)
+
+STATUS_TEXT = {
+    "not_started": "Not started",
+    "in_review": "In review",
+    "changes_requested": "Changes requested",
+    "approved": "Approved",
+    "not_applicable": "Not applicable",
+    "stale": "Stale (answer changed since sign-off)",
+    "waiver_expired": "Waiver expired",
+}
+
+
+@dataclass(frozen=True)
+class AreaStatus:
+    number: int
+    key: str
+    title: str
+    status: str  # Review.Status value
+    status_text: str
+    reviewer: str  # who decided, else who is assigned, else the group
+    decided_at: str  # ISO date of the current decision, or ""
+    waiver_expires_on: str  # ISO date, or ""
+    signed_off: bool
+
+
+def _effective_status(review, today) -> str:
+    decision = review.current_decision
+    if (
+        review.status == workflow.ORR_NOT_APPLICABLE
+        and decision is not None
+        and decision.waiver_expires_on
+        and decision.waiver_expires_on < today
+    ):
+        return "waiver_expired"
+    return review.status
+
+
+def orr_status_summary(proposal: Proposal, *, today=None) -> list[AreaStatus]:
+    """One row per ORR area, in area order, for the issue's Markdown and the proposal page.
+
+    Reads `proposal.reviews` (prefetch it with area, current_decision__decided_by and reviewer
+    to render many proposals without a query each).
+    """
+    today = today or timezone.localdate()
+    rows = []
+    for review in workflow.proposal_reviews(proposal):
+        status = _effective_status(review, today)
+        decision = review.current_decision
+        if decision is not None and status != "in_review":
+            who = _gitlab_name(decision.decided_by)
+        elif review.reviewer is not None:
+            who = _gitlab_name(review.reviewer)
+        else:
+            group = review.area.reviewer_group
+            who = group.name if group is not None else ""
+        rows.append(
+            AreaStatus(
+                number=review.area.number,
+                key=review.area.key,
+                title=review.area.title,
+                status=status,
+                status_text=STATUS_TEXT.get(status, status),
+                reviewer=who,
+                decided_at=decision.decided_at.date().isoformat() if decision is not None else "",
+                waiver_expires_on=decision.waiver_expires_on.isoformat()
+                if decision is not None and decision.waiver_expires_on
+                else "",
+                signed_off=status in workflow.ORR_SIGNED_OFF,
+            )
+        )
+    return rows
+
+
+def _gitlab_name(user) -> str:
+    # Only a GitLab account loaded with the user (select_related) is used: no query per row.
+    account = user._state.fields_cache.get("gitlab_account")
+    return f"@{account.gitlab_username}" if account is not None else user.get_username()
+
+
+def orr_label(proposal: Proposal, *, today=None) -> str:
+    """The single `orr::` scoped label that says where the ORR stands."""
+    statuses = [row.status for row in orr_status_summary(proposal, today=today)]
+    if not statuses:
+        return ORR_LABEL_NOT_STARTED
+    if all(s in workflow.ORR_SIGNED_OFF for s in statuses):
+        return ORR_LABEL_APPROVED
+    if "changes_requested" in statuses:
+        return ORR_LABEL_CHANGES_REQUESTED
+    if "stale" in statuses or "waiver_expired" in statuses:
+        return ORR_LABEL_STALE
+    if all(s == "not_started" for s in statuses):
+        return ORR_LABEL_NOT_STARTED
+    return ORR_LABEL_IN_REVIEW
+
+
+def orr_labels(proposal: Proposal, *, today=None) -> set[str]:
+    """The ORR labels the proposal's issue should carry; the sync removes the rest of ORR_LABELS."""
+    return {orr_label(proposal, today=today)}

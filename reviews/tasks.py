@@ -1,0 +1,44 @@
+"""Thin Celery tasks: load ids, call one function from reviews.services."""
+
+from __future__ import annotations
+
+from smtplib import SMTPException
+
+from celery import shared_task
+from django.utils import timezone
+
+from reviews import services
+
+
+@shared_task(
+    autoretry_for=(OSError, SMTPException),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    max_retries=10,
+)
+def send_notification(notification_id: int) -> None:
+    """A mail server or Slack that is down delays the notification; the task retries, the sweep catches the rest."""
+    services.notification_deliver(notification_id=notification_id)
+
+
+@shared_task
+def send_pending_notifications() -> int:
+    """Every few minutes: send what an outage of the broker, mail server or Slack held back."""
+    sent = 0
+    for notification_id in services.notifications_pending().values_list("pk", flat=True)[:500]:
+        try:
+            services.notification_deliver(notification_id=notification_id)
+            sent += 1
+        except (OSError, SMTPException):
+            continue
+    return sent
+
+
+@shared_task
+def daily_reviews() -> dict:
+    """Every morning: expire waivers, then remind reviewers of due and overdue reviews and escalate the overdue."""
+    today = timezone.localdate()
+    expired = services.reviews_expire_waivers(today=today)
+    result = services.reviews_send_digest(today=today)
+    return {"waivers_expired": len(expired), "digests": result.digests, "escalations": result.escalations}

@@ -1,0 +1,84 @@
+"""Fixtures for the ORR: areas with reviewer groups and leads, a submitted proposal, eager Celery."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+
+from config.celery import app as celery_app
+from reviews.models import OrrArea, Review
+from tests.factories import ProposalFactory, UserFactory
+
+ANSWERS = {
+    "work_estimate": "Two ML engineers and one fullstack engineer for a quarter.",
+    "data": "Merge request threads of opted-in projects; no customer data leaves the region.",
+    "model": "A hosted open-weights model, evaluated with the ModelOps framework.",
+    "cost": "About 0.2 cents per summary; cached per thread version.",
+    "legal": "Covered by the existing AI terms; legal reviewed the data flow.",
+}
+
+
+@pytest.fixture(autouse=True)
+def eager_celery():
+    """Run tasks inline so sent mail lands in mail.outbox; restored after each test."""
+    previous = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous
+
+
+@pytest.fixture
+def areas(db):
+    """Each area gets its own reviewer group and a lead; returns {key: OrrArea}."""
+    result = {}
+    for area in OrrArea.objects.all():
+        area.reviewer_group = Group.objects.get_or_create(name=f"orr {area.key}")[0]
+        area.lead = UserFactory(username=f"lead_{area.key}", groups=["reviewer"])
+        area.save()
+        result[area.key] = area
+    return result
+
+
+@pytest.fixture
+def make_reviewer(areas):
+    def make(key: str, username: str | None = None):
+        return UserFactory(username=username or f"rev_{key}", groups=["reviewer", f"orr {key}"])
+
+    return make
+
+
+@pytest.fixture
+def data_reviewer(make_reviewer):
+    return make_reviewer("data")
+
+
+@pytest.fixture
+def legal_reviewer(make_reviewer):
+    return make_reviewer("legal")
+
+
+def answer_all(proposal, answers=ANSWERS):
+    for review in proposal.reviews.select_related("area"):
+        Review.objects.filter(pk=review.pk).update(answer=answers[review.area.key])
+
+
+@pytest.fixture
+def answered_proposal(author, areas):
+    proposal = ProposalFactory(owner=author, title="Summarise merge request threads")
+    answer_all(proposal)
+    return proposal
+
+
+@pytest.fixture
+def submitted_proposal(answered_proposal, author, django_capture_on_commit_callbacks):
+    from reviews.services import review_submit_for_review
+
+    with django_capture_on_commit_callbacks(execute=True):
+        review_submit_for_review(proposal=answered_proposal, by=author)
+    answered_proposal.refresh_from_db()
+    return answered_proposal
+
+
+def review_of(proposal, key: str) -> Review:
+    return Review.objects.select_related("area", "proposal", "current_decision").get(proposal=proposal, area__key=key)
