@@ -174,16 +174,22 @@ def section_save(request: HttpRequest, proposal: Proposal, section_key: str) -> 
             if entry["section"].key == section_key:
                 entry["form"] = form
                 entry["conflict"] = conflict
+                entry["current_base"] = services.section_fingerprint(services.section_values(proposal, section.fields))
         return render(request, EDIT_PAGE, context, status=409 if conflict else 400)
 
     proposal = _edit_queryset().get(pk=proposal.pk)
     values = services.section_values(proposal, section.fields)
     context = {
         "proposal": proposal,
-        "entry": {"section": section, "form": form, "conflict": conflict},
-        "version": proposal.version,
+        "entry": {
+            "section": section,
+            "form": form,
+            "conflict": conflict,
+            "current_base": services.section_fingerprint(values),
+        },
+        # After a conflict the form keeps its stale version and base, so autosave cannot overwrite the other text.
+        "version": proposal.version if conflict is None else form.data.get("version", ""),
         "base": services.section_fingerprint(values) if conflict is None else form.data.get("base", ""),
-        "current_base": services.section_fingerprint(values),
         "saved": form.is_valid() and conflict is None,
         "completeness": completeness(proposal),
         "oob": True,
