@@ -10,4 +10,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("proposals/", include("proposals.urls")),
     path("reviews/", include("reviews.urls")),
+    path("dashboard/", include("proposals.urls_dashboard")),
 ]

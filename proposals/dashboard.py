@@ -54,16 +54,12 @@ UNSET = "unset"  # the confidence filter's value for proposals without one
 STAGES = tuple(Stage)
 STATES = tuple(Proposal.State)
 CONFIDENCES = tuple(Proposal.Confidence)
-# Reviews somebody still has to act on, and the ones where that somebody is the reviewer.
-OPEN_REVIEW = (
-    Review.Status.NOT_STARTED,
-    Review.Status.IN_REVIEW,
-    Review.Status.CHANGES_REQUESTED,
-    Review.Status.STALE,
-)
-WAITING_ON_REVIEWER = (Review.Status.NOT_STARTED, Review.Status.IN_REVIEW, Review.Status.STALE)
-WAITING = (Review.Status.IN_REVIEW, Review.Status.CHANGES_REQUESTED, Review.Status.STALE)
-SIGNED_OFF = (Review.Status.APPROVED, Review.Status.NOT_APPLICABLE)
+# The reviews app names the statuses that wait for a reviewer and those that count as signed off;
+# the fallbacks keep the dashboard working against an older reviews app.
+WAITING_ON_REVIEWER = tuple(getattr(Review, "WAITING", (Review.Status.IN_REVIEW, Review.Status.STALE)))
+SIGNED_OFF = tuple(getattr(Review, "SIGNED_OFF", (Review.Status.APPROVED, Review.Status.NOT_APPLICABLE)))
+# Reviews under way (submitted, not signed off): stale when nobody touches them.
+UNDER_WAY = (*WAITING_ON_REVIEWER, Review.Status.CHANGES_REQUESTED)
 ACTIVE_STATES = (Proposal.State.DRAFT, Proposal.State.IN_REVIEW)
 
 
@@ -93,6 +89,7 @@ SORTS = {
     "updated": ("Updated", lambda: F("updated_at")),
 }
 DEFAULT_SORT = "-updated"
+MATRIX_SORT_COLUMNS = ("title", "owner", "stage", "state", "confidence", "updated")
 
 
 # --- filters -----------------------------------------------------------------------------------
@@ -244,13 +241,19 @@ def portfolio(proposals: QuerySet[Proposal], *, now: datetime) -> list[StageRow]
 
 
 @dataclass
+class MatrixCell:
+    review: Review | None
+    url: str = ""
+
+
+@dataclass
 class MatrixRow:
     proposal: Proposal
-    cells: list[Review | None]
+    cells: list[MatrixCell]
 
 
 def orr_matrix(
-    proposals: QuerySet[Proposal], *, areas: list[OrrArea], sort: str, page: str
+    proposals: QuerySet[Proposal], *, areas: list[OrrArea], sort: str, page: str, review_url=None
 ) -> tuple[Page, list[MatrixRow]]:
     """One page of proposals with their review in each area: a count, the page and its reviews."""
     reviews = Review.objects.select_related("reviewer").only(
@@ -278,7 +281,11 @@ def orr_matrix(
     matrix = []
     for proposal in current.object_list:
         by_area = {review.area_id: review for review in proposal.reviews.all()}
-        matrix.append(MatrixRow(proposal, [by_area.get(area.pk) for area in areas]))
+        cells = []
+        for area in areas:
+            review = by_area.get(area.pk)
+            cells.append(MatrixCell(review, review_url(review.pk) if review and review_url else ""))
+        matrix.append(MatrixRow(proposal, cells))
     return current, matrix
 
 
@@ -354,7 +361,7 @@ def stale_work(proposals: QuerySet[Proposal], *, now: datetime, area: OrrArea | 
         .order_by("updated_at", "id")
     )
     stale_reviews = (
-        Review.objects.filter(proposal__in=proposals.values("pk"), status__in=WAITING, updated_at__lt=cutoff)
+        Review.objects.filter(proposal__in=proposals.values("pk"), status__in=UNDER_WAY, updated_at__lt=cutoff)
         .select_related("proposal", "area", "reviewer")
         .order_by("updated_at", "id")
     )
@@ -448,7 +455,7 @@ def time_in_stage(proposals: QuerySet[Proposal], *, now: datetime) -> list[Sprea
     with connection.cursor() as cursor:
         cursor.execute(
             TIME_IN_STAGE_SQL.format(proposals=shown_sql),
-            [*shown_params, *shown_params, Activity.Kind.STATE.value, *shown_params, now],
+            [*shown_params, Activity.Kind.STATE.value, now],
         )
         found = {stage: (n, p50, p90) for stage, n, p50, p90 in cursor.fetchall()}
     spreads = []
@@ -460,10 +467,10 @@ def time_in_stage(proposals: QuerySet[Proposal], *, now: datetime) -> list[Sprea
 
 def review_waits(proposals: QuerySet[Proposal], *, areas: list[OrrArea], now: datetime) -> list[Spread]:
     """How long the reviews now waiting in each area have waited since the answer last changed: one query."""
-    waiting = ExpressionWrapper(Value(now) - Coalesce("answer_updated_at", "updated_at"), output_field=DurationField())
-    reviews = Review.objects.filter(proposal__in=proposals.values("pk"), status__in=WAITING_ON_REVIEWER).exclude(
-        status=Review.Status.NOT_STARTED
-    )
+    # "assigned_at" (when the review last started waiting) is the reviews app's; older rows fall back.
+    since = [name for name in ("assigned_at", "answer_updated_at", "updated_at") if _has_field(Review, name)]
+    waiting = ExpressionWrapper(Value(now) - Coalesce(*since), output_field=DurationField())
+    reviews = Review.objects.filter(proposal__in=proposals.values("pk"), status__in=WAITING_ON_REVIEWER)
     found: dict[int, tuple[int, float | None, float | None]] = {}
     if connection.vendor == "postgresql":
         rows = (
@@ -484,6 +491,10 @@ def review_waits(proposals: QuerySet[Proposal], *, areas: list[OrrArea], now: da
     return [Spread(area.title, *found.get(area.pk, (0, None, None))) for area in areas]
 
 
+def _has_field(model, name: str) -> bool:
+    return any(f.name == name for f in model._meta.concrete_fields)
+
+
 def reviewer_load(proposals: QuerySet[Proposal], *, area: OrrArea | None = None) -> list[tuple[str, int]]:
     """Open reviews per reviewer, busiest first: one query."""
     reviews = Review.objects.filter(
@@ -502,24 +513,26 @@ def reviewer_load(proposals: QuerySet[Proposal], *, area: OrrArea | None = None)
 @dataclass
 class SyncHealth:
     installed: bool
+    enabled: bool = False
     counts: dict[str, int] = field(default_factory=dict)
-    failing: list = field(default_factory=list)
-
-
-SYNC_TROUBLE = ("pending", "failed")
+    troubled: list = field(default_factory=list)
 
 
 def _sync_model():
-    """The GitLab sync's per-proposal state, if that part of Stagegate is installed."""
-    for app_label in ("proposals", "gitlab"):
-        try:
-            model = apps.get_model(app_label, "SyncState")
-        except LookupError:
-            continue
-        names = {f.name for f in model._meta.get_fields()}
-        if {"proposal", "status"} <= names:
-            return model
-    return None
+    """The GitLab sync's per-proposal state, when that part of Stagegate is installed."""
+    try:
+        return apps.get_model("gitlab_sync", "SyncState")
+    except LookupError:
+        return None
+
+
+def _sync_failed() -> Q:
+    # The same rule as SyncState.status, in SQL: a permanent error, or an error that survived three attempts.
+    return Q(permanent_error=True) | (~Q(last_error="") & Q(attempts__gte=3))
+
+
+def _sync_pending() -> Q:
+    return ~_sync_failed() & (Q(needs_push=True) | Q(issue_iid__isnull=True))
 
 
 def sync_health(proposals: QuerySet[Proposal]) -> SyncHealth:
@@ -527,16 +540,17 @@ def sync_health(proposals: QuerySet[Proposal]) -> SyncHealth:
     model = _sync_model()
     if model is None:
         return SyncHealth(installed=False)
-    names = {f.name for f in model._meta.get_fields()}
-    order = "-updated_at" if "updated_at" in names else "-pk"
-    trouble = (
-        model.objects.filter(proposal__in=proposals.values("pk"), status__in=SYNC_TROUBLE)
-        .select_related("proposal")
-        .order_by(order)
+    trouble = model.objects.filter(proposal__in=proposals.values("pk")).filter(_sync_failed() | _sync_pending())
+    counts = trouble.aggregate(
+        failed=Count("pk", filter=_sync_failed()),
+        pending=Count("pk", filter=_sync_pending()),
     )
-    found = dict(trouble.order_by().values_list("status").annotate(n=Count("pk")))
-    counts = {status: found.get(status, 0) for status in SYNC_TROUBLE}
-    return SyncHealth(installed=True, counts=counts, failing=list(trouble[:LIST_LENGTH]))
+    troubled = list(
+        trouble.select_related("proposal")
+        .annotate(failing=Case(When(_sync_failed(), then=Value(0)), default=Value(1), output_field=IntegerField()))
+        .order_by("failing", F("last_error_at").desc(nulls_last=True), "proposal_id")[:LIST_LENGTH]
+    )
+    return SyncHealth(installed=True, enabled=settings.GITLAB_SYNC_ENABLED, counts=counts, troubled=troubled)
 
 
 # --- charts --------------------------------------------------------------------------------------
@@ -709,3 +723,80 @@ def filter_choices(proposals: QuerySet[Proposal]) -> dict:
     else:
         labels = sorted({label for row in proposals.values_list("labels", flat=True) for label in row or ()})
     return {"owners": owners, "labels": labels}
+
+
+# --- the whole page ------------------------------------------------------------------------------
+
+
+def dashboard_context(*, user, params: QueryDict, now: datetime, with_choices: bool = True) -> dict:
+    """Everything the dashboard shows, for this viewer and these filters: a fixed number of queries."""
+    areas = list(OrrArea.objects.order_by("number"))
+    filters = DashboardFilters.from_query(params, area_keys={area.key for area in areas})
+    area = next((a for a in areas if a.key == filters.area), None)
+    visible = Proposal.objects.visible_to(user)
+    shown = filters.apply(visible)
+    columns = [area] if area else areas
+
+    stages = portfolio(shown, now=now)
+    page, matrix = orr_matrix(
+        shown, areas=columns, sort=filters.sort, page=filters.page, review_url=url_maker("reviews:detail")
+    )
+    flow = time_in_stage(shown, now=now)
+    return {
+        "filters": filters,
+        "areas": areas,
+        "columns": columns,
+        "area": area,
+        "choices": filter_choices(visible) if with_choices else None,
+        "options": {
+            "stage": [(stage.value, STAGE_LABELS[stage]) for stage in STAGES],
+            "state": list(Proposal.State.choices),
+            "confidence": [*Proposal.Confidence.choices, (UNSET, "Unset")],
+            "area_state": list(Review.Status.choices),
+        },
+        "csv_query": filters.querystring(page=1),
+        "clear_query": DashboardFilters(sort=filters.sort).querystring(),
+        "previous_query": filters.querystring(page=page.previous_page_number()) if page.has_previous() else "",
+        "next_query": filters.querystring(page=page.next_page_number()) if page.has_next() else "",
+        "stages": stages,
+        "total": sum(row.total for row in stages),
+        "funnel_chart": bar_chart([(row.label, row.total) for row in stages], css="bar-stage"),
+        "confidence_chart": stacked_chart([(row.label, row.confidence_counts) for row in stages]),
+        "page": page,
+        "matrix": matrix,
+        "sort_headers": [sort_links(filters)[key] for key in MATRIX_SORT_COLUMNS],
+        "blocked": ga_blockers(shown),
+        "stale": stale_work(shown, now=now, area=area),
+        "time_in_stage": flow,
+        "time_in_stage_chart": flow and spread_chart(flow),
+        "review_waits": review_waits(shown, areas=columns, now=now),
+        "reviewer_load": reviewer_load(shown, area=area),
+        "sync": sync_health(shown),
+    }
+
+
+def sort_links(filters: DashboardFilters) -> dict[str, dict]:
+    """Per sortable column: the URL that sorts by it (flipping the direction when it is the current sort)."""
+    current = filters.sort.removeprefix("-")
+    descending = filters.sort.startswith("-")
+    links = {}
+    for key, (label, _) in SORTS.items():
+        if key == current:
+            target = key if descending else f"-{key}"
+            state = "descending" if descending else "ascending"
+        else:
+            target, state = key, "none"
+        links[key] = {"label": label, "query": filters.querystring(sort=target, page=1), "aria_sort": state}
+    return links
+
+
+def spread_chart(spreads: list[Spread]) -> dict:
+    """Median and p90 bars side by side for each row, on one scale."""
+    items = []
+    for spread in spreads:
+        items.append((f"{spread.label}: median", spread.median_days or 0))
+        items.append((f"{spread.label}: 90th percentile", spread.p90_days or 0))
+    chart = bar_chart(items)
+    for i, bar in enumerate(chart["bars"]):
+        bar.css = "bar-median" if i % 2 == 0 else "bar-p90"
+    return chart

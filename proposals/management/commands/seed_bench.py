@@ -1,0 +1,339 @@
+"""Fill a database with a realistic portfolio for the dashboard benchmark.
+
+``manage.py seed_bench --proposals 10000`` adds that many proposals, each with
+its five ORR reviews, both checklists, research links, requirements and a
+timeline of a few dozen activities (stage moves included), spread over two
+years. Everything goes in with bulk_create; running it again adds more.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from proposals.models import (
+    ADMINS,
+    AUTHORS,
+    REVIEWERS,
+    WORKING_GROUP,
+    Activity,
+    ChecklistItem,
+    Proposal,
+    Requirement,
+    ResearchLink,
+)
+from proposals.template import Stage, get_definition
+from reviews.models import OrrArea, Review
+
+BATCH = 5000
+LABELS = (
+    "code-suggestions",
+    "duo-chat",
+    "vulnerability-explanation",
+    "summarization",
+    "group::ai-framework",
+    "group::ai-model-validation",
+    "section::data-science",
+    "customer",
+    "priority::1",
+    "priority::2",
+    "type::feature",
+    "needs-legal",
+)
+SUBJECTS = (
+    "merge request threads",
+    "pipeline failures",
+    "vulnerability reports",
+    "issue descriptions",
+    "code review comments",
+    "incident timelines",
+    "release notes",
+    "epic roadmaps",
+    "test coverage gaps",
+    "dependency updates",
+    "runner logs",
+    "wiki pages",
+)
+VERBS = ("Summarise", "Explain", "Suggest fixes for", "Classify", "Draft", "Translate", "Triage", "Predict")
+SENTENCES = (
+    "Users spend too long reading before they can act.",
+    "Teams ask for a shorter path from signal to decision.",
+    "We assume the model can handle the context size we need.",
+    "Success is measured by weekly active users of the feature.",
+    "Early research shows the problem is common in large groups.",
+    "The hypothesis is that a generated draft saves ten minutes a day.",
+    "Personas most affected are developers and team leads.",
+)
+# How a portfolio spreads: (stage, weight) and (state, weight) per stage.
+STAGE_WEIGHTS = ((Stage.EXPERIMENT, 50), (Stage.BETA, 20), (Stage.GA, 30))
+STATE_WEIGHTS = (
+    (Proposal.State.DRAFT, 35),
+    (Proposal.State.IN_REVIEW, 35),
+    (Proposal.State.APPROVED, 20),
+    (Proposal.State.CLOSED, 10),
+)
+CONFIDENCE_WEIGHTS = (("", 30), ("high", 20), ("medium", 30), ("low", 20))
+ACTIVITY_KINDS = (
+    (Activity.Kind.EDITED, 40),
+    (Activity.Kind.CHECKLIST, 20),
+    (Activity.Kind.COMMENT, 15),
+    (Activity.Kind.REVIEW, 10),
+    (Activity.Kind.REQUIREMENT, 5),
+    (Activity.Kind.RESEARCH, 5),
+    (Activity.Kind.SYNC, 5),
+)
+
+
+def _pick(rng: random.Random, weighted):
+    values, weights = zip(*weighted, strict=True)
+    return rng.choices(values, weights)[0]
+
+
+@contextmanager
+def timestamps_as_given(*models):
+    """Let bulk_create keep the created/updated times a seed gives instead of stamping now."""
+    fields = [
+        f
+        for model in models
+        for f in model._meta.concrete_fields
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    ]
+    saved = [(f, f.auto_now, f.auto_now_add) for f in fields]
+    for f in fields:
+        f.auto_now = f.auto_now_add = False
+    try:
+        yield
+    finally:
+        for f, auto_now, auto_now_add in saved:
+            f.auto_now, f.auto_now_add = auto_now, auto_now_add
+
+
+def _users(prefix: str, count: int, group: Group, password: str) -> list:
+    User = get_user_model()
+    names = [f"{prefix}{i}" for i in range(count)]
+    User.objects.bulk_create(
+        [User(username=name, email=f"{name}@example.com", password=password) for name in names],
+        ignore_conflicts=True,
+    )
+    users = list(User.objects.filter(username__in=names).order_by("id"))
+    group.user_set.add(*users)
+    return users
+
+
+def _review_status(rng: random.Random, state: str) -> str:
+    S = Review.Status
+    if state == Proposal.State.DRAFT:
+        return _pick(rng, ((S.NOT_STARTED, 85), (S.IN_REVIEW, 10), (S.NOT_APPLICABLE, 5)))
+    if state == Proposal.State.IN_REVIEW:
+        return _pick(
+            rng,
+            ((S.IN_REVIEW, 35), (S.CHANGES_REQUESTED, 15), (S.APPROVED, 30), (S.NOT_APPLICABLE, 10), (S.STALE, 10)),
+        )
+    if state == Proposal.State.APPROVED:
+        return _pick(rng, ((S.APPROVED, 85), (S.NOT_APPLICABLE, 15)))
+    return _pick(rng, ((S.NOT_STARTED, 40), (S.APPROVED, 30), (S.CHANGES_REQUESTED, 30)))
+
+
+def _moment(rng: random.Random, start: datetime, end: datetime) -> datetime:
+    return start + (end - start) * rng.random()
+
+
+def seed_portfolio(*, proposals: int, seed: int = 7, activities_per_proposal: int = 30, now=None) -> dict[str, int]:
+    """Add `proposals` proposals with everything around them; returns how many rows of each kind it wrote."""
+    rng = random.Random(seed)
+    now = now or timezone.now()
+    definition = get_definition()
+    password = make_password("stagegate-bench")
+    groups = {name: Group.objects.get_or_create(name=name)[0] for name in (AUTHORS, REVIEWERS, WORKING_GROUP, ADMINS)}
+    authors = _users("bench-author-", max(10, proposals // 40), groups[AUTHORS], password)
+    reviewers = _users("bench-reviewer-", 15, groups[REVIEWERS], password)
+    _users("bench-wg-", 5, groups[WORKING_GROUP], password)
+    areas = list(OrrArea.objects.order_by("number"))
+    checklist_rows = [
+        (checklist.stage.value, entry.key) for checklist in definition.checklists for entry in checklist.items
+    ]
+
+    counts = dict.fromkeys(
+        ("proposals", "reviews", "checklist_items", "requirements", "research_links", "activities"), 0
+    )
+    with transaction.atomic(), timestamps_as_given(Proposal, Activity, Review):
+        batch_start = 0
+        while batch_start < proposals:
+            size = min(BATCH // 5, proposals - batch_start)
+            batch_start += size
+            plans = []
+            for _ in range(size):
+                stage = _pick(rng, STAGE_WEIGHTS)
+                state = _pick(rng, STATE_WEIGHTS)
+                created = now - timedelta(days=rng.uniform(1, 730))
+                # A fifth of the work has gone quiet: its last touch is long before now.
+                quiet = rng.random() < 0.2
+                updated = _moment(rng, created, created + (now - created) * (0.3 if quiet else 1.0))
+                labels = [definition.label, *rng.sample(LABELS, rng.randint(0, 3))]
+                plans.append(
+                    Proposal(
+                        title=f"{rng.choice(VERBS)} {rng.choice(SUBJECTS)} #{rng.randint(1, 99999)}",
+                        owner=rng.choice(authors),
+                        stage=stage.value,
+                        state=state.value,
+                        confidence=_pick(rng, CONFIDENCE_WEIGHTS)
+                        if stage != Stage.EXPERIMENT or rng.random() < 0.3
+                        else "",
+                        confidential=rng.random() < 0.1,
+                        labels=labels,
+                        user_problem=" ".join(rng.sample(SENTENCES, 3)),
+                        solution_hypothesis=" ".join(rng.sample(SENTENCES, 2)),
+                        proposal=" ".join(rng.sample(SENTENCES, 4)),
+                        main_job_story=" ".join(rng.sample(SENTENCES, 2))
+                        if stage == Stage.GA and rng.random() < 0.8
+                        else "",
+                        created_at=created,
+                        updated_at=updated,
+                    )
+                )
+            made = Proposal.objects.bulk_create(plans)
+            counts["proposals"] += len(made)
+
+            reviews, items, requirements, links, activities = [], [], [], [], []
+            for p in made:
+                for area in areas:
+                    status = _review_status(rng, p.state)
+                    touched = _moment(rng, p.created_at, p.updated_at)
+                    reviews.append(
+                        Review(
+                            proposal=p,
+                            area=area,
+                            answer=rng.choice(SENTENCES) if status != Review.Status.NOT_STARTED else "",
+                            status=status,
+                            reviewer=rng.choice(reviewers)
+                            if status != Review.Status.NOT_STARTED or rng.random() < 0.3
+                            else None,
+                            answer_updated_at=touched if status != Review.Status.NOT_STARTED else None,
+                            updated_at=touched,
+                        )
+                    )
+                for position, (stage, key) in enumerate(checklist_rows):
+                    items.append(
+                        ChecklistItem(proposal=p, stage=stage, key=key, checked=rng.random() < 0.6, position=position)
+                    )
+                if p.stage == Stage.GA.value:
+                    for position in range(rng.randint(0, 5)):
+                        requirements.append(
+                            Requirement(proposal=p, text=f"See a summary of {rng.choice(SUBJECTS)}", position=position)
+                        )
+                for position in range(rng.randint(0, 3)):
+                    links.append(
+                        ResearchLink(
+                            proposal=p,
+                            title=f"Research round {position + 1}",
+                            url=f"https://gitlab.example.com/research/{p.pk}/{position}",
+                            position=position,
+                        )
+                    )
+                activities.extend(_timeline(rng, p, activities_per_proposal, authors, reviewers))
+            Review.objects.bulk_create(reviews, batch_size=BATCH)
+            ChecklistItem.objects.bulk_create(items, batch_size=BATCH)
+            Requirement.objects.bulk_create(requirements, batch_size=BATCH)
+            ResearchLink.objects.bulk_create(links, batch_size=BATCH)
+            Activity.objects.bulk_create(activities, batch_size=BATCH)
+            _sync_states(rng, made)
+            counts["reviews"] += len(reviews)
+            counts["checklist_items"] += len(items)
+            counts["requirements"] += len(requirements)
+            counts["research_links"] += len(links)
+            counts["activities"] += len(activities)
+    return counts
+
+
+def _timeline(rng: random.Random, p: Proposal, per_proposal: int, authors, reviewers) -> list[Activity]:
+    """Created, a STATE activity per stage entered (data names the stage), then edits, reviews and comments."""
+    rows = [Activity(proposal=p, actor=p.owner, kind=Activity.Kind.CREATED, message="created", created_at=p.created_at)]
+    stages = [s.value for s in Stage]
+    reached = stages[: stages.index(p.stage) + 1]
+    moments = sorted(_moment(rng, p.created_at, p.updated_at) for _ in range(len(reached) - 1))
+    previous = reached[0]
+    for stage, when in zip(reached[1:], moments, strict=True):
+        rows.append(
+            Activity(
+                proposal=p,
+                actor=p.owner,
+                kind=Activity.Kind.STATE,
+                message=f"moved to {stage}",
+                data={"from_stage": previous, "to_stage": stage},
+                created_at=when,
+            )
+        )
+        previous = stage
+    for _ in range(max(0, int(rng.gauss(per_proposal, per_proposal / 3)) - len(rows))):
+        kind = _pick(rng, ACTIVITY_KINDS)
+        actor = rng.choice(reviewers) if kind in (Activity.Kind.REVIEW, Activity.Kind.COMMENT) else p.owner
+        rows.append(
+            Activity(
+                proposal=p,
+                actor=actor,
+                kind=kind,
+                message=f"{kind} by {actor.username}",
+                created_at=_moment(rng, p.created_at, p.updated_at),
+            )
+        )
+    if p.state != Proposal.State.DRAFT:
+        rows.append(
+            Activity(
+                proposal=p,
+                actor=p.owner,
+                kind=Activity.Kind.STATE,
+                message=f"state {p.state}",
+                data={"from": "draft", "to": p.state},
+                created_at=p.updated_at,
+            )
+        )
+    return rows
+
+
+def _sync_states(rng: random.Random, made: list[Proposal]) -> None:
+    """GitLab twins for most proposals, a few pending or failing, when the sync app is installed."""
+    try:
+        SyncState = apps.get_model("gitlab_sync", "SyncState")
+    except LookupError:
+        return
+    rows = []
+    for p in made:
+        roll = rng.random()
+        rows.append(
+            SyncState(
+                proposal=p,
+                issue_iid=p.pk if roll > 0.02 else None,
+                needs_push=0.02 < roll < 0.05,
+                attempts=3 if roll > 0.99 else 0,
+                last_error="502 Bad Gateway" if roll > 0.99 else "",
+                local_version=1,
+                pushed_version=1,
+            )
+        )
+    SyncState.objects.bulk_create(rows, batch_size=BATCH)
+
+
+class Command(BaseCommand):
+    help = "Add a realistic portfolio of proposals (reviews, checklists, research, timeline) for benchmarks."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--proposals", type=int, default=1000)
+        parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument("--activities-per-proposal", type=int, default=30)
+
+    def handle(self, *args, proposals: int, seed: int, activities_per_proposal: int, **options):
+        started = time.perf_counter()
+        counts = seed_portfolio(proposals=proposals, seed=seed, activities_per_proposal=activities_per_proposal)
+        elapsed = time.perf_counter() - started
+        summary = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items())
+        self.stdout.write(f"Seeded {summary} in {elapsed:.1f}s.")
