@@ -142,6 +142,8 @@ GITLAB_TIMEOUT = float(os.environ.get("GITLAB_TIMEOUT", "10"))
 # A burst of autosaves pushes at once, then at most once per this many seconds.
 GITLAB_PUSH_MIN_INTERVAL = float(os.environ.get("GITLAB_PUSH_MIN_INTERVAL", "10"))
 GITLAB_RETRY_BASE = float(os.environ.get("GITLAB_RETRY_BASE", "5"))
+# A push enqueued this long ago that never ran is presumed lost; the sweep enqueues it again.
+GITLAB_ENQUEUE_STALE_AFTER = float(os.environ.get("GITLAB_ENQUEUE_STALE_AFTER", "120"))
 GITLAB_WEBHOOK_MAX_BYTES = int(os.environ.get("GITLAB_WEBHOOK_MAX_BYTES", str(10 * 1024 * 1024)))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -10,5 +10,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("proposals/", include("proposals.urls")),
     path("reviews/", include("reviews.urls")),
+    path("gitlab/", include("proposals.gitlab.urls")),
     path("dashboard/", include("proposals.urls_dashboard")),
 ]

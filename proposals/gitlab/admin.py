@@ -1,0 +1,73 @@
+from django.contrib import admin, messages
+
+from proposals.gitlab import client, sync
+from proposals.gitlab.models import GitLabConnection, IssueComment, SyncConflict, SyncState, WebhookDelivery
+
+
+@admin.register(GitLabConnection)
+class GitLabConnectionAdmin(admin.ModelAdmin):
+    list_display = ("project_path", "project_id", "healthy", "last_success_at", "last_error_at", "last_reconcile_at")
+    readonly_fields = ("last_success_at", "last_error", "last_error_at", "last_reconcile_at")
+    actions = ("import_issues", "reconcile_now", "clear_auth_failure")
+
+    @admin.display(boolean=True)
+    def healthy(self, obj):
+        return obj.healthy
+
+    @admin.action(description="Import issues labelled wg-ai-integration as proposals (owned by you)")
+    def import_issues(self, request, queryset):
+        try:
+            report = sync.import_issues(owner=request.user)
+        except client.GitLabError as exc:
+            self.message_user(request, f"Import failed: {exc.message}", messages.ERROR)
+            return
+        for line in report.lines()[:50]:
+            self.message_user(request, line, messages.INFO)
+
+    @admin.action(description="Reconcile now (apply what webhooks missed)")
+    def reconcile_now(self, request, queryset):
+        from proposals.gitlab.tasks import reconcile
+
+        reconcile.delay()
+        self.message_user(request, "Reconciliation queued.")
+
+    @admin.action(description="Token fixed: resume sync")
+    def clear_auth_failure(self, request, queryset):
+        queryset.update(auth_failed_at=None)
+
+
+@admin.register(SyncState)
+class SyncStateAdmin(admin.ModelAdmin):
+    list_display = ("proposal", "issue_iid", "status", "needs_push", "attempts", "last_error_at", "last_synced_at")
+    list_filter = ("needs_push", "permanent_error", "link_broken")
+    search_fields = ("proposal__title", "issue_iid")
+    list_select_related = ("proposal",)
+    readonly_fields = [f.name for f in SyncState._meta.fields]
+    actions = ("retry_now",)
+
+    @admin.action(description="Retry now")
+    def retry_now(self, request, queryset):
+        for state in queryset.select_related("proposal"):
+            sync.retry_now(state.proposal)
+        self.message_user(request, f"{queryset.count()} push(es) queued.")
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ("received_at", "event", "action", "issue_iid", "actor_username", "status", "duplicates", "attempts")
+    list_filter = ("status", "event")
+    search_fields = ("idempotency_key", "issue_iid")
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+
+
+@admin.register(SyncConflict)
+class SyncConflictAdmin(admin.ModelAdmin):
+    list_display = ("proposal", "field", "detected_at", "resolved_at", "resolution")
+    list_filter = ("resolution",)
+    list_select_related = ("proposal",)
+
+
+@admin.register(IssueComment)
+class IssueCommentAdmin(admin.ModelAdmin):
+    list_display = ("proposal", "gitlab_note_id", "author_username", "created_at", "deleted_at")
+    list_select_related = ("proposal",)

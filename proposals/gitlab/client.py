@@ -1,0 +1,154 @@
+"""The one place Stagegate talks python-gitlab.
+
+Every function returns plain dicts and raises one of the errors below, so the
+sync layer decides what to retry without knowing python-gitlab's exceptions.
+Retries happen in Celery (with backoff), never by sleeping inside a request.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import gitlab
+import requests
+from django.conf import settings
+
+
+class GitLabError(Exception):
+    def __init__(self, message: str, *, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class TransientGitLabError(GitLabError):
+    """5xx, 409 resource lock, 429, timeouts, connection errors: try again later."""
+
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None):
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
+
+
+class AuthenticationFailed(GitLabError):
+    """401: the bot token is wrong or revoked; stop all sync until it is fixed."""
+
+
+class IssueNotFound(GitLabError):
+    """404: the issue was deleted or moved, or the bot lost access."""
+
+
+class PermanentGitLabError(GitLabError):
+    """400/403/422: GitLab refuses this write; retrying the same request will not help."""
+
+
+class SyncDisabled(GitLabError):
+    """GITLAB_URL, GITLAB_TOKEN or GITLAB_PROJECT is not set."""
+
+
+_last_response = threading.local()
+
+
+def _remember_response(response: requests.Response, *args, **kwargs) -> None:
+    # python-gitlab's errors drop the response headers; a 429's Retry-After matters.
+    _last_response.retry_after = response.headers.get("Retry-After")
+
+
+@functools.cache
+def _client(url: str, token: str, timeout: float) -> gitlab.Gitlab:
+    session = requests.Session()
+    session.hooks["response"].append(_remember_response)
+    return gitlab.Gitlab(url, private_token=token, timeout=timeout, retry_transient_errors=False, session=session)
+
+
+def client() -> gitlab.Gitlab:
+    if not (settings.GITLAB_URL and settings.GITLAB_TOKEN and settings.GITLAB_PROJECT):
+        raise SyncDisabled("GitLab sync is not configured (GITLAB_URL, GITLAB_TOKEN, GITLAB_PROJECT).")
+    return _client(settings.GITLAB_URL, settings.GITLAB_TOKEN, settings.GITLAB_TIMEOUT)
+
+
+# python-gitlab retries 429/5xx in a loop when asked to; we want one attempt and a clear error.
+_ONE_TRY = {"obey_rate_limit": False, "retry_transient_errors": False}
+
+
+def _translate(exc: Exception) -> GitLabError:
+    if isinstance(exc, requests.Timeout):
+        return TransientGitLabError(f"GitLab did not answer in time ({exc.__class__.__name__})")
+    if isinstance(exc, requests.RequestException):
+        return TransientGitLabError(f"Could not reach GitLab: {exc.__class__.__name__}")
+    if isinstance(exc, gitlab.GitlabAuthenticationError):
+        return AuthenticationFailed("GitLab rejected the bot token (401 Unauthorized)", status=401)
+    if isinstance(exc, gitlab.GitlabError):
+        status = exc.response_code
+        message = f"GitLab answered {status}: {exc.error_message}"
+        if status == 429:
+            header = getattr(_last_response, "retry_after", None) or ""
+            retry_after = float(header) if header.isdigit() else None
+            return TransientGitLabError(message, status=status, retry_after=retry_after)
+        if status is None or status >= 500 or status == 409:
+            return TransientGitLabError(message, status=status)
+        if status == 401:
+            return AuthenticationFailed(message, status=status)
+        if status == 404:
+            return IssueNotFound(message, status=status)
+        return PermanentGitLabError(message, status=status)
+    raise exc
+
+
+def _call(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except (gitlab.GitlabError, requests.RequestException) as exc:
+        raise _translate(exc) from exc
+
+
+def _issues_path() -> str:
+    from urllib.parse import quote
+
+    return f"/projects/{quote(str(settings.GITLAB_PROJECT), safe='')}/issues"
+
+
+def get_issue(iid: int) -> dict[str, Any]:
+    """GET /projects/:id/issues/:iid — https://docs.gitlab.com/api/issues/#single-project-issue"""
+    return _call(lambda: client().http_get(f"{_issues_path()}/{iid}", **_ONE_TRY))
+
+
+def create_issue(attrs: dict[str, Any]) -> dict[str, Any]:
+    """POST /projects/:id/issues — https://docs.gitlab.com/api/issues/#new-issue"""
+    return _call(lambda: client().http_post(_issues_path(), post_data=attrs, **_ONE_TRY))
+
+
+def update_issue(iid: int, attrs: dict[str, Any]) -> dict[str, Any]:
+    """PUT /projects/:id/issues/:iid (only the attributes sent change; labels via
+    add_labels/remove_labels) — https://docs.gitlab.com/api/issues/#edit-an-issue"""
+    return _call(lambda: client().http_put(f"{_issues_path()}/{iid}", post_data=attrs, **_ONE_TRY))
+
+
+def iter_issues(**filters: Any) -> Iterator[dict[str, Any]]:
+    """GET /projects/:id/issues, every page (follows the Link header) —
+    https://docs.gitlab.com/api/issues/#list-project-issues"""
+    filters.setdefault("per_page", 100)
+    listing = _call(lambda: client().http_list(_issues_path(), iterator=True, query_data=filters, **_ONE_TRY))
+    while True:
+        try:
+            item = _call(next, listing)
+        except StopIteration:
+            return
+        yield item
+
+
+def list_notes(iid: int) -> list[dict[str, Any]]:
+    """GET /projects/:id/issues/:iid/notes, every page, oldest first —
+    https://docs.gitlab.com/api/notes/#list-project-issue-notes"""
+    return _call(
+        lambda: list(
+            client().http_list(
+                f"{_issues_path()}/{iid}/notes",
+                query_data={"sort": "asc", "order_by": "created_at", "per_page": 100},
+                get_all=True,
+                **_ONE_TRY,
+            )
+        )
+    )

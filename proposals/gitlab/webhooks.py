@@ -1,0 +1,140 @@
+"""POST /gitlab/webhook/: check, store, acknowledge; the work happens in a Celery task.
+
+GitLab disables a hook after a few failed deliveries in a row (4xx included),
+so every well-formed, authenticated delivery gets a 202 within milliseconds,
+also for events Stagegate does not handle. The endpoint never calls GitLab.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from functools import partial
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from proposals.gitlab.models import WebhookDelivery
+from proposals.gitlab.sync import ISSUE_EVENTS, NOTE_EVENTS
+
+log = logging.getLogger(__name__)
+
+STORED_BODY_LIMIT = 64 * 1024
+
+
+def _token_ok(request: HttpRequest) -> bool:
+    expected = settings.GITLAB_WEBHOOK_SECRET
+    given = request.headers.get("X-Gitlab-Token", "")
+    # No secret configured means no delivery is trusted.
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _read_body(request: HttpRequest, limit: int) -> bytes | None:
+    """The body, or None when it is over ``limit`` bytes (read with a cap, never all of it)."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        return None
+    body = request.read(limit + 1)
+    return None if len(body) > limit else body
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _describe(event: str, payload: dict) -> dict:
+    attributes = payload.get("object_attributes") or {}
+    kind = payload.get("object_kind") or ""
+    issue = payload.get("issue") or {}
+    if kind == "note":
+        iid = issue.get("iid")
+        note_id = attributes.get("id")
+        updated_at = attributes.get("updated_at")
+    else:
+        iid = attributes.get("iid")
+        note_id = None
+        updated_at = attributes.get("updated_at")
+    project = payload.get("project") or {}
+    handled = (event in ISSUE_EVENTS and kind in ("issue", "work_item")) or (
+        event in NOTE_EVENTS and kind == "note" and attributes.get("noteable_type") == "Issue"
+    )
+    return {
+        "handled": handled,
+        "object_kind": str(kind)[:50],
+        "action": str(attributes.get("action") or "")[:50],
+        "project_id": _int(project.get("id") or payload.get("project_id") or attributes.get("project_id")),
+        "issue_iid": _int(iid),
+        "note_id": _int(note_id),
+        "actor_username": str((payload.get("user") or {}).get("username") or "")[:255],
+        "payload_updated_at": str(updated_at or "")[:40],
+    }
+
+
+@csrf_exempt
+@require_POST
+def gitlab_webhook(request: HttpRequest) -> HttpResponse:
+    if not _token_ok(request):
+        log.warning(
+            "GitLab webhook refused: wrong or missing X-Gitlab-Token (from %s, event %r)",
+            request.META.get("REMOTE_ADDR"),
+            request.headers.get("X-Gitlab-Event", ""),
+        )
+        return JsonResponse({"error": "invalid token"}, status=401)
+    body = _read_body(request, settings.GITLAB_WEBHOOK_MAX_BYTES)
+    if body is None:
+        return JsonResponse({"error": "payload too large"}, status=413)
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        return JsonResponse({"error": "malformed JSON"}, status=400)
+    if not isinstance(payload, dict):
+        return JsonResponse({"error": "malformed JSON"}, status=400)
+
+    event = request.headers.get("X-Gitlab-Event", "")[:100]
+    key = request.headers.get("Idempotency-Key") or "sha256:" + hashlib.sha256(body).hexdigest()
+    info = _describe(event, payload)
+    handled = info.pop("handled")
+    text = body.decode("utf-8", errors="replace")
+    try:
+        with transaction.atomic():
+            delivery = WebhookDelivery.objects.create(
+                idempotency_key=key[:200],
+                event=event,
+                webhook_uuid=request.headers.get("X-Gitlab-Webhook-UUID", "")[:64],
+                event_uuid=request.headers.get("X-Gitlab-Event-UUID", "")[:64],
+                instance=request.headers.get("X-Gitlab-Instance", "")[:255],
+                user_agent=request.headers.get("User-Agent", "")[:255],
+                body=text[:STORED_BODY_LIMIT],
+                body_size=len(body),
+                status=WebhookDelivery.Status.RECEIVED if handled else WebhookDelivery.Status.IGNORED,
+                **info,
+            )
+            if handled:
+                transaction.on_commit(partial(_enqueue, delivery.pk), robust=True)
+    except IntegrityError:
+        # The same delivery again (GitLab retried, or a resend): acknowledged, not processed twice.
+        WebhookDelivery.objects.filter(idempotency_key=key[:200]).update(duplicates=F("duplicates") + 1)
+        return JsonResponse({"status": "duplicate"}, status=202)
+    return JsonResponse({"status": "accepted" if handled else "ignored"}, status=202)
+
+
+def _enqueue(delivery_id: int) -> None:
+    from proposals.gitlab.tasks import process_delivery
+
+    try:
+        process_delivery.delay(delivery_id)
+    except Exception:
+        # The row is stored; the sweep enqueues it once the broker is back.
+        log.warning("Could not enqueue webhook delivery %s; the sweep will pick it up", delivery_id)
