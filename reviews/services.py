@@ -27,6 +27,7 @@ from reviews.models import (
     Review,
     ReviewComment,
     ReviewSeen,
+    answer_sha256,
 )
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,10 @@ class AnswerConflict(Exception):
         super().__init__("This answer was changed by someone else.")
         self.current = current
         self.submitted = submitted
+
+    @property
+    def current_sha256(self) -> str:
+        return answer_sha256(self.current)
 
 
 # --- Review rows ---------------------------------------------------------------------------------

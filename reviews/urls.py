@@ -1,3 +1,15 @@
+from django.urls import path
+
+from reviews import views
+
 app_name = "reviews"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.review_queue, name="queue"),
+    path("<int:pk>/", views.review_detail, name="detail"),
+    path("<int:pk>/decide/", views.review_decide, name="decide"),
+    path("<int:pk>/comments/", views.review_comment, name="comment"),
+    path("answers/<int:proposal_id>/", views.answers_page, name="answers"),
+    path("answer/<int:proposal_id>/<slug:area_key>/", views.answer_save, name="answer"),
+    path("proposal/<int:proposal_id>/<slug:transition>/", views.proposal_transition, name="transition"),
+]

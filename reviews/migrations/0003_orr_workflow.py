@@ -7,177 +7,293 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('proposals', '0003_dashboard_indexes'),
-        ('reviews', '0002_seed_orr_areas'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("proposals", "0003_dashboard_indexes"),
+        ("reviews", "0002_seed_orr_areas"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='GitLabAccount',
+            name="GitLabAccount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('gitlab_username', models.CharField(max_length=255, unique=True)),
-                ('gitlab_user_id', models.BigIntegerField(blank=True, null=True, unique=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("gitlab_username", models.CharField(max_length=255, unique=True)),
+                ("gitlab_user_id", models.BigIntegerField(blank=True, null=True, unique=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event', models.CharField(choices=[('assigned', 'Review assigned'), ('resubmitted', 'Review resubmitted'), ('decided', 'Decision'), ('stale', 'Sign-off stale'), ('waiver_expired', 'Waiver expired'), ('digest', 'Daily digest'), ('escalated', 'Overdue review escalated'), ('comment', 'New comment')], max_length=20)),
-                ('recipients', models.JSONField(default=list)),
-                ('subject', models.CharField(max_length=255)),
-                ('body', models.TextField()),
-                ('url', models.URLField(max_length=500)),
-                ('slack_webhook_url', models.URLField(blank=True, max_length=500)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('sent_at', models.DateTimeField(blank=True, db_index=True, null=True)),
-                ('slack_sent_at', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('dedupe_key', models.CharField(blank=True, max_length=100, null=True, unique=True)),
-                ('last_error', models.CharField(blank=True, max_length=500)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "event",
+                    models.CharField(
+                        choices=[
+                            ("assigned", "Review assigned"),
+                            ("resubmitted", "Review resubmitted"),
+                            ("decided", "Decision"),
+                            ("stale", "Sign-off stale"),
+                            ("waiver_expired", "Waiver expired"),
+                            ("digest", "Daily digest"),
+                            ("escalated", "Overdue review escalated"),
+                            ("comment", "New comment"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("recipients", models.JSONField(default=list)),
+                ("subject", models.CharField(max_length=255)),
+                ("body", models.TextField()),
+                ("url", models.URLField(max_length=500)),
+                ("slack_webhook_url", models.URLField(blank=True, max_length=500)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("sent_at", models.DateTimeField(blank=True, db_index=True, null=True)),
+                ("slack_sent_at", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("dedupe_key", models.CharField(blank=True, max_length=100, null=True, unique=True)),
+                ("last_error", models.CharField(blank=True, max_length=500)),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ReviewComment',
+            name="ReviewComment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('body', models.TextField(max_length=20000)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("body", models.TextField(max_length=20000)),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ReviewSeen',
+            name="ReviewSeen",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seen_at', models.DateTimeField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("seen_at", models.DateTimeField()),
             ],
         ),
         migrations.AddField(
-            model_name='orrarea',
-            name='lead',
-            field=models.ForeignKey(blank=True, help_text="Receives the area's overdue reviews (escalation).", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='led_orr_areas', to=settings.AUTH_USER_MODEL),
+            model_name="orrarea",
+            name="lead",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Receives the area's overdue reviews (escalation).",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="led_orr_areas",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='orrarea',
-            name='slack_webhook_url',
-            field=models.URLField(blank=True, help_text="Optional Slack incoming webhook that receives this area's events.", max_length=500),
+            model_name="orrarea",
+            name="slack_webhook_url",
+            field=models.URLField(
+                blank=True,
+                help_text="Optional Slack incoming webhook that receives this area's events.",
+                max_length=500,
+            ),
         ),
         migrations.AddField(
-            model_name='review',
-            name='answer_updated_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="review",
+            name="answer_updated_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='review',
-            name='assigned_at',
-            field=models.DateTimeField(blank=True, help_text='When the review last started waiting.', null=True),
+            model_name="review",
+            name="assigned_at",
+            field=models.DateTimeField(blank=True, help_text="When the review last started waiting.", null=True),
         ),
         migrations.AddField(
-            model_name='review',
-            name='due_on',
+            model_name="review",
+            name="due_on",
             field=models.DateField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='review',
-            name='escalated_at',
+            model_name="review",
+            name="escalated_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='orrarea',
-            name='reviewer_group',
-            field=models.ForeignKey(blank=True, help_text='Everyone in this group reviews the area; a review may also be assigned to one of them by name.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='auth.group'),
+            model_name="orrarea",
+            name="reviewer_group",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Everyone in this group reviews the area; a review may also be assigned to one of them by name.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="auth.group",
+            ),
         ),
         migrations.AlterField(
-            model_name='orrarea',
-            name='service_level_days',
-            field=models.PositiveSmallIntegerField(default=5, help_text='Days a review in this area may take before it is overdue.'),
+            model_name="orrarea",
+            name="service_level_days",
+            field=models.PositiveSmallIntegerField(
+                default=5, help_text="Days a review in this area may take before it is overdue."
+            ),
         ),
         migrations.AlterField(
-            model_name='review',
-            name='reviewer',
-            field=models.ForeignKey(blank=True, help_text="Assigned reviewer; empty means the area's reviewer group.", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='reviews', to=settings.AUTH_USER_MODEL),
+            model_name="review",
+            name="reviewer",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Assigned reviewer; empty means the area's reviewer group.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="reviews",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AlterField(
-            model_name='review',
-            name='status',
-            field=models.CharField(choices=[('not_started', 'Not started'), ('in_review', 'In review'), ('changes_requested', 'Changes requested'), ('approved', 'Approved'), ('not_applicable', 'Not applicable'), ('stale', 'Stale'), ('waiver_expired', 'Waiver expired')], default='not_started', max_length=20),
+            model_name="review",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("not_started", "Not started"),
+                    ("in_review", "In review"),
+                    ("changes_requested", "Changes requested"),
+                    ("approved", "Approved"),
+                    ("not_applicable", "Not applicable"),
+                    ("stale", "Stale"),
+                    ("waiver_expired", "Waiver expired"),
+                ],
+                default="not_started",
+                max_length=20,
+            ),
         ),
         migrations.CreateModel(
-            name='Decision',
+            name="Decision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('approved', 'Approved'), ('changes_requested', 'Changes requested'), ('not_applicable', 'Not applicable')], max_length=20)),
-                ('comment', models.TextField(blank=True, max_length=20000)),
-                ('decided_as_admin', models.BooleanField(default=False, help_text="Decided by an admin who is not one of the area's reviewers.")),
-                ('decided_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('answer_sha256', models.CharField(max_length=64)),
-                ('answer_text', models.TextField(blank=True, help_text='The answer exactly as it was when decided.')),
-                ('waiver_expires_on', models.DateField(blank=True, null=True)),
-                ('source', models.CharField(choices=[('web', 'Stagegate'), ('gitlab', 'GitLab comment')], default='web', max_length=10)),
-                ('gitlab_note_id', models.BigIntegerField(blank=True, null=True)),
-                ('decided_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orr_decisions', to=settings.AUTH_USER_MODEL)),
-                ('review', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='decisions', to='reviews.review')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("approved", "Approved"),
+                            ("changes_requested", "Changes requested"),
+                            ("not_applicable", "Not applicable"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("comment", models.TextField(blank=True, max_length=20000)),
+                (
+                    "decided_as_admin",
+                    models.BooleanField(
+                        default=False, help_text="Decided by an admin who is not one of the area's reviewers."
+                    ),
+                ),
+                ("decided_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("answer_sha256", models.CharField(max_length=64)),
+                ("answer_text", models.TextField(blank=True, help_text="The answer exactly as it was when decided.")),
+                ("waiver_expires_on", models.DateField(blank=True, null=True)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("web", "Stagegate"), ("gitlab", "GitLab comment")], default="web", max_length=10
+                    ),
+                ),
+                ("gitlab_note_id", models.BigIntegerField(blank=True, null=True)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="orr_decisions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "review",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="decisions", to="reviews.review"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-decided_at', '-id'],
+                "ordering": ["-decided_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='review',
-            name='current_decision',
-            field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='reviews.decision'),
+            model_name="review",
+            name="current_decision",
+            field=models.ForeignKey(
+                blank=True,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="reviews.decision",
+            ),
         ),
         migrations.AddIndex(
-            model_name='review',
-            index=models.Index(fields=['status', 'due_on'], name='review_status_due'),
+            model_name="review",
+            index=models.Index(fields=["status", "due_on"], name="review_status_due"),
         ),
         migrations.AddField(
-            model_name='gitlabaccount',
-            name='user',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='gitlab_account', to=settings.AUTH_USER_MODEL),
+            model_name="gitlabaccount",
+            name="user",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.CASCADE, related_name="gitlab_account", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='review',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='reviews.review'),
+            model_name="notification",
+            name="review",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="notifications",
+                to="reviews.review",
+            ),
         ),
         migrations.AddField(
-            model_name='reviewcomment',
-            name='author',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="reviewcomment",
+            name="author",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='reviewcomment',
-            name='review',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='comments', to='reviews.review'),
+            model_name="reviewcomment",
+            name="review",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="comments", to="reviews.review"
+            ),
         ),
         migrations.AddField(
-            model_name='reviewseen',
-            name='review',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='reviews.review'),
+            model_name="reviewseen",
+            name="review",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="reviews.review"),
         ),
         migrations.AddField(
-            model_name='reviewseen',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="reviewseen",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddConstraint(
-            model_name='decision',
-            constraint=models.UniqueConstraint(condition=models.Q(('gitlab_note_id__isnull', False)), fields=('review', 'gitlab_note_id'), name='decision_once_per_gitlab_note'),
+            model_name="decision",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("gitlab_note_id__isnull", False)),
+                fields=("review", "gitlab_note_id"),
+                name="decision_once_per_gitlab_note",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reviewseen',
-            constraint=models.UniqueConstraint(fields=('review', 'user'), name='review_seen_once_per_user'),
+            model_name="reviewseen",
+            constraint=models.UniqueConstraint(fields=("review", "user"), name="review_seen_once_per_user"),
         ),
     ]

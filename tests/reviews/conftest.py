@@ -82,3 +82,40 @@ def submitted_proposal(answered_proposal, author, django_capture_on_commit_callb
 
 def review_of(proposal, key: str) -> Review:
     return Review.objects.select_related("area", "proposal", "current_decision").get(proposal=proposal, area__key=key)
+
+
+class _SlackServer:
+    def __init__(self):
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, HTTPServer
+
+        posts = self.posts = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers["Content-Length"])
+                posts.append(json.loads(self.rfile.read(length)))
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/services/T000/B000/XXX"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def slack_server():
+    """A Slack incoming webhook on loopback that records what it was sent."""
+    server = _SlackServer()
+    yield server
+    server.stop()

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.db.models import Q
+
+from proposals.models import TEXT_MAX_LENGTH
+from reviews.models import Decision, OrrArea, Review
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(required=False, max_length=TEXT_MAX_LENGTH, widget=forms.Textarea)
+    # sha256 of the answer the form was loaded with: the base a save builds on.
+    base = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
+
+
+class DecisionForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="Decision",
+        choices=[
+            (Decision.Kind.APPROVED, "Approve (sign off)"),
+            (Decision.Kind.CHANGES_REQUESTED, "Request changes"),
+            (Decision.Kind.NOT_APPLICABLE, "Not applicable"),
+        ],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label="Comment",
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Required when you request changes (what to change) or mark the area not applicable (why).",
+    )
+    waiver_expires_on = forms.DateField(
+        label="Waiver expires on",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Only for not applicable: after this date the area needs a decision again.",
+    )
+    answer_sha256 = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(label="Comment", max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class QueueFilterForm(forms.Form):
+    SHOW_WAITING = "waiting"
+    SHOW_CHANGES_REQUESTED = "changes_requested"
+    SHOW_DECIDED = "decided"
+    SHOW_ALL = "all"
+    DUE_OVERDUE = "overdue"
+    DUE_SOON = "soon"
+
+    show = forms.ChoiceField(
+        required=False,
+        choices=[
+            (SHOW_WAITING, "Waiting for me"),
+            (SHOW_CHANGES_REQUESTED, "Changes requested"),
+            (SHOW_DECIDED, "Signed off"),
+            (SHOW_ALL, "All"),
+        ],
+    )
+    area = forms.ModelChoiceField(required=False, queryset=OrrArea.objects.all(), empty_label="All areas")
+    due = forms.ChoiceField(
+        required=False, choices=[("", "Any due date"), (DUE_OVERDUE, "Overdue"), (DUE_SOON, "Due within 2 days")]
+    )
+    changed = forms.BooleanField(required=False, label="Changed since I last looked")
+
+    def apply(self, reviews, *, today: datetime.date):
+        data = self.cleaned_data if self.is_valid() else {}
+        show = data.get("show") or self.SHOW_WAITING
+        if show == self.SHOW_WAITING:
+            reviews = reviews.waiting()
+        elif show == self.SHOW_CHANGES_REQUESTED:
+            reviews = reviews.filter(status=Review.Status.CHANGES_REQUESTED)
+        elif show == self.SHOW_DECIDED:
+            reviews = reviews.filter(status__in=Review.SIGNED_OFF)
+        if data.get("area"):
+            reviews = reviews.filter(area=data["area"])
+        if data.get("due") == self.DUE_OVERDUE:
+            reviews = reviews.filter(due_on__lt=today)
+        elif data.get("due") == self.DUE_SOON:
+            reviews = reviews.filter(due_on__gte=today, due_on__lte=today + datetime.timedelta(days=2))
+        if data.get("changed"):
+            reviews = reviews.filter(Q(answer_changed_since_seen=True) | Q(new_comments=True))
+        return reviews

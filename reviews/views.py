@@ -1,0 +1,280 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from proposals import workflow
+from proposals.models import Proposal
+from reviews import services
+from reviews.forms import AnswerForm, CommentForm, DecisionForm, QueueFilterForm
+from reviews.models import Review, ReviewComment
+
+QUEUE_PAGE = "reviews/review_queue.html"
+DETAIL_PAGE = "reviews/review_detail.html"
+ANSWERS_PAGE = "reviews/orr_answers.html"
+QUEUE_LIMIT = 200
+
+
+def _refusal(request: HttpRequest, *, status: int, message: str) -> HttpResponse:
+    template = "proposals/refusal.html#refusal" if request.htmx else "proposals/refusal.html"
+    return render(request, template, {"status": status, "message": message}, status=status)
+
+
+def _partial(request: HttpRequest, page: str, name: str) -> str:
+    if request.htmx and not request.htmx.history_restore_request:
+        return f"{page}#{name}"
+    return page
+
+
+def _visible_review(request: HttpRequest, pk: int) -> Review | None:
+    visible = Proposal.objects.visible_to(request.user)
+    return (
+        Review.objects.filter(pk=pk, proposal__in=visible)
+        .select_related(
+            "proposal",
+            "proposal__owner",
+            "area",
+            "area__reviewer_group",
+            "reviewer",
+            "current_decision",
+            "current_decision__decided_by",
+        )
+        .first()
+    )
+
+
+# --- "My reviews" --------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def review_queue(request: HttpRequest) -> HttpResponse:
+    """What waits for this reviewer: area, proposal, since when, due, and what changed since they last looked."""
+    today = timezone.localdate()
+    filters = QueueFilterForm(request.GET or None)
+    reviews = (
+        Review.objects.for_reviewer(request.user)
+        .filter(proposal__in=Proposal.objects.visible_to(request.user))
+        .with_last_seen(request.user)
+        .for_queue()
+    )
+    reviews = filters.apply(reviews, today=today).order_by(
+        F("due_on").asc(nulls_last=True), "assigned_at", "area__number", "pk"
+    )
+    rows = list(reviews[:QUEUE_LIMIT])
+    context = {"filters": filters, "reviews": rows, "today": today, "limit": QUEUE_LIMIT}
+    return render(request, _partial(request, QUEUE_PAGE, "queue-results"), context)
+
+
+# --- One review ----------------------------------------------------------------------------------
+
+
+def _detail_context(request: HttpRequest, review: Review, *, decision_form=None, comment_form=None) -> dict:
+    user = request.user
+    refusal = services.decide_refusal(review, by=user)
+    may_decide = refusal is None
+    return {
+        "review": review,
+        "proposal": review.proposal,
+        "decisions": list(review.decisions.select_related("decided_by")),
+        "comments": list(ReviewComment.objects.filter(review=review).select_related("author")),
+        "diff": services.answer_diff_since_decision(review),
+        "may_decide": may_decide,
+        "decide_refusal": "" if may_decide else str(refusal),
+        "may_discuss": services.can_discuss(review, user),
+        "decision_form": decision_form or DecisionForm(initial={"answer_sha256": review.answer_sha256}),
+        "comment_form": comment_form or CommentForm(),
+        "is_author": review.proposal.owner_id == user.pk,
+    }
+
+
+@require_GET
+@login_required
+def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    review = _visible_review(request, pk)
+    if review is None:
+        return _refusal(request, status=404, message="This review does not exist or is not visible to you.")
+    context = _detail_context(request, review)
+    if review.is_reviewer(request.user):
+        services.review_mark_seen(review=review, user=request.user)
+    return render(request, DETAIL_PAGE, context)
+
+
+@require_POST
+@login_required
+def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    review = _visible_review(request, pk)
+    if review is None:
+        return _refusal(request, status=404, message="This review does not exist or is not visible to you.")
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            decision = services.review_decide(
+                review=review,
+                kind=form.cleaned_data["kind"],
+                comment=form.cleaned_data["comment"],
+                waiver_expires_on=form.cleaned_data["waiver_expires_on"],
+                answer_sha256_read=form.cleaned_data["answer_sha256"],
+                by=request.user,
+            )
+        except services.DecisionForbidden as refusal:
+            return _refusal(request, status=403, message=str(refusal))
+        except services.ReviewRefused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            messages.success(request, f"Recorded: {decision.get_kind_display().lower()}.")
+            return redirect(review)
+    review = _visible_review(request, pk)
+    context = _detail_context(request, review, decision_form=form)
+    # Re-rendered with the reviewer's words and the reason; 200 so htmx swaps it in.
+    return render(request, _partial(request, DETAIL_PAGE, "decision-form"), context)
+
+
+@require_POST
+@login_required
+def review_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    review = _visible_review(request, pk)
+    if review is None:
+        return _refusal(request, status=404, message="This review does not exist or is not visible to you.")
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.review_comment_add(review=review, body=form.cleaned_data["body"], by=request.user)
+        except PermissionDenied as refusal:
+            return _refusal(request, status=403, message=str(refusal))
+        except services.ReviewRefused as refusal:
+            form.add_error("body", str(refusal))
+        else:
+            if not request.htmx:
+                return redirect(f"{review.get_absolute_url()}#thread")
+            form = CommentForm()
+    context = _detail_context(request, review, comment_form=form)
+    return render(request, _partial(request, DETAIL_PAGE, "thread"), context)
+
+
+# --- The author's answers (edit page) ------------------------------------------------------------
+
+
+def answers_context(proposal: Proposal, *, user) -> dict:
+    """What `{% orr_answers proposal %}` and the answer view render; every key present, always."""
+    return {
+        "proposal": proposal,
+        "reviews": list(workflow.proposal_reviews(proposal)),
+        "editable": proposal.is_editable_by(user) and proposal.state != Proposal.State.CLOSED,
+        "saved": False,
+        "conflict": None,
+        "error": "",
+        "became_stale": False,
+        "failed": None,
+    }
+
+
+@require_POST
+@login_required
+def answer_save(request: HttpRequest, proposal_id: int, area_key: str) -> HttpResponse:
+    """Autosave of one ORR answer: author (or admin) only; an htmx request gets the small status fragment."""
+    proposal = Proposal.objects.editable_by(request.user).filter(pk=proposal_id).first()
+    if proposal is None:
+        return _refusal(request, status=403, message="Only the proposal's author or an admin can change its answers.")
+    review = Review.objects.filter(proposal=proposal, area__key=area_key).select_related("area").first()
+    if review is None:
+        return _refusal(request, status=404, message="This proposal has no such ORR area.")
+    form = AnswerForm(request.POST)
+    context = answers_context(proposal, user=request.user)
+    if not form.is_valid():
+        context.update(review=review, error=" ".join(e for errors in form.errors.values() for e in errors))
+    else:
+        try:
+            result = services.review_answer_save(
+                review=review,
+                answer=form.cleaned_data["answer"],
+                base_sha256=form.cleaned_data["base"],
+                by=request.user,
+            )
+        except services.AnswerConflict as conflict:
+            review.refresh_from_db()
+            context.update(review=review, conflict=conflict)
+        except services.ReviewRefused as refusal:
+            context.update(review=review, error=str(refusal))
+        else:
+            if not request.htmx:
+                messages.success(request, f"Saved the answer to “{review.area.title}”.")
+                return redirect(f"{reverse('proposals:edit', args=[proposal.pk])}#orr-{area_key}")
+            context.update(review=result.review, saved=result.changed, became_stale=result.became_stale)
+    if request.htmx:
+        response = render(request, f"{ANSWERS_PAGE}#orr-answer-status", context)
+        response["HX-Trigger"] = "proposal-changed"
+        return response
+    # Without JavaScript: the answers page, with the refusal next to the answer and the author's text kept.
+    context["reviews"] = [review if r.pk == review.pk else r for r in context["reviews"]]
+    context["failed"] = review.pk
+    if context["conflict"]:
+        review.answer = context["conflict"].submitted
+    return render(request, ANSWERS_PAGE, context, status=409 if context["conflict"] else 200)
+
+
+@require_GET
+@login_required
+def answers_page(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    """The ORR answers on a page of their own (the edit page includes the same partial)."""
+    proposal = Proposal.objects.visible_to(request.user).filter(pk=proposal_id).first()
+    if proposal is None:
+        return _refusal(request, status=404, message="This proposal does not exist or is not visible to you.")
+    return render(request, ANSWERS_PAGE, answers_context(proposal, user=request.user))
+
+
+# --- Gates and transitions -----------------------------------------------------------------------
+
+TRANSITIONS = {
+    workflow.ADVANCE: workflow.proposal_advance_stage,
+    workflow.APPROVE: workflow.proposal_approve,
+    workflow.CLOSE: workflow.proposal_close,
+    workflow.REOPEN: workflow.proposal_reopen,
+}
+DONE = {
+    workflow.SUBMIT: "Submitted for review; the reviewers were told.",
+    workflow.ADVANCE: "Moved into the next stage's work.",
+    workflow.APPROVE: "Approved for General Availability.",
+    workflow.CLOSE: "Closed.",
+    workflow.REOPEN: "Reopened as a draft.",
+}
+
+
+@require_POST
+@login_required
+def proposal_transition(request: HttpRequest, proposal_id: int, transition: str) -> HttpResponse:
+    proposal = Proposal.objects.editable_by(request.user).filter(pk=proposal_id).first()
+    if proposal is None:
+        return _refusal(request, status=403, message="Only the proposal's author or an admin can do this.")
+    if transition not in DONE:
+        return _refusal(request, status=404, message="There is no such step.")
+    try:
+        if transition == workflow.SUBMIT:
+            services.review_submit_for_review(proposal=proposal, by=request.user)
+        else:
+            TRANSITIONS[transition](proposal=proposal, by=request.user)
+    except workflow.GateClosed as closed:
+        messages.error(request, "Not yet: " + "; ".join(closed.reasons))
+    else:
+        messages.success(request, DONE[transition])
+    return redirect(proposal)
+
+
+def gates_context(proposal: Proposal, *, user) -> dict:
+    """What `{% orr_gates proposal %}` renders: the buttons, their reasons, each area's status."""
+    from reviews.status import orr_status_summary
+
+    reviews = {review.area.key: review for review in workflow.proposal_reviews(proposal)}
+    rows = [(row, reviews[row.key]) for row in orr_status_summary(proposal)]
+    return {
+        "proposal": proposal,
+        "transitions": workflow.transitions(proposal, by=user) if proposal.is_editable_by(user) else [],
+        "orr_rows": rows,
+    }
