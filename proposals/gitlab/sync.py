@@ -856,6 +856,7 @@ def import_issues(*, owner, label: str | None = None) -> ImportReport:
                 proposal.labels = [name for name in issue.get("labels") or [] if not name.startswith(MANAGED_PREFIXES)]
                 proposal.save(update_fields=["labels"])
                 refresh_verified_checklist(proposal)
+                SyncState.objects.get_or_create(proposal=proposal)
                 SyncState.objects.filter(proposal=proposal).update(
                     issue_iid=issue["iid"],
                     issue_id=issue["id"],

@@ -1,0 +1,291 @@
+"""The sync service against the fake GitLab over real HTTP (no Celery: functions called directly)."""
+
+from __future__ import annotations
+
+import pytest
+
+from proposals import services
+from proposals.gitlab import sync
+from proposals.gitlab.models import GitLabConnection, IssueComment, SyncConflict, SyncState
+from proposals.models import Activity, Proposal
+from tests.factories import ProposalFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def edit(proposal: Proposal, by, **values) -> Proposal:
+    proposal.refresh_from_db()
+    return services.proposal_update_section(
+        proposal=proposal,
+        fields=tuple(values),
+        data=values,
+        version=proposal.version,
+        base="",
+        by=by,
+        section_title="Problem to be solved",
+    )
+
+
+@pytest.fixture
+def linked(fake, author):
+    """A proposal whose issue exists on the fake, in step."""
+    proposal = ProposalFactory(owner=author, title="Explain this vulnerability")
+    sync.push(proposal.pk)
+    proposal.refresh_from_db()
+    fake.clear_request_log()
+    return proposal
+
+
+def issue_of(fake, proposal):
+    return fake.issue(SyncState.objects.get(proposal=proposal).issue_iid)
+
+
+# -- outbound ----------------------------------------------------------------
+
+
+def test_creating_a_proposal_creates_its_issue_with_labels_and_link(fake, author):
+    proposal = ProposalFactory(owner=author, title="Summarise threads")
+    sync.push(proposal.pk)
+    state = SyncState.objects.get(proposal=proposal)
+    issue = fake.issue(state.issue_iid)
+    assert issue.title == "Summarise threads"
+    assert issue.labels == ["wg-ai-integration", "stage::experiment", "orr::draft"]
+    assert issue.confidential is False
+    assert state.web_url.endswith(f"/-/issues/{state.issue_iid}")
+    assert state.status == SyncState.Status.SYNCED
+    assert "/label" not in issue.description and "/confidential" not in issue.description
+
+
+def test_a_confidential_proposal_is_confidential_from_the_first_request(fake, author):
+    proposal = ProposalFactory(owner=author, confidential=True)
+    sync.push(proposal.pk)
+    creates = fake.requests_to("issues.create")
+    assert len(creates) == 1 and creates[0].body["confidential"] is True
+    assert fake.issues()[0].confidential is True
+
+
+def test_an_edit_reaches_the_issue_in_one_put_and_a_repeat_push_sends_nothing(fake, linked, author):
+    edit(linked, author, user_problem="Reviewers drown in long threads.")
+    sync.push(linked.pk)
+    assert "Reviewers drown in long threads." in issue_of(fake, linked).description
+    assert len(fake.requests_to("issues.edit")) == 1
+    sync.push(linked.pk)
+    assert len(fake.requests_to("issues.edit")) == 1
+    assert SyncState.objects.get(proposal=linked).needs_push is False
+
+
+def test_a_burst_of_saves_enqueues_one_push(fake, author, django_capture_on_commit_callbacks):
+    proposal = ProposalFactory(owner=author)
+    SyncState.objects.filter(proposal=proposal).update(push_enqueued_at=None)
+    with django_capture_on_commit_callbacks() as callbacks:
+        for n in range(20):
+            edit(proposal, author, user_problem=f"draft {n}")
+    assert len(callbacks) == 1
+    state = SyncState.objects.get(proposal=proposal)
+    assert state.needs_push and state.local_version == 21
+
+
+def test_labels_set_on_gitlab_survive_a_push_and_come_back(fake, linked, author):
+    iid = SyncState.objects.get(proposal=linked).issue_iid
+    fake.human_edit(iid, add_labels="security")
+    edit(linked, author, user_problem="New text")
+    sync.push(linked.pk)
+    put = fake.requests_to("issues.edit")[-1]
+    assert "labels" not in put.body
+    assert "security" in fake.issue(iid).labels
+    linked.refresh_from_db()
+    assert "security" in linked.labels
+
+
+def test_a_label_removed_in_stagegate_is_removed_on_gitlab_only(fake, linked, author):
+    iid = SyncState.objects.get(proposal=linked).issue_iid
+    fake.human_edit(iid, add_labels="security")
+    sync.push(linked.pk)
+    Proposal.objects.filter(pk=linked.pk).update(labels=["wg-ai-integration", "ux"])
+    services.mark_for_sync(linked)
+    sync.push(linked.pk)
+    assert fake.requests_to("issues.edit")[-1].body.get("remove_labels") == "security"
+    assert set(fake.issue(iid).labels) == {"wg-ai-integration", "stage::experiment", "orr::draft", "ux"}
+
+
+# -- inbound -----------------------------------------------------------------
+
+
+def test_an_edit_on_gitlab_updates_the_proposal_and_its_timeline(fake, linked):
+    issue = issue_of(fake, linked)
+    fake.human_edit(issue.iid, description=issue.description.replace("_prompt_", "Typed on GitLab", 1))
+    sync.sync_proposal(linked.pk, actor="alice")
+    linked.refresh_from_db()
+    assert linked.user_problem == "Typed on GitLab"
+    activity = linked.activities.filter(kind=Activity.Kind.SYNC).first()
+    assert "Updated from GitLab by alice" in activity.message
+    assert fake.requests_to("issues.edit") == []
+
+
+def test_our_own_echo_changes_nothing(fake, linked, author):
+    edit(linked, author, user_problem="Pushed text")
+    sync.push(linked.pk)
+    version = Proposal.objects.get(pk=linked.pk).version
+    puts = len(fake.requests_to("issues.edit"))
+    sync.sync_proposal(linked.pk, actor="stagegate-bot")
+    assert Proposal.objects.get(pk=linked.pk).version == version
+    assert len(fake.requests_to("issues.edit")) == puts
+
+
+def test_different_fields_edited_on_both_sides_merge(fake, linked, author):
+    issue = issue_of(fake, linked)
+    text = issue.description.replace("### Assumption\n\n_prompt_", "### Assumption\n\nFrom GitLab")
+    fake.human_edit(issue.iid, description=text)
+    edit(linked, author, user_problem="From Stagegate")
+    sync.push(linked.pk)
+    linked.refresh_from_db()
+    assert (linked.user_problem, linked.assumptions) == ("From Stagegate", "From GitLab")
+    description = fake.issue(issue.iid).description
+    assert "From Stagegate" in description and "From GitLab" in description
+
+
+def test_the_same_field_edited_on_both_sides_is_a_conflict_keeping_both_texts(fake, linked, author):
+    issue = issue_of(fake, linked)
+    fake.human_edit(issue.iid, description=issue.description.replace("_prompt_", "GitLab's words", 1))
+    edit(linked, author, user_problem="Stagegate's words")
+    sync.push(linked.pk)
+    conflict = SyncConflict.objects.get(proposal=linked, resolved_at=None)
+    assert (conflict.field, conflict.local_value, conflict.remote_value) == (
+        "field:user_problem",
+        "Stagegate's words",
+        "GitLab's words",
+    )
+    linked.refresh_from_db()
+    assert linked.user_problem == "Stagegate's words"
+    assert "GitLab's words" in fake.issue(issue.iid).description
+    assert SyncState.objects.get(proposal=linked).base_fields["field:user_problem"] == ""
+
+    sync.resolve_conflict(conflict=conflict, choice="local", by=author)
+    sync.push(linked.pk)
+    description = fake.issue(issue.iid).description
+    assert "Stagegate's words" in description and "GitLab's words" not in description
+    assert not SyncConflict.objects.filter(proposal=linked, resolved_at=None).exists()
+
+
+def test_closing_on_gitlab_does_not_move_the_workflow(fake, linked):
+    iid = SyncState.objects.get(proposal=linked).issue_iid
+    fake.human_edit(iid, state_event="close")
+    sync.sync_proposal(linked.pk)
+    linked.refresh_from_db()
+    state = SyncState.objects.get(proposal=linked)
+    assert linked.state == Proposal.State.DRAFT and state.closed_on_gitlab
+    sync.sync_proposal(linked.pk)
+    assert fake.issue(iid).state == "closed"
+
+
+def test_made_confidential_on_gitlab_is_applied_and_recorded(fake, linked):
+    iid = SyncState.objects.get(proposal=linked).issue_iid
+    fake.human_edit(iid, confidential=True)
+    sync.sync_proposal(linked.pk, actor="alice")
+    linked.refresh_from_db()
+    assert linked.confidential is True
+    assert linked.activities.filter(message__startswith="Made confidential on GitLab by alice").exists()
+
+
+def test_comments_on_the_issue_reach_the_timeline_once(fake, linked):
+    iid = SyncState.objects.get(proposal=linked).issue_iid
+    note = fake.human_comment(iid, "Have we asked legal?")
+    assert sync.pull_comments(linked.pk) == 1
+    assert sync.pull_comments(linked.pk) == 0
+    comment = IssueComment.objects.get(proposal=linked)
+    assert (comment.gitlab_note_id, comment.author_username) == (note.id, "alice")
+    assert linked.activities.filter(kind=Activity.Kind.COMMENT, message__contains="Have we asked legal?").count() == 1
+
+
+def test_reconcile_applies_edits_whose_webhooks_were_lost_with_one_list_call(fake, author):
+    proposals = [ProposalFactory(owner=author) for _ in range(3)]
+    for proposal in proposals:
+        sync.push(proposal.pk)
+    sync.reconcile()
+    fake.clear_request_log()
+    issue = issue_of(fake, proposals[1])
+    fake.human_edit(issue.iid, description=issue.description.replace("_prompt_", "Only via reconcile", 1))
+    stats = sync.reconcile()
+    assert Proposal.objects.get(pk=proposals[1].pk).user_problem == "Only via reconcile"
+    assert stats["synced"] == 1
+    assert [r.route for r in fake.requests_to()] == ["issues.list"]
+
+
+def test_import_creates_proposals_from_labelled_issues_once(fake, author):
+    fake.create_issue(title="Old proposal", description="### User problem\n\nImported text", labels="wg-ai-integration")
+    fake.create_issue(title="Unrelated", labels="bug")
+    report = sync.import_issues(owner=author)
+    assert len(report.imported) == 1 and report.failed == []
+    proposal = Proposal.objects.get(title="Old proposal")
+    assert proposal.user_problem == "Imported text"
+    assert SyncState.objects.get(proposal=proposal).needs_push is False
+    again = sync.import_issues(owner=author)
+    assert again.imported == [] and len(again.already_linked) == 1
+
+
+# -- failures ----------------------------------------------------------------
+
+
+def test_5xx_is_retried_later_and_shown(fake, linked, author):
+    edit(linked, author, user_problem="Survives a 503")
+    fake.fail("issues.edit", status=503, times=1)
+    with pytest.raises(sync.RetryLater):
+        sync.push(linked.pk)
+    state = SyncState.objects.get(proposal=linked)
+    assert state.needs_push and "503" in state.last_error and state.next_attempt_at
+    sync.push(linked.pk)
+    assert "Survives a 503" in issue_of(fake, linked).description
+    assert SyncState.objects.get(proposal=linked).last_error == ""
+
+
+def test_429_waits_at_least_retry_after(fake, linked, author):
+    edit(linked, author, user_problem="x")
+    fake.fail("issues.get", status=429, retry_after=30)
+    with pytest.raises(sync.RetryLater) as later:
+        sync.push(linked.pk)
+    assert later.value.countdown >= 30
+
+
+def test_401_stops_all_sync_until_retry_now(fake, linked, author):
+    fake.revoke_token()
+    edit(linked, author, user_problem="x")
+    sync.push(linked.pk)
+    state = SyncState.objects.get(proposal=linked)
+    assert state.status == SyncState.Status.FAILED and "401" in state.last_error
+    assert GitLabConnection.objects.get().auth_failed_at is not None
+    calls = len(fake.requests_to())
+    sync.push(linked.pk)
+    assert len(fake.requests_to()) == calls  # no retry storm
+    fake.add_token(fake.token)
+    sync.retry_now(linked)
+    sync.push(linked.pk)
+    assert SyncState.objects.get(proposal=linked).status == SyncState.Status.SYNCED
+
+
+def test_a_deleted_issue_is_flagged_not_recreated(fake, linked, author):
+    fake.store.delete_issue(fake.project, issue_of(fake, linked))
+    edit(linked, author, user_problem="x")
+    sync.push(linked.pk)
+    state = SyncState.objects.get(proposal=linked)
+    assert state.link_broken and state.permanent_error
+    assert fake.requests_to("issues.create") == []
+
+
+def test_a_create_interrupted_after_gitlab_answered_adopts_the_issue(fake, author):
+    proposal = ProposalFactory(owner=author, title="Interrupted")
+    fake.fail("issues.create", status=None, hang=0.5)
+    from django.test import override_settings
+
+    with override_settings(GITLAB_TIMEOUT=0.1):
+        sync.client._client.cache_clear()
+        with pytest.raises(sync.RetryLater):
+            sync.push(proposal.pk)
+    sync.client._client.cache_clear()
+    import time
+
+    deadline = time.monotonic() + 5
+    while not fake.issues() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    sync.push(proposal.pk)
+    assert len(fake.issues()) == 1
+    assert SyncState.objects.get(proposal=proposal).issue_iid == fake.issues()[0].iid
