@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -71,6 +72,8 @@ ORR_STATUS_REASONS = {
     "waiver_expired": "the not-applicable waiver expired; it needs a new decision",
 }
 
+MARKDOWN_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+
 SUBMIT = "submit"
 ADVANCE = "advance"
 APPROVE = "approve"
@@ -108,6 +111,11 @@ def next_stage(proposal: Proposal) -> Stage | None:
     return stages[index + 1] if index + 1 < len(stages) else None
 
 
+def _plain(markdown: str) -> str:
+    """A checklist item's text without its Markdown links, for a sentence on a button."""
+    return MARKDOWN_LINK.sub(r"\1", markdown)
+
+
 def checklist_reasons(proposal: Proposal, stage: Stage) -> list[str]:
     checklist = proposal.definition.checklist(stage)
     if checklist is None:
@@ -123,7 +131,7 @@ def checklist_reasons(proposal: Proposal, stage: Stage) -> list[str]:
             # Ticked by Stagegate once the field is filled; the missing field is named already.
             continue
         else:
-            reasons.append(f"Tick “{entry.text}” in the {STAGE_LABELS[stage]} checklist")
+            reasons.append(f"Tick “{_plain(entry.text)}” in the {STAGE_LABELS[stage]} checklist")
     return reasons
 
 
