@@ -20,7 +20,14 @@ $(STAMP): requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	@rm -f $(VENV)/.installed-* && touch $@
 
-install: $(STAMP)
+# Test-only JavaScript (axe-core for the accessibility checks), pinned by package-lock.json.
+NODE_STAMP := node_modules/.installed-$(shell sha1sum package-lock.json | cut -c1-12)
+
+$(NODE_STAMP): package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(STAMP) $(NODE_STAMP)
 
 run: install
 	@.ci/services.sh redis || { echo "Stagegate needs Redis for its worker: see above."; exit 1; }
