@@ -99,7 +99,11 @@ def proposal_reviews(proposal: Proposal) -> list:
     prefetched = _prefetched(proposal, "reviews")
     if prefetched is not None:
         return sorted(prefetched, key=lambda review: review.area.number)
-    return list(proposal.reviews.select_related("area", "current_decision", "reviewer").order_by("area__number"))
+    return list(
+        proposal.reviews.select_related(
+            "area", "area__reviewer_group", "current_decision", "current_decision__decided_by", "reviewer"
+        ).order_by("area__number")
+    )
 
 
 def next_stage(proposal: Proposal) -> Stage | None:
