@@ -197,8 +197,10 @@ def _redis(url: str) -> redis.Redis:
 @contextmanager
 def proposal_lock(proposal_id: int, *, wait: float = 0.0):
     """Serialise everything that talks to GitLab about one proposal, across workers and hosts."""
+    # Outlives the task's hard time limit, so a lock is only ever lost with its worker.
+    timeout = getattr(settings, "GITLAB_SYNC_LOCK_TIMEOUT", settings.CELERY_TASK_TIME_LIMIT + 30)
     lock = _redis(settings.REDIS_URL).lock(
-        f"stagegate:gitlab-sync:{proposal_id}", timeout=settings.CELERY_TASK_TIME_LIMIT + 30, blocking_timeout=wait
+        f"stagegate:gitlab-sync:{proposal_id}", timeout=timeout, blocking_timeout=wait
     )
     if not lock.acquire(blocking=wait > 0):
         raise LockBusy(proposal_id)
