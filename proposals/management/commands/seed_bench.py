@@ -256,7 +256,7 @@ def seed_portfolio(*, proposals: int, seed: int = 7, activities_per_proposal: in
 
 
 def _timeline(rng: random.Random, p: Proposal, per_proposal: int, authors, reviewers) -> list[Activity]:
-    """Created, a STATE activity per stage entered (data names the stage), then edits, reviews and comments."""
+    """Created, a STATE activity per stage entered (as workflow records it), then edits, reviews and comments."""
     rows = [Activity(proposal=p, actor=p.owner, kind=Activity.Kind.CREATED, message="created", created_at=p.created_at)]
     stages = [s.value for s in Stage]
     reached = stages[: stages.index(p.stage) + 1]
@@ -269,7 +269,7 @@ def _timeline(rng: random.Random, p: Proposal, per_proposal: int, authors, revie
                 actor=p.owner,
                 kind=Activity.Kind.STATE,
                 message=f"moved to {stage}",
-                data={"from_stage": previous, "to_stage": stage},
+                data={"stage": [previous, stage]},
                 created_at=when,
             )
         )
@@ -293,7 +293,7 @@ def _timeline(rng: random.Random, p: Proposal, per_proposal: int, authors, revie
                 actor=p.owner,
                 kind=Activity.Kind.STATE,
                 message=f"state {p.state}",
-                data={"from": "draft", "to": p.state},
+                data={"state": [Proposal.State.DRAFT.value, p.state]},
                 created_at=p.updated_at,
             )
         )

@@ -1,0 +1,162 @@
+"""The working-group dashboard at 1,000 and 10,000 proposals on PostgreSQL.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sg_bench .venv/bin/python bench/dashboard.py
+
+Seeds a throw-away test database (``test_<name>``) with ``seed_bench``, then measures in-process through
+Django's test client, so the figures are server time (routing, middleware, view, queries, template,
+streaming) without network or browser:
+
+- median and p95 of the dashboard, a filtered dashboard, its htmx update and the CSV export,
+  next to the trivial /healthz view measured in the same run;
+- peak Python memory while the CSV export streams (tracemalloc), next to the size of the file;
+- EXPLAIN ANALYZE of the dashboard's main queries at the largest size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sg_bench")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.urls import reverse  # noqa: E402
+
+FILTERED = "?stage=ga&state=in_review&confidence=medium&label=customer&area=data&area_state=in_review&sort=title"
+SEARCH = "?q=pipeline&sort=-confidence&page=3"
+
+
+def consume(response) -> int:
+    if response.streaming:
+        return sum(len(chunk) for chunk in response.streaming_content)
+    return len(response.content)
+
+
+def measure(client: Client, url: str, rounds: int, **headers) -> tuple[list[float], int, int]:
+    timings = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        response = client.get(url, headers=headers)
+        size = consume(response)
+        timings.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+    with CaptureQueriesContext(connection) as captured:
+        consume(client.get(url, headers=headers))
+    return timings, len(captured), size
+
+
+def report(name: str, timings: list[float], queries: int, size: int, baseline: float) -> None:
+    median = statistics.median(timings)
+    p95 = statistics.quantiles(timings, n=20)[-1] if len(timings) >= 2 else timings[0]
+    print(
+        f"  {name:<30} median {median:8.2f} ms  p95 {p95:8.2f} ms  {median / baseline:7.1f}x trivial"
+        f"  {queries:>3} queries  {size / 1024:8.1f} KiB"
+    )
+
+
+def csv_peak_memory(client: Client, url: str) -> tuple[int, int]:
+    """Peak Python heap while the export streams, and the bytes it streamed."""
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    try:
+        size = consume(client.get(url))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak, size
+
+
+def explain(client: Client, url: str, slowest: int) -> None:
+    """EXPLAIN ANALYZE of the dashboard queries that took longest in one request."""
+    with CaptureQueriesContext(connection) as captured:
+        consume(client.get(url))
+    plans = sorted(captured.captured_queries, key=lambda q: float(q["time"]), reverse=True)[:slowest]
+    for n, query in enumerate(plans, 1):
+        sql = query["sql"]
+        print(f"\n--- query {n} ({float(query['time']) * 1000:.1f} ms in the request) ---")
+        print(" ".join(sql.split())[:400] + (" …" if len(sql) > 400 else ""))
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql)
+            for (line,) in cursor.fetchall():
+                print("   ", line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--csv-rounds", type=int, default=10)
+    parser.add_argument("--plans", type=int, default=8, help="how many of the slowest queries to EXPLAIN")
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        sys.exit("bench/dashboard.py measures PostgreSQL: set DATABASE_URL to a postgres:// URL.")
+
+    from django.contrib.auth import get_user_model
+
+    from proposals.management.commands.seed_bench import seed_portfolio
+
+    setup_test_environment()
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            print(f"PostgreSQL {cursor.fetchone()[0]}, database {connection.settings_dict['NAME']}")
+        seeded = 0
+        dashboard = reverse("dashboard:index")
+        export = reverse("dashboard:csv")
+        for size in sorted(args.sizes):
+            started = time.perf_counter()
+            counts = seed_portfolio(proposals=size - seeded, seed=size)
+            seeded = size
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE")
+                cursor.execute("SELECT count(*) FROM proposals_activity")
+                activities = cursor.fetchone()[0]
+            print(
+                f"\n{size} proposals ({activities} activities in all; added {counts['reviews']} reviews, "
+                f"{counts['checklist_items']} checklist items) seeded in {time.perf_counter() - started:.1f} s"
+            )
+            # A working-group member: sees every proposal except others' confidential ones.
+            client = Client()
+            client.force_login(get_user_model().objects.get(username="bench-wg-0"))
+            for url in (reverse("healthz"), dashboard, export):
+                consume(client.get(url))  # warm connections and template caches
+
+            trivial, _, size_trivial = measure(client, reverse("healthz"), args.rounds * 3)
+            baseline = statistics.median(trivial)
+            report("trivial view (/healthz)", trivial, 0, size_trivial, baseline)
+            for name, url, rounds, headers in (
+                ("dashboard", dashboard, args.rounds, {}),
+                ("dashboard, filtered", dashboard + FILTERED, args.rounds, {}),
+                ("dashboard, search + page 3", dashboard + SEARCH, args.rounds, {}),
+                ("dashboard, htmx update", dashboard + FILTERED, args.rounds, {"HX-Request": "true"}),
+                ("CSV export (all visible)", export, args.csv_rounds, {}),
+                ("CSV export, filtered", export + FILTERED, args.rounds, {}),
+            ):
+                timings, queries, body = measure(client, url, rounds, **headers)
+                report(name, timings, queries, body, baseline)
+            peak, streamed = csv_peak_memory(client, export)
+            print(f"  CSV export peak Python memory {peak / 1024:8.1f} KiB while streaming {streamed / 1024:8.1f} KiB")
+        print(f"\nEXPLAIN ANALYZE of the {args.plans} slowest dashboard queries at {seeded} proposals:")
+        explain(client, dashboard, args.plans)
+        print("\nand of the filtered dashboard's slowest three:")
+        explain(client, dashboard + FILTERED, 3)
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()
