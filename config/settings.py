@@ -44,6 +44,15 @@ INSTALLED_APPS = [
     "proposals",
     "proposals.gitlab",
     "reviews",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.gitlab",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "accounts",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -56,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -184,6 +194,52 @@ GITLAB_RETRY_BASE = float(os.environ.get("GITLAB_RETRY_BASE", "5"))
 # A push enqueued this long ago that never ran is presumed lost; the sweep enqueues it again.
 GITLAB_ENQUEUE_STALE_AFTER = float(os.environ.get("GITLAB_ENQUEUE_STALE_AFTER", "120"))
 GITLAB_WEBHOOK_MAX_BYTES = int(os.environ.get("GITLAB_WEBHOOK_MAX_BYTES", str(10 * 1024 * 1024)))
+
+# Sign in with GitLab (django-allauth): on when GITLAB_URL and the OAuth application's id and secret are set.
+# Local accounts stay for admins and development; nobody signs up with a password.
+GITLAB_OAUTH_CLIENT_ID = os.environ.get("GITLAB_OAUTH_CLIENT_ID", "")
+GITLAB_OAUTH_SECRET = os.environ.get("GITLAB_OAUTH_SECRET", "")
+GITLAB_SIGN_IN_ENABLED = bool(GITLAB_URL and GITLAB_OAUTH_CLIENT_ID and GITLAB_OAUTH_SECRET)
+GITLAB_SIGN_IN_GROUPS = env_list("GITLAB_SIGN_IN_GROUPS", "author")
+SOCIALACCOUNT_PROVIDERS = {
+    "gitlab": {
+        "GITLAB_URL": GITLAB_URL or "https://gitlab.com",
+        "SCOPE": ["read_user"],
+        "APPS": [{"client_id": GITLAB_OAUTH_CLIENT_ID, "secret": GITLAB_OAUTH_SECRET}] if GITLAB_SIGN_IN_ENABLED else [],
+    }
+}
+if GITLAB_SIGN_IN_ENABLED:
+    # The GitLab button posts to Stagegate, which redirects to GitLab; browsers hold that redirect to form-action.
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(GITLAB_URL)
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
+ACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # never attach a GitLab login to a local account by e-mail alone
+# A local account and a GitLab one may share an address (often the same person); they stay separate accounts.
+ACCOUNT_UNIQUE_EMAIL = False
+SOCIALACCOUNT_STORE_TOKENS = False
+
+# The JSON API at /api/: token or session auth, the pages' permission rules, OpenAPI at /api/schema/.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
+    "PAGE_SIZE": 25,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Stagegate API",
+    "DESCRIPTION": "AI project proposals, their Operational Requirements Reviews and the working group's figures.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

@@ -9,10 +9,12 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="proposals:list", permanent=False)),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("allauth.urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("proposals/", include("proposals.urls")),
     path("reviews/", include("reviews.urls")),
     path("gitlab/", include("proposals.gitlab.urls")),
     path("dashboard/", include("proposals.urls_dashboard")),
+    path("api/", include("api.urls")),
 ]

@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlencode
 
 from werkzeug.wrappers import Request, Response
 
+from . import oauth
 from .faults import FaultPlan
 from .hooks import Dispatcher
 from .state import (
@@ -109,6 +110,8 @@ class FakeGitLabApp:
 
     def dispatch(self, request: Request) -> Response:
         raw = environ_path(request.environ)
+        if raw.startswith("/oauth/"):
+            return oauth.provider_for(self).dispatch(request, raw)
         if not raw.startswith("/api/v4/"):
             return _message(404, "404 Not Found", key="error")
         tail = raw[len("/api/v4/") :]

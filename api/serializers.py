@@ -1,0 +1,272 @@
+"""What the API reads and writes. Writes are validated here and by the pages' own forms, then done by services."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from proposals.models import ChecklistItem, Proposal, Requirement, ResearchLink
+from reviews.models import Decision, Review
+
+
+class ProposalSummarySerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.username", read_only=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Proposal
+        fields = [
+            "id",
+            "title",
+            "owner",
+            "stage",
+            "state",
+            "confidence",
+            "confidential",
+            "labels",
+            "version",
+            "created_at",
+            "updated_at",
+            "url",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, proposal: Proposal) -> str:
+        return self.context["request"].build_absolute_uri(proposal.get_absolute_url())
+
+
+class SectionSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    title = serializers.CharField()
+    stage = serializers.CharField()
+    values = serializers.DictField(help_text="The section's fields by name, as the edit page shows them.")
+    base = serializers.CharField(help_text="Fingerprint of these values; send it back with the version when saving.")
+
+
+class ChecklistItemSerializer(serializers.ModelSerializer):
+    text = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ChecklistItem
+        fields = ["id", "stage", "key", "text", "checked", "checked_by_app", "checked_at"]
+        read_only_fields = fields
+
+    def get_text(self, item: ChecklistItem) -> str:
+        entry = item.entry
+        return entry.text if entry else item.key
+
+
+class RequirementSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Requirement
+        fields = ["id", "text", "position"]
+        read_only_fields = ["id", "position"]
+
+
+class ResearchLinkSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ResearchLink
+        fields = ["id", "url", "title", "position"]
+        read_only_fields = ["id", "position"]
+
+    def validate_url(self, url: str) -> str:
+        if not url.lower().startswith(("https://", "http://")):
+            raise serializers.ValidationError("Enter an http or https address.")
+        return url
+
+
+class ReviewSummarySerializer(serializers.ModelSerializer):
+    area = serializers.CharField(source="area.key", read_only=True)
+    area_title = serializers.CharField(source="area.title", read_only=True)
+    proposal = serializers.IntegerField(source="proposal_id", read_only=True)
+    proposal_title = serializers.CharField(source="proposal.title", read_only=True)
+    reviewer = serializers.CharField(source="reviewer.username", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = Review
+        fields = [
+            "id",
+            "proposal",
+            "proposal_title",
+            "area",
+            "area_title",
+            "status",
+            "reviewer",
+            "assigned_at",
+            "due_on",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True)
+
+    class Meta:
+        model = Decision
+        fields = [
+            "id",
+            "kind",
+            "comment",
+            "decided_by",
+            "decided_as_admin",
+            "decided_at",
+            "answer_sha256",
+            "waiver_expires_on",
+            "source",
+        ]
+        read_only_fields = fields
+
+
+class ReviewDetailSerializer(ReviewSummarySerializer):
+    answer_sha256 = serializers.CharField(read_only=True)
+    decisions = DecisionSerializer(many=True, read_only=True)
+
+    class Meta(ReviewSummarySerializer.Meta):
+        fields = [*ReviewSummarySerializer.Meta.fields, "answer", "answer_sha256", "decisions"]
+        read_only_fields = fields
+
+
+class ProposalDetailSerializer(ProposalSummarySerializer):
+    sections = SectionSerializer(many=True, read_only=True)
+    checklist = ChecklistItemSerializer(many=True, read_only=True, source="checklist_items")
+    requirements = RequirementSerializer(many=True, read_only=True)
+    research_links = ResearchLinkSerializer(many=True, read_only=True)
+    reviews = ReviewSummarySerializer(many=True, read_only=True)
+    editable = serializers.BooleanField(read_only=True)
+
+    class Meta(ProposalSummarySerializer.Meta):
+        fields = [
+            *ProposalSummarySerializer.Meta.fields,
+            "template_version",
+            "editable",
+            "sections",
+            "checklist",
+            "requirements",
+            "research_links",
+            "reviews",
+        ]
+        read_only_fields = fields
+
+
+# --- requests ------------------------------------------------------------------------------------
+
+
+class ProposalCreateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=255)
+    confidential = serializers.BooleanField(default=False)
+
+
+class SectionSaveSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    base = serializers.CharField(
+        max_length=64,
+        required=False,
+        default="",
+        help_text="The section's `base` from when it was read. Without it, any newer version is a conflict.",
+    )
+    values = serializers.DictField(help_text="Only the fields to change, by name; the others stay as they are.")
+
+
+class SectionConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    current = serializers.DictField()
+    submitted = serializers.DictField()
+    version = serializers.IntegerField()
+    base = serializers.CharField()
+
+
+class ChecklistToggleSerializer(serializers.Serializer):
+    checked = serializers.BooleanField()
+
+
+class DecisionCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Decision.Kind.choices)
+    comment = serializers.CharField(max_length=20_000, required=False, default="", allow_blank=True)
+    answer_sha256 = serializers.CharField(
+        max_length=64, required=False, help_text="Hash of the answer you read; refused when the answer changed since."
+    )
+    waiver_expires_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class AnswerSaveSerializer(serializers.Serializer):
+    answer = serializers.CharField(max_length=20_000, allow_blank=True, trim_whitespace=False)
+    base_sha256 = serializers.CharField(max_length=64, help_text="`answer_sha256` of the answer you edited.")
+
+
+class AnswerConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    current = serializers.CharField()
+    current_sha256 = serializers.CharField()
+    submitted = serializers.CharField()
+
+
+class RefusalSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    reasons = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+# --- dashboard -----------------------------------------------------------------------------------
+
+
+class StageFiguresSerializer(serializers.Serializer):
+    stage = serializers.CharField()
+    label = serializers.CharField()
+    total = serializers.IntegerField()
+    by_state = serializers.DictField(child=serializers.IntegerField())
+    by_confidence = serializers.DictField(child=serializers.IntegerField(), help_text='"" counts unset confidence.')
+    moved_week = serializers.IntegerField()
+    moved_month = serializers.IntegerField()
+
+
+class BlockedProposalSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class BlockedSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    proposals = BlockedProposalSerializer(many=True)
+
+
+class StaleSerializer(serializers.Serializer):
+    days = serializers.IntegerField()
+    proposals = serializers.IntegerField()
+    reviews = serializers.IntegerField()
+
+
+class SpreadSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+    median_days = serializers.FloatField(allow_null=True)
+    p90_days = serializers.FloatField(allow_null=True)
+
+
+class ReviewerLoadSerializer(serializers.Serializer):
+    reviewer = serializers.CharField()
+    open_reviews = serializers.IntegerField()
+
+
+class SyncFiguresSerializer(serializers.Serializer):
+    installed = serializers.BooleanField()
+    enabled = serializers.BooleanField()
+    failed = serializers.IntegerField()
+    pending = serializers.IntegerField()
+
+
+class DashboardSerializer(serializers.Serializer):
+    proposals = serializers.IntegerField(help_text="Proposals the filters select, of those you may see.")
+    stages = StageFiguresSerializer(many=True)
+    ga_blocked = BlockedSerializer()
+    stale = StaleSerializer()
+    time_in_stage = SpreadSerializer(many=True, allow_null=True)
+    review_waits = SpreadSerializer(many=True)
+    reviewer_load = ReviewerLoadSerializer(many=True)
+    sync = SyncFiguresSerializer()
+
+
+class ReviewFilterSerializer(serializers.Serializer):
+    queue = serializers.BooleanField(required=False, default=False)
+    proposal = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    area = serializers.SlugField(required=False, max_length=40)
+    status = serializers.ChoiceField(required=False, choices=Review.Status.choices)
