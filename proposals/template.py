@@ -54,9 +54,14 @@ class Field:
     required: bool = True  # counts towards the completeness meter
     notes: tuple[str, ...] = ()  # template lines kept verbatim after the prompt
     list_heading: Heading | None = None  # requirements: the heading above the bullets
+    # Template lines shown while the field is empty, after the list heading (the "- ..." bullets).
+    placeholder: tuple[str, ...] = ()
 
     @property
     def markdown_heading(self) -> str:
+        # Level 0: the field is introduced by a caption line (bold text), not a Markdown heading.
+        if self.level == 0:
+            return self.heading
         return f"{'#' * self.level} {self.heading}"
 
     @property
@@ -77,6 +82,8 @@ class ChecklistEntry:
     text: str  # item text verbatim, after "- [ ] "
     # A field name (or "label:<name>") the app can check itself; empty when only a person can.
     verified_by: str = ""
+    depth: int = 0  # nesting under the item above it (sub-items of "Add information to the issue body about:")
+    notes: tuple[str, ...] = ()  # non-task lines the template puts right after the item
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,8 @@ class TemplateDefinition:
     label: str = "wg-ai-integration"
     trailer: tuple[str, ...] = ()  # quick actions and links after the body
     extra: dict = field(default_factory=dict, compare=False)
+    # The template's HTML comments (hints for the author); a parser drops them, the renderer leaves them out.
+    comments: tuple[str, ...] = ()
 
     @property
     def fields(self) -> tuple[Field, ...]:
@@ -305,6 +314,7 @@ JUNE_2023 = TemplateDefinition(
                 "(Delete this line when this is done)",
             ),
             list_heading=Heading(4, "The user needs to be able to:"),
+            placeholder=("- ...", "- ...", "- ..."),
         ),
         Heading(2, "Checklist"),
         Checklist(
@@ -414,6 +424,9 @@ JUNE_2023 = TemplateDefinition(
 
 # Fields the proposal holds outside the template's headings (they live inside its checklist groups).
 NEEDS_FIELDS = {"dependency_needs": "Dependency needs", "legal_needs": "Legal needs"}
+
+# HTML comments GitLab's June 2023 text carries and Stagegate's copy of it leaves out.
+TEMPLATE_COMMENTS: tuple[str, ...] = ()
 
 DEFINITIONS: dict[str, TemplateDefinition] = {JUNE_2023.version: JUNE_2023}
 DEFAULT_VERSION = JUNE_2023.version
