@@ -175,7 +175,11 @@ class AnswerSaved:
 
 
 def _lock_review(review: Review) -> Review:
-    return Review.objects.select_for_update().select_related("proposal", "area", "current_decision").get(pk=review.pk)
+    return (
+        Review.objects.select_for_update(of=("self",))
+        .select_related("proposal", "area", "current_decision")
+        .get(pk=review.pk)
+    )
 
 
 @transaction.atomic
@@ -301,7 +305,7 @@ def review_submit_for_review(*, proposal: Proposal, by) -> list[Review]:
 
     now = timezone.now()
     reviews = list(
-        Review.objects.select_for_update()
+        Review.objects.select_for_update(of=("self",))
         .filter(proposal=proposal, status__in=[Review.Status.NOT_STARTED, Review.Status.CHANGES_REQUESTED])
         .select_related("area", "area__reviewer_group", "reviewer")
     )
@@ -549,7 +553,7 @@ def review_mark_seen(*, review: Review, user) -> None:
 def reviews_expire_waivers(*, today: datetime.date) -> list[Review]:
     """A not-applicable waiver past its expiry date needs a decision again."""
     expired = list(
-        Review.objects.select_for_update()
+        Review.objects.select_for_update(of=("self",))
         .filter(status=Review.Status.NOT_APPLICABLE, current_decision__waiver_expires_on__lt=today)
         .select_related("proposal", "area", "area__reviewer_group", "reviewer", "current_decision")
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from smtplib import SMTPException
 
 from celery import shared_task
@@ -36,9 +37,12 @@ def send_pending_notifications() -> int:
 
 
 @shared_task
-def daily_reviews() -> dict:
-    """Every morning: expire waivers, then remind reviewers of due and overdue reviews and escalate the overdue."""
-    today = timezone.localdate()
+def daily_reviews(today: str | None = None) -> dict:
+    """Once a day: expire waivers, then remind reviewers of due and overdue reviews and escalate the overdue.
+
+    `today` (ISO date) replays a missed day; by default it is the local date.
+    """
+    today = datetime.date.fromisoformat(today) if today else timezone.localdate()
     expired = services.reviews_expire_waivers(today=today)
     result = services.reviews_send_digest(today=today)
     return {"waivers_expired": len(expired), "digests": result.digests, "escalations": result.escalations}

@@ -397,3 +397,21 @@ def test_the_thread_keeps_the_discussion_and_tells_the_other_side(
     assert [m.to for m in mail.outbox] == [[author.email], [data_reviewer.email]]
     with pytest.raises(PermissionDenied):
         services.review_comment_add(review=review, body="Drive-by", by=other_author)
+
+
+@pytest.mark.django_db
+def test_the_daily_task_expires_waivers_and_sends_the_digest(submitted_proposal, data_reviewer):
+    from reviews import tasks
+
+    decide(
+        review_of(submitted_proposal, "data"),
+        data_reviewer,
+        kind="not_applicable",
+        comment="Only public data.",
+        waiver_expires_on=timezone.localdate() + datetime.timedelta(days=1),
+    )
+    later = timezone.localdate() + datetime.timedelta(days=30)
+    result = tasks.daily_reviews.delay(later.isoformat()).get()
+    assert result["waivers_expired"] == 1
+    assert result["digests"] >= 1 and result["escalations"] >= 1
+    assert review_of(submitted_proposal, "data").status == Review.Status.WAIVER_EXPIRED
