@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from proposals import workflow
 from proposals.models import Proposal
@@ -130,6 +131,9 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, str(refusal))
         else:
             messages.success(request, f"Recorded: {decision.get_kind_display().lower()}.")
+            if request.htmx:
+                # The whole page changes (status, history, diff): have htmx load it rather than swap a fragment.
+                return HttpResponseClientRedirect(review.get_absolute_url())
             return redirect(review)
     review = _visible_review(request, pk)
     context = _detail_context(request, review, decision_form=form)

@@ -160,6 +160,12 @@ def test_approving_from_the_review_page(client, author, data_reviewer):
     )
     assert response.status_code == 302
     assert review_of(proposal, "data").status == Review.Status.APPROVED
+    with_htmx = client.post(
+        reverse("reviews:decide", args=[review.pk]),
+        {"kind": "approved", "answer_sha256": review.answer_sha256},
+        **HTMX,
+    )
+    assert with_htmx["HX-Redirect"] == reverse("reviews:detail", args=[review.pk])
     page = client.get(reverse("reviews:detail", args=[review.pk])).content.decode()
     assert "Approved</strong> by rev_data" in page
 
@@ -337,3 +343,48 @@ def test_an_unknown_step_is_not_found(client, author, areas):
     proposal = ProposalFactory(owner=author)
     assert login(client, author).post(reverse("reviews:transition", args=[proposal.pk, "launch"])).status_code == 404
     assert UserFactory
+
+
+def count_queries(client, method, url, data=None, **headers):
+    with CaptureQueriesContext(connection) as queries:
+        response = getattr(client, method)(url, data or {}, **headers)
+    assert response.status_code in (200, 302)
+    return len(queries)
+
+
+@pytest.mark.django_db
+def test_the_review_page_query_count_holds_as_decisions_and_comments_grow(client, author, data_reviewer):
+    proposal = submitted(author)
+    review = review_of(proposal, "data")
+    url = reverse("reviews:detail", args=[review.pk])
+    login(client, data_reviewer)
+
+    def grow(count):
+        for n in range(count):
+            services.review_decide(
+                review=review_of(proposal, "data"), kind="changes_requested", comment=f"Ask {n}", by=data_reviewer
+            )
+            services.review_comment_add(review=review, body=f"Answer {n}", by=author)
+
+    grow(1)
+    client.get(url)  # the first look records it; later looks update it
+    small = count_queries(client, "get", url)
+    grow(10)
+    assert count_queries(client, "get", url) == small
+
+
+@pytest.mark.django_db
+def test_the_answer_fragment_query_count_holds_as_proposals_grow(client, author, areas):
+    proposal = ProposalFactory(owner=author)
+    login(client, author)
+    url = reverse("reviews:answer", args=[proposal.pk, "cost"])
+    answer_post(client, proposal, "cost", "First.", **HTMX)
+    small = count_queries(
+        client, "post", url, {"answer": "Second.", "base": review_of(proposal, "cost").answer_sha256}, **HTMX
+    )
+    for _ in range(20):
+        ProposalFactory(owner=author)
+    large = count_queries(
+        client, "post", url, {"answer": "Third.", "base": review_of(proposal, "cost").answer_sha256}, **HTMX
+    )
+    assert small == large
