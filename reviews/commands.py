@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.db import IntegrityError, transaction
 
 from proposals.models import Proposal
@@ -89,12 +90,23 @@ def _resolve_area(word: str, areas: list[OrrArea]) -> OrrArea | None:
 
 
 def _resolve_user(*, gitlab_user_id: int | None, gitlab_username: str):
+    """Who wrote the comment: by GitLab user id (signed in with GitLab, or mapped in the admin).
+
+    A username alone only matches a mapping without an id: GitLab usernames can be renamed and reused.
+    """
+    if gitlab_user_id is not None and apps.is_installed("accounts"):
+        from accounts.gitlab import user_for_gitlab_id
+
+        user = user_for_gitlab_id(gitlab_user_id)
+        if user is not None:
+            return user
+    accounts = GitLabAccount.objects.select_related("user").filter(user__is_active=True)
     account = None
     if gitlab_user_id is not None:
-        account = GitLabAccount.objects.select_related("user").filter(gitlab_user_id=gitlab_user_id).first()
+        account = accounts.filter(gitlab_user_id=gitlab_user_id).first()
     if account is None and gitlab_username:
-        account = GitLabAccount.objects.select_related("user").filter(gitlab_username__iexact=gitlab_username).first()
-    return account.user if account is not None and account.user.is_active else None
+        account = accounts.filter(gitlab_username__iexact=gitlab_username, gitlab_user_id__isnull=True).first()
+    return account.user if account is not None else None
 
 
 def review_decide_from_comment(

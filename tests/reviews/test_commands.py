@@ -117,3 +117,28 @@ def test_a_comment_without_a_command_gets_no_reply(submitted_proposal):
         )
         == []
     )
+
+
+@pytest.mark.django_db
+def test_a_reviewer_who_signed_in_with_gitlab_is_known_by_their_gitlab_id(submitted_proposal, data_reviewer):
+    from allauth.socialaccount.models import SocialAccount
+
+    SocialAccount.objects.create(user=data_reviewer, provider="gitlab", uid="77")
+    replies = review_decide_from_comment(
+        proposal=submitted_proposal, gitlab_user_id=77, gitlab_username="rosa", note_body="/orr approve data", note_id=5
+    )
+    assert replies == ["@rosa recorded “Data Limitation”: approved."]
+
+
+@pytest.mark.django_db
+def test_a_username_does_not_match_an_account_mapped_to_another_gitlab_id(submitted_proposal, data_reviewer):
+    map_account(data_reviewer, "rosa", 41)
+    replies = review_decide_from_comment(
+        proposal=submitted_proposal,
+        gitlab_user_id=999,
+        gitlab_username="rosa",
+        note_body="/orr approve data",
+        note_id=6,
+    )
+    assert "does not know your GitLab account" in replies[0]
+    assert not Decision.objects.exists()
