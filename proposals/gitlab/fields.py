@@ -1,133 +1,103 @@
 """A proposal's synced content as a flat snapshot, from either side.
 
-Both the proposal (``local_snapshot``) and the issue body (``remote_snapshot``,
-through ``proposals.markdown.parse``) become the same shape of dict, keyed
-``title``, ``field:<name>``, ``confidence``, ``check:<stage>:<key>``,
-``requirements``, ``research_links`` and ``kept_blocks``, so the merge in
-``sync.py`` can compare them key by key without knowing the template.
+Both sides go through ``proposals.markdown``'s ``ProposalContent``: the proposal
+via ``content_from_proposal``, the issue body via ``parse``. Each becomes the
+same flat dict, keyed ``title``, ``field:<name>``, ``confidence``,
+``check:<stage>:<key>``, ``list:<name>``, ``research_links``, ``persona_tags``,
+``orr:<area>`` and ``kept_blocks``, so the merge in ``sync.py`` compares them
+key by key without knowing the template.
 """
 
 from __future__ import annotations
 
-import copy
+import dataclasses
+import logging
 from typing import Any
 
 from django.db.models import F
 
-from proposals.models import Activity, ChecklistItem, Proposal, Requirement, ResearchLink
-from proposals.template import NEEDS_FIELDS, Kind
+from proposals import markdown
+from proposals.models import Activity, ChecklistItem, Persona, Proposal, Requirement, ResearchLink
+from proposals.template import NEEDS_FIELDS
 
-# Keys whose value lives in the issue description (everything but the title).
+log = logging.getLogger(__name__)
+
 TITLE = "title"
+# Ordered collections: merged item by item, never a conflict.
+LIST_KEYS = ("research_links", "persona_tags", "kept_blocks")
 
 
-def normalise(text: Any) -> str:
-    """Texts compare equal across GitLab's and browsers' line endings and trailing blanks."""
-    if text is None:
-        return ""
-    lines = str(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "\n".join(line.rstrip() for line in lines).strip("\n")
+def is_list_key(key: str) -> bool:
+    return key in LIST_KEYS or key.startswith("list:")
 
 
-def text_field_names(proposal: Proposal) -> list[str]:
-    names = [f.name for f in proposal.definition.fields if f.kind in (Kind.TEXT, Kind.PERSONAS)]
-    return names + [name for name in NEEDS_FIELDS if name not in names]
+def normalise_title(text: Any) -> str:
+    return " ".join(str(text or "").split())
+
+
+def snapshot(content, title: str) -> dict[str, Any]:
+    content = markdown.canonical(content)
+    values: dict[str, Any] = {TITLE: normalise_title(title)}
+    for name in markdown.text_field_names(content.definition):
+        values[f"field:{name}"] = content.fields.get(name, "")
+    values["confidence"] = content.confidence
+    for stage, items in content.checklists.items():
+        for key, checked in items.items():
+            values[f"check:{stage}:{key}"] = checked
+    for f in content.definition.fields:
+        if f.kind == "requirements":
+            values[f"list:{f.name}"] = list(content.lists.get(f.name, ()))
+    values["research_links"] = [[link.title, link.url] for link in content.research_links]
+    values["persona_tags"] = [p.name for p in content.persona_tags]
+    for area in content.definition.orr_areas:
+        values[f"orr:{area.key}"] = content.orr[area.key].answer if area.key in content.orr else ""
+    values["kept_blocks"] = [[block.after, block.markdown] for block in content.kept_blocks]
+    return values
 
 
 def local_snapshot(proposal: Proposal) -> dict[str, Any]:
-    snapshot: dict[str, Any] = {TITLE: normalise(proposal.title)}
-    for name in text_field_names(proposal):
-        snapshot[f"field:{name}"] = normalise(proposal.field_value(name))
-    snapshot["confidence"] = proposal.confidence or ""
-    for item in proposal.checklist_items.all():
-        snapshot[f"check:{item.stage}:{item.key}"] = bool(item.checked)
-    snapshot["requirements"] = [normalise(r.text) for r in proposal.requirements.all()]
-    snapshot["research_links"] = [[link.title, link.url] for link in proposal.research_links.all()]
-    snapshot["kept_blocks"] = list(proposal.kept_blocks or [])
-    return snapshot
+    return snapshot(markdown.content_from_proposal(proposal), proposal.title)
 
 
-def _get(obj: Any, *names: str, default: Any = None) -> Any:
-    for name in names:
-        if isinstance(obj, dict) and name in obj:
-            return obj[name]
-        if hasattr(obj, name):
-            return getattr(obj, name)
-    return default
+def parse_content(description: str):
+    result = markdown.parse(description or "")
+    return getattr(result, "content", result)
 
 
 def remote_snapshot(issue: dict[str, Any]) -> dict[str, Any]:
-    """The issue's title and description as a snapshot (see module docstring)."""
-    from proposals.markdown import parse
-
-    result = parse(issue.get("description") or "")
-    snapshot: dict[str, Any] = {TITLE: normalise(issue.get("title"))}
-    for name, value in (_get(result, "fields", default={}) or {}).items():
-        if name in ("confidence", "requirements"):
-            continue
-        snapshot[f"field:{name}"] = normalise(value)
-    confidence = _get(result, "confidence", default="") or ""
-    snapshot["confidence"] = str(getattr(confidence, "value", confidence)).lower()
-    for key, checked in _checklist_states(result).items():
-        snapshot[f"check:{key}"] = checked
-    snapshot["requirements"] = [normalise(text) for text in _get(result, "requirements", default=[]) or []]
-    snapshot["research_links"] = [_link(link) for link in _get(result, "research_links", default=[]) or []]
-    snapshot["kept_blocks"] = _kept_blocks(result)
-    return snapshot
+    return snapshot(parse_content(issue.get("description") or ""), issue.get("title") or "")
 
 
-def _checklist_states(result: Any) -> dict[str, bool]:
-    states = _get(result, "checklist", "checklists", "checklist_states", default={}) or {}
-    out: dict[str, bool] = {}
-    if isinstance(states, dict):
-        for key, value in states.items():
-            if isinstance(value, dict):  # {stage: {key: checked}}
-                for item_key, checked in value.items():
-                    out[f"{_stage(key)}:{item_key}"] = bool(checked)
-            elif isinstance(key, tuple):  # {(stage, key): checked}
-                out[f"{_stage(key[0])}:{key[1]}"] = bool(value)
-            else:  # {"stage:key": checked}
-                out[str(key)] = bool(value)
-    else:  # a list of items with stage/key/checked
-        for item in states:
-            out[f"{_stage(_get(item, 'stage'))}:{_get(item, 'key')}"] = bool(_get(item, "checked"))
-    return out
+def render_description(proposal: Proposal, overrides: dict[str, Any]) -> str:
+    """The issue body for this proposal, with ``overrides`` (GitLab's side of conflicts) in place."""
+    content = markdown.content_from_proposal(proposal)
+    if overrides:
+        fields = dict(content.fields)
+        orr = dict(content.orr)
+        changes: dict[str, Any] = {}
+        for key, value in overrides.items():
+            if key.startswith("field:"):
+                fields[key.removeprefix("field:")] = value
+            elif key.startswith("orr:"):
+                area = key.removeprefix("orr:")
+                orr[area] = dataclasses.replace(orr.get(area, markdown.OrrAnswer()), answer=value)
+            elif key == "confidence":
+                changes["confidence"] = value
+        content = dataclasses.replace(content, fields=fields, orr=orr, **changes)
+    return markdown.render(content)
 
 
-def _stage(stage: Any) -> str:
-    return str(getattr(stage, "value", stage))
-
-
-def _link(link: Any) -> list[str]:
-    if isinstance(link, (list, tuple)):
-        title, url = (list(link) + ["", ""])[:2]
-        return [str(title or ""), str(url or "")]
-    return [str(_get(link, "title", default="") or ""), str(_get(link, "url", default="") or "")]
-
-
-def _kept_blocks(result: Any) -> list[Any]:
-    blocks = _get(result, "kept_blocks", "unrecognised", "unrecognized", default=[]) or []
-    out = []
-    for block in blocks:
-        if isinstance(block, (str, int, float, bool)) or block is None or isinstance(block, dict):
-            out.append(block)
-        elif hasattr(block, "__dataclass_fields__"):
-            from dataclasses import asdict
-
-            out.append(asdict(block))
-        else:
-            out.append(str(block))
-    return out
+# ---------------------------------------------------------------------------
+# Writing GitLab's side onto the proposal
+# ---------------------------------------------------------------------------
 
 
 def apply_to_proposal(proposal: Proposal, values: dict[str, Any]) -> list[str]:
     """Write snapshot values taken from GitLab onto the proposal. Returns what changed, by label.
 
-    Runs inside the caller's transaction, with the proposal row locked. It does
-    not mark the proposal for sync: these values came from GitLab.
+    Runs inside the caller's transaction with the proposal row locked, and does
+    not queue the proposal for GitLab: these values came from there.
     """
-    if not values:
-        return []
     changed: list[str] = []
     model_fields = {f.name for f in Proposal._meta.get_fields()}
     update_fields: set[str] = set()
@@ -135,7 +105,6 @@ def apply_to_proposal(proposal: Proposal, values: dict[str, Any]) -> list[str]:
         if key == TITLE:
             proposal.title = value[:255]
             update_fields.add("title")
-            changed.append("Title")
         elif key.startswith("field:"):
             name = key.removeprefix("field:")
             if name in model_fields:
@@ -144,21 +113,20 @@ def apply_to_proposal(proposal: Proposal, values: dict[str, Any]) -> list[str]:
             else:
                 proposal.extra_fields = {**proposal.extra_fields, name: value}
                 update_fields.add("extra_fields")
-            changed.append(_label(proposal, name))
         elif key == "confidence":
             proposal.confidence = value if value in Proposal.Confidence.values else ""
             update_fields.add("confidence")
-            changed.append("Confidence")
         elif key == "kept_blocks":
-            proposal.kept_blocks = value
+            proposal.kept_blocks = [{"after": after, "markdown": text} for after, text in value]
             update_fields.add("kept_blocks")
-            changed.append("Sections added on GitLab")
-        elif key == "requirements":
+        elif key == "list:requirements":
             Requirement.objects.filter(proposal=proposal).delete()
             Requirement.objects.bulk_create(
                 Requirement(proposal=proposal, text=text[:1000], position=i) for i, text in enumerate(value)
             )
-            changed.append("Requirements")
+        elif key.startswith("list:"):
+            proposal.extra_fields = {**proposal.extra_fields, key.removeprefix("list:"): list(value)}
+            update_fields.add("extra_fields")
         elif key == "research_links":
             ResearchLink.objects.filter(proposal=proposal).delete()
             ResearchLink.objects.bulk_create(
@@ -166,13 +134,17 @@ def apply_to_proposal(proposal: Proposal, values: dict[str, Any]) -> list[str]:
                 for i, (title, url) in enumerate(value)
                 if url
             )
-            changed.append("Research links")
+        elif key == "persona_tags":
+            # Only personas Stagegate knows can be tagged; other mentions stay in the issue text.
+            proposal.persona_tags.set(Persona.objects.filter(name__in=value))
         elif key.startswith("check:"):
             _, stage, item_key = key.split(":", 2)
             ChecklistItem.objects.filter(proposal=proposal, stage=stage, key=item_key).update(
                 checked=bool(value), checked_by=None
             )
-            changed.append(f"checklist item “{item_key}”")
+        elif key.startswith("orr:"):
+            _apply_orr_answer(proposal, key.removeprefix("orr:"), value)
+        changed.append(label_for_key(proposal, key))
     if update_fields:
         proposal.save(update_fields=sorted(update_fields))
     Proposal.objects.filter(pk=proposal.pk).update(version=F("version") + 1)
@@ -180,39 +152,38 @@ def apply_to_proposal(proposal: Proposal, values: dict[str, Any]) -> list[str]:
     return changed
 
 
-def _label(proposal: Proposal, name: str) -> str:
+def _apply_orr_answer(proposal: Proposal, area_key: str, answer: str) -> None:
+    """An ORR answer edited on GitLab goes through the reviews service, so a signed-off area goes stale."""
+    from proposals.gitlab.sync import sync_suppressed
+    from reviews.models import Review
+    from reviews.services import review_answer_save
+
+    review = Review.objects.filter(proposal=proposal, area__key=area_key).first()
+    if review is None:
+        return
     try:
-        return proposal.definition.field(name).label
-    except KeyError:
-        return NEEDS_FIELDS.get(name, name.replace("_", " ").capitalize())
+        with sync_suppressed():
+            review_answer_save(review=review, answer=answer, base_sha256=review.answer_sha256, by=proposal.owner)
+    except Exception:  # a closed proposal refuses answers; GitLab's text stays on GitLab
+        log.warning("ORR answer %s of proposal %s from GitLab not applied", area_key, proposal.pk, exc_info=True)
 
 
 def label_for_key(proposal: Proposal, key: str) -> str:
     if key == TITLE:
         return "Title"
-    if key.startswith("field:"):
-        return _label(proposal, key.removeprefix("field:"))
-    return key.replace("_", " ").capitalize()
-
-
-def render_description(proposal: Proposal, overrides: dict[str, Any]) -> str:
-    """The issue body for this proposal, with ``overrides`` (GitLab's side of conflicts) in place."""
-    from proposals.markdown import render
-
-    if overrides:
-        proposal = copy.copy(proposal)
-        proposal.extra_fields = dict(proposal.extra_fields)
-        model_fields = {f.name for f in Proposal._meta.get_fields()}
-        for key, value in overrides.items():
-            if key.startswith("field:"):
-                name = key.removeprefix("field:")
-                if name in model_fields:
-                    setattr(proposal, name, value)
-                else:
-                    proposal.extra_fields[name] = value
-            elif key == "confidence":
-                proposal.confidence = value
-    return render(proposal)
+    if key.startswith(("field:", "list:")):
+        name = key.split(":", 1)[1]
+        try:
+            return proposal.definition.field(name).label
+        except KeyError:
+            return NEEDS_FIELDS.get(name, name.replace("_", " ").capitalize())
+    if key.startswith("check:"):
+        return f"checklist item “{key.split(':', 2)[2]}”"
+    if key.startswith("orr:"):
+        return f"ORR answer “{key.removeprefix('orr:')}”"
+    return {"confidence": "Confidence", "research_links": "Research links", "persona_tags": "Personas"}.get(
+        key, "Sections added on GitLab"
+    )
 
 
 def record(proposal: Proposal, *, kind: str, message: str, data: dict | None = None) -> None:

@@ -30,6 +30,7 @@ from django.utils import timezone
 from proposals.gitlab import client, fields
 from proposals.gitlab.client import TransientGitLabError
 from proposals.gitlab.models import GitLabConnection, IssueComment, SyncConflict, SyncState, WebhookDelivery
+from proposals.markdown import canonical_text
 from proposals.models import Activity, Proposal
 from proposals.services import refresh_verified_checklist
 
@@ -87,8 +88,6 @@ def enqueue_push(proposal_id: int, *, countdown: float = 0.0) -> bool:
 # Three-way merge
 # ---------------------------------------------------------------------------
 
-LIST_KEYS = ("requirements", "research_links", "kept_blocks")
-
 
 @dataclass
 class Merge:
@@ -120,7 +119,7 @@ def merge_values(base: dict, local: dict, remote: dict) -> Merge:
             outcome.take_remote[key] = r
         elif r == b:
             outcome.merged[key] = outcome.new_base[key] = lv
-        elif key in LIST_KEYS:
+        elif fields.is_list_key(key):
             value = merge_lists(b, lv, r)
             outcome.merged[key] = outcome.new_base[key] = value
             if value != lv:
@@ -351,7 +350,7 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
     if locked.confidential != bool(remote.get("confidential")):
         updates["confidential"] = locked.confidential
     title = outcome.merged.get(fields.TITLE)
-    if title is not None and title != fields.normalise(remote.get("title")):
+    if title is not None and title != fields.normalise_title(remote.get("title")):
         updates["title"] = title
     if merged_description_differs:
         overrides = {key: outcome.merged[key] for key in outcome.conflicts}
@@ -772,7 +771,7 @@ def resolve_conflict(*, conflict: SyncConflict, choice: str, by, text: str | Non
     else:
         raise ValueError(f"unknown choice {choice!r}")
     if text is not None:
-        value = fields.normalise(text)
+        value = canonical_text(text)
     with transaction.atomic():
         proposal = Proposal.objects.select_for_update().get(pk=conflict.proposal_id)
         current = fields.local_snapshot(proposal).get(conflict.field)

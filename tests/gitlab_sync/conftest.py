@@ -1,17 +1,11 @@
-import importlib
-import sys
-
 import pytest
 
 from proposals.gitlab import client, sync
 from tests.gitlab_fake import FakeGitLab
+from tests.gitlab_sync import markdown_standin
 
-try:
-    importlib.import_module("proposals.markdown")
-except ImportError:  # issue 3 not landed yet: test the sync with a stand-in of the same interface
-    from tests.gitlab_sync import markdown_standin
-
-    sys.modules["proposals.markdown"] = markdown_standin
+# Until proposals.markdown (issue 3) lands, test the sync with a stand-in of the same interface.
+markdown_standin.install_if_missing()
 
 WEBHOOK_SECRET = "test-webhook-secret"
 

@@ -1,70 +1,71 @@
-"""A minimal render/parse pair with the interface of ``proposals.markdown``.
+"""A stand-in ``render``/``parse`` pair for the sync tests, used only while
+``proposals.markdown`` has no ``parse`` yet (issue 3 lands it).
 
-Used by the sync tests only while ``proposals.markdown`` has not landed, so the
-sync can be tested on its own. Headings name fields; ``- [ ]`` lines are
-checklist items; unknown headings are kept blocks.
+It keeps the real ``ProposalContent`` and ``content_from_proposal`` and writes
+the content as readable JSON, so the sync's merge, echo and conflict logic can be
+tested on its own. Tests edit issues through ``edit_issue_fields`` below, which
+works the same with the real pair.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+import dataclasses
+import json
 
-from proposals.template import NEEDS_FIELDS, Kind
+from proposals import markdown
 
-
-@dataclass
-class ParseResult:
-    fields: dict = field(default_factory=dict)
-    checklist: dict = field(default_factory=dict)
-    requirements: list = field(default_factory=list)
-    research_links: list = field(default_factory=list)
-    confidence: str = ""
-    kept_blocks: list = field(default_factory=list)
+MARKER = "<!-- stagegate test stand-in -->"
 
 
-def _text_fields():
-    from proposals.template import get_definition
+def _render(proposal_or_content, *, content=None) -> str:
+    if content is None:
+        content = proposal_or_content
+        if not isinstance(content, markdown.ProposalContent):
+            content = markdown.content_from_proposal(proposal_or_content)
+    content = markdown.canonical(content)
+    data = {
+        "template_version": content.template_version,
+        "fields": content.fields,
+        "persona_tags": [dataclasses.astuple(p) for p in content.persona_tags],
+        "confidence": content.confidence,
+        "research_links": [dataclasses.astuple(link) for link in content.research_links],
+        "lists": {k: list(v) for k, v in content.lists.items()},
+        "checked": sorted(list(pair) for pair in content.checked),
+        "orr": {k: dataclasses.astuple(v) for k, v in content.orr.items()},
+        "kept_blocks": [dataclasses.astuple(b) for b in content.kept_blocks],
+    }
+    return f"{MARKER}\n```json\n{json.dumps(data, indent=1, ensure_ascii=False, sort_keys=True)}\n```\n"
 
-    names = [(f.name, f.heading) for f in get_definition().fields if f.kind in (Kind.TEXT, Kind.PERSONAS)]
-    return names + list(NEEDS_FIELDS.items())
+
+def _parse(text: str):
+    try:
+        data = json.loads(text.split("```json\n", 1)[1].rsplit("\n```", 1)[0])
+    except (IndexError, ValueError):
+        return markdown.ProposalContent(fields={"user_problem": text.strip()} if text.strip() else {})
+    return markdown.canonical(
+        markdown.ProposalContent(
+            template_version=data["template_version"],
+            fields=data["fields"],
+            persona_tags=tuple(markdown.PersonaMention(*p) for p in data["persona_tags"]),
+            confidence=data["confidence"],
+            research_links=tuple(markdown.Link(*link) for link in data["research_links"]),
+            lists={k: tuple(v) for k, v in data["lists"].items()},
+            checked=frozenset(tuple(pair) for pair in data["checked"]),
+            orr={k: markdown.OrrAnswer(*v) for k, v in data["orr"].items()},
+            kept_blocks=tuple(markdown.KeptBlock(*b) for b in data["kept_blocks"]),
+        )
+    )
 
 
-def render(proposal) -> str:
-    out = []
-    for name, heading in _text_fields():
-        out += [f"### {heading}", "", proposal.field_value(name) or "_prompt_", ""]
-    out += ["### Confidence", "", proposal.confidence or "_prompt_", ""]
-    out += ["### Requirements", ""] + [f"1. {r.text}" for r in proposal.requirements.all()] + [""]
-    out += ["### Research", ""] + [f"- [{link.title}]({link.url})" for link in proposal.research_links.all()] + [""]
-    out += ["### Checklist", ""]
-    out += [f"- [{'x' if i.checked else ' '}] {i.stage}:{i.key}" for i in proposal.checklist_items.all()]
-    for block in proposal.kept_blocks or []:
-        out += ["", block]
-    return "\n".join(out).rstrip() + "\n"
+def install_if_missing() -> None:
+    if not hasattr(markdown, "parse"):
+        markdown.render = _render
+        markdown.parse = _parse
 
 
-def parse(markdown: str) -> ParseResult:
-    by_heading = {heading: name for name, heading in _text_fields()}
-    result = ParseResult()
-    sections = re.split(r"^### ", markdown.replace("\r\n", "\n"), flags=re.M)
-    for section in sections[1:]:
-        heading, _, body = section.partition("\n")
-        body = body.strip("\n")
-        if heading in by_heading:
-            result.fields[by_heading[heading]] = "" if body == "_prompt_" else body
-        elif heading == "Confidence":
-            result.confidence = "" if body == "_prompt_" else body
-        elif heading == "Requirements":
-            result.requirements = [line[3:] for line in body.splitlines() if line.startswith("1. ")]
-        elif heading == "Research":
-            result.research_links = re.findall(r"^- \[(.*?)\]\((.*?)\)", body, flags=re.M)
-        elif heading == "Checklist":
-            chunks = body.split("\n\n", 1)
-            for m in re.finditer(r"^- \[([ xX])\] (\S+)$", chunks[0], flags=re.M):
-                result.checklist[m.group(2)] = m.group(1) != " "
-            if len(chunks) > 1:
-                result.kept_blocks = [b for b in chunks[1].split("\n\n") if b.strip()]
-        else:
-            result.kept_blocks.append(f"### {section}".strip("\n"))
-    return result
+def edit_issue_fields(description: str, **fields: str) -> str:
+    """An issue body with some text fields changed, as a person editing on GitLab would leave it."""
+    result = markdown.parse(description)
+    content = getattr(result, "content", result)
+    content = dataclasses.replace(content, fields={**content.fields, **fields})
+    return markdown.render(content)

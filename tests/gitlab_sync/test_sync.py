@@ -9,6 +9,7 @@ from proposals.gitlab import sync
 from proposals.gitlab.models import GitLabConnection, IssueComment, SyncConflict, SyncState
 from proposals.models import Activity, Proposal
 from tests.factories import ProposalFactory
+from tests.gitlab_sync.markdown_standin import edit_issue_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -113,7 +114,7 @@ def test_a_label_removed_in_stagegate_is_removed_on_gitlab_only(fake, linked, au
 
 def test_an_edit_on_gitlab_updates_the_proposal_and_its_timeline(fake, linked):
     issue = issue_of(fake, linked)
-    fake.human_edit(issue.iid, description=issue.description.replace("_prompt_", "Typed on GitLab", 1))
+    fake.human_edit(issue.iid, description=edit_issue_fields(issue.description, user_problem="Typed on GitLab"))
     sync.sync_proposal(linked.pk, actor="alice")
     linked.refresh_from_db()
     assert linked.user_problem == "Typed on GitLab"
@@ -134,7 +135,7 @@ def test_our_own_echo_changes_nothing(fake, linked, author):
 
 def test_different_fields_edited_on_both_sides_merge(fake, linked, author):
     issue = issue_of(fake, linked)
-    text = issue.description.replace("### Assumption\n\n_prompt_", "### Assumption\n\nFrom GitLab")
+    text = edit_issue_fields(issue.description, assumptions="From GitLab")
     fake.human_edit(issue.iid, description=text)
     edit(linked, author, user_problem="From Stagegate")
     sync.push(linked.pk)
@@ -146,7 +147,7 @@ def test_different_fields_edited_on_both_sides_merge(fake, linked, author):
 
 def test_the_same_field_edited_on_both_sides_is_a_conflict_keeping_both_texts(fake, linked, author):
     issue = issue_of(fake, linked)
-    fake.human_edit(issue.iid, description=issue.description.replace("_prompt_", "GitLab's words", 1))
+    fake.human_edit(issue.iid, description=edit_issue_fields(issue.description, user_problem="GitLab's words"))
     edit(linked, author, user_problem="Stagegate's words")
     sync.push(linked.pk)
     conflict = SyncConflict.objects.get(proposal=linked, resolved_at=None)
@@ -204,7 +205,7 @@ def test_reconcile_applies_edits_whose_webhooks_were_lost_with_one_list_call(fak
     sync.reconcile()
     fake.clear_request_log()
     issue = issue_of(fake, proposals[1])
-    fake.human_edit(issue.iid, description=issue.description.replace("_prompt_", "Only via reconcile", 1))
+    fake.human_edit(issue.iid, description=edit_issue_fields(issue.description, user_problem="Only via reconcile"))
     stats = sync.reconcile()
     assert Proposal.objects.get(pk=proposals[1].pk).user_problem == "Only via reconcile"
     assert stats["synced"] == 1
@@ -212,7 +213,8 @@ def test_reconcile_applies_edits_whose_webhooks_were_lost_with_one_list_call(fak
 
 
 def test_import_creates_proposals_from_labelled_issues_once(fake, author):
-    fake.create_issue(title="Old proposal", description="### User problem\n\nImported text", labels="wg-ai-integration")
+    body = edit_issue_fields("", user_problem="Imported text")
+    fake.create_issue(title="Old proposal", description=body, labels="wg-ai-integration")
     fake.create_issue(title="Unrelated", labels="bug")
     report = sync.import_issues(owner=author)
     assert len(report.imported) == 1 and report.failed == []

@@ -8,6 +8,7 @@ from proposals import services
 from proposals.gitlab import sync
 from proposals.gitlab.models import SyncConflict, SyncState, WebhookDelivery
 from proposals.models import Activity, Proposal
+from tests.gitlab_sync.markdown_standin import edit_issue_fields
 from tests.integration.conftest import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -69,7 +70,7 @@ def test_edit_reaches_the_issue(env, created, author):
 
 def test_edit_on_gitlab_reaches_the_proposal(env, created):
     iid = SyncState.objects.get(proposal=created).issue_iid
-    description = env.issue(iid).description.replace("_prompt_", "Typed on GitLab", 1)
+    description = edit_issue_fields(env.issue(iid).description, user_problem="Typed on GitLab")
     env.human_edit(iid, description=description)
     wait_for(lambda: Proposal.objects.get(pk=created.pk).user_problem == "Typed on GitLab", what="the proposal update")
     assert Activity.objects.filter(proposal=created, message__contains="Updated from GitLab by alice").exists()
@@ -78,7 +79,7 @@ def test_edit_on_gitlab_reaches_the_proposal(env, created):
 def test_both_edited_is_a_conflict_with_both_texts_kept(env, created, author):
     iid = SyncState.objects.get(proposal=created).issue_iid
     env.hooks.hold()
-    env.human_edit(iid, description=env.issue(iid).description.replace("_prompt_", "GitLab's words", 1))
+    env.human_edit(iid, description=edit_issue_fields(env.issue(iid).description, user_problem="GitLab's words"))
     edit(created, author, user_problem="Stagegate's words")
     conflict = wait_for(
         lambda: SyncConflict.objects.filter(proposal=created, resolved_at=None).first(), what="the conflict"
@@ -106,8 +107,8 @@ def test_duplicate_and_out_of_order_webhooks_are_applied_once_latest_wins(env, c
     template = env.issue(iid).description
     env.hooks.hold()
     env.hooks.duplicate(2)
-    env.human_edit(iid, description=template.replace("_prompt_", "older", 1))
-    env.human_edit(iid, description=template.replace("_prompt_", "newer", 1))
+    env.human_edit(iid, description=edit_issue_fields(template, user_problem="older"))
+    env.human_edit(iid, description=edit_issue_fields(template, user_problem="newer"))
     assert env.hooks.release(reverse=True) == 4  # newer, newer again, older, older again
     wait_for(lambda: settled(env), what="the deliveries to be processed")
     assert Proposal.objects.get(pk=created.pk).user_problem == "newer"
