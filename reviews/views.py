@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import F
+from django.db.models import F, Prefetch, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,6 +21,9 @@ QUEUE_PAGE = "reviews/review_queue.html"
 DETAIL_PAGE = "reviews/review_detail.html"
 ANSWERS_PAGE = "reviews/orr_answers.html"
 QUEUE_LIMIT = 200
+REVIEWS_FOR_GATES = Review.objects.select_related(
+    "area", "area__reviewer_group", "current_decision", "current_decision__decided_by", "reviewer"
+)
 
 
 def _refusal(request: HttpRequest, *, status: int, message: str) -> HttpResponse:
@@ -275,6 +278,9 @@ def gates_context(proposal: Proposal, *, user) -> dict:
     """What `{% orr_gates proposal %}` renders: the buttons, their reasons, each area's status."""
     from reviews.status import orr_status_summary
 
+    if "reviews" not in getattr(proposal, "_prefetched_objects_cache", {}):
+        # Every gate and the status table read the same reviews: load them once for this render.
+        prefetch_related_objects([proposal], Prefetch("reviews", queryset=REVIEWS_FOR_GATES))
     reviews = {review.area.key: review for review in workflow.proposal_reviews(proposal)}
     rows = [(row, reviews[row.key]) for row in orr_status_summary(proposal)]
     return {

@@ -388,3 +388,13 @@ def test_the_answer_fragment_query_count_holds_as_proposals_grow(client, author,
         client, "post", url, {"answer": "Third.", "base": review_of(proposal, "cost").answer_sha256}, **HTMX
     )
     assert small == large
+
+
+@pytest.mark.django_db
+def test_the_gates_partial_reads_the_reviews_once(author, areas, django_assert_num_queries):
+    proposal = Proposal.objects.prefetch_related(
+        "requirements", "research_links", "persona_tags", "checklist_items"
+    ).get(pk=ProposalFactory(owner=author).pk)
+    author._stagegate_groups = {"author"}  # roles are read once per request, not per gate
+    with django_assert_num_queries(1):  # the reviews, once for every gate and the status table
+        render_tag("orr_gates", proposal, author)
