@@ -131,7 +131,6 @@ def _edit_context(proposal: Proposal) -> dict:
         "completeness": completeness(proposal),
         "requirement_form": RequirementForm(),
         "research_form": ResearchLinkForm(),
-        "reviews": proposal.reviews.select_related("area"),
     }
 
 
