@@ -1,0 +1,138 @@
+"""Stagegate in a real browser: Playwright driving Debian's Chromium against pytest-django's live server.
+
+Each test gets a fresh browser context (its own cookies); the browser itself is started once per run.
+Every page is watched for Content-Security-Policy violations and uncaught script errors, and a failing
+test leaves a full-page screenshot in test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make between browser steps
+# are ordinary synchronous calls all the same.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = os.environ.get("STAGEGATE_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PASSWORD = "stagegate-pass"  # what tests/factories.UserFactory gives everyone
+
+# Playwright gives every launch a fresh temporary profile (its own --user-data-dir), so no state survives a run.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",  # the suite runs as root
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+expect.set_options(timeout=10_000)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium package (make test does)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class PageProblems:
+    """What the browser reported that a user never should cause: CSP violations and uncaught script errors."""
+
+    def __init__(self) -> None:
+        self.csp: list[str] = []
+        self.errors: list[str] = []
+
+    def watch(self, page: Page) -> None:
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def _console(self, message) -> None:
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            self.csp.append(message.text)
+
+
+class Browsing:
+    """The test's browser windows: each `as_user` is a fresh context (own cookies) logged in by the login form."""
+
+    def __init__(self, browser: Browser, base_url: str) -> None:
+        self.browser = browser
+        self.base_url = base_url
+        self.problems = PageProblems()
+        self.contexts: list[BrowserContext] = []
+
+    def new_page(self) -> Page:
+        context = self.browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+        self.contexts.append(context)
+        page = context.new_page()
+        self.problems.watch(page)
+        return page
+
+    def as_user(self, user) -> Page:
+        page = self.new_page()
+        self.log_in(page, user)
+        return page
+
+    def log_in(self, page: Page, user) -> None:
+        page.goto(f"{self.base_url}/accounts/login/")
+        page.get_by_label("Username").fill(user.username)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def screenshot_all(self, nodeid: str) -> None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", nodeid).strip("-")
+        number = 0
+        for context in self.contexts:
+            for page in context.pages:
+                if not page.is_closed():
+                    number += 1
+                    page.screenshot(path=ARTIFACTS / f"{stem}-{number}.png", full_page=True)
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+
+
+@pytest.fixture
+def browsing(browser: Browser, live_server, request) -> Iterator[Browsing]:
+    session = Browsing(browser, live_server.url)
+    yield session
+    report = getattr(request.node, "report_call", None)
+    try:
+        if report is not None and report.failed:
+            session.screenshot_all(request.node.nodeid)
+        elif report is not None and report.passed:
+            assert session.problems.csp == [], "a page broke its Content-Security-Policy"
+            assert session.problems.errors == [], "a script on a page failed"
+    finally:
+        session.close()
