@@ -35,7 +35,6 @@ from django.db.models import (
     Subquery,
     Value,
     When,
-    Window,
 )
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
@@ -301,15 +300,15 @@ class Listing:
     total: int
 
 
-def _with_total(queryset: QuerySet, limit: int = LIST_LENGTH) -> Listing:
-    rows = list(queryset.annotate(listing_total=Window(Count("*")))[:limit])
-    return Listing(rows, rows[0].listing_total if rows else 0)
+def _listing(queryset: QuerySet, limit: int = LIST_LENGTH) -> Listing:
+    """Two cheap queries rather than one window count, which would join every matching row before the limit."""
+    return Listing(list(queryset[:limit]), queryset.count())
 
 
 def ga_blockers(proposals: QuerySet[Proposal]) -> Listing:
     """Proposals in GA work (GA stage, not yet approved) with the reasons their approval gate is closed.
 
-    The reasons are workflow.approve_gate's own, read from prefetched rows: six queries for the list.
+    The reasons are workflow.approve_gate's own, read from prefetched rows: a count, the list, five prefetches.
     """
     in_ga_work = (
         proposals.filter(stage=Stage.GA.value, state__in=ACTIVE_STATES)
@@ -323,7 +322,7 @@ def ga_blockers(proposals: QuerySet[Proposal]) -> Listing:
         )
         .order_by("updated_at", "id")
     )
-    listing = _with_total(in_ga_work)
+    listing = _listing(in_ga_work)
     # The owner may always act on their proposal, so the reasons are about the proposal, not about who asks.
     listing.rows = [Blocked(p, approve_gate(p, by=p.owner)) for p in listing.rows]
     return listing
@@ -341,7 +340,7 @@ class StaleWork:
 
 
 def stale_work(proposals: QuerySet[Proposal], *, now: datetime, area: OrrArea | None = None) -> StaleWork:
-    """Active proposals and open reviews nobody touched for STALE_AFTER_DAYS: two queries."""
+    """Active proposals and open reviews nobody touched for STALE_AFTER_DAYS: four queries."""
     days = settings.STALE_AFTER_DAYS
     cutoff = now - timedelta(days=days)
     recent = Activity.objects.filter(proposal=OuterRef("pk"), created_at__gte=cutoff)
@@ -350,17 +349,28 @@ def stale_work(proposals: QuerySet[Proposal], *, now: datetime, area: OrrArea | 
         proposals.filter(state__in=ACTIVE_STATES, updated_at__lt=cutoff)
         .filter(~Exists(recent))
         .select_related("owner")
+        .only("id", "title", "updated_at", "owner__id", "owner__username")
         .annotate(last_activity=Coalesce(Subquery(last), F("updated_at")))
         .order_by("updated_at", "id")
     )
-    stale_reviews = (
-        Review.objects.filter(proposal__in=proposals.values("pk"), status__in=UNDER_WAY, updated_at__lt=cutoff)
-        .select_related("proposal", "area", "reviewer")
-        .order_by("updated_at", "id")
+    stale_reviews = Review.objects.filter(
+        proposal__in=proposals.values("pk"), status__in=UNDER_WAY, updated_at__lt=cutoff
     )
     if area is not None:
         stale_reviews = stale_reviews.filter(area=area)
-    return StaleWork(days, _with_total(stale_proposals), _with_total(stale_reviews))
+    # The oldest ids first, then their details: the joins run for LIST_LENGTH rows, not for every stale review.
+    oldest = stale_reviews.order_by("updated_at", "id").values("pk")[:LIST_LENGTH]
+    listed = (
+        Review.objects.filter(pk__in=oldest)
+        .select_related("proposal", "area", "reviewer")
+        .only("id", "status", "updated_at", "proposal__id", "proposal__title", "area__title", "reviewer__username")
+        .order_by("updated_at", "id")
+    )
+    return StaleWork(
+        days,
+        _listing(stale_proposals),
+        Listing(list(listed), stale_reviews.count()),
+    )
 
 
 class Percentile(Aggregate):
@@ -411,24 +421,17 @@ def _percentiles_in_python(durations: list[timedelta]) -> tuple[float | None, fl
 TIME_IN_STAGE_SQL = """
 WITH shown AS ({proposals}),
 entries AS (
-    SELECT p.id AS proposal_id, p.created_at AS entered_at, 'experiment' AS stage
-    FROM proposals_proposal p WHERE p.id IN (SELECT id FROM shown)
+    SELECT shown.id AS proposal_id, shown.created_at AS entered_at, 'experiment' AS stage FROM shown
     UNION ALL
     SELECT a.proposal_id, a.created_at, a.data -> 'stage' ->> 1
-    FROM proposals_activity a
-    WHERE a.kind = %s AND a.proposal_id IN (SELECT id FROM shown)
-      AND jsonb_typeof(a.data -> 'stage') = 'array'
-),
-changes AS (
-    SELECT proposal_id, entered_at, stage,
-           LAG(stage) OVER (PARTITION BY proposal_id ORDER BY entered_at) AS previous
-    FROM entries
+    FROM proposals_activity a JOIN shown ON shown.id = a.proposal_id
+    WHERE a.kind = %s AND jsonb_typeof(a.data -> 'stage') = 'array'
 ),
 stints AS (
     SELECT stage,
            EXTRACT(EPOCH FROM COALESCE(LEAD(entered_at) OVER (PARTITION BY proposal_id ORDER BY entered_at), %s)
                               - entered_at) AS seconds
-    FROM changes WHERE previous IS DISTINCT FROM stage
+    FROM entries
 )
 SELECT stage, COUNT(*),
        PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY seconds),
@@ -444,7 +447,7 @@ def time_in_stage(proposals: QuerySet[Proposal], *, now: datetime) -> list[Sprea
     """
     if connection.vendor != "postgresql":
         return None
-    shown_sql, shown_params = proposals.order_by().values("id").query.sql_with_params()
+    shown_sql, shown_params = proposals.order_by().values("id", "created_at").query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(
             TIME_IN_STAGE_SQL.format(proposals=shown_sql),
@@ -629,7 +632,7 @@ class _Line:
         return value
 
 
-CSV_CHUNK = 2000
+CSV_CHUNK = 500
 
 
 def csv_lines(proposals: QuerySet[Proposal], *, areas: list[OrrArea], sort: str) -> Iterator[str]:

@@ -40,8 +40,9 @@ def set_review(proposal, area_key: str, status: str, reviewer=None) -> None:
 # --- a fixed number of queries ---------------------------------------------------------------------
 
 # session, user, ORR areas, the viewer's groups; funnel + moves; matrix count, page, reviews;
-# GA blockers + 5 prefetches; stale proposals, stale reviews; time in stage; waits; load; sync counts + list.
-QUERIES_HTMX = 22
+# GA blockers count, list + 5 prefetches; stale proposals and stale reviews (count + list each);
+# time in stage; waits; load; sync counts + list.
+QUERIES_HTMX = 25
 QUERIES_PAGE = QUERIES_HTMX + 2  # the filter form's owners and labels
 QUERIES_CSV = 5  # session, user, ORR areas, the viewer's groups, then one streamed query
 FILTERED = "?stage=ga&state=in_review&area=data&area_state=in_review&label=wg-ai-integration&q=a&sort=title"
