@@ -10,6 +10,9 @@ from reviews.models import Decision, Review
 
 class ProposalSummarySerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
+    confidence = serializers.ChoiceField(
+        choices=[("", "Not set"), *Proposal.Confidence.choices], read_only=True, help_text='"" while not set.'
+    )
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -270,3 +273,20 @@ class ReviewFilterSerializer(serializers.Serializer):
     proposal = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     area = serializers.SlugField(required=False, max_length=40)
     status = serializers.ChoiceField(required=False, choices=Review.Status.choices)
+
+
+# --- pages of lists ------------------------------------------------------------------------------
+
+
+class _Page(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+
+
+class ProposalPageSerializer(_Page):
+    results = ProposalSummarySerializer(many=True)
+
+
+class ReviewPageSerializer(_Page):
+    results = ReviewSummarySerializer(many=True)

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
 from api import views
@@ -19,4 +19,5 @@ urlpatterns = [
     path("reviews/<int:pk>/decisions/", views.review_decide, name="review-decide"),
     path("reviews/<int:pk>/answer/", views.review_answer, name="review-answer"),
     path("dashboard/", views.dashboard_figures, name="dashboard"),
+    re_path(r"^(?P<path>.*)$", views.not_found),
 ]

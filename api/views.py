@@ -102,7 +102,7 @@ def _detail_response(request: Request, pk: int, *, status_code: int = status.HTT
         OpenApiParameter("confidence", str, enum=[*Proposal.Confidence.values, "none"]),
         OpenApiParameter("owner", str, description="Owner's username."),
     ],
-    responses={200: s.ProposalSummarySerializer(many=True), 400: OpenApiTypes.OBJECT},
+    responses={200: s.ProposalPageSerializer, 400: OpenApiTypes.OBJECT, 404: NOT_VISIBLE},
 )
 @extend_schema(
     methods=["POST"],
@@ -319,7 +319,7 @@ def _visible_reviews(request: Request):
         OpenApiParameter("area", str, description="Area key, e.g. `data`."),
         OpenApiParameter("status", str, enum=Review.Status.values),
     ],
-    responses={200: s.ReviewSummarySerializer(many=True), 400: OpenApiTypes.OBJECT},
+    responses={200: s.ReviewPageSerializer, 400: OpenApiTypes.OBJECT, 404: NOT_VISIBLE},
 )
 @api_view(["GET"])
 def review_list(request: Request) -> Response:
@@ -473,3 +473,10 @@ def dashboard_figures(request: Request) -> Response:
         },
     }
     return Response(s.DashboardSerializer(figures).data)
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+def not_found(request: Request, path: str = "") -> Response:
+    """Any other address under /api/: a JSON 404, like every other API answer (no HTML page)."""
+    return Response({"detail": "No such API address."}, status=status.HTTP_404_NOT_FOUND)

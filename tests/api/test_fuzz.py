@@ -1,0 +1,58 @@
+"""Schemathesis drives every API operation from the OpenAPI schema: no input makes the API fail or lie.
+
+Runs in-process through the WSGI app, as an author with a token and a proposal of their own,
+a few dozen generated requests per operation.
+"""
+
+import pytest
+import schemathesis
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from rest_framework.authtoken.models import Token
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.factories import ProposalFactory
+
+EXAMPLES_PER_OPERATION = 25
+
+
+@pytest.fixture(autouse=True)
+def in_process_requests():
+    """Keep the test's database connection (and its transaction) open across requests, as Django's test client does."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def token_header(db, author):
+    ProposalFactory(owner=author, title="Explain this vulnerability")
+    ProposalFactory(owner=author, title="Secret plan", confidential=True)
+    return {"Authorization": f"Token {Token.objects.get_or_create(user=author)[0].key}"}
+
+
+# The schema is public and served without the database, so it loads when the tests are collected.
+schema = schemathesis.openapi.from_wsgi("/api/schema/", WSGIHandler())
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
+)
+def test_api_never_fails_and_answers_as_documented(case, token_header):
+    case.call_and_validate(
+        headers=token_header,
+        checks=[not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance],
+    )
