@@ -11,5 +11,6 @@ urlpatterns = [
     path("<int:pk>/comments/", views.review_comment, name="comment"),
     path("answers/<int:proposal_id>/", views.answers_page, name="answers"),
     path("answer/<int:proposal_id>/<slug:area_key>/", views.answer_save, name="answer"),
+    path("proposal/<int:proposal_id>/gates/", views.gates_panel, name="gates"),
     path("proposal/<int:proposal_id>/<slug:transition>/", views.proposal_transition, name="transition"),
 ]

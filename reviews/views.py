@@ -274,6 +274,21 @@ def proposal_transition(request: HttpRequest, proposal_id: int, transition: str)
     return redirect(proposal)
 
 
+@require_GET
+@login_required
+def gates_panel(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    """The gates partial on its own: the proposal pages refresh it after every save."""
+    proposal = (
+        Proposal.objects.visible_to(request.user)
+        .prefetch_related("requirements", "research_links", "persona_tags", "checklist_items")
+        .filter(pk=proposal_id)
+        .first()
+    )
+    if proposal is None:
+        return _refusal(request, status=404, message="This proposal does not exist or is not visible to you.")
+    return render(request, "reviews/_gates.html", gates_context(proposal, user=request.user))
+
+
 def gates_context(proposal: Proposal, *, user) -> dict:
     """What `{% orr_gates proposal %}` renders: the buttons, their reasons, each area's status."""
     from reviews.status import orr_status_summary

@@ -398,3 +398,12 @@ def test_the_gates_partial_reads_the_reviews_once(author, areas, django_assert_n
     author._stagegate_groups = {"author"}  # roles are read once per request, not per gate
     with django_assert_num_queries(1):  # the reviews, once for every gate and the status table
         render_tag("orr_gates", proposal, author)
+
+
+@pytest.mark.django_db
+def test_the_gates_panel_refreshes_on_its_own_url(client, author, areas):
+    proposal = ProposalFactory(owner=author)
+    answer_all(proposal)
+    html = login(client, author).get(reverse("reviews:gates", args=[proposal.pk]), **HTMX).content.decode()
+    assert html.lstrip().startswith('<section class="side-card" id="orr-gates"')
+    assert re.search(r'value="submit">Submit for review</button>', html)  # enabled: every area is answered
