@@ -1,0 +1,206 @@
+"""GitLab sync figures: save→issue latency, API calls per autosave burst, import and reconcile of 1,000 issues.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/stagegate REDIS_URL=redis://127.0.0.1:6379/7 \
+        .venv/bin/python bench/sync.py [--samples 30] [--issues 1000]
+
+Runs the real stack in one process: a throw-away test database, one Celery worker
+(solo pool, in a thread) on the Redis of REDIS_URL, the fake GitLab over HTTP and
+Stagegate's webhook endpoint served over HTTP, so every push also comes back as a
+webhook that the worker processes (echo included). Settings are the defaults
+(GITLAB_PUSH_MIN_INTERVAL 10 s), except where a figure says otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/stagegate")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/7")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.test.utils import setup_databases, setup_test_environment, teardown_databases  # noqa: E402
+
+WEBHOOK_SECRET = "bench-webhook-secret"
+
+
+def wait_for(condition, timeout: float = 60.0, step: float = 0.002):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit("timed out waiting for the sync")
+        time.sleep(step)
+
+
+def serve_django() -> str:
+    from django.core.wsgi import get_wsgi_application
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class Quiet(WSGIRequestHandler):
+        def log_request(self, *args, **kwargs):
+            pass
+
+    server = make_server("127.0.0.1", 0, get_wsgi_application(), threaded=True, request_handler=Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_port}"
+
+
+def edit(proposal, author, **values):
+    from proposals import services
+
+    proposal.refresh_from_db()
+    return services.proposal_update_section(
+        proposal=proposal,
+        fields=tuple(values),
+        data=values,
+        version=proposal.version,
+        base="",
+        by=author,
+        section_title="Problem to be solved",
+    )
+
+
+def settled(fake) -> bool:
+    from proposals.gitlab.models import SyncState, WebhookDelivery
+
+    return (
+        fake.wait_for_hooks(timeout=0.1)
+        and not SyncState.objects.filter(needs_push=True).exists()
+        and not WebhookDelivery.objects.filter(status="received").exists()
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--samples", type=int, default=30)
+    parser.add_argument("--issues", type=int, default=1000)
+    args = parser.parse_args()
+
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+    from tests.gitlab_fake import FakeGitLab
+    from tests.gitlab_sync import markdown_standin
+
+    markdown_standin.install_if_missing()  # until proposals.markdown has parse()
+    setup_test_environment()
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+    old_config = setup_databases(verbosity=0, interactive=False)
+    fake = FakeGitLab().start()
+    settings.ROOT_URLCONF = "proposals.gitlab.urls"
+    settings.GITLAB_URL, settings.GITLAB_TOKEN = fake.url, fake.token
+    settings.GITLAB_PROJECT = fake.project.path_with_namespace
+    settings.GITLAB_WEBHOOK_SECRET = WEBHOOK_SECRET
+    fake.add_hook(f"{serve_django()}/webhook/", token=WEBHOOK_SECRET)
+    app.control.purge()
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING"):
+            latency(fake, args.samples)
+            burst(fake)
+        import_and_reconcile(fake, args.issues)
+    finally:
+        fake.stop()
+        teardown_databases(old_config, verbosity=0)
+
+
+def latency(fake, samples: int) -> None:
+    from proposals import services
+    from proposals.gitlab.models import SyncState
+    from tests.factories import UserFactory
+
+    author = UserFactory(username="bench-author", groups=["author"])
+    proposals = [services.proposal_create(title=f"Latency {n}", owner=author) for n in range(samples)]
+    wait_for(lambda: SyncState.objects.filter(issue_iid__isnull=False).count() == samples)
+    wait_for(lambda: settled(fake))
+    # Each proposal's last push is older than the push interval, as for a save after a pause.
+    time.sleep(settings.GITLAB_PUSH_MIN_INTERVAL)
+    timings = []
+    for n, proposal in enumerate(proposals):
+        marker = f"Latency sample {n}"
+        iid = SyncState.objects.get(proposal=proposal).issue_iid
+        started = time.perf_counter()
+        edit(proposal, author, user_problem=marker)
+        wait_for(lambda iid=iid, marker=marker: marker in fake.issue(iid).description)
+        timings.append(time.perf_counter() - started)
+    timings.sort()
+    p95 = timings[max(0, round(0.95 * len(timings)) - 1)]
+    print(f"save → issue updated, one worker ({samples} saves): median {statistics.median(timings) * 1000:.0f} ms, "
+          f"p95 {p95 * 1000:.0f} ms")  # fmt: skip
+    wait_for(lambda: settled(fake))
+
+
+def burst(fake) -> None:
+    from proposals import services
+    from proposals.gitlab.models import SyncState
+    from tests.factories import UserFactory
+
+    author = UserFactory(username="bench-burst", groups=["author"])
+    proposal = services.proposal_create(title="Autosave burst", owner=author)
+    wait_for(lambda: SyncState.objects.filter(proposal=proposal, issue_iid__isnull=False).exists())
+    wait_for(lambda: settled(fake))
+    time.sleep(settings.GITLAB_PUSH_MIN_INTERVAL)
+    fake.clear_request_log()
+    start = time.monotonic()
+    for n in range(20):  # twenty autosaves in ten seconds, one every half second
+        time.sleep(max(0.0, start + n * 0.5 - time.monotonic()))
+        edit(proposal, author, user_problem=f"Autosave {n}: the text grows " + "word " * n)
+    iid = SyncState.objects.get(proposal=proposal).issue_iid
+    wait_for(lambda: "Autosave 19" in fake.issue(iid).description, timeout=60)
+    wait_for(lambda: settled(fake))
+    calls = fake.requests_to()
+    writes = [r for r in calls if r.method in ("POST", "PUT")]
+    print(f"burst of 20 autosaves in 10 s: {len(writes)} GitLab writes, {len(calls)} GitLab API calls in all")
+
+
+def import_and_reconcile(fake, count: int) -> None:
+    from django.contrib.auth import get_user_model
+
+    from proposals.gitlab import sync
+    from tests.gitlab_sync.markdown_standin import edit_issue_fields
+
+    owner = get_user_model().objects.get(username="bench-author")
+    fake.project.hooks.clear()  # the worker has stopped; import and reconcile run here, directly
+    for n in range(count):
+        body = edit_issue_fields("", user_problem=f"Imported problem {n}", assumptions="Some assumption")
+        fake.create_issue(title=f"Imported proposal {n}", description=body, labels="wg-ai-integration")
+    fake.clear_request_log()
+    started = time.perf_counter()
+    report = sync.import_issues(owner=owner)
+    took = time.perf_counter() - started
+    print(f"import of {count} issues: {took:.1f} s ({len(report.imported)} imported, "
+          f"{len(fake.requests_to())} API calls)")  # fmt: skip
+    for iid, reason in report.failed[:5]:
+        print(f"  import of #{iid} failed: {reason}")
+    imported = {iid for iid, *_ in report.imported}
+    # A first round of GitLab edits: its reconcile also adds the stage and ORR labels imported issues lack.
+    for round_ in ("first", "second"):
+        for issue in fake.issues():
+            if issue.iid in imported:
+                text = edit_issue_fields(issue.description, user_problem=f"Changed on GitLab, {round_} round")
+                fake.human_edit(issue.iid, description=text)
+        if round_ == "first":
+            sync.reconcile()
+    fake.clear_request_log()
+    started = time.perf_counter()
+    stats = sync.reconcile()
+    took = time.perf_counter() - started
+    routes = Counter(r.route for r in fake.requests_to())
+    print(f"reconcile of {count} issues changed on GitLab: {took:.1f} s ({stats['synced']} applied, "
+          f"{sum(routes.values())} API calls: {dict(routes)})")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
