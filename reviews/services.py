@@ -96,8 +96,9 @@ def _enqueue(notification_id: int) -> None:
     from reviews.tasks import send_notification
 
     try:
-        send_notification.delay(notification_id)
-    except Exception:  # noqa: BLE001 - a broker outage delays mail; the beat sweep sends it later
+        # No publish retries: with the broker down the request must not wait; the sweep sends it later.
+        send_notification.apply_async((notification_id,), retry=False)
+    except Exception:  # noqa: BLE001 - a broker outage delays mail, never the decision
         logger.warning("Could not enqueue notification %s; the periodic sweep will send it", notification_id)
 
 
@@ -130,7 +131,7 @@ def notify(
         slack_webhook_url=slack_url,
         dedupe_key=dedupe_key,
     )
-    transaction.on_commit(lambda: _enqueue(notification.pk))
+    transaction.on_commit(lambda: _enqueue(notification.pk), robust=True)
     return notification
 
 

@@ -415,3 +415,23 @@ def test_the_daily_task_expires_waivers_and_sends_the_digest(submitted_proposal,
     assert result["waivers_expired"] == 1
     assert result["digests"] >= 1 and result["escalations"] >= 1
     assert review_of(submitted_proposal, "data").status == Review.Status.WAIVER_EXPIRED
+
+
+@pytest.mark.django_db
+def test_a_broker_outage_delays_the_mail_never_the_decision(
+    submitted_proposal, data_reviewer, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from reviews import tasks
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.send_notification, "apply_async", broker_down)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        decide(review_of(submitted_proposal, "data"), data_reviewer)
+    assert review_of(submitted_proposal, "data").status == Review.Status.APPROVED
+    assert mail.outbox == []
+    assert Notification.objects.filter(event=Notification.Event.DECIDED, sent_at__isnull=True).count() == 1
