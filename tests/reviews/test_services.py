@@ -435,3 +435,15 @@ def test_a_broker_outage_delays_the_mail_never_the_decision(
     assert review_of(submitted_proposal, "data").status == Review.Status.APPROVED
     assert mail.outbox == []
     assert Notification.objects.filter(event=Notification.Event.DECIDED, sent_at__isnull=True).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_diff_since_the_sign_off_shows_removed_and_added_lines(submitted_proposal, data_reviewer, author):
+    save_answer(review_of(submitted_proposal, "data"), author, "Opted-in projects.\nKept 90 days.")
+    decide(review_of(submitted_proposal, "data"), data_reviewer)
+    save_answer(review_of(submitted_proposal, "data"), author, "Opted-in projects.\nKept 30 days.")
+    assert services.answer_diff_since_decision(review_of(submitted_proposal, "data")) == [
+        (" ", "Opted-in projects."),
+        ("-", "Kept 90 days."),
+        ("+", "Kept 30 days."),
+    ]

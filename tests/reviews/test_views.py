@@ -205,7 +205,7 @@ def test_a_stale_sign_off_shows_what_changed_since(client, author, data_reviewer
     )
     page = login(client, data_reviewer).get(reverse("reviews:detail", args=[review.pk])).content.decode()
     assert "Changed since rev_data" in page
-    assert '<span class="diff-added">+ Plus support tickets.</span>' in page
+    assert "<ins>+ Plus support tickets.</ins>" in page
     assert "Stale" in page
 
 
