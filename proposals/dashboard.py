@@ -20,6 +20,7 @@ from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import (
     Aggregate,
+    BooleanField,
     Case,
     CharField,
     Count,
@@ -237,6 +238,14 @@ def portfolio(proposals: QuerySet[Proposal], *, now: datetime) -> list[StageRow]
     return list(rows.values())
 
 
+class CountedPaginator(Paginator):
+    """A paginator told how many rows there are, instead of asking the database again."""
+
+    def __init__(self, object_list, per_page: int, *, count: int):
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count
+
+
 @dataclass
 class MatrixCell:
     review: Review | None
@@ -250,9 +259,12 @@ class MatrixRow:
 
 
 def orr_matrix(
-    proposals: QuerySet[Proposal], *, areas: list[OrrArea], sort: str, page: str, review_url=None
+    proposals: QuerySet[Proposal], *, areas: list[OrrArea], sort: str, page: str, total: int, review_url=None
 ) -> tuple[Page, list[MatrixRow]]:
-    """One page of proposals with their review in each area: a count, the page and its reviews."""
+    """One page of proposals with their review in each area: the page and its reviews.
+
+    `total` is the number of proposals, which the funnel has counted already.
+    """
     reviews = Review.objects.select_related("reviewer").only(
         "id", "proposal_id", "area_id", "status", "updated_at", "reviewer__id", "reviewer__username"
     )
@@ -274,7 +286,7 @@ def orr_matrix(
         )
         .prefetch_related(Prefetch("reviews", queryset=reviews))
     )
-    current = Paginator(rows, PAGE_SIZE).get_page(page)
+    current = CountedPaginator(rows, PAGE_SIZE, count=total).get_page(page)
     matrix = []
     for proposal in current.object_list:
         by_area = {review.area_id: review for review in proposal.reviews.all()}
@@ -340,7 +352,7 @@ class StaleWork:
 
 
 def stale_work(proposals: QuerySet[Proposal], *, now: datetime, area: OrrArea | None = None) -> StaleWork:
-    """Active proposals and open reviews nobody touched for STALE_AFTER_DAYS: four queries."""
+    """Active proposals and open reviews nobody touched for STALE_AFTER_DAYS: three queries."""
     days = settings.STALE_AFTER_DAYS
     cutoff = now - timedelta(days=days)
     recent = Activity.objects.filter(proposal=OuterRef("pk"), created_at__gte=cutoff)
@@ -366,11 +378,8 @@ def stale_work(proposals: QuerySet[Proposal], *, now: datetime, area: OrrArea | 
         .only("id", "status", "updated_at", "proposal__id", "proposal__title", "area__title", "reviewer__username")
         .order_by("updated_at", "id")
     )
-    return StaleWork(
-        days,
-        _listing(stale_proposals),
-        Listing(list(listed), stale_reviews.count()),
-    )
+    # The count of stale reviews comes with the other review figures (review_figures), in the same pass.
+    return StaleWork(days, _listing(stale_proposals), Listing(list(listed), total=0))
 
 
 class Percentile(Aggregate):
@@ -461,49 +470,82 @@ def time_in_stage(proposals: QuerySet[Proposal], *, now: datetime) -> list[Sprea
     return spreads
 
 
-def review_waits(proposals: QuerySet[Proposal], *, areas: list[OrrArea], now: datetime) -> list[Spread]:
-    """How long the reviews now waiting in each area have waited since the answer last changed: one query."""
+@dataclass
+class ReviewFigures:
+    waits: list[Spread]  # per area: reviews waiting for a decision, and how long they have waited
+    load: list[tuple[str, int]]  # per reviewer, busiest first: reviews waiting for them
+    stale: int  # reviews under way that nobody touched for STALE_AFTER_DAYS
+
+
+# One pass over the reviews under way: per area, per reviewer and in all (GROUPING is 1, 2 and 3 for those).
+REVIEW_FIGURES_SQL = """
+SELECT r.area_id, r.reviewer_name, GROUPING(r.area_id, r.reviewer_name),
+       COUNT(*) FILTER (WHERE r.waiting),
+       PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY r.waited) FILTER (WHERE r.waiting),
+       PERCENTILE_CONT(0.9) WITHIN GROUP (ORDER BY r.waited) FILTER (WHERE r.waiting),
+       COUNT(*) FILTER (WHERE r.stale)
+FROM ({reviews}) r
+GROUP BY GROUPING SETS ((r.area_id), (r.reviewer_name), ())
+"""
+BY_AREA, BY_REVIEWER, IN_ALL = 1, 2, 3
+
+
+def review_figures(
+    proposals: QuerySet[Proposal], *, areas: list[OrrArea], area: OrrArea | None, now: datetime
+) -> ReviewFigures:
+    """Waiting times per area, reviewer load and the count of stale reviews: one query."""
+    cutoff = now - timedelta(days=settings.STALE_AFTER_DAYS)
     # "assigned_at" (when the review last started waiting) is the reviews app's; older rows fall back.
     since = [name for name in ("assigned_at", "answer_updated_at", "updated_at") if _has_field(Review, name)]
-    waiting = ExpressionWrapper(Value(now) - Coalesce(*since), output_field=DurationField())
-    reviews = Review.objects.filter(proposal__in=proposals.values("pk"), status__in=WAITING_ON_REVIEWER)
-    found: dict[int, tuple[int, float | None, float | None]] = {}
-    if connection.vendor == "postgresql":
-        rows = (
-            reviews.order_by()
-            .values_list("area_id")
-            .annotate(
-                n=Count("id"),
-                p50=Percentile(waiting, fraction=0.5, output_field=DurationField()),
-                p90=Percentile(waiting, fraction=0.9, output_field=DurationField()),
-            )
+    reviews = Review.objects.filter(proposal__in=proposals.values("pk"), status__in=UNDER_WAY)
+    if area is not None:
+        reviews = reviews.filter(area=area)
+    rows = (
+        reviews.order_by()
+        .annotate(
+            reviewer_name=F("reviewer__username"),
+            waiting=ExpressionWrapper(Q(status__in=WAITING_ON_REVIEWER), output_field=BooleanField()),
+            waited=ExpressionWrapper(Value(now) - Coalesce(*since), output_field=DurationField()),
+            stale=ExpressionWrapper(Q(updated_at__lt=cutoff), output_field=BooleanField()),
         )
-        found = {area_id: (n, _days(p50), _days(p90)) for area_id, n, p50, p90 in rows}
+        .values_list("area_id", "reviewer_name", "waiting", "waited", "stale")
+    )
+    waits: dict[int, tuple[int, float | None, float | None]] = {}
+    load: list[tuple[str, int]] = []
+    stale = 0
+    if connection.vendor == "postgresql":
+        sql, params = rows.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(REVIEW_FIGURES_SQL.format(reviews=sql), params)
+            for area_id, reviewer, level, n, p50, p90, n_stale in cursor.fetchall():
+                if level == BY_AREA:
+                    waits[area_id] = (n, _days(p50), _days(p90))
+                elif level == BY_REVIEWER and reviewer is not None and n:
+                    load.append((reviewer, n))
+                elif level == IN_ALL:
+                    stale = n_stale
     else:
         by_area: dict[int, list[timedelta]] = {}
-        for area_id, wait in reviews.annotate(wait=waiting).values_list("area_id", "wait"):
-            by_area.setdefault(area_id, []).append(wait)
-        found = {area_id: (len(waits), *_percentiles_in_python(waits)) for area_id, waits in by_area.items()}
-    return [Spread(area.title, *found.get(area.pk, (0, None, None))) for area in areas]
+        by_reviewer: dict[str, int] = {}
+        for area_id, reviewer, waiting, waited, is_stale in rows:
+            stale += bool(is_stale)
+            if waiting:
+                by_area.setdefault(area_id, []).append(waited)
+                if reviewer is not None:
+                    by_reviewer[reviewer] = by_reviewer.get(reviewer, 0) + 1
+        waits = {area_id: (len(w), *_percentiles_in_python(w)) for area_id, w in by_area.items()}
+        load = list(by_reviewer.items())
+    load.sort(key=lambda item: (-item[1], item[0]))
+    shown = [area] if area else areas
+    return ReviewFigures(
+        waits=[Spread(a.title, *waits.get(a.pk, (0, None, None))) for a in shown],
+        load=load[:LIST_LENGTH],
+        stale=stale,
+    )
 
 
 def _has_field(model, name: str) -> bool:
     return any(f.name == name for f in model._meta.concrete_fields)
-
-
-def reviewer_load(proposals: QuerySet[Proposal], *, area: OrrArea | None = None) -> list[tuple[str, int]]:
-    """Open reviews per reviewer, busiest first: one query."""
-    reviews = Review.objects.filter(
-        proposal__in=proposals.values("pk"), status__in=WAITING_ON_REVIEWER, reviewer__isnull=False
-    )
-    if area is not None:
-        reviews = reviews.filter(area=area)
-    return list(
-        reviews.order_by()
-        .values_list("reviewer__username")
-        .annotate(n=Count("id"))
-        .order_by("-n", "reviewer__username")[:LIST_LENGTH]
-    )
 
 
 @dataclass
@@ -734,10 +776,19 @@ def dashboard_context(*, user, params: QueryDict, now: datetime, with_choices: b
     columns = [area] if area else areas
 
     stages = portfolio(shown, now=now)
+    total = sum(row.total for row in stages)
     page, matrix = orr_matrix(
-        shown, areas=columns, sort=filters.sort, page=filters.page, review_url=url_maker("reviews:detail")
+        shown,
+        areas=columns,
+        sort=filters.sort,
+        page=filters.page,
+        total=total,
+        review_url=url_maker("reviews:detail"),
     )
     flow = time_in_stage(shown, now=now)
+    figures = review_figures(shown, areas=areas, area=area, now=now)
+    stale = stale_work(shown, now=now, area=area)
+    stale.reviews.total = figures.stale
     return {
         "filters": filters,
         "areas": areas,
@@ -755,18 +806,18 @@ def dashboard_context(*, user, params: QueryDict, now: datetime, with_choices: b
         "previous_query": filters.querystring(page=page.previous_page_number()) if page.has_previous() else "",
         "next_query": filters.querystring(page=page.next_page_number()) if page.has_next() else "",
         "stages": stages,
-        "total": sum(row.total for row in stages),
+        "total": total,
         "funnel_chart": bar_chart([(row.label, row.total) for row in stages], css="bar-stage"),
         "confidence_chart": stacked_chart([(row.label, row.confidence_counts) for row in stages]),
         "page": page,
         "matrix": matrix,
         "sort_headers": [sort_links(filters)[key] for key in MATRIX_SORT_COLUMNS],
         "blocked": ga_blockers(shown),
-        "stale": stale_work(shown, now=now, area=area),
+        "stale": stale,
         "time_in_stage": flow,
         "time_in_stage_chart": flow and spread_chart(flow),
-        "review_waits": review_waits(shown, areas=columns, now=now),
-        "reviewer_load": reviewer_load(shown, area=area),
+        "review_waits": figures.waits,
+        "reviewer_load": figures.load,
         "sync": sync_health(shown),
     }
 

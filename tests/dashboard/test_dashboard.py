@@ -39,10 +39,10 @@ def set_review(proposal, area_key: str, status: str, reviewer=None) -> None:
 
 # --- a fixed number of queries ---------------------------------------------------------------------
 
-# session, user, ORR areas, the viewer's groups; funnel + moves; matrix count, page, reviews;
-# GA blockers count, list + 5 prefetches; stale proposals and stale reviews (count + list each);
-# time in stage; waits; load; sync counts + list.
-QUERIES_HTMX = 25
+# session, user, ORR areas, the viewer's groups; funnel + moves; matrix page + its reviews;
+# GA blockers count, list + 5 prefetches; stale proposals (count + list), stale reviews list;
+# time in stage; review waits, load and stale count; sync counts + list.
+QUERIES_HTMX = 22
 QUERIES_PAGE = QUERIES_HTMX + 2  # the filter form's owners and labels
 QUERIES_CSV = 5  # session, user, ORR areas, the viewer's groups, then one streamed query
 FILTERED = "?stage=ga&state=in_review&area=data&area_state=in_review&label=wg-ai-integration&q=a&sort=title"
@@ -275,7 +275,31 @@ def test_stale_work_lists_proposals_and_reviews_nobody_touched(wg_client, quiet_
     )
     stale = wg_client.get(DASHBOARD).context["stale"]
     assert [r.pk for r in stale.reviews.rows] == [review.pk]
+    assert stale.reviews.total == 1
     assert quiet.pk not in {r.proposal_id for r in stale.reviews.rows}
+
+
+def test_reviewer_load_and_waits_count_reviews_waiting_for_a_decision(wg_client, make_proposal, reviewer):
+    first, second = make_proposal(title="One"), make_proposal(title="Two")
+    set_review(first, "data", Review.Status.IN_REVIEW, reviewer=reviewer)
+    set_review(second, "data", Review.Status.IN_REVIEW, reviewer=reviewer)
+    set_review(second, "cost", Review.Status.APPROVED, reviewer=reviewer)  # decided: not waiting
+    set_review(first, "model", Review.Status.IN_REVIEW, reviewer=UserFactory(username="mary"))
+    Review.objects.filter(proposal=first, area__key="data").update(
+        assigned_at=timezone.now() - timedelta(days=4), answer_updated_at=None
+    )
+    Review.objects.filter(proposal=second, area__key="data").update(
+        assigned_at=timezone.now() - timedelta(days=2), answer_updated_at=None
+    )
+    page = wg_client.get(DASHBOARD).context
+    assert page["reviewer_load"] == [("rosalind", 2), ("mary", 1)]
+    waits = {spread.label: spread for spread in page["review_waits"]}
+    assert (waits["Data Limitation"].count, waits["Data Limitation"].median_days) == (2, 3.0)
+    assert waits["Cost, Scalability, Reliability"].count == 0
+    # With an area chosen, the figures are that area's.
+    data_only = wg_client.get(DASHBOARD + "?area=data").context
+    assert data_only["reviewer_load"] == [("rosalind", 2)]
+    assert [spread.label for spread in data_only["review_waits"]] == ["Data Limitation"]
 
 
 def test_funnel_counts_stage_moves_this_week_and_month(wg_client, public):
