@@ -204,7 +204,7 @@ def test_a_stale_sign_off_shows_what_changed_since(client, author, data_reviewer
         review=review, answer=ANSWERS["data"] + "\nPlus support tickets.", base_sha256=review.answer_sha256, by=author
     )
     page = login(client, data_reviewer).get(reverse("reviews:detail", args=[review.pk])).content.decode()
-    assert "Changed since rev_data" in page
+    assert "Changed since the decision “Approved” by rev_data" in page
     assert "<ins>+ Plus support tickets.</ins>" in page
     assert "Stale" in page
 
