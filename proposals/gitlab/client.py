@@ -152,3 +152,8 @@ def list_notes(iid: int) -> list[dict[str, Any]]:
             )
         )
     )
+
+
+def create_note(iid: int, body: str) -> dict[str, Any]:
+    """POST /projects/:id/issues/:iid/notes — https://docs.gitlab.com/api/notes/#create-new-issue-note"""
+    return _call(lambda: client().http_post(f"{_issues_path()}/{iid}/notes", post_data={"body": body}, **_ONE_TRY))

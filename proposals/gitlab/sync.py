@@ -21,6 +21,7 @@ from functools import partial
 from typing import Any
 
 import redis
+from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, Count, F, Q, When
@@ -674,6 +675,7 @@ def pull_comments(proposal_id: int) -> int:
     known = {c.gitlab_note_id: c for c in IssueComment.objects.filter(proposal_id=proposal_id)}
     seen = set()
     new = 0
+    fresh_notes = []
     with transaction.atomic():
         for note in notes:
             seen.add(note["id"])
@@ -697,6 +699,8 @@ def pull_comments(proposal_id: int) -> int:
                     data={"note_id": note["id"], "by": author.get("username", "")},
                 )
                 new += 1
+                if REPLY_MARKER not in note.get("body", ""):
+                    fresh_notes.append(note)
             elif comment.body != note.get("body") or comment.deleted_at:
                 comment.body = note.get("body", "")
                 comment.updated_at = _parse_time(note.get("updated_at"))
@@ -705,7 +709,32 @@ def pull_comments(proposal_id: int) -> int:
         IssueComment.objects.filter(proposal_id=proposal_id, deleted_at__isnull=True).exclude(
             gitlab_note_id__in=seen
         ).update(deleted_at=timezone.now())
+    _run_orr_commands(proposal_id, state.issue_iid, fresh_notes)
     return new
+
+
+# Our own replies carry this, so they are never read as commands.
+REPLY_MARKER = "<!-- stagegate:reply -->"
+
+
+def _run_orr_commands(proposal_id: int, iid: int, notes: list[dict]) -> None:
+    """`/orr` lines in new comments decide reviews (reviews.commands); the replies go back as comments."""
+    if not notes or not apps.is_installed("reviews"):
+        return
+    from reviews.commands import review_decide_from_comment
+
+    proposal = Proposal.objects.get(pk=proposal_id)
+    for note in notes:
+        author = note.get("author") or {}
+        replies = review_decide_from_comment(
+            proposal=proposal,
+            gitlab_user_id=author.get("id"),
+            gitlab_username=author.get("username", ""),
+            note_body=note.get("body", ""),
+            note_id=note["id"],
+        )
+        for reply in replies:
+            client.create_note(iid, f"{reply}\n\n{REPLY_MARKER}")
 
 
 def reconcile() -> dict[str, int]:

@@ -6,7 +6,7 @@ import pytest
 
 from proposals import services
 from proposals.gitlab import sync
-from proposals.gitlab.models import GitLabConnection, IssueComment, SyncConflict, SyncState
+from proposals.gitlab.models import GitLabConnection, IssueComment, SyncConflict, SyncState, WebhookDelivery
 from proposals.models import Activity, Proposal
 from tests.factories import ProposalFactory
 from tests.gitlab_sync.markdown_standin import edit_issue_fields
@@ -291,3 +291,40 @@ def test_a_create_interrupted_after_gitlab_answered_adopts_the_issue(fake, autho
     sync.push(proposal.pk)
     assert len(fake.issues()) == 1
     assert SyncState.objects.get(proposal=proposal).issue_iid == fake.issues()[0].iid
+
+
+# -- deliveries --------------------------------------------------------------
+
+
+def _delivery(iid: int, *, event: str, kind: str, key: str) -> WebhookDelivery:
+    return WebhookDelivery.objects.create(
+        idempotency_key=key, event=event, object_kind=kind, issue_iid=iid, actor_username="alice"
+    )
+
+
+def test_a_note_hook_delivery_mirrors_the_comment_and_answers_orr_commands(fake, linked):
+    iid = SyncState.objects.get(proposal=linked).issue_iid
+    fake.human_comment(iid, "/orr approve data")
+    delivery = _delivery(iid, event="Note Hook", kind="note", key="n-1")
+    assert sync.handle_delivery(delivery.pk) == "processed"
+    assert IssueComment.objects.filter(proposal=linked, body="/orr approve data").exists()
+    replies = [note.body for note in fake.issue(iid).notes.values() if note.author.username == "stagegate-bot"]
+    assert len(replies) == 1 and "does not know your GitLab account" in replies[0]
+    # Our reply comes back as a comment too; it is mirrored but never read as a command.
+    assert sync.handle_delivery(_delivery(iid, event="Note Hook", kind="note", key="n-2").pk) == "processed"
+    assert len([n for n in fake.issue(iid).notes.values() if n.author.username == "stagegate-bot"]) == 1
+
+
+def test_a_delivery_is_processed_once(fake, linked):
+    iid = SyncState.objects.get(proposal=linked).issue_iid
+    delivery = _delivery(iid, event="Issue Hook", kind="issue", key="i-1")
+    assert sync.handle_delivery(delivery.pk) == "processed"
+    calls = len(fake.requests_to())
+    assert sync.handle_delivery(delivery.pk) == "done"
+    assert len(fake.requests_to()) == calls
+
+
+def test_a_delivery_for_an_issue_without_proposal_is_ignored(fake, linked):
+    delivery = _delivery(999, event="Issue Hook", kind="issue", key="i-2")
+    assert sync.handle_delivery(delivery.pk) == "ignored"
+    assert WebhookDelivery.objects.get(pk=delivery.pk).status == WebhookDelivery.Status.IGNORED
