@@ -11,10 +11,12 @@ key by key without knowing the template.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
+import operator
 from typing import Any
 
-from django.db.models import F
+from django.db.models import F, Q
 
 from proposals import markdown
 from proposals.models import Activity, ChecklistItem, Persona, Proposal, Requirement, ResearchLink
@@ -101,6 +103,7 @@ def apply_to_proposal(proposal: Proposal, values: dict[str, Any]) -> list[str]:
     changed: list[str] = []
     model_fields = {f.name for f in Proposal._meta.get_fields()}
     update_fields: set[str] = set()
+    ticks: dict[bool, list[Q]] = {}
     for key, value in values.items():
         if key == TITLE:
             proposal.title = value[:255]
@@ -139,12 +142,14 @@ def apply_to_proposal(proposal: Proposal, values: dict[str, Any]) -> list[str]:
             proposal.persona_tags.set(Persona.objects.filter(name__in=value))
         elif key.startswith("check:"):
             _, stage, item_key = key.split(":", 2)
-            ChecklistItem.objects.filter(proposal=proposal, stage=stage, key=item_key).update(
-                checked=bool(value), checked_by=None
-            )
+            ticks.setdefault(bool(value), []).append(Q(stage=stage, key=item_key))
         elif key.startswith("orr:"):
             _apply_orr_answer(proposal, key.removeprefix("orr:"), value)
         changed.append(label_for_key(proposal, key))
+    for checked, conditions in ticks.items():
+        ChecklistItem.objects.filter(proposal=proposal).filter(functools.reduce(operator.or_, conditions)).update(
+            checked=checked, checked_by=None
+        )
     if update_fields:
         proposal.save(update_fields=sorted(update_fields))
     Proposal.objects.filter(pk=proposal.pk).update(version=F("version") + 1)

@@ -880,7 +880,7 @@ def import_issues(*, owner, label: str | None = None) -> ImportReport:
                 changes = {
                     key: value
                     for key, value in remote_values.items()
-                    if key != fields.TITLE and value not in ("", [], None)
+                    if key != fields.TITLE and value not in ("", [], None, False)
                 }
                 fields.apply_to_proposal(proposal, changes)
                 proposal.labels = [name for name in issue.get("labels") or [] if not name.startswith(MANAGED_PREFIXES)]
