@@ -224,82 +224,61 @@ def _next_position(queryset) -> int:
     return 0 if last is None else last + 1
 
 
-def _move(row, *, siblings, direction: str) -> bool:
-    ordered = list(siblings.order_by("position", "id"))
-    index = next(i for i, sibling in enumerate(ordered) if sibling.pk == row.pk)
-    target = index - 1 if direction == MOVE_UP else index + 1
-    if not 0 <= target < len(ordered):
-        return False
-    ordered[index], ordered[target] = ordered[target], ordered[index]
-    for position, sibling in enumerate(ordered):
-        sibling.position = position
-    type(row).objects.bulk_update(ordered, ["position"])
-    return True
+# The two ordered lists of a proposal: how the timeline names them.
+ORDERED_ROWS = {
+    Requirement: (Activity.Kind.REQUIREMENT, "requirement", "requirements"),
+    ResearchLink: (Activity.Kind.RESEARCH, "research link", "research links"),
+}
+
+
+def _list_changed(proposal: Proposal, *, row, by, message: str) -> None:
+    _bump_version(proposal)
+    kind = ORDERED_ROWS[type(row)][0]
+    _record(proposal, actor=by, kind=kind, message=f"{by} {message}")
+    mark_for_sync(proposal)
+
+
+def _add_row(row, *, by):
+    proposal = row.proposal
+    _ensure_editable(proposal, by)
+    row.position = _next_position(type(row).objects.filter(proposal=proposal))
+    row.full_clean()
+    row.save()
+    _list_changed(proposal, row=row, by=by, message=f"added a {ORDERED_ROWS[type(row)][1]}: {str(row)[:200]}")
+    return row
 
 
 @transaction.atomic
 def requirement_add(*, proposal: Proposal, text: str, by) -> Requirement:
-    _ensure_editable(proposal, by)
-    requirement = Requirement(proposal=proposal, text=text.strip(), position=_next_position(proposal.requirements))
-    requirement.full_clean()
-    requirement.save()
-    _bump_version(proposal)
-    _record(proposal, actor=by, kind=Activity.Kind.REQUIREMENT, message=f"{by} added a requirement: {text[:200]}")
-    mark_for_sync(proposal)
-    return requirement
-
-
-@transaction.atomic
-def requirement_move(*, requirement: Requirement, direction: str, by) -> None:
-    proposal = requirement.proposal
-    _ensure_editable(proposal, by)
-    if _move(requirement, siblings=proposal.requirements.all(), direction=direction):
-        _bump_version(proposal)
-        _record(proposal, actor=by, kind=Activity.Kind.REQUIREMENT, message=f"{by} reordered the requirements")
-        mark_for_sync(proposal)
-
-
-@transaction.atomic
-def requirement_remove(*, requirement: Requirement, by) -> None:
-    proposal = requirement.proposal
-    _ensure_editable(proposal, by)
-    text = requirement.text
-    requirement.delete()
-    _bump_version(proposal)
-    _record(proposal, actor=by, kind=Activity.Kind.REQUIREMENT, message=f"{by} removed a requirement: {text[:200]}")
-    mark_for_sync(proposal)
+    return _add_row(Requirement(proposal=proposal, text=text.strip()), by=by)
 
 
 @transaction.atomic
 def research_link_add(*, proposal: Proposal, url: str, title: str, by) -> ResearchLink:
-    _ensure_editable(proposal, by)
-    link = ResearchLink(
-        proposal=proposal, url=url.strip(), title=title.strip(), position=_next_position(proposal.research_links)
-    )
-    link.full_clean()
-    link.save()
-    _bump_version(proposal)
-    _record(proposal, actor=by, kind=Activity.Kind.RESEARCH, message=f"{by} added research: {link}")
-    mark_for_sync(proposal)
-    return link
+    return _add_row(ResearchLink(proposal=proposal, url=url.strip(), title=title.strip()), by=by)
 
 
 @transaction.atomic
-def research_link_move(*, link: ResearchLink, direction: str, by) -> None:
-    proposal = link.proposal
+def ordered_row_move(*, row: Requirement | ResearchLink, direction: str, by) -> None:
+    """Swap a requirement or research link with its neighbour; nothing happens at either end."""
+    proposal = row.proposal
     _ensure_editable(proposal, by)
-    if _move(link, siblings=proposal.research_links.all(), direction=direction):
-        _bump_version(proposal)
-        _record(proposal, actor=by, kind=Activity.Kind.RESEARCH, message=f"{by} reordered the research links")
-        mark_for_sync(proposal)
+    ordered = list(type(row).objects.filter(proposal=proposal).select_for_update().order_by("position", "id"))
+    index = next(i for i, sibling in enumerate(ordered) if sibling.pk == row.pk)
+    target = index - 1 if direction == MOVE_UP else index + 1
+    if not 0 <= target < len(ordered):
+        return
+    ordered[index], ordered[target] = ordered[target], ordered[index]
+    for position, sibling in enumerate(ordered):
+        sibling.position = position
+    type(row).objects.bulk_update(ordered, ["position"])
+    _list_changed(proposal, row=row, by=by, message=f"reordered the {ORDERED_ROWS[type(row)][2]}")
 
 
 @transaction.atomic
-def research_link_remove(*, link: ResearchLink, by) -> None:
-    proposal = link.proposal
+def ordered_row_remove(*, row: Requirement | ResearchLink, by) -> None:
+    proposal = row.proposal
     _ensure_editable(proposal, by)
-    label = str(link)
-    link.delete()
-    _bump_version(proposal)
-    _record(proposal, actor=by, kind=Activity.Kind.RESEARCH, message=f"{by} removed research: {label}")
-    mark_for_sync(proposal)
+    label = str(row)[:200]
+    row.delete()
+    _list_changed(proposal, row=row, by=by, message=f"removed a {ORDERED_ROWS[type(row)][1]}: {label}")

@@ -15,14 +15,16 @@ urlpatterns = [
     path("<int:pk>/checklist/<int:item_id>/", views.checklist_toggle, name="checklist-toggle"),
     path("<int:pk>/requirements/", views.requirement_add, name="requirement-add"),
     re_path(
-        r"^(?P<pk>\d+)/requirements/(?P<requirement_id>\d+)/(?P<action>up|down|remove)/$",
-        views.requirement_change,
+        r"^(?P<pk>\d+)/requirements/(?P<row_id>\d+)/(?P<action>up|down|remove)/$",
+        views.ordered_row_change,
+        {"kind": "requirements"},
         name="requirement-change",
     ),
     path("<int:pk>/research/", views.research_link_add, name="research-add"),
     re_path(
-        r"^(?P<pk>\d+)/research/(?P<link_id>\d+)/(?P<action>up|down|remove)/$",
-        views.research_link_change,
+        r"^(?P<pk>\d+)/research/(?P<row_id>\d+)/(?P<action>up|down|remove)/$",
+        views.ordered_row_change,
+        {"kind": "research"},
         name="research-change",
     ),
 ]

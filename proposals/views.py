@@ -272,21 +272,6 @@ def requirement_add(request: HttpRequest, proposal: Proposal) -> HttpResponse:
 
 @require_POST
 @with_proposal(edit=True)
-def requirement_change(request: HttpRequest, proposal: Proposal, requirement_id: int, action: str) -> HttpResponse:
-    requirement = proposal.requirements.filter(pk=requirement_id).first()
-    if requirement is None:
-        return _refusal(request, status=404, message="This requirement does not exist any more.")
-    if action == "remove":
-        services.requirement_remove(requirement=requirement, by=request.user)
-    else:
-        services.requirement_move(requirement=requirement, direction=action, by=request.user)
-    return _list_response(
-        request, proposal, partial="requirements", form_key="requirement_form", form=RequirementForm()
-    )
-
-
-@require_POST
-@with_proposal(edit=True)
 def research_link_add(request: HttpRequest, proposal: Proposal) -> HttpResponse:
     form = ResearchLinkForm(request.POST)
     if form.is_valid():
@@ -297,19 +282,25 @@ def research_link_add(request: HttpRequest, proposal: Proposal) -> HttpResponse:
     return _list_response(request, proposal, partial="research-links", form_key="research_form", form=form)
 
 
+# The proposal's ordered lists, by the name their URLs use: related name, partial, form.
+ORDERED_LISTS = {
+    "requirements": ("requirements", "requirements", "requirement_form", RequirementForm),
+    "research": ("research_links", "research-links", "research_form", ResearchLinkForm),
+}
+
+
 @require_POST
 @with_proposal(edit=True)
-def research_link_change(request: HttpRequest, proposal: Proposal, link_id: int, action: str) -> HttpResponse:
-    link = proposal.research_links.filter(pk=link_id).first()
-    if link is None:
-        return _refusal(request, status=404, message="This research link does not exist any more.")
+def ordered_row_change(request: HttpRequest, proposal: Proposal, kind: str, row_id: str, action: str) -> HttpResponse:
+    related_name, partial, form_key, form_class = ORDERED_LISTS[kind]
+    row = getattr(proposal, related_name).filter(pk=row_id).first()
+    if row is None:
+        return _refusal(request, status=404, message="This entry does not exist any more.")
     if action == "remove":
-        services.research_link_remove(link=link, by=request.user)
+        services.ordered_row_remove(row=row, by=request.user)
     else:
-        services.research_link_move(link=link, direction=action, by=request.user)
-    return _list_response(
-        request, proposal, partial="research-links", form_key="research_form", form=ResearchLinkForm()
-    )
+        services.ordered_row_move(row=row, direction=action, by=request.user)
+    return _list_response(request, proposal, partial=partial, form_key=form_key, form=form_class())
 
 
 @require_GET

@@ -125,14 +125,14 @@ def test_requirements_keep_their_order_through_moves_and_removals(author, propos
     first = services.requirement_add(proposal=proposal, text="See open threads", by=author)
     second = services.requirement_add(proposal=proposal, text="Jump to a thread", by=author)
     third = services.requirement_add(proposal=proposal, text="Copy the summary", by=author)
-    services.requirement_move(requirement=third, direction=services.MOVE_UP, by=author)
+    services.ordered_row_move(row=third, direction=services.MOVE_UP, by=author)
     assert list(proposal.requirements.values_list("text", flat=True)) == [
         "See open threads",
         "Copy the summary",
         "Jump to a thread",
     ]
-    services.requirement_move(requirement=first, direction=services.MOVE_UP, by=author)  # already first
-    services.requirement_remove(requirement=second, by=author)
+    services.ordered_row_move(row=first, direction=services.MOVE_UP, by=author)  # already first
+    services.ordered_row_remove(row=second, by=author)
     assert list(proposal.requirements.values_list("text", flat=True)) == ["See open threads", "Copy the summary"]
 
 

@@ -318,3 +318,16 @@ def test_page_query_counts_hold_from_5_to_200_proposals(author_client, author, p
         services.requirement_add(proposal=target, text="More", by=author)
     large = _count_queries(django_assert_max_num_queries, author_client, url)
     assert small == large
+
+
+@pytest.mark.django_db
+def test_reorder_and_remove_research_links_in_place(author_client, author, proposal):
+    first = services.research_link_add(proposal=proposal, url="https://example.com/a", title="Interviews", by=author)
+    second = services.research_link_add(proposal=proposal, url="https://example.com/b", title="Survey", by=author)
+    html = author_client.post(
+        reverse("proposals:research-change", args=[proposal.pk, second.pk, "up"]), **HTMX
+    ).content.decode()
+    assert html.index("Survey") < html.index("Interviews")
+    author_client.post(reverse("proposals:research-change", args=[proposal.pk, first.pk, "remove"]), **HTMX)
+    assert list(proposal.research_links.values_list("title", flat=True)) == ["Survey"]
+    assert "removed a research link: Interviews" in proposal.activities.values_list("message", flat=True)[0]
