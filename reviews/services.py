@@ -176,11 +176,14 @@ class AnswerSaved:
 
 
 def _lock_review(review: Review) -> Review:
-    return (
-        Review.objects.select_for_update(of=("self",))
-        .select_related("proposal", "area", "current_decision")
-        .get(pk=review.pk)
-    )
+    """Lock the review row, then read it with what it points to.
+
+    Two statements on purpose: under READ COMMITTED, a statement that waited for the lock sees
+    the locked row's new version but not rows committed meanwhile in other tables (the decision
+    that just signed this review), so a joined read would miss that sign-off.
+    """
+    list(Review.objects.select_for_update().filter(pk=review.pk).values_list("pk", flat=True))
+    return Review.objects.select_related("proposal", "area", "current_decision").get(pk=review.pk)
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from config.celery import app as celery_app
+from proposals.template import ORR_AREAS_2023
 from reviews.models import OrrArea, Review
 from tests.factories import ProposalFactory, UserFactory
 
@@ -32,6 +33,12 @@ def eager_celery():
 def areas(db):
     """Each area gets its own reviewer group and a lead; returns {key: OrrArea}."""
     result = {}
+    for template_area in ORR_AREAS_2023:
+        # Transactional tests flush the seeded areas; put them back as the migration does.
+        OrrArea.objects.get_or_create(
+            key=template_area.key,
+            defaults={"number": template_area.number, "title": template_area.title, "guidance": template_area.guidance},
+        )
     for area in OrrArea.objects.all():
         area.reviewer_group = Group.objects.get_or_create(name=f"orr {area.key}")[0]
         area.lead = UserFactory(username=f"lead_{area.key}", groups=["reviewer"])
