@@ -77,7 +77,8 @@ def enqueue_push(proposal_id: int, *, countdown: float = 0.0) -> bool:
     from proposals.gitlab.tasks import push_proposal
 
     try:
-        push_proposal.apply_async((proposal_id,), countdown=countdown)
+        # No publish retries: with the broker down a save must not wait; the sweep catches up.
+        push_proposal.apply_async((proposal_id,), countdown=countdown, retry=False)
     except Exception:
         log.warning("Could not enqueue the GitLab push of proposal %s; the sweep will retry", proposal_id)
         SyncState.objects.filter(proposal_id=proposal_id).update(push_enqueued_at=None)
@@ -615,7 +616,7 @@ def sweep() -> int:
         status=WebhookDelivery.Status.RECEIVED, received_at__lt=stale
     ).values_list("pk", flat=True)[:500]:
         try:
-            process_delivery.delay(delivery_id)
+            process_delivery.apply_async((delivery_id,), retry=False)
         except Exception:
             log.warning("Could not enqueue webhook delivery %s", delivery_id)
             break

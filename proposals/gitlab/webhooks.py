@@ -134,7 +134,7 @@ def _enqueue(delivery_id: int) -> None:
     from proposals.gitlab.tasks import process_delivery
 
     try:
-        process_delivery.delay(delivery_id)
+        process_delivery.apply_async((delivery_id,), retry=False)
     except Exception:
         # The row is stored; the sweep enqueues it once the broker is back.
         log.warning("Could not enqueue webhook delivery %s; the sweep will pick it up", delivery_id)
