@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
+from django_htmx.http import push_url
 
 from proposals import dashboard
 from proposals.models import Proposal
@@ -21,7 +22,12 @@ def dashboard_index(request: HttpRequest) -> HttpResponse:
     context = dashboard.dashboard_context(
         user=request.user, params=request.GET, now=timezone.now(), with_choices=not partial
     )
-    return render(request, PAGE + "#dashboard-body" if partial else PAGE, context)
+    response = render(request, PAGE + "#dashboard-body" if partial else PAGE, context)
+    if partial:
+        # The form sends every field, empty ones too; the address bar gets the tidy URL of the same view.
+        query = context["filters"].querystring()
+        push_url(response, request.path + (f"?{query}" if query else ""))
+    return response
 
 
 @require_GET
