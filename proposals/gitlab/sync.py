@@ -157,11 +157,13 @@ MANAGED_PREFIXES = ("stage::", "orr::")
 
 
 def managed_labels(proposal: Proposal) -> list[str]:
-    return [
-        proposal.definition.label,
-        f"stage::{proposal.stage}",
-        f"orr::{proposal.state.replace('_', '-')}",
-    ]
+    """The working-group label plus the scoped stage and ORR labels, which follow the proposal."""
+    labels = [proposal.definition.label, f"stage::{proposal.stage}"]
+    if apps.is_installed("reviews"):
+        from reviews.status import orr_labels
+
+        return labels + sorted(orr_labels(proposal))
+    return labels + [f"orr::{proposal.state.replace('_', '-')}"]
 
 
 def desired_labels(proposal: Proposal) -> list[str]:

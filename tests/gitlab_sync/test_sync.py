@@ -50,7 +50,7 @@ def test_creating_a_proposal_creates_its_issue_with_labels_and_link(fake, author
     state = SyncState.objects.get(proposal=proposal)
     issue = fake.issue(state.issue_iid)
     assert issue.title == "Summarise threads"
-    assert issue.labels == ["wg-ai-integration", "stage::experiment", "orr::draft"]
+    assert issue.labels == ["wg-ai-integration", "stage::experiment", "orr::not-started"]
     assert issue.confidential is False
     assert state.web_url.endswith(f"/-/issues/{state.issue_iid}")
     assert state.status == SyncState.Status.SYNCED
@@ -106,7 +106,7 @@ def test_a_label_removed_in_stagegate_is_removed_on_gitlab_only(fake, linked, au
     services.mark_for_sync(linked)
     sync.push(linked.pk)
     assert fake.requests_to("issues.edit")[-1].body.get("remove_labels") == "security"
-    assert set(fake.issue(iid).labels) == {"wg-ai-integration", "stage::experiment", "orr::draft", "ux"}
+    assert set(fake.issue(iid).labels) == {"wg-ai-integration", "stage::experiment", "orr::not-started", "ux"}
 
 
 # -- inbound -----------------------------------------------------------------
@@ -328,3 +328,47 @@ def test_a_delivery_for_an_issue_without_proposal_is_ignored(fake, linked):
     delivery = _delivery(999, event="Issue Hook", kind="issue", key="i-2")
     assert sync.handle_delivery(delivery.pk) == "ignored"
     assert WebhookDelivery.objects.get(pk=delivery.pk).status == WebhookDelivery.Status.IGNORED
+
+
+def test_a_section_added_on_gitlab_is_kept_and_written_back_in_place(fake, linked, author):
+    iid = SyncState.objects.get(proposal=linked).issue_iid
+    marker = "## Notes from the design sync\n\nWe agreed to start with merge requests only."
+    description = fake.issue(iid).description
+    anchor = description.index("# [General Availability]")
+    fake.human_edit(iid, description=description[:anchor] + marker + "\n\n" + description[anchor:])
+    sync.sync_proposal(linked.pk)
+    edit(linked, author, user_problem="Changed in Stagegate afterwards")
+    sync.push(linked.pk)
+    final = fake.issue(iid).description
+    assert "Changed in Stagegate afterwards" in final
+    assert marker in final
+    assert final.index(marker) < final.index("# [General Availability]")
+
+
+def test_a_box_ticked_on_gitlab_ticks_the_checklist_item(fake, linked):
+    iid = SyncState.objects.get(proposal=linked).issue_iid
+    description = fake.issue(iid).description
+    line = "- [ ] Add relevant designs to the Design Management area of the issue if available"
+    assert line in description
+    fake.human_edit(iid, description=description.replace(line, line.replace("[ ]", "[x]"), 1))
+    sync.sync_proposal(linked.pk)
+    assert linked.checklist_items.get(stage="experiment", key="designs").checked is True
+    assert fake.requests_to("issues.edit") == []
+
+
+def test_a_description_gitlab_refuses_is_a_permanent_error_shown_to_the_author(fake, linked, author):
+    fake.fail("issues.edit", status=400, times=None)
+    edit(linked, author, user_problem="x")
+    sync.push(linked.pk)
+    state = SyncState.objects.get(proposal=linked)
+    assert state.permanent_error and state.status == SyncState.Status.FAILED and "400" in state.last_error
+    assert state.next_attempt_at is None
+
+
+def test_409_resource_lock_is_retried(fake, linked, author):
+    edit(linked, author, user_problem="Locked once")
+    fake.fail("issues.edit", status=409)
+    with pytest.raises(sync.RetryLater):
+        sync.push(linked.pk)
+    sync.push(linked.pk)
+    assert "Locked once" in issue_of(fake, linked).description
