@@ -18,7 +18,8 @@ from locust import HttpUser, between, events, task
 
 with open(os.environ["STAGEGATE_BENCH_PLAN"]) as plan_file:
     PLAN = json.load(plan_file)
-LAST_SAVED: dict[str, str] = {}
+LAST_SAVED: dict[str, str] = {}  # proposal id -> the last text the page confirmed as saved
+IN_FLIGHT: dict[str, str] = {}  # proposal id -> a text sent whose answer had not come when the run stopped
 _accounts = {role: iter(people) for role, people in PLAN["people"].items()}
 
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -36,7 +37,7 @@ PROPOSAL_LINK = re.compile(r'href="/proposals/(\d+)/"')
 @events.quitting.add_listener
 def write_last_saved(environment, **kwargs):
     with open(os.environ["STAGEGATE_BENCH_LAST"], "w") as out:
-        json.dump(LAST_SAVED, out)
+        json.dump({"saved": LAST_SAVED, "in_flight": IN_FLIGHT}, out)
 
 
 class SignedIn(HttpUser):
@@ -101,6 +102,7 @@ class Author(SignedIn):
             "assumptions": "",
             "personas": "",
         }
+        IN_FLIGHT[str(self.proposal_id)] = text
         with self.client.post(
             f"/proposals/{self.proposal_id}/sections/problem/",
             data=data,
@@ -108,6 +110,7 @@ class Author(SignedIn):
             name="author: autosave",
             catch_response=True,
         ) as response:
+            del IN_FLIGHT[str(self.proposal_id)]
             if response.status_code != 200 or 'class="saved"' not in response.text:
                 response.failure(f"not saved ({response.status_code})")
                 self.reload()
