@@ -677,12 +677,12 @@ class _Line:
 CSV_CHUNK = 500
 
 
-def csv_lines(proposals: QuerySet[Proposal], *, areas: list[OrrArea], sort: str) -> Iterator[str]:
-    """The filtered table as CSV lines, read from a server-side cursor: memory stays flat as rows grow."""
+def csv_chunks(proposals: QuerySet[Proposal], *, areas: list[OrrArea], sort: str) -> Iterator[str]:
+    """The filtered table as CSV text in chunks of rows, read from a server-side cursor: memory stays flat."""
     status_labels = dict(Review.Status.choices)
     area_columns = {
         f"orr_{area.pk}": Subquery(
-            Review.objects.filter(proposal=OuterRef("pk"), area_id=area.pk).values("status")[:1],
+            Review.objects.filter(proposal=OuterRef("pk"), area_id=area.pk).order_by().values("status")[:1],
             output_field=CharField(),
         )
         for area in areas
@@ -723,24 +723,34 @@ def csv_lines(proposals: QuerySet[Proposal], *, areas: list[OrrArea], sort: str)
             *(f"ORR {area.number}: {area.title}" for area in areas),
         ]
     )
+    zone = timezone.get_current_timezone()
+    lines = []
     for pk, title, owner, stage, state, confidence, confidential, labels, created, updated, *orr in rows.iterator(
         chunk_size=CSV_CHUNK
     ):
-        yield writer.writerow(
-            [
-                pk,
-                safe_cell(title),
-                safe_cell(owner),
-                stage_labels.get(stage, stage),
-                state_labels.get(state, state),
-                confidence_labels.get(confidence, ""),
-                "yes" if confidential else "no",
-                safe_cell(" ".join(f"~{label}" for label in labels or ())),
-                timezone.localtime(created).isoformat(timespec="seconds"),
-                timezone.localtime(updated).isoformat(timespec="seconds"),
-                *(status_labels.get(status, "") for status in orr),
-            ]
+        lines.append(
+            writer.writerow(
+                [
+                    pk,
+                    safe_cell(title),
+                    safe_cell(owner),
+                    stage_labels.get(stage, stage),
+                    state_labels.get(state, state),
+                    confidence_labels.get(confidence, ""),
+                    "yes" if confidential else "no",
+                    safe_cell(" ".join(f"~{label}" for label in labels or ())),
+                    created.astimezone(zone).isoformat(timespec="seconds"),
+                    updated.astimezone(zone).isoformat(timespec="seconds"),
+                    *(status_labels.get(status, "") for status in orr),
+                ]
+            )
         )
+        # A chunk of rows per write: one write per row would cost more than the row itself.
+        if len(lines) == CSV_CHUNK:
+            yield "".join(lines)
+            lines = []
+    if lines:
+        yield "".join(lines)
 
 
 # --- the filter form's choices -------------------------------------------------------------------

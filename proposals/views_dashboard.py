@@ -36,10 +36,10 @@ def dashboard_csv(request: HttpRequest) -> StreamingHttpResponse:
     areas = list(OrrArea.objects.order_by("number"))
     filters = dashboard.DashboardFilters.from_query(request.GET, area_keys={area.key for area in areas})
     shown = filters.apply(Proposal.objects.visible_to(request.user))
-    lines = dashboard.csv_lines(shown, areas=areas, sort=filters.sort)
+    chunks = dashboard.csv_chunks(shown, areas=areas, sort=filters.sort)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return StreamingHttpResponse(
-        lines,
+        chunks,
         content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="stagegate-proposals-{stamp}.csv"'},
     )
