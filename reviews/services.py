@@ -176,12 +176,14 @@ class AnswerSaved:
 
 
 def _lock_review(review: Review) -> Review:
-    """Lock the review row, then read it with what it points to.
+    """Lock the proposal and the review rows, then read the review with what it points to.
 
     Two statements on purpose: under READ COMMITTED, a statement that waited for the lock sees
     the locked row's new version but not rows committed meanwhile in other tables (the decision
     that just signed this review), so a joined read would miss that sign-off.
     """
+    # Proposal first, then review: every ORR write takes the locks in this order, so none deadlock.
+    list(Proposal.objects.select_for_update().filter(pk=review.proposal_id).values_list("pk", flat=True))
     list(Review.objects.select_for_update().filter(pk=review.pk).values_list("pk", flat=True))
     return Review.objects.select_related("proposal", "area", "current_decision").get(pk=review.pk)
 
@@ -553,43 +555,59 @@ def review_mark_seen(*, review: Review, user) -> None:
 # --- Daily: waivers, digest, escalation ----------------------------------------------------------
 
 
-@transaction.atomic
 def reviews_expire_waivers(*, today: datetime.date) -> list[Review]:
     """A not-applicable waiver past its expiry date needs a decision again."""
-    expired = list(
-        Review.objects.select_for_update(of=("self",))
-        .filter(status=Review.Status.NOT_APPLICABLE, current_decision__waiver_expires_on__lt=today)
-        .select_related("proposal", "area", "area__reviewer_group", "reviewer", "current_decision")
-    )
-    now = timezone.now()
-    for review in expired:
-        review.status = Review.Status.WAIVER_EXPIRED
-        review.assigned_at = now
-        review.due_on = _due_on(review.area, now)
-        review.escalated_at = None
-        review.save(update_fields=["status", "assigned_at", "due_on", "escalated_at", "updated_at"])
-        until = review.current_decision.waiver_expires_on
-        _record(
-            review.proposal,
-            by=None,
-            kind=Activity.Kind.REVIEW,
-            message=f"The not-applicable waiver of ORR “{review.area.title}” expired on {until:%Y-%m-%d}",
-            data={"review": review.pk, "area": review.area.key, "status": review.status},
-        )
-        notify(
-            event=Notification.Event.WAIVER_EXPIRED,
-            users=[*review_recipients(review), review.proposal.owner],
-            review=review,
-            subject=f"Waiver expired: {review.area.title} on “{review.proposal.title}”",
-            lines=[
-                f"The not-applicable waiver of “{review.area.title}” on “{review.proposal.title}” "
-                f"expired on {until:%Y-%m-%d}; the area needs a decision again."
-            ],
-            url=_review_url(review),
-        )
-        _reopen_review_if_approved(review.proposal, by=None, why=f"the waiver of ORR “{review.area.title}” expired")
-        mark_for_sync(review.proposal)
+    candidates = Review.objects.filter(
+        status=Review.Status.NOT_APPLICABLE, current_decision__waiver_expires_on__lt=today
+    ).values_list("pk", flat=True)
+    expired = []
+    for review_id in list(candidates):
+        review = _expire_waiver(review_id=review_id, today=today)
+        if review is not None:
+            expired.append(review)
     return expired
+
+
+@transaction.atomic
+def _expire_waiver(*, review_id: int, today: datetime.date) -> Review | None:
+    review = Review.objects.filter(pk=review_id).first()
+    if review is None:
+        return None
+    review = _lock_review(review)
+    decision = review.current_decision
+    # Checked again under the lock: a new decision may have come in since the list was read.
+    if review.status != Review.Status.NOT_APPLICABLE or not decision or not decision.waiver_expires_on:
+        return None
+    if decision.waiver_expires_on >= today:
+        return None
+    now = timezone.now()
+    review.status = Review.Status.WAIVER_EXPIRED
+    review.assigned_at = now
+    review.due_on = _due_on(review.area, now)
+    review.escalated_at = None
+    review.save(update_fields=["status", "assigned_at", "due_on", "escalated_at", "updated_at"])
+    until = decision.waiver_expires_on
+    _record(
+        review.proposal,
+        by=None,
+        kind=Activity.Kind.REVIEW,
+        message=f"The not-applicable waiver of ORR “{review.area.title}” expired on {until:%Y-%m-%d}",
+        data={"review": review.pk, "area": review.area.key, "status": review.status},
+    )
+    notify(
+        event=Notification.Event.WAIVER_EXPIRED,
+        users=[*review_recipients(review), review.proposal.owner],
+        review=review,
+        subject=f"Waiver expired: {review.area.title} on “{review.proposal.title}”",
+        lines=[
+            f"The not-applicable waiver of “{review.area.title}” on “{review.proposal.title}” "
+            f"expired on {until:%Y-%m-%d}; the area needs a decision again."
+        ],
+        url=_review_url(review),
+    )
+    _reopen_review_if_approved(review.proposal, by=None, why=f"the waiver of ORR “{review.area.title}” expired")
+    mark_for_sync(review.proposal)
+    return review
 
 
 @dataclass(frozen=True)

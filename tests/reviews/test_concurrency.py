@@ -5,6 +5,7 @@ import threading
 import pytest
 from django.db import connection, connections
 
+from proposals.template import Stage
 from reviews import services
 from reviews.models import Decision, Review
 from tests.reviews.conftest import review_of
@@ -77,3 +78,30 @@ def test_two_reviewers_deciding_at_once_both_land_on_the_record(submitted_propos
     review = review_of(submitted_proposal, "data")
     assert review.current_decision == decisions[0]  # the latest one is current, the other superseded
     assert review.status == decisions[0].kind
+
+
+@pytest.mark.django_db(transaction=True)
+def test_approval_for_ga_racing_an_answer_edit_never_leaves_an_approved_proposal_with_a_stale_area(
+    submitted_proposal, author, make_reviewer, areas
+):
+    from proposals import workflow
+    from proposals.models import Proposal
+    from tests.workflow.conftest import fill
+
+    proposal = fill(submitted_proposal, Stage.EXPERIMENT)
+    Proposal.objects.filter(pk=proposal.pk).update(stage=Stage.GA)
+    proposal = fill(Proposal.objects.get(pk=proposal.pk), Stage.GA)
+    for key in areas:
+        services.review_decide(review=review_of(proposal, key), kind="approved", by=make_reviewer(key))
+    review = review_of(proposal, "cost")
+    approve, edit = race(
+        lambda: workflow.proposal_approve(proposal=proposal, by=author),
+        lambda: services.review_answer_save(
+            review=review, answer="New figures.", base_sha256=review.answer_sha256, by=author
+        ),
+    )
+    assert edit is None
+    proposal.refresh_from_db()
+    assert review_of(proposal, "cost").status == Review.Status.STALE
+    assert proposal.state == Proposal.State.IN_REVIEW
+    assert approve is None or isinstance(approve, workflow.GateClosed)
