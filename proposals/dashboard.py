@@ -585,6 +585,18 @@ def sync_health(proposals: QuerySet[Proposal]) -> SyncHealth:
     )
     troubled = list(
         trouble.select_related("proposal")
+        # What the list shows and what SyncState.status reads, nothing of the merge bases.
+        .only(
+            "id",
+            "permanent_error",
+            "last_error",
+            "last_error_at",
+            "attempts",
+            "needs_push",
+            "issue_iid",
+            "proposal__id",
+            "proposal__title",
+        )
         .annotate(failing=Case(When(_sync_failed(), then=Value(0)), default=Value(1), output_field=IntegerField()))
         .order_by("failing", F("last_error_at").desc(nulls_last=True), "proposal_id")[:LIST_LENGTH]
     )
