@@ -37,7 +37,7 @@ def race(*actions):
     return outcomes
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_answer_edit_racing_a_sign_off_never_leaves_a_sign_off_on_text_it_did_not_sign(
     submitted_proposal, data_reviewer, author
 ):
@@ -64,7 +64,7 @@ def test_an_answer_edit_racing_a_sign_off_never_leaves_a_sign_off_on_text_it_did
         Review.objects.filter(pk=review.pk).update(status=Review.Status.IN_REVIEW)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_reviewers_deciding_at_once_both_land_on_the_record(submitted_proposal, make_reviewer):
     first, second = make_reviewer("data", "rev_a"), make_reviewer("data", "rev_b")
     review = review_of(submitted_proposal, "data")
@@ -80,7 +80,7 @@ def test_two_reviewers_deciding_at_once_both_land_on_the_record(submitted_propos
     assert review.status == decisions[0].kind
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_approval_for_ga_racing_an_answer_edit_never_leaves_an_approved_proposal_with_a_stale_area(
     submitted_proposal, author, make_reviewer, areas
 ):
