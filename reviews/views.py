@@ -169,17 +169,20 @@ def review_comment(request: HttpRequest, pk: int) -> HttpResponse:
 # --- The author's answers (edit page) ------------------------------------------------------------
 
 
-def answers_context(proposal: Proposal, *, user) -> dict:
-    """What `{% orr_answers proposal %}` and the answer view render; every key present, always."""
+def answers_context(proposal: Proposal, *, user, reviews: list | None = None) -> dict:
+    """What `{% orr_answers proposal %}` and the answer view render; every key present, always.
+
+    `answered` is the review a save response is about: its status line carries the outcome.
+    """
     return {
         "proposal": proposal,
-        "reviews": list(workflow.proposal_reviews(proposal)),
+        "reviews": workflow.proposal_reviews(proposal) if reviews is None else reviews,
         "editable": proposal.is_editable_by(user) and proposal.state != Proposal.State.CLOSED,
+        "answered": None,
         "saved": False,
         "conflict": None,
         "error": "",
         "became_stale": False,
-        "failed": None,
     }
 
 
@@ -194,7 +197,9 @@ def answer_save(request: HttpRequest, proposal_id: int, area_key: str) -> HttpRe
     if review is None:
         return _refusal(request, status=404, message="This proposal has no such ORR area.")
     form = AnswerForm(request.POST)
-    context = answers_context(proposal, user=request.user)
+    # The status fragment needs only this review; the page without JavaScript needs them all.
+    context = answers_context(proposal, user=request.user, reviews=[] if request.htmx else None)
+    context["answered"] = review.pk
     if not form.is_valid():
         context.update(review=review, error=" ".join(e for errors in form.errors.values() for e in errors))
     else:
@@ -219,11 +224,10 @@ def answer_save(request: HttpRequest, proposal_id: int, area_key: str) -> HttpRe
         response = render(request, f"{ANSWERS_PAGE}#orr-answer-status", context)
         response["HX-Trigger"] = "proposal-changed"
         return response
-    # Without JavaScript: the answers page, with the refusal next to the answer and the author's text kept.
-    context["reviews"] = [review if r.pk == review.pk else r for r in context["reviews"]]
-    context["failed"] = review.pk
+    # Without JavaScript: the answers page, the refusal next to the answer and the author's text kept.
     if context["conflict"]:
         review.answer = context["conflict"].submitted
+    context["reviews"] = [review if r.pk == review.pk else r for r in context["reviews"]]
     return render(request, ANSWERS_PAGE, context, status=409 if context["conflict"] else 200)
 
 

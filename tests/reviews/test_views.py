@@ -407,3 +407,18 @@ def test_the_gates_panel_refreshes_on_its_own_url(client, author, areas):
     html = login(client, author).get(reverse("reviews:gates", args=[proposal.pk]), **HTMX).content.decode()
     assert html.lstrip().startswith('<section class="side-card" id="orr-gates"')
     assert re.search(r'value="submit">Submit for review</button>', html)  # enabled: every area is answered
+
+
+@pytest.mark.django_db
+def test_without_javascript_a_conflict_keeps_every_other_answer_saveable(client, author, admin_user, areas):
+    proposal = ProposalFactory(owner=author)
+    answer_all(proposal)
+    loaded = review_of(proposal, "legal").answer_sha256
+    answer_post(login(client, admin_user), proposal, "legal", "Admin's view.")
+    html = answer_post(login(client, author), proposal, "legal", "Author's view.", base=loaded).content.decode()
+    bases = dict(
+        re.findall(r'id="orr-([a-z_]+)-status"[^>]*>\s*<input type="hidden" name="base" value="([0-9a-f]{64})"', html)
+    )
+    assert bases["legal"] == review_of(proposal, "legal").answer_sha256  # "Keep my version" builds on theirs
+    assert bases["data"] == review_of(proposal, "data").answer_sha256
+    assert html.count("Someone else changed this answer") == 1
