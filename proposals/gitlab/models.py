@@ -73,6 +73,10 @@ class SyncState(models.Model):
     base_state = models.CharField(max_length=10, blank=True)
     base_confidential = models.BooleanField(default=False)
     base_hash = models.CharField(max_length=64, blank=True)
+    # The issue body our last description write merged against, and what it wrote: our own webhook
+    # then tells whether someone edited the issue between our read and our write.
+    merged_against = models.JSONField(default=dict, blank=True)
+    last_pushed_hash = models.CharField(max_length=64, blank=True)
     remote_updated_at = models.DateTimeField(null=True, blank=True)
     remote_state = models.CharField(max_length=10, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
+import json
 import logging
 import random
 import threading
@@ -281,11 +283,57 @@ def sync_proposal(proposal_id: int, *, remote: dict | None = None, actor: str = 
         if updates and not fresh:
             remote = None
             continue
+        if "description" in updates:
+            SyncState.objects.filter(pk=state.pk).update(
+                merged_against={
+                    "hash": text_hash(remote.get("description")),
+                    "values": fields.remote_snapshot(remote),
+                },
+                last_pushed_hash=text_hash(updates["description"]),
+            )
         response = client.update_issue(state.issue_iid, updates) if updates else remote
         _finish(state, proposal_id, start_version, response, labels, pushed=bool(updates))
         _note_success(response.get("project_id"))
         return result
     raise TransientGitLabError("The proposal kept changing during the sync; trying again shortly.")
+
+
+def text_hash(text: str | None) -> str:
+    return hashlib.sha256((text or "").encode()).hexdigest()
+
+
+def recover_overwritten_edit(state: SyncState, delivery: WebhookDelivery) -> bool:
+    """GitLab's edit has no compare-and-swap: a person's edit that landed between our read and our
+    write was overwritten by it. Our write's own webhook shows the text it replaced; when that is not
+    the text we merged against, merge that lost version in now (a field both changed is a conflict)."""
+    if not state.merged_against or delivery.body_size > len(delivery.body.encode()):
+        return False
+    try:
+        change = (json.loads(delivery.body).get("changes") or {}).get("description") or {}
+    except ValueError:
+        return False
+    previous, current = change.get("previous"), change.get("current")
+    if previous is None or text_hash(current) != state.last_pushed_hash:
+        return False  # not the echo of our last description write
+    if text_hash(previous) == state.merged_against.get("hash"):
+        return False  # nobody got in between
+    lost = fields.snapshot(fields.parse_content(previous), state.merged_against["values"].get(fields.TITLE, ""))
+    with transaction.atomic():
+        proposal = Proposal.objects.select_for_update().get(pk=state.proposal_id)
+        outcome = merge_values(state.merged_against["values"], fields.local_snapshot(proposal), lost)
+        if outcome.take_remote:
+            recovered = fields.apply_to_proposal(proposal, outcome.take_remote)
+            fields.record(
+                proposal,
+                kind=Activity.Kind.SYNC,
+                message="Recovered an edit made on GitLab while Stagegate was writing: " + ", ".join(recovered),
+                data={"fields": sorted(outcome.take_remote)},
+            )
+        _record_conflicts(proposal, outcome.conflicts, close_others=False)
+        SyncState.objects.filter(pk=state.pk).update(merged_against={})
+        if outcome.take_remote or outcome.conflicts:
+            mark_dirty(proposal)
+    return bool(outcome.take_remote or outcome.conflicts)
 
 
 def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = ""):
@@ -376,7 +424,9 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
     return updates, labels, result
 
 
-def _record_conflicts(proposal: Proposal, conflicts: dict[str, tuple[Any, Any, Any]]) -> list[str]:
+def _record_conflicts(
+    proposal: Proposal, conflicts: dict[str, tuple[Any, Any, Any]], *, close_others: bool = True
+) -> list[str]:
     now = timezone.now()
     open_conflicts = {c.field: c for c in SyncConflict.objects.filter(proposal=proposal, resolved_at__isnull=True)}
     for key, (base, local, remote) in conflicts.items():
@@ -396,9 +446,10 @@ def _record_conflicts(proposal: Proposal, conflicts: dict[str, tuple[Any, Any, A
             message=f"{label} was changed both here and on GitLab; both texts are kept until you choose",
             data={"field": key},
         )
-    SyncConflict.objects.filter(proposal=proposal, resolved_at__isnull=True).exclude(field__in=list(conflicts)).update(
-        resolved_at=now
-    )
+    if close_others:
+        SyncConflict.objects.filter(proposal=proposal, resolved_at__isnull=True).exclude(
+            field__in=list(conflicts)
+        ).update(resolved_at=now)
     return sorted(conflicts)
 
 
@@ -650,6 +701,7 @@ def handle_delivery(delivery_id: int) -> str:
             if delivery.event in NOTE_EVENTS or delivery.object_kind == "note":
                 pull_comments(state.proposal_id)
             else:
+                recover_overwritten_edit(state, delivery)
                 sync_proposal(state.proposal_id, actor=delivery.actor_username)
                 follow_up(state.proposal_id)
     except LockBusy:
