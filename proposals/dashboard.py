@@ -45,7 +45,10 @@ from django.utils import timezone
 from proposals.models import Activity, Proposal
 from proposals.template import STAGE_LABELS, Stage
 from proposals.workflow import approve_gate
-from reviews.models import OrrArea, Review
+
+# The ORR models, reached through the reverse relation as workflow.py does: proposals never import reviews.
+Review = Proposal.reviews.rel.related_model
+OrrArea = Review._meta.get_field("area").related_model
 
 PAGE_SIZE = 50
 LIST_LENGTH = 10  # rows in the stale, blocked and sync lists; the full set is one filter away

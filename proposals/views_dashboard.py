@@ -9,7 +9,6 @@ from django_htmx.http import push_url
 
 from proposals import dashboard
 from proposals.models import Proposal
-from reviews.models import OrrArea
 
 PAGE = "dashboard/index.html"
 
@@ -33,7 +32,7 @@ def dashboard_index(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def dashboard_csv(request: HttpRequest) -> StreamingHttpResponse:
-    areas = list(OrrArea.objects.order_by("number"))
+    areas = list(dashboard.OrrArea.objects.order_by("number"))
     filters = dashboard.DashboardFilters.from_query(request.GET, area_keys={area.key for area in areas})
     shown = filters.apply(Proposal.objects.visible_to(request.user))
     chunks = dashboard.csv_chunks(shown, areas=areas, sort=filters.sort)

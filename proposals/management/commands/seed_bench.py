@@ -33,7 +33,10 @@ from proposals.models import (
     ResearchLink,
 )
 from proposals.template import Stage, get_definition
-from reviews.models import OrrArea, Review
+
+# The ORR models through the reverse relation: proposals never import the reviews app.
+Review = Proposal.reviews.rel.related_model
+OrrArea = Review._meta.get_field("area").related_model
 
 BATCH = 5000
 LABELS = (
