@@ -191,5 +191,5 @@ def label_for_key(proposal: Proposal, key: str) -> str:
     )
 
 
-def record(proposal: Proposal, *, kind: str, message: str, data: dict | None = None) -> None:
-    Activity.objects.create(proposal=proposal, kind=kind, message=message[:500], data=data or {})
+def record(proposal: Proposal, *, kind: str, message: str, data: dict | None = None, actor=None) -> None:
+    Activity.objects.create(proposal=proposal, actor=actor, kind=kind, message=message[:500], data=data or {})

@@ -665,6 +665,11 @@ def sweep() -> int:
             count += 1
     from proposals.gitlab.tasks import process_delivery
 
+    # Deliveries are kept a while for the admin's sync health view, not forever.
+    WebhookDelivery.objects.filter(
+        status__in=(WebhookDelivery.Status.PROCESSED, WebhookDelivery.Status.IGNORED),
+        received_at__lt=now - timedelta(days=DELIVERY_RETENTION_DAYS),
+    ).delete()
     for delivery_id in WebhookDelivery.objects.filter(
         status=WebhookDelivery.Status.RECEIVED, received_at__lt=stale
     ).values_list("pk", flat=True)[:500]:
@@ -680,6 +685,7 @@ def sweep() -> int:
 # Inbound: webhooks, comments, reconciliation
 # ---------------------------------------------------------------------------
 
+DELIVERY_RETENTION_DAYS = 14
 ISSUE_EVENTS = {"Issue Hook", "Confidential Issue Hook"}
 NOTE_EVENTS = {"Note Hook", "Confidential Note Hook"}
 
@@ -709,6 +715,9 @@ def handle_delivery(delivery_id: int) -> str:
     except TransientGitLabError as exc:
         WebhookDelivery.objects.filter(pk=delivery.pk).update(error=exc.message[:2000])
         raise RetryLater(backoff(delivery.attempts + 1, exc.retry_after)) from exc
+    except client.SyncDisabled as exc:
+        _finish_delivery(delivery, WebhookDelivery.Status.IGNORED, exc.message)
+        return "ignored"
     except client.GitLabError as exc:
         record_failure(state.proposal_id, exc)
         _finish_delivery(delivery, WebhookDelivery.Status.FAILED, exc.message)
@@ -749,6 +758,7 @@ def pull_comments(proposal_id: int) -> int:
                 )
                 fields.record(
                     proposal,
+                    actor=local_user_for(author.get("id")),
                     kind=Activity.Kind.COMMENT,
                     message=f"{author.get('username', 'someone')} commented on GitLab: {note.get('body', '')[:300]}",
                     data={"note_id": note["id"], "by": author.get("username", "")},
@@ -766,6 +776,15 @@ def pull_comments(proposal_id: int) -> int:
         ).update(deleted_at=timezone.now())
     _run_orr_commands(proposal_id, state.issue_iid, fresh_notes)
     return new
+
+
+def local_user_for(gitlab_user_id):
+    """The Stagegate user who signs in with this GitLab account, when there is one."""
+    if not apps.is_installed("accounts"):
+        return None
+    from accounts.gitlab import user_for_gitlab_id
+
+    return user_for_gitlab_id(gitlab_user_id)
 
 
 # Our own replies carry this, so they are never read as commands.

@@ -419,3 +419,19 @@ def test_an_edit_on_gitlab_between_our_read_and_our_write_is_recovered_from_our_
     sync.push(linked.pk)
     final = fake.issue(iid).description
     assert "Written in Stagegate" in final and "Typed meanwhile" in final
+
+
+def test_sweep_enqueues_lost_pushes_and_forgets_old_deliveries(fake, author, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+    from unittest import mock
+
+    from django.utils import timezone
+
+    proposal = ProposalFactory(owner=author)
+    SyncState.objects.filter(proposal=proposal).update(push_enqueued_at=timezone.now() - timedelta(hours=1))
+    old = WebhookDelivery.objects.create(idempotency_key="old", status=WebhookDelivery.Status.PROCESSED)
+    WebhookDelivery.objects.filter(pk=old.pk).update(received_at=timezone.now() - timedelta(days=30))
+    with mock.patch("proposals.gitlab.tasks.push_proposal.apply_async") as enqueue:
+        assert sync.sweep() == 1
+    assert enqueue.call_args.args == ((proposal.pk,),)
+    assert not WebhookDelivery.objects.filter(pk=old.pk).exists()
