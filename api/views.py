@@ -29,6 +29,9 @@ from reviews import services as review_services
 from reviews.models import Decision, OrrArea, Review
 
 REFUSED = OpenApiResponse(s.RefusalSerializer, description="Refused: the message says why.")
+INVALID = OpenApiResponse(
+    OpenApiTypes.OBJECT, description="Invalid input (the errors by field) or refused (`detail` says why)."
+)
 NOT_VISIBLE = OpenApiResponse(s.RefusalSerializer, description="No such proposal or review, or not visible to you.")
 NOT_YOURS = OpenApiResponse(s.RefusalSerializer, description="Visible, but only its author or an admin may change it.")
 
@@ -231,7 +234,7 @@ def section_save(request: Request, pk: int, section_key: str) -> Response:
     operation_id="proposals_checklist_toggle",
     summary="Tick or untick a checklist item",
     request=s.ChecklistToggleSerializer,
-    responses={200: s.ChecklistItemSerializer, 400: REFUSED, 403: NOT_YOURS, 404: NOT_VISIBLE},
+    responses={200: s.ChecklistItemSerializer, 400: INVALID, 403: NOT_YOURS, 404: NOT_VISIBLE},
 )
 @api_view(["POST"])
 def checklist_toggle(request: Request, pk: int, item_id: int) -> Response:
@@ -363,7 +366,7 @@ def review_detail(request: Request, pk: int) -> Response:
     operation_id="reviews_decide",
     summary="Approve, request changes or mark not applicable, bound to the answer you read",
     request=s.DecisionCreateSerializer,
-    responses={201: s.DecisionSerializer, 400: REFUSED, 403: REFUSED, 404: NOT_VISIBLE},
+    responses={201: s.DecisionSerializer, 400: INVALID, 403: REFUSED, 404: NOT_VISIBLE},
 )
 @api_view(["POST"])
 def review_decide(request: Request, pk: int) -> Response:
@@ -393,7 +396,7 @@ def review_decide(request: Request, pk: int) -> Response:
     request=s.AnswerSaveSerializer,
     responses={
         200: s.ReviewDetailSerializer,
-        400: REFUSED,
+        400: INVALID,
         403: NOT_YOURS,
         404: NOT_VISIBLE,
         409: s.AnswerConflictSerializer,
@@ -438,13 +441,16 @@ def dashboard_figures(request: Request) -> Response:
     now = timezone.now()
     areas = list(OrrArea.objects.order_by("number"))
     filters = dashboard.DashboardFilters.from_query(request.query_params, area_keys={area.key for area in areas})
+    area = next((a for a in areas if a.key == filters.area), None)
     shown = filters.apply(Proposal.objects.visible_to(request.user))
+    stages = dashboard.portfolio(shown, now=now)
     blocked = dashboard.ga_blockers(shown)
-    stale = dashboard.stale_work(shown, now=now)
+    stale = dashboard.stale_work(shown, now=now, area=area)
+    reviews = dashboard.review_figures(shown, areas=areas, area=area, now=now)
     spreads = dashboard.time_in_stage(shown, now=now)
     sync = dashboard.sync_health(shown)
     figures = {
-        "proposals": shown.count(),
+        "proposals": sum(row.total for row in stages),
         "stages": [
             {
                 "stage": row.stage.value,
@@ -455,16 +461,16 @@ def dashboard_figures(request: Request) -> Response:
                 "moved_week": row.moved_week,
                 "moved_month": row.moved_month,
             }
-            for row in dashboard.portfolio(shown, now=now)
+            for row in stages
         ],
         "ga_blocked": {
             "total": blocked.total,
             "proposals": [{"id": b.proposal.pk, "title": b.proposal.title, "reasons": b.reasons} for b in blocked.rows],
         },
-        "stale": {"days": stale.days, "proposals": stale.proposals.total, "reviews": stale.reviews.total},
+        "stale": {"days": stale.days, "proposals": stale.proposals.total, "reviews": reviews.stale},
         "time_in_stage": [vars(spread) for spread in spreads] if spreads is not None else None,
-        "review_waits": [vars(spread) for spread in dashboard.review_waits(shown, areas=areas, now=now)],
-        "reviewer_load": [{"reviewer": name, "open_reviews": count} for name, count in dashboard.reviewer_load(shown)],
+        "review_waits": [vars(spread) for spread in reviews.waits],
+        "reviewer_load": [{"reviewer": name, "open_reviews": count} for name, count in reviews.load],
         "sync": {
             "installed": sync.installed,
             "enabled": sync.enabled,
