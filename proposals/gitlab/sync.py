@@ -30,6 +30,7 @@ from django.db.models import Case, Count, F, Q, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from proposals import markdown
 from proposals.gitlab import client, fields
 from proposals.gitlab.client import TransientGitLabError
 from proposals.gitlab.models import GitLabConnection, IssueComment, SyncConflict, SyncState, WebhookDelivery
@@ -256,12 +257,14 @@ class SyncResult:
     conflicts: list[str] = field(default_factory=list)
 
 
-def sync_proposal(proposal_id: int, *, remote: dict | None = None, actor: str = "") -> SyncResult:
+def sync_proposal(proposal_id: int, *, remote: dict | None = None, actor: str = "", push: bool = True) -> SyncResult:
     """Bring a proposal and its issue in step. Call with the proposal's lock held.
 
     ``remote`` is an issue already listed (reconcile); it is used to merge, but
     before any write the issue is read again, since GitLab's edit has no
-    compare-and-swap.
+    compare-and-swap. With ``push=False`` (webhooks, reconcile) GitLab's side is
+    applied and Stagegate's side is left to the push task, which keeps to the
+    push interval: our own echo must not turn an autosave burst into a write per save.
     """
     ensure_healthy()
     state, _ = SyncState.objects.get_or_create(proposal_id=proposal_id)
@@ -272,14 +275,24 @@ def sync_proposal(proposal_id: int, *, remote: dict | None = None, actor: str = 
     for _attempt in range(5):
         state.refresh_from_db()
         start_version = state.local_version
-        proposal = Proposal.objects.get(pk=proposal_id)
+        proposal = Proposal.objects.prefetch_related(*markdown.RENDER_PREFETCH).get(pk=proposal_id)
         fresh = remote is None
         if fresh:
             remote = client.get_issue(state.issue_iid)
+        base_state = state.base_state
         outcome = _merge(proposal, state, remote, actor=actor)
         if outcome is None:  # the proposal changed while we merged; merge again
             continue
-        updates, labels, result = outcome
+        updates, labels, result, merge, remote_values = outcome
+        if updates and not push:
+            # GitLab holds its values; they are the base until the push task writes ours.
+            state.base_fields = {
+                key: merge.new_base[key] if key in merge.conflicts else remote_values.get(key) for key in merge.new_base
+            }
+            state.base_state = base_state
+            state.base_confidential = bool(remote.get("confidential"))
+            _finish(state, proposal_id, start_version, remote, labels, pushed=False, still_dirty=True)
+            return result
         if updates and not fresh:
             remote = None
             continue
@@ -421,7 +434,7 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
     state.base_state = local_state
     state.base_confidential = locked.confidential
     result.pushed = sorted(updates)
-    return updates, labels, result
+    return updates, labels, result, outcome, remote_values
 
 
 def _record_conflicts(
@@ -453,7 +466,16 @@ def _record_conflicts(
     return sorted(conflicts)
 
 
-def _finish(state: SyncState, proposal_id: int, start_version: int, issue: dict, labels, *, pushed: bool) -> None:
+def _finish(
+    state: SyncState,
+    proposal_id: int,
+    start_version: int,
+    issue: dict,
+    labels,
+    *,
+    pushed: bool,
+    still_dirty: bool = False,
+) -> None:
     now = timezone.now()
     base_fields = dict(state.base_fields)
     SyncState.objects.filter(pk=state.pk).update(
@@ -466,12 +488,18 @@ def _finish(state: SyncState, proposal_id: int, start_version: int, issue: dict,
         base_confidential=state.base_confidential,
         remote_updated_at=_parse_time(issue.get("updated_at")),
         remote_state=issue.get("state") or "",
-        pushed_version=Greatest(F("pushed_version"), start_version),
-        needs_push=Case(When(local_version__gt=start_version, then=True), default=False),
-        attempts=0,
-        last_error="",
-        permanent_error=False,
-        next_attempt_at=None,
+        **(
+            {"needs_push": True}
+            if still_dirty
+            else {
+                "pushed_version": Greatest(F("pushed_version"), start_version),
+                "needs_push": Case(When(local_version__gt=start_version, then=True), default=False),
+                "attempts": 0,
+                "last_error": "",
+                "permanent_error": False,
+                "next_attempt_at": None,
+            }
+        ),
         last_synced_at=now,
         **({"last_push_at": now} if pushed else {}),
     )
@@ -708,7 +736,7 @@ def handle_delivery(delivery_id: int) -> str:
                 pull_comments(state.proposal_id)
             else:
                 recover_overwritten_edit(state, delivery)
-                sync_proposal(state.proposal_id, actor=delivery.actor_username)
+                sync_proposal(state.proposal_id, actor=delivery.actor_username, push=False)
                 follow_up(state.proposal_id)
     except LockBusy:
         raise RetryLater(2.0) from None
@@ -842,7 +870,7 @@ def reconcile() -> dict[str, int]:
             if known is None or updated_at > known:
                 try:
                     with proposal_lock(proposal_id):
-                        sync_proposal(proposal_id, remote=issue)
+                        sync_proposal(proposal_id, remote=issue, push=False)
                         follow_up(proposal_id)
                     stats["synced"] += 1
                 except LockBusy:
