@@ -129,6 +129,8 @@ def main() -> None:
                 f"\n{size} proposals ({activities} activities in all; added {counts['reviews']} reviews, "
                 f"{counts['checklist_items']} checklist items) seeded in {time.perf_counter() - started:.1f} s"
             )
+            # Other work on the machine slows every figure alike; the load average says how much there was.
+            print(f"  load average before measuring: {' '.join(f'{n:.1f}' for n in os.getloadavg())}")
             # A working-group member: sees every proposal except others' confidential ones.
             client = Client()
             client.force_login(get_user_model().objects.get(username="bench-wg-0"))
