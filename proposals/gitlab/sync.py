@@ -57,13 +57,15 @@ def mark_dirty(proposal: Proposal) -> None:
     now = timezone.now()
     state, _ = SyncState.objects.get_or_create(proposal=proposal)
     SyncState.objects.filter(pk=state.pk).update(local_version=F("local_version") + 1, needs_push=True)
+    if not sync_enabled():
+        return  # recorded; the sweep sends it once GitLab is configured
     stale = now - timedelta(seconds=settings.GITLAB_ENQUEUE_STALE_AFTER)
     claimed = (
         SyncState.objects.filter(pk=state.pk)
         .filter(Q(push_enqueued_at__isnull=True) | Q(push_enqueued_at__lt=stale))
         .update(push_enqueued_at=now)
     )
-    if claimed and sync_enabled():
+    if claimed:
         transaction.on_commit(partial(enqueue_push, proposal.pk, countdown=push_delay(state, now)), robust=True)
 
 
@@ -300,7 +302,7 @@ def sync_proposal(proposal_id: int, *, remote: dict | None = None, actor: str = 
             SyncState.objects.filter(pk=state.pk).update(
                 merged_against={
                     "hash": text_hash(remote.get("description")),
-                    "values": fields.remote_snapshot(remote),
+                    "values": remote_values,
                 },
                 last_pushed_hash=text_hash(updates["description"]),
             )
@@ -385,8 +387,17 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
             extra.append("confidential")
         if extra:
             locked.save(update_fields=extra)
+            # Labels are edited in a form too: an open form must see that they changed.
+            Proposal.objects.filter(pk=locked.pk).update(version=F("version") + 1)
             if "labels" in extra:
                 result.pulled.append("Labels")
+                if not outcome.take_remote:
+                    fields.record(
+                        locked,
+                        kind=Activity.Kind.SYNC,
+                        message=f"Labels changed on GitLab{f' by {actor}' if actor else ''}: {', '.join(own_labels)}",
+                        data={"labels": own_labels, "by": actor},
+                    )
             if take_confidential is not None:
                 word = "confidential" if take_confidential else "public"
                 fields.record(
