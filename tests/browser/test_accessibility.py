@@ -1,0 +1,157 @@
+"""axe-core on every main page (no serious or critical violation), and the edit page by keyboard alone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+from playwright.sync_api import Page, expect
+
+from proposals import services
+from proposals.models import Proposal
+from reviews.models import OrrArea, Review
+from tests.browser.conftest import PASSWORD
+from tests.factories import ProposalFactory, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING = {"serious", "critical"}
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}}
+
+
+def axe_violations(page: Page) -> list[dict]:
+    """Run axe-core in the page as it stands; returns its violations (impact, rule id, how many nodes)."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `make install` (npm ci installs axe-core from package-lock.json)")
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate("options => axe.run(document, options)", AXE_OPTIONS)
+    return [
+        {
+            "impact": violation["impact"],
+            "rule": violation["id"],
+            "help": violation["help"],
+            "nodes": [node["target"] for node in violation["nodes"]][:5],
+        }
+        for violation in results["violations"]
+    ]
+
+
+@pytest.fixture
+def portfolio(db):
+    """An author's proposal with answers, submitted for review; a data reviewer; a working-group member."""
+    data_group = Group.objects.get_or_create(name="orr data")[0]
+    OrrArea.objects.filter(key="data").update(reviewer_group=data_group)
+    author = UserFactory(username="ada", groups=["author"])
+    reviewer = UserFactory(username="rosalind", groups=["reviewer", "orr data"])
+    member = UserFactory(username="katherine", groups=["working group"])
+    proposal = ProposalFactory(owner=author, title="Summarise merge request threads")
+    Proposal.objects.filter(pk=proposal.pk).update(
+        user_problem="Reviewers spend hours reading long threads.",
+        proposal="A summary above the thread.",
+        main_job_story="When I come back to a merge request, I want the gist.",
+        confidence=Proposal.Confidence.MEDIUM,
+        state=Proposal.State.IN_REVIEW,
+    )
+    services.requirement_add(proposal=proposal, text="See the summary above the thread", by=author)
+    services.research_link_add(proposal=proposal, url="https://gitlab.example.com/ux/1", title="Interviews", by=author)
+    Review.objects.filter(proposal=proposal).update(status=Review.Status.IN_REVIEW, answer="Opted-in projects only.")
+    review = proposal.reviews.get(area__key="data")
+    return {"author": author, "reviewer": reviewer, "member": member, "proposal": proposal, "review": review}
+
+
+def axe_page(browsing, user) -> Page:
+    """A logged-in page whose context lets axe-core's script in (the CSP would rightly refuse it)."""
+    context = browsing.browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    browsing.contexts.append(context)
+    page = context.new_page()
+    browsing.problems.watch(page)
+    browsing.log_in(page, user)
+    return page
+
+
+def test_every_main_page_has_no_serious_or_critical_accessibility_violation(browsing, portfolio):
+    pk, review_pk = portfolio["proposal"].pk, portfolio["review"].pk
+    visits = {
+        "author": [
+            ("list", "/proposals/"),
+            ("create", "/proposals/new/"),
+            ("edit", f"/proposals/{pk}/edit/"),
+            ("read view", f"/proposals/{pk}/"),
+            ("preview", f"/proposals/{pk}/preview/"),
+        ],
+        "reviewer": [("my reviews", "/reviews/"), ("review", f"/reviews/{review_pk}/")],
+        "member": [("dashboard", "/dashboard/")],
+    }
+    found = {}
+    found["login"] = axe_violations(_bypassing(browsing, "/accounts/login/"))
+    for who, pages in visits.items():
+        page = axe_page(browsing, portfolio[who])
+        for name, path in pages:
+            page.goto(browsing.url(path))
+            expect(page.locator("h1")).to_be_visible()
+            page.wait_for_load_state("networkidle")  # htmx's load-triggered fragments (the live preview) are in
+            found[name] = axe_violations(page)
+    print("axe-core findings per page:", json.dumps(found, indent=1))
+    blocking = {name: [v for v in violations if v["impact"] in BLOCKING] for name, violations in found.items()}
+    assert {name: v for name, v in blocking.items() if v} == {}
+
+
+def _bypassing(browsing, path: str) -> Page:
+    context = browsing.browser.new_context(bypass_csp=True)
+    browsing.contexts.append(context)
+    page = context.new_page()
+    page.goto(browsing.url(path))
+    return page
+
+
+def tab_to(page: Page, target, *, limit: int = 250) -> None:
+    """Press Tab until `target` has the focus, as a keyboard user would; fails when it is never reached."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            return
+    pytest.fail(f"{target} is not reachable with the Tab key")
+
+
+def test_the_edit_page_works_by_keyboard_alone(browsing, portfolio):
+    author, pk = portfolio["author"], portfolio["proposal"].pk
+    page = browsing.new_page()
+    # Log in by keyboard too.
+    page.goto(browsing.url("/accounts/login/"))
+    tab_to(page, page.get_by_label("Username"))
+    page.keyboard.type(author.username)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+    page.goto(browsing.url(f"/proposals/{pk}/edit/"))
+    # Autosave: type an answer, then move on with Tab; the section says it saved.
+    success = page.get_by_label("Success:", exact=True)
+    tab_to(page, success)
+    page.keyboard.type("Half of the reviewers use it again within a week.")
+    page.keyboard.press("Tab")
+    expect(page.locator("#section-experiment-proposal-status")).to_contain_text("Saved")
+
+    # A checklist tick with the space bar.
+    designs = page.locator("#checklists").get_by_role(
+        "checkbox", name="Add relevant designs to the Design Management area of the issue.", exact=True
+    )
+    tab_to(page, designs)
+    with page.expect_response(lambda r: r.request.method == "POST" and "/checklist/" in r.url):
+        page.keyboard.press("Space")
+
+    # A requirement added with Enter.
+    tab_to(page, page.get_by_label("The user needs to be able to"))
+    page.keyboard.type("Jump from a sentence to its comment")
+    page.keyboard.press("Enter")
+    expect(page.locator("#requirements li")).to_contain_text(
+        ["See the summary above the thread", "Jump from a sentence to its comment"]
+    )
+
+    page.reload()
+    expect(page.get_by_label("Success:", exact=True)).to_have_value("Half of the reviewers use it again within a week.")
+    expect(designs).to_be_checked()
