@@ -193,7 +193,7 @@ def canonical(content: ProposalContent) -> ProposalContent:
         template_version=definition.version,
         fields=fields,
         persona_tags=tuple(
-            PersonaMention(_one_line(p.name), _one_line(p.role), p.url.strip())
+            PersonaMention(_one_line(p.name), _one_line(p.role), _one_line(p.url))
             for p in content.persona_tags
             if has_personas and _one_line(p.name)
         ),
@@ -207,19 +207,36 @@ def canonical(content: ProposalContent) -> ProposalContent:
         checked=frozenset(pair for pair in content.checked if pair in stages),
         orr=orr,
         kept_blocks=_merge_kept(
-            KeptBlock(block.after, canonical_text(block.markdown))
-            for block in content.kept_blocks
-            if canonical_text(block.markdown)
+            definition.version,
+            (
+                KeptBlock(block.after, canonical_text(block.markdown))
+                for block in content.kept_blocks
+                if canonical_text(block.markdown)
+            ),
         ),
     )
 
 
-def _merge_kept(blocks: Iterable[KeptBlock]) -> tuple[KeptBlock, ...]:
-    """One block per anchor, in first-seen order: blocks of one anchor render next to each other anyway."""
+def _merge_kept(version: str, blocks: Iterable[KeptBlock]) -> tuple[KeptBlock, ...]:
+    """One block per anchor, in the order they render: blocks of one anchor stand next to each other anyway."""
     merged: dict[str, list[str]] = {}
     for block in blocks:
         merged.setdefault(block.after, []).append(block.markdown)
-    return tuple(KeptBlock(after, "\n\n".join(texts)) for after, texts in merged.items())
+    order = anchor_order(version)
+    anchors = sorted(merged, key=lambda anchor: order.get(anchor, len(order)))
+    return tuple(KeptBlock(after, "\n\n".join(merged[after])) for after in anchors)
+
+
+@cache
+def anchor_order(version: str) -> dict[str, int]:
+    """Every anchor of a definition, in the order the renderer writes its blocks."""
+    definition = get_definition(version)
+    order = [START]
+    for node, anchor in zip(definition.body, node_anchors(version), strict=True):
+        if isinstance(node, Checklist):
+            order += [group_anchor(node, group) for group in node.groups]
+        order.append(anchor)
+    return {anchor: position for position, anchor in enumerate(order)}
 
 
 def text_field_names(definition: TemplateDefinition) -> list[str]:
@@ -334,21 +351,25 @@ def comment_closes_on_opening_line(line: str) -> bool:
 
 def norm(text: str) -> str:
     """Compare texts the way a reader does: link targets, emphasis, punctuation, emoji and case aside."""
-    out: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "]" and i + 1 < n and text[i + 1] == "(":
-            close = text.find(")", i + 2)
-            if close != -1:
-                i = close + 1
-                continue
-        if ch.isalnum() or ch == "/":
-            out.append(ch)
-        elif ch.isspace() or ch in "-–—":
-            out.append(" ")
-        i += 1
-    return " ".join("".join(out).split()).casefold()
+    if "](" in text:
+        text = _without_link_targets(text)
+    return " ".join(_NOT_WORD.sub(" ", text).replace("_", " ").split()).casefold()
+
+
+_NOT_WORD = re.compile(r"[^\w/]+")
+
+
+def _without_link_targets(text: str) -> str:
+    """``[text](target)`` -> ``[text``: one pass, each ``](`` jumps to the next ``)``."""
+    out, i = [], 0
+    while (j := text.find("](", i)) != -1:
+        close = text.find(")", j + 2)
+        if close == -1:
+            break
+        out.append(text[i:j])
+        i = close + 1
+    out.append(text[i:])
+    return "".join(out)
 
 
 def italic_norm(line: str) -> str | None:
@@ -388,19 +409,27 @@ def _all_known_headings() -> frozenset[str]:
     return frozenset(text for definition in DEFINITIONS.values() for text in _definition_headings(definition.version))
 
 
+def heading_is_known(text: str, known: frozenset[str]) -> bool:
+    """Is this heading text (or the part before a colon: ``### Success: …``) one of ``known``?"""
+    if _alias(text) in known:
+        return True
+    return ":" in text and _alias(text.partition(":")[0]) in known
+
+
 @cache
 def _definition_headings(version: str) -> frozenset[str]:
     definition = get_definition(version)
     texts = set()
     for node in definition.body:
         if isinstance(node, Heading):
-            texts.add(norm(node.text))
+            texts.add(_alias(node.text))
         elif isinstance(node, Field):
-            texts.add(norm(node.heading))
+            if node.level:
+                texts.add(_alias(node.heading))
             if node.list_heading:
-                texts.add(norm(node.list_heading.text))
+                texts.add(_alias(node.list_heading.text))
         elif isinstance(node, Checklist):
-            texts.add(norm(node.heading.text))
+            texts.add(_alias(node.heading.text))
     return frozenset(texts)
 
 
@@ -433,7 +462,7 @@ def _dangerous(base: str, context: _Context) -> bool:
     heading = heading_of(base)
     if heading is not None:
         known = _all_known_headings() if context.headings is None else context.headings
-        return heading[0] <= context.level or norm(heading[1]) in known
+        return heading[0] <= context.level or heading_is_known(heading[1], known)
     stripped = base.strip()
     if not stripped:
         return False
@@ -544,7 +573,7 @@ def unescape_lines(lines: list[str], context: _Context) -> list[str]:
 
 
 def _indent(lines: list[str], prefix: str) -> list[str]:
-    return [prefix + line if line.strip() else "" for line in lines]
+    return [prefix + line if line else "" for line in lines]
 
 
 def _same_lines(text: str, lines: tuple[str, ...]) -> bool:
@@ -706,7 +735,7 @@ def render_content(content: ProposalContent) -> str:
 
     def emit_kept(anchor: str) -> None:
         for text in kept.pop(anchor, ()):
-            blocks.append("\n".join(escape_lines(text.split("\n"), _kept_context(headings))))
+            blocks.append(render_kept(text, headings))
 
     emit_kept(START)
     for node, anchor in zip(definition.body, node_anchors(definition.version), strict=True):
@@ -729,14 +758,45 @@ def render_content(content: ProposalContent) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
+def render_kept(text: str, headings: frozenset[str]) -> str:
+    """Kept Markdown as it was; a code fence or comment it leaves open is closed at its end, so it
+    cannot swallow the template after it."""
+    lines = text.split("\n")
+    fence: tuple[str, int] | None = None
+    in_comment = False
+    for line in lines:
+        if fence is not None:
+            fence = None if closes_fence(line, fence) else fence
+        elif in_comment:
+            in_comment = "-->" not in line
+        elif (opened := fence_of(line)) is not None:
+            fence = opened
+        elif opens_comment(line):
+            in_comment = not comment_closes_on_opening_line(line)
+    if fence is not None:
+        lines.append(fence[0] * fence[1])
+    elif in_comment:
+        lines.append("-->")
+    return "\n".join(escape_lines(lines, _kept_context(headings)))
+
+
 def _kept_context(headings: frozenset[str]) -> _Context:
+    """Kept Markdown is written back as it was, but for the definition's own headings (a second copy of
+    a section) and code fences or comments left open."""
     return _Context(level=0, headings=headings)
 
 
+@cache
 def field_context(f: Field) -> _Context:
-    prompts = frozenset({norm(f.prompt)}) if f.prompt else frozenset()
+    prompts = _field_prompts(f.name) | ({norm(f.prompt)} if f.prompt else set())
     extra = _is_persona_bullet if f.kind == Kind.PERSONAS else None
     return _Context(level=f.level or 6, prompts=prompts, extra=extra)
+
+
+@cache
+def _field_prompts(name: str) -> frozenset[str]:
+    """The prompts every template version asks for this field with."""
+    return frozenset(norm(f.prompt) for d in _definitions().values() for f in d.fields if f.name == name and f.prompt)
 
 
 def _is_persona_bullet(line: str) -> bool:
@@ -818,7 +878,7 @@ def _render_group(
         lines += list(item.notes)
     parts = ["\n".join(lines)]
     headings = _definition_headings(definition.version)
-    parts += ["\n".join(escape_lines(text.split("\n"), _kept_context(headings))) for text in kept]
+    parts += [render_kept(text, headings) for text in kept]
     if group.after:
         parts.append(_render_orr_areas(group, content, definition, checklist_level(checklist)))
     needs = _needs_field(group)
@@ -876,15 +936,1085 @@ def _is_status_line(line: str) -> bool:
     return line.strip().startswith(STATUS_PREFIX.strip())
 
 
+# ---------------------------------------------------------------------------
+# Parse
+# ---------------------------------------------------------------------------
+#
+# The parser reads lines, tracking code fences and HTML comments as GitLab does
+# (nothing inside them is structure). Headings anywhere (any level, any case,
+# with or without links, emoji or a trailing colon) are matched to the
+# definition's headings by their text; when a text occurs more than once in a
+# definition (v5's three "Assumption"s) the first unused one after the last
+# match wins, then the one at the same level. An unknown heading at or above the
+# level of the section it interrupts, or any heading of another template
+# version, starts a block the parser keeps, anchored to the section before it.
+# Inside a section, each kind of field reads what it understands; every other
+# line is kept, anchored to that section. Each step looks at each line a fixed
+# number of times, without backtracking regular expressions: time is linear in
+# the input.
+
+NORMAL, CODE, DROP = 0, 1, 2
+UNKNOWN = -1  # a section that starts at an unknown heading
+_DETAILS_TAGS = ("<details>", "</details>", "<summary>", "</summary>")
+_HEADING_ALIASES = {
+    "generally available": "general availability",
+    "feature release": "general availability",
+    "experiment/prototype": "experiment",
+}
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    content: ProposalContent
+    version: str  # the template version the issue was written from (or the one asked for)
+    found: tuple[str, ...] = ()  # fields whose section is in the issue, with an answer
+    empty: tuple[str, ...] = ()  # fields whose section is in the issue, still unanswered
+    missing: tuple[str, ...] = ()  # fields whose section is not in the issue at all
+    persona_mentions: tuple[str, ...] = ()  # persona names: the mention links, and known names in the text
+    labels: tuple[str, ...] = ()  # from /label quick actions left in the body
+    confidential: bool = False  # a /confidential quick action was left in the body
+    quick_actions: tuple[str, ...] = ()
+
+    # The content's parts, for callers that read a result like content.
+    @property
+    def fields(self) -> dict[str, str]:
+        return {name: self.content.fields.get(name, "") for name in text_field_names(self.content.definition)}
+
+    @property
+    def confidence(self) -> str:
+        return self.content.confidence
+
+    @property
+    def research_links(self) -> tuple[Link, ...]:
+        return self.content.research_links
+
+    @property
+    def requirements(self) -> tuple[str, ...]:
+        return self.content.requirements
+
+    @property
+    def checklists(self) -> dict[str, dict[str, bool]]:
+        return self.content.checklists
+
+    @property
+    def kept_blocks(self) -> tuple[KeptBlock, ...]:
+        return self.content.kept_blocks
+
+
+def parse(markdown: str, *, version: str | None = None, personas: Iterable[str] = ()) -> ParseResult:
+    """Read an issue body. ``version`` forces a definition instead of detecting it; ``personas``
+    are persona names to recognise in the personas text. Never raises on any text."""
+    text = (markdown or "").replace("\r\n", "\n").replace("\r", "\n")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = text.split("\n")
+    states = _scan(lines)
+    end, actions = _strip_trailer(lines, states)
+    detected = version if version in _definitions() else detect_version(lines[:end], states)
+    return _Reader(lines[:end], states[:end], get_definition(detected), tuple(personas), actions).read()
+
+
+def _definitions() -> dict[str, TemplateDefinition]:
+    from proposals.template import DEFINITIONS
+
+    return DEFINITIONS
+
+
+def _scan(lines: list[str]) -> list[int]:
+    """NORMAL, CODE (inside a fence or an unknown HTML comment) or DROP (a template hint comment), per line."""
+    n = len(lines)
+    states = [NORMAL] * n
+    i = 0
+    while i < n:
+        line = lines[i]
+        fence = fence_of(line)
+        if fence is not None:
+            states[i] = CODE
+            i += 1
+            while i < n:
+                states[i] = CODE
+                i += 1
+                if closes_fence(lines[i - 1], fence):
+                    break
+            continue
+        if opens_comment(line):
+            end = i
+            if not comment_closes_on_opening_line(line):
+                end = i + 1
+                while end < n and "-->" not in lines[end]:
+                    end += 1
+            end = min(end, n - 1)
+            state = DROP if _is_known_comment(lines[i : end + 1]) else CODE
+            for j in range(i, end + 1):
+                states[j] = state
+            i = end + 1
+            continue
+        i += 1
+    return states
+
+
+def _strip_trailer(lines: list[str], states: list[int]) -> tuple[int, list[str]]:
+    """Where the body ends before the template's closing quick actions and links; the quick actions."""
+    trailer = _trailer_lines()
+    end = len(lines)
+    actions: list[str] = []
+    while end > 0:
+        line, state = lines[end - 1], states[end - 1]
+        if state == DROP or not line.strip():
+            end -= 1
+        elif state == NORMAL and _QUICK_ACTION.match(line):
+            actions.append(line.strip())
+            end -= 1
+        elif state == NORMAL and norm(line) in trailer:
+            end -= 1
+        else:
+            break
+    return end, actions[::-1]
+
+
+@cache
+def _trailer_lines() -> frozenset[str]:
+    return frozenset(
+        norm(line) for d in _definitions().values() for line in d.trailer if not line.startswith("/") and norm(line)
+    )
+
+
+# Version detection -----------------------------------------------------------
+
+
+@cache
+def _signatures() -> dict[str, frozenset[tuple]]:
+    """Per version: the heading texts and levels, task items and template lines that mark it."""
+    signatures = {}
+    for version, d in _definitions().items():
+        keys: set[tuple] = set()
+        for node in d.body:
+            if isinstance(node, Heading):
+                keys.add(("h", node.level, norm(node.text)))
+            elif isinstance(node, Field):
+                if node.level:
+                    keys.add(("h", node.level, norm(node.heading)))
+                else:
+                    keys.add(("l", norm(node.heading)))
+                if node.list_heading:
+                    keys.add(("h", node.list_heading.level, norm(node.list_heading.text)))
+                if node.prompt:
+                    keys.add(("l", norm(node.prompt)))
+                keys.update(("l", norm(line)) for line in node.notes if norm(line))
+            elif isinstance(node, Boilerplate):
+                keys.update(("l", norm(line)) for line in node.lines if norm(line))
+            elif isinstance(node, Checklist):
+                keys.add(("h", node.heading.level, norm(node.heading.text)))
+                for group in node.groups:
+                    keys.update(("t", norm(item.text)) for item in group.items)
+                    keys.update(("l", norm(line)) for line in group.after if norm(line))
+        keys.update(("c", " ".join(text.split())) for text in d.comments)
+        if version == DEFAULT_VERSION:
+            from proposals.template import TEMPLATE_COMMENTS
+
+            keys.update(("c", " ".join(text.split())) for text in TEMPLATE_COMMENTS)
+        signatures[version] = frozenset(keys)
+    return signatures
+
+
+def detect_version(lines: list[str], states: list[int] | None = None) -> str:
+    """The template version whose headings, items and template lines the body shares most of."""
+    states = states if states is not None else _scan(lines)
+    seen: set[tuple] = set()
+    i, n = 0, len(lines)
+    while i < n:
+        line, state = lines[i], states[i]
+        if state == DROP:
+            end = i
+            while end + 1 < n and states[end + 1] == DROP and "-->" not in lines[end]:
+                end += 1
+            text = "\n".join(lines[i : end + 1]).strip()
+            seen.add(("c", " ".join(text[4:-3].split())))
+            i = end + 1
+            continue
+        i += 1
+        if state != NORMAL or not line.strip():
+            continue
+        heading = heading_of(line)
+        if heading is not None:
+            seen.add(("h", heading[0], norm(heading[1])))
+            continue
+        task = task_item(line)
+        if task is not None:
+            seen.add(("t", norm(task[1])))
+            continue
+        seen.add(("l", norm(_strip_details(line))))
+    best, best_key = DEFAULT_VERSION, None
+    for version, keys in _signatures().items():
+        matched = len(keys & seen)
+        key = (matched, -(len(keys) - matched), version == DEFAULT_VERSION)
+        if best_key is None or key > best_key:
+            best, best_key = version, key
+    return best if best_key and best_key[0] else DEFAULT_VERSION
+
+
+# Line readers ----------------------------------------------------------------
+
+
+def task_item(line: str) -> tuple[bool | None, str, int] | None:
+    """(ticked, text, indent) of a task list item (``- [ ]``, ``* [x]``, ``1. [X]``, ``[~]``), else None.
+    ``[~]`` (inapplicable) reads as not ticked."""
+    stripped = line.lstrip(" \t")
+    indent = len(line) - len(stripped)
+    while stripped.startswith(">"):
+        stripped = stripped[1:].lstrip(" \t")
+    match = _TASK.match(stripped)
+    if not match:
+        return None
+    return match.group(1) in "xX", stripped[match.end() :].strip(), indent
+
+
+_TASK = re.compile(r"(?:[-*+]|\d{1,9}[.)])[ \t]+\[([ xX~])\](?:[ \t]+|$)")
+_BULLET = re.compile(r"( {0,3})(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
+
+
+def _strip_details(line: str) -> str:
+    """A line without the ``<details>``/``<summary>`` tags the template wraps its checklists in."""
+    if "<" not in line:
+        return line
+    lowered = line.lower()
+    for tag in _DETAILS_TAGS:
+        if tag in lowered:
+            out, i = [], 0
+            while True:
+                j = lowered.find(tag, i)
+                if j == -1:
+                    out.append(line[i:])
+                    break
+                out.append(line[:j][i:])
+                i = j + len(tag)
+            line = "".join(out)
+            lowered = line.lower()
+    return line
+
+
+def _is_details_line(line: str) -> bool:
+    stripped = line.strip().lower()
+    return bool(stripped) and any(tag in stripped for tag in _DETAILS_TAGS) and not _strip_details(line).strip()
+
+
+def _dedent(line: str, width: int) -> str:
+    spaces = len(line) - len(line.lstrip(" "))
+    return line[min(spaces, width) :]
+
+
+def parse_link(text: str, start: int) -> tuple[str, str, int] | None:
+    """A Markdown link ``[text](destination)`` at ``start``: (raw text, destination, end), else None."""
+    n = len(text)
+    if start >= n or text[start] != "[":
+        return None
+    i, depth = start + 1, 1
+    while i < n:
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+            if depth == 0:
+                break
+        i += 1
+    if i >= n or i + 1 >= n or text[i + 1] != "(":
+        return None
+    raw = text[start + 1 : i]
+    i += 2
+    if i < n and text[i] == "<":
+        j = i + 1
+        while j < n and text[j] not in "<>\n":
+            j += 2 if text[j] == "\\" else 1
+        if j >= n or text[j] != ">":
+            return None
+        destination = unescape_inline(text[i + 1 : j])
+        j += 1
+    else:
+        j, depth = i, 0
+        while j < n:
+            ch = text[j]
+            if ch == "\\":
+                j += 2
+                continue
+            if ch.isspace() or (ch == ")" and depth == 0):
+                break
+            depth += ch == "("
+            depth -= ch == ")"
+            j += 1
+        destination = unescape_inline(text[i:j])
+    if j >= n or text[j] != ")":
+        return None
+    return raw, destination, j + 1
+
+
+def _whole_link_bullet(line: str) -> tuple[str, str] | None:
+    """(raw link text, destination) of a bullet that is one link and nothing else."""
+    match = _BULLET.match(line)
+    if not match or not _BULLET_LINK.match(line):
+        return None
+    rest = line[match.end() :].rstrip()
+    link = parse_link(rest, 0)
+    if link is None or link[2] != len(rest):
+        return None
+    return link[0], link[1]
+
+
+def _persona_of(raw: str, url: str) -> PersonaMention:
+    """``Name (Role)`` with the role's brackets unescaped, the name's own brackets escaped."""
+    if raw.endswith(")") and not _is_escaped(raw, len(raw) - 1):
+        depth, i = 0, len(raw) - 1
+        while i >= 0:
+            ch = raw[i]
+            if ch in "()" and not _is_escaped(raw, i):
+                depth += 1 if ch == ")" else -1
+                if depth == 0:
+                    break
+            i -= 1
+        if i > 0 and raw[i - 1] == " ":
+            return PersonaMention(unescape_inline(raw[: i - 1]).strip(), unescape_inline(raw[i + 1 : -1]).strip(), url)
+    return PersonaMention(unescape_inline(raw).strip(), "", url)
+
+
+def _is_escaped(text: str, i: int) -> bool:
+    """Is the character at ``i`` preceded by an odd number of backslashes?"""
+    count = 0
+    while i - count - 1 >= 0 and text[i - count - 1] == "\\":
+        count += 1
+    return count % 2 == 1
+
+
+def split_cells(row: str) -> list[str]:
+    """The raw cells of a table row; ``\\|`` stays inside its cell."""
+    stripped = row.strip()
+    cells, current, i, n = [], [], 0, len(stripped)
+    while i < n:
+        ch = stripped[i]
+        if ch == "\\" and i + 1 < n:
+            current.append(stripped[i : i + 2])
+            i += 2
+            continue
+        if ch == "|":
+            cells.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+        i += 1
+    cells.append("".join(current))
+    if stripped.startswith("|"):
+        cells = cells[1:]
+    if stripped.endswith("|") and not _is_escaped(stripped, len(stripped) - 1) and cells:
+        cells = cells[:-1]
+    return [cell.strip() for cell in cells]
+
+
+def _is_delimiter_row(line: str) -> bool:
+    if "-" not in line:
+        return False
+    cells = split_cells(line)
+    return bool(cells) and all(cell and set(cell) <= set(":- ") and "-" in cell for cell in cells)
+
+
+_BR = ("<br>", "<br/>", "<br />")
+
+
+def research_links_of(cell: str) -> list[Link] | None:
+    """The links of a research cell (links, ``<autolinks>``, bare URLs, separated by ``<br>``, commas,
+    semicolons or spaces); None when the cell holds other text too. The template's placeholder is skipped."""
+    links: list[Link] = []
+    i, n = 0, len(cell)
+    while i < n:
+        ch = cell[i]
+        if ch.isspace() or ch in ",;":
+            i += 1
+            continue
+        lowered = cell[i : i + 6].lower()
+        br = next((tag for tag in _BR if lowered.startswith(tag)), None)
+        if br:
+            i += len(br)
+            continue
+        if ch == "[":
+            link = parse_link(cell, i)
+            if link is None:
+                return None
+            title, url = unescape_inline(link[0]).strip(), link[1].strip()
+            if not (norm(title) == "research/insight issue" and url == "Link"):
+                links.append(Link(" ".join(title.split()), url))
+            i = link[2]
+            continue
+        if ch == "<":
+            close = cell.find(">", i)
+            candidate = cell[i + 1 : close] if close != -1 else ""
+            if close == -1 or not _autolinkable(candidate):
+                return None
+            links.append(Link("", candidate))
+            i = close + 1
+            continue
+        if cell.startswith(("http://", "https://"), i):
+            j = i
+            while j < n and not cell[j].isspace() and cell[j] not in "<|":
+                j += 1
+            links.append(Link("", cell[i:j].rstrip(",;")))
+            i = j
+            continue
+        return None
+    return links
+
+
+def _confidence_value(text: str) -> tuple[str, bool]:
+    """(level, the text says nothing else) for a confidence cell or line."""
+    words = norm(text)
+    if words in CONFIDENCE_LEVELS:
+        return words, True
+    if not words or words == "high/medium/low":
+        return "", True
+    for word in words.replace("/", " ").split():
+        if word in CONFIDENCE_LEVELS:
+            return word, False
+    return "", False
+
+
+# The reader ------------------------------------------------------------------
+
+
+@dataclass
+class _Section:
+    node: int  # index into the definition's body; UNKNOWN; or -2 for the top of the issue
+    anchor: str
+    level: int  # the heading's level in the issue
+    lines: list[tuple[str, int]]
+    heading_line: str = ""
+
+
+TOP = -2
+
+
+class _Reader:
+    def __init__(self, lines, states, definition, personas, actions):
+        self.lines = lines
+        self.states = states
+        self.d = definition
+        self.anchors = node_anchors(definition.version)
+        self.personas = personas
+        self.actions = list(actions)
+        self.fields: dict[str, str] = {}
+        self.lists: dict[str, list[str]] = {}
+        self.tags: list[PersonaMention] = []
+        self.confidence = ""
+        self.fallback_confidence = ""
+        self.links: list[Link] = []
+        self.checked: set[tuple[str, str]] = set()
+        self.seen_items: set[tuple[str, str]] = set()
+        self.orr_answers: dict[str, list[str]] = {}
+        self.orr_status: dict[str, str] = {}
+        self.kept: list[KeptBlock] = []
+        self.present: set[str] = set()
+
+    # structure
+
+    def read(self) -> ParseResult:
+        sections = self._sections()
+        found_checklists = {
+            self.d.body[s.node].stage.value
+            for s in sections
+            if s.node >= 0 and isinstance(self.d.body[s.node], Checklist)
+        }
+        self.loose_checklists = [c for c in self.d.checklists if c.stage.value not in found_checklists]
+        by_node: dict[int, list[_Section]] = {}
+        for section in sections:
+            by_node.setdefault(section.node, []).append(section)
+        for section in sections:
+            if section.node in (TOP, UNKNOWN):
+                self._read_loose(section, top=section.node == TOP)
+                continue
+            group = by_node.pop(section.node, None)
+            if group is None:
+                continue
+            node = self.d.body[section.node]
+            if isinstance(node, Field):
+                self.present.add(node.name)
+                self._read_field(node, group)
+            elif isinstance(node, Checklist):
+                for part in group:
+                    self._read_checklist(node, part)
+            else:
+                for part in group:
+                    self._read_heading(section.node, part)
+        return self._result()
+
+    def _sections(self) -> list[_Section]:
+        index: dict[str, list[int]] = {}
+        levels: dict[int, int] = {}
+        lists: dict[str, list[int]] = {}
+        captions: dict[str, int] = {}
+        for i, node in enumerate(self.d.body):
+            if isinstance(node, Heading):
+                index.setdefault(_alias(node.text), []).append(i)
+                levels[i] = node.level
+            elif isinstance(node, Field):
+                if node.level:
+                    index.setdefault(_alias(node.heading), []).append(i)
+                    levels[i] = node.level
+                else:
+                    captions[norm(node.heading)] = i
+                if node.list_heading:
+                    lists.setdefault(_alias(node.list_heading.text), []).append(i)
+            elif isinstance(node, Checklist):
+                index.setdefault(_alias(node.heading.text), []).append(i)
+                levels[i] = node.heading.level
+        sections = [_Section(TOP, START, 0, [])]
+        used: set[int] = set()
+        last = -1
+        current = sections[0]
+        for i, line in enumerate(self.lines):
+            state = self.states[i]
+            if state != NORMAL:
+                current.lines.append((line, state))
+                continue
+            heading = heading_of(line)
+            start: _Section | None = None
+            if heading is not None:
+                level, text = heading
+                key = _alias(text)
+                inline = ""
+                candidates = [n for n in index.get(key, ()) if n not in used]
+                if not candidates and key not in lists and ":" in text:
+                    head, _, inline = text.partition(":")
+                    candidates = [
+                        n for n in index.get(_alias(head), ()) if n not in used and isinstance(self.d.body[n], Field)
+                    ]
+                owners = lists.get(key, ())
+                if current.node in owners:
+                    current.lines.append(("", NORMAL))  # the list heading: the requirements' bullets follow
+                    continue
+                same_level = [n for n in index.get(key, ()) if levels[n] == level]
+                if same_level and not set(same_level) - used:
+                    candidates = []  # a second copy of the section at this level, not another section
+                if candidates:
+                    node = _choose(candidates, last, level, levels)
+                    used.add(node)
+                    last = node
+                    start = _Section(node, self.anchors[node], levels[node], [], line)
+                    if inline.strip():
+                        start.lines.append((inline.strip(), NORMAL))
+                elif owners:
+                    node = _choose(list(owners), last, level, levels)
+                    start = _Section(node, self.anchors[node], levels.get(node, 6), [], line)
+                elif (copy := _first(index.get(key, ()) or index.get(_alias(text.partition(":")[0]), ()))) is not None:
+                    # A second copy of a template section: its heading and text join the first one's.
+                    start = _Section(copy, self.anchors[copy], levels[copy], [(line, NORMAL)], line)
+                elif heading_is_known(text, _all_known_headings()) or level <= current.level:
+                    start = _Section(UNKNOWN, self._tail_anchor(current), level, [(line, NORMAL)], line)
+            elif (caption := captions.get(norm(line))) is not None and caption not in used and line.strip()[:1] in "*_":
+                used.add(caption)
+                last = caption
+                start = _Section(caption, self.anchors[caption], 6, [], line)
+            if start is None:
+                current.lines.append((line, state))
+            else:
+                sections.append(start)
+                current = start
+        return sections
+
+    def _tail_anchor(self, section: _Section) -> str:
+        """Where a block that interrupts this section is kept: after the section, boilerplate included."""
+        if section.node >= 0 and isinstance(self.d.body[section.node], Heading):
+            following = section.node + 1
+            if following < len(self.d.body) and isinstance(self.d.body[following], Boilerplate):
+                return self.anchors[following]
+        return section.anchor
+
+    # kept text
+
+    def _keep(self, anchor: str, lines: list[str]) -> None:
+        text = canonical_text("\n".join(unescape_lines(lines, _kept_context(self._headings))))
+        if text:
+            self.kept.append(KeptBlock(anchor, text))
+
+    @property
+    def _headings(self) -> frozenset[str]:
+        return _definition_headings(self.d.version)
+
+    def _read_loose(self, section: _Section, *, top: bool) -> None:
+        kept = []
+        for line, state in section.lines:
+            if state == DROP:
+                continue
+            if top and state == NORMAL and _QUICK_ACTION.match(line):
+                self.actions.append(line.strip())
+                continue
+            kept.append(line)
+        self._keep(section.anchor, kept)
+
+    # headings and boilerplate
+
+    def _read_heading(self, node_index: int, section: _Section) -> None:
+        anchor = section.anchor
+        following = node_index + 1
+        boilerplate_anchor = None
+        if following < len(self.d.body) and isinstance(self.d.body[following], Boilerplate):
+            boilerplate_anchor = self.anchors[following]
+        known = _boilerplate_lines()
+        kept: dict[str, list[str]] = {}
+        for line, state in section.lines:
+            if state == DROP:
+                continue
+            if state == NORMAL:
+                if not line.strip():
+                    kept.setdefault(anchor, []).append(line)
+                    continue
+                if norm(line) in known:
+                    if boilerplate_anchor:
+                        anchor = boilerplate_anchor
+                    continue
+                if _QUICK_ACTION.match(line):
+                    self.actions.append(line.strip())
+                    continue
+                if norm(line) in _trailer_lines():
+                    continue
+                task = task_item(line)
+                if task is not None and self._tick_loose(task):
+                    continue
+            kept.setdefault(anchor, []).append(line)
+        for where, lines in kept.items():
+            self._keep(where, lines)
+
+    def _tick_loose(self, task) -> bool:
+        """A task item outside its checklist's section, when that checklist's heading is gone."""
+        for checklist in self.loose_checklists:
+            for item in checklist.items:
+                key = (checklist.stage.value, item.key)
+                if key not in self.seen_items and norm(item.text) == norm(task[1]):
+                    self.seen_items.add(key)
+                    if task[0]:
+                        self.checked.add(key)
+                    return True
+        return False
+
+    # fields
+
+    def _read_field(self, f: Field, sections: list[_Section]) -> None:
+        lines = [(line, state) for section in sections for line, state in section.lines if state != DROP]
+        level = f.level or 6
+        if f.kind == Kind.CONFIDENCE:
+            self._read_confidence(f, lines)
+        elif f.kind == Kind.REQUIREMENTS:
+            self._read_requirements(f, lines, level)
+        else:
+            self._read_text(f, lines, level)
+
+    def _context(self, f: Field, level: int) -> _Context:
+        base = field_context(f)
+        return _Context(level=level, prompts=base.prompts, extra=base.extra)
+
+    def _read_text(self, f: Field, lines: list[tuple[str, int]], level: int) -> None:
+        context = self._context(f, level)
+        body: list[str] = []
+        for line, state in lines:
+            if state == NORMAL and context.prompts and italic_norm(line) in context.prompts:
+                continue
+            if f.kind == Kind.PERSONAS and state == NORMAL and (link := _whole_link_bullet(line)):
+                self.tags.append(_persona_of(*link))
+                continue
+            body.append(line)
+        text = canonical_text("\n".join(unescape_lines(body, context)))
+        if f.level == 0 and _same_lines(text, f.notes):
+            text = ""
+        if text:
+            self.fields[f.name] = text
+
+    def _read_requirements(self, f: Field, lines: list[tuple[str, int]], level: int) -> None:
+        context = self._context(f, level)
+        notes = {norm(line) for line in f.notes} | _requirement_notes()
+        items: list[list[str]] = []  # first line, then continuation lines as they stand
+        kept: list[str] = []
+        open_item = False
+        for line, state in lines:
+            if open_item and line.startswith(("  ", "\t")) and line.strip():
+                items[-1].append(line)  # a continuation line, whatever it looks like
+                continue
+            if state == NORMAL:
+                if not line.strip():
+                    open_item = False
+                    kept.append(line)
+                    continue
+                bullet = _BULLET.match(line)
+                if bullet:
+                    first = line[bullet.end() :].strip()
+                    if first == "...":
+                        open_item = False
+                        continue
+                    items.append([unescape_item(first)])
+                    open_item = True
+                    continue
+                if italic_norm(line) in context.prompts or norm(line) in notes:
+                    open_item = False
+                    continue
+            if open_item:
+                items[-1].append(line)
+            else:
+                kept.append(line)
+        values = []
+        for first, *more in items:
+            more = [line.strip() for line in unescape_lines(more, context)]
+            value = "\n".join(line for line in [first, *more] if line)
+            if value:
+                values.append(value)
+        if values:
+            self.lists[f.name] = values
+        self._keep(f.name, kept)
+
+    def _read_confidence(self, f: Field, lines: list[tuple[str, int]]) -> None:
+        prompts = field_context(f).prompts
+        kept: list[str] = []
+        in_table = False
+        i = 0
+        while i < len(lines):
+            line, state = lines[i]
+            i += 1
+            if state != NORMAL:
+                in_table = False
+                kept.append(line)
+                continue
+            stripped = line.strip()
+            if not stripped:
+                in_table = False
+                kept.append(line)
+                continue
+            if italic_norm(line) in prompts:
+                continue
+            if not in_table and "|" in stripped and i < len(lines) and _is_delimiter_row(lines[i][0]):
+                header = [norm(cell) for cell in split_cells(stripped)]
+                if header[:1] == ["confidence"]:
+                    in_table = True
+                    i += 1
+                    continue
+            if in_table and "|" in stripped:
+                if self._read_confidence_row(split_cells(stripped)):
+                    continue
+                kept.append(line)
+                continue
+            in_table = False
+            if self._read_confidence_line(stripped):
+                continue
+            kept.append(line)
+        self._keep(f.name, kept)
+
+    def _read_confidence_row(self, cells: list[str]) -> bool:
+        value, clean = _confidence_value(unescape_inline(cells[0]) if cells else "")
+        links = research_links_of(cells[1]) if len(cells) > 1 else []
+        if len(cells) > 2 and any(cell.strip() for cell in cells[2:]):
+            links = None
+        if clean and links is not None and not (value and self.confidence and value != self.confidence):
+            self.confidence = self.confidence or value
+            self.links.extend(links)
+            return True
+        self.fallback_confidence = self.fallback_confidence or value
+        return False
+
+    def _read_confidence_line(self, stripped: str) -> bool:
+        words = norm(stripped)
+        if words.startswith("confidence"):
+            value, clean = _confidence_value(words[len("confidence") :])
+            if clean and value:
+                self.confidence = self.confidence or value
+                return value == self.confidence
+            self.fallback_confidence = self.fallback_confidence or value
+            return False
+        if words in CONFIDENCE_LEVELS:
+            self.confidence = self.confidence or words
+            return words == self.confidence
+        if words.startswith("research") and ":" in stripped:
+            links = research_links_of(stripped.split(":", 1)[1])
+            if links:
+                self.links.extend(links)
+                return True
+        return False
+
+    # checklists and the ORR
+
+    def _read_checklist(self, checklist: Checklist, section: _Section) -> None:
+        group = checklist.groups[0]
+        areas_group = next((g for g in checklist.groups if g.after), None)
+        titles = {norm(g.title): g for g in checklist.groups}
+        needs_of = {id(g): _needs_field(g) for g in checklist.groups}
+        notes = _item_notes()
+        area_lines = _area_lines()
+        area: str | None = None
+        needs: dict[str, list[str]] = {}
+        kept: dict[str, list[str]] = {}
+        answer_level = section.level
+        for line, state in section.lines:
+            if state == DROP:
+                continue
+            stripped = line.strip()
+            indent = len(line) - len(line.lstrip(" "))
+            needs_name = needs_of[id(group)]
+            if state == NORMAL and stripped:
+                if area and not self.orr_status.get(area) and _status_of(line):
+                    self.orr_status[area] = _status_of(line)
+                    continue
+                if area and indent >= 3:
+                    self.orr_answers[area].append(line)
+                    continue
+                if needs_name and indent >= 2 and needs.get(needs_name) is not None:
+                    needs[needs_name].append(line)
+                    continue
+                if _is_details_line(line):
+                    if "</details>" in stripped.lower():
+                        area = None
+                    continue
+                title = titles.get(norm(_strip_details(line)))
+                if title is not None and indent < 2:
+                    group, area = title, None
+                    if needs_of[id(group)]:
+                        needs.setdefault(needs_of[id(group)], [])
+                    continue
+                task = task_item(line)
+                if task is not None and (not area or indent < 3):
+                    entry = self._match_item(checklist, group, task)
+                    if entry is not None:
+                        group, area = entry, None
+                        if needs_of[id(group)]:
+                            needs.setdefault(needs_of[id(group)], [])
+                        continue
+                if areas_group is not None and indent < 3:
+                    matched = self._area_line(line)
+                    if matched is not None:
+                        group, area = areas_group, matched
+                        self.orr_answers.setdefault(area, [])
+                        if norm(line) not in area_lines:
+                            self.orr_answers[area].append(line)
+                        continue
+                    if norm(line) in area_lines:
+                        continue
+                if norm(line) in notes:
+                    continue
+            if area:
+                self.orr_answers[area].append(line)
+            elif needs_name and needs.get(needs_name) is not None:
+                needs[needs_name].append(line)
+            else:
+                kept.setdefault(group_anchor(checklist, group), []).append(line)
+        level = answer_level
+        for name, lines in needs.items():
+            text = "\n".join(_dedent(line, 2) for line in unescape_lines(lines, _Context(level)))
+            if canonical_text(text):
+                self.fields[name] = canonical_text(text)
+            self.present.add(name)
+        for anchor, lines in kept.items():
+            self._keep(anchor, lines)
+        if areas_group is not None:
+            self.answer_level = level
+
+    def _match_item(self, checklist: Checklist, group: ChecklistGroup, task) -> ChecklistGroup | None:
+        """The group of the first unticked-so-far template item with this text (its own group first)."""
+        ticked, text, _ = task
+        candidates = _items_by_text(self.d.version, checklist.stage.value).get(norm(text), ())
+        for owner in sorted(candidates, key=lambda pair: pair[0] is not group):
+            owner_group, item = owner
+            key = (checklist.stage.value, item.key)
+            if key not in self.seen_items:
+                self.seen_items.add(key)
+                if ticked:
+                    self.checked.add(key)
+                return owner_group
+        return None
+
+    def _area_line(self, line: str) -> str | None:
+        match = _AREA_LINE.match(line)
+        if not match:
+            return None
+        words = norm(line[match.end() :])
+        for key, title in _area_titles(self.d.version):
+            if words.startswith(title):
+                return key
+        return None
+
+    # the result
+
+    def _result(self) -> ParseResult:
+        level = getattr(self, "answer_level", 3)
+        orr = {}
+        for key, lines in self.orr_answers.items():
+            text = "\n".join(_dedent(line, 3) for line in unescape_lines(lines, answer_context(level)))
+            orr[key] = OrrAnswer(canonical_text(text), self.orr_status.get(key, ""))
+        for key, status in self.orr_status.items():
+            orr.setdefault(key, OrrAnswer("", status))
+        labels, confidential = _quick_action_values(self.actions)
+        content = canonical(
+            ProposalContent(
+                template_version=self.d.version,
+                fields=self.fields,
+                persona_tags=tuple(self.tags),
+                confidence=self.confidence or self.fallback_confidence,
+                research_links=tuple(self.links),
+                lists={name: tuple(values) for name, values in self.lists.items()},
+                checked=frozenset(self.checked),
+                orr=orr,
+                kept_blocks=tuple(self.kept),
+            )
+        )
+        names = [f.name for f in self.d.fields] + [n for n in text_field_names(self.d) if n in NEEDS_FIELDS]
+        answered = set(content.fields) | set(content.lists)
+        if content.confidence or content.research_links:
+            answered |= {f.name for f in self.d.fields if f.kind == Kind.CONFIDENCE}
+        if content.persona_tags:
+            answered |= {f.name for f in self.d.fields if f.kind == Kind.PERSONAS}
+        mentions = [p.name for p in content.persona_tags]
+        mentions += _names_in(content.fields.get("personas", ""), self.personas, mentions)
+        return ParseResult(
+            content=content,
+            version=self.d.version,
+            found=tuple(n for n in names if n in answered),
+            empty=tuple(n for n in names if n in self.present and n not in answered),
+            missing=tuple(n for n in names if n not in self.present and n not in answered),
+            persona_mentions=tuple(mentions),
+            labels=tuple(labels),
+            confidential=confidential,
+            quick_actions=tuple(self.actions),
+        )
+
+
+@cache
+def _items_by_text(version: str, stage: str) -> dict[str, tuple[tuple[ChecklistGroup, object], ...]]:
+    checklist = next(c for c in get_definition(version).checklists if c.stage.value == stage)
+    index: dict[str, list] = {}
+    for group in checklist.groups:
+        for item in group.items:
+            index.setdefault(norm(item.text), []).append((group, item))
+    return {text: tuple(pairs) for text, pairs in index.items()}
+
+
+@cache
+def _area_titles(version: str) -> tuple[tuple[str, str], ...]:
+    return tuple((area.key, norm(area.title)) for area in get_definition(version).orr_areas)
+
+
+def _first(items):
+    return items[0] if items else None
+
+
+def _alias(text: str) -> str:
+    key = norm(text)
+    return _HEADING_ALIASES.get(key, key)
+
+
+def _choose(candidates: list[int], last: int, level: int, levels: dict[int, int]) -> int:
+    after = [n for n in candidates if n > last]
+    for pool in (after, candidates):
+        for n in pool:
+            if levels.get(n) == level:
+                return n
+        if pool:
+            return pool[0]
+    return candidates[0]
+
+
+def _status_of(line: str) -> str:
+    """The review status of a ``_Review status: …_`` line indented at most three spaces, else ""."""
+    if len(line) - len(line.lstrip(" ")) > 3:
+        return ""
+    stripped = line.strip()
+    prefix = STATUS_PREFIX.strip()
+    if stripped.startswith(prefix) and stripped.endswith("_") and len(stripped) > len(prefix):
+        return stripped[len(prefix) : -1].strip()
+    return ""
+
+
+@cache
+def _boilerplate_lines() -> frozenset[str]:
+    return frozenset(
+        norm(line)
+        for d in _definitions().values()
+        for node in d.body
+        if isinstance(node, Boilerplate)
+        for line in node.lines
+        if norm(line)
+    )
+
+
+@cache
+def _requirement_notes() -> frozenset[str]:
+    return frozenset(
+        norm(line)
+        for d in _definitions().values()
+        for f in d.fields
+        if f.kind == Kind.REQUIREMENTS
+        for line in f.notes
+        if norm(line)
+    )
+
+
+@cache
+def _item_notes() -> frozenset[str]:
+    return frozenset(
+        norm(line) for d in _definitions().values() for c in d.checklists for item in c.items for line in item.notes
+    )
+
+
+@cache
+def _area_lines() -> frozenset[str]:
+    return frozenset(
+        norm(line) for d in _definitions().values() for c in d.checklists for g in c.groups for line in g.after
+    )
+
+
+def _quick_action_values(actions: list[str]) -> tuple[list[str], bool]:
+    labels: list[str] = []
+    confidential = False
+    for action in actions:
+        command, _, argument = action.partition(" ")
+        if command == "/confidential":
+            confidential = True
+        elif command in ("/label", "/labels"):
+            labels += [name for name in _label_names(argument) if name not in labels]
+    return labels, confidential
+
+
+def _label_names(text: str) -> list[str]:
+    names, i, n = [], 0, len(text)
+    while i < n:
+        if text[i] != "~":
+            i += 1
+            continue
+        if text.startswith('~"', i):
+            close = text.find('"', i + 2)
+            close = n if close == -1 else close
+            names.append(text[i + 2 : close])
+            i = close + 1
+        else:
+            j = i + 1
+            while j < n and not text[j].isspace() and text[j] != "~":
+                j += 1
+            names.append(text[i + 1 : j])
+            i = j
+    return [name.strip() for name in names if name.strip()]
+
+
+def _names_in(text: str, names: Iterable[str], already: list[str]) -> list[str]:
+    found = []
+    words = set(re.findall(r"\w+", text.casefold()))
+    for name in names:
+        if name not in already and name not in found and name.casefold() in words:
+            found.append(name)
+    return found
+
+
 __all__ = [
     "KeptBlock",
     "Link",
     "OrrAnswer",
     "PersonaMention",
+    "ParseResult",
     "ProposalContent",
     "RENDER_PREFETCH",
     "canonical",
     "canonical_text",
     "content_from_proposal",
+    "parse",
     "render",
 ]

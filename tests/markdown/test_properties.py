@@ -1,0 +1,82 @@
+"""The guarantees of issue 3, as properties over arbitrary Unicode and Markdown that looks like the template."""
+
+import re
+
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from proposals import markdown
+from tests.markdown.strategies import NASTY, contents, text
+
+PROPERTY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROPERTY
+@given(contents())
+def test_parse_of_render_gives_back_exactly_the_content(content):
+    expected = markdown.canonical(content)
+    result = markdown.parse(markdown.render(content))
+    assert result.version == expected.template_version
+    assert result.content.fields == expected.fields
+    assert result.content.lists == expected.lists
+    assert result.content.checked == expected.checked
+    assert result.content.confidence == expected.confidence
+    assert result.content.research_links == expected.research_links
+    assert result.content.persona_tags == expected.persona_tags
+    assert result.content.orr == expected.orr
+    assert result.content == expected
+
+
+def visible(line: str) -> str:
+    """A line as a reader sees it: surrounding blanks and the escaping backslashes aside."""
+    return line.strip().lstrip("\\").strip()
+
+
+def template_boilerplate() -> set[str]:
+    """The template's own lines (headings, prompts, items, notes) in any case, level or list marker."""
+    return {markdown.norm(line) for line in NASTY[: NASTY.index("")]} | {""}
+
+
+def without_boilerplate(lines: list[str]) -> list[str]:
+    boilerplate = template_boilerplate()
+    return [
+        visible(line)
+        for line in map(answer_part, lines)
+        if markdown.norm(visible(line)) not in boilerplate and not markdown._is_details_line(line)
+    ]
+
+
+def answer_part(line: str) -> str:
+    """``### Success: weekly`` is the Success heading with its first answer line, ``weekly``;
+    ``Confidence: High`` is the value High (it goes into the confidence table)."""
+    words = markdown.norm(line)
+    if words.startswith("confidence") and words.removeprefix("confidence").strip() in markdown.CONFIDENCE_LEVELS:
+        return words.removeprefix("confidence").strip()
+    if words.startswith("research") and ":" in line:
+        return line.split(":", 1)[1]
+    heading = markdown.heading_of(line)
+    if heading and ":" in heading[1]:
+        head, _, rest = heading[1].partition(":")
+        if markdown.heading_is_known(head, markdown._all_known_headings()):
+            return rest
+    return line
+
+
+@PROPERTY
+@given(st.lists(st.one_of(st.sampled_from(NASTY), text), max_size=25).map("\n".join))
+@example("### User problem\n```\n# not a heading\n### Success\n")
+@example("<!-- unclosed\n### Success\nfoo")
+@example("## Checklist\n- [x] Your proposal\n### Experiment\n- [x] Your proposal")
+def test_nothing_is_lost_and_rendering_is_stable_after_one_pass(body):
+    once = markdown.render(markdown.parse(body).content)
+    twice = markdown.render(markdown.parse(once).content)
+    assert twice == once
+    output = "\n".join(plain(line) for line in once.split("\n")).casefold()
+    for line in without_boilerplate(body.replace("\r\n", "\n").replace("\r", "\n").split("\n")):
+        if line and not line.startswith("/"):  # quick actions are read, not kept
+            assert plain(line).casefold() in output, f"lost: {line!r}"
+
+
+def plain(line: str) -> str:
+    """A line's words as they stand in the output: escaping backslashes, list markers and outer spaces aside."""
+    return re.sub(r"^(?:[-*+]|\d{1,9}[.)])[ \t]+", "", line.replace("\\", "").strip())
