@@ -199,6 +199,7 @@ class StageRow:
     by_confidence: dict[str, int] = field(default_factory=dict)
     moved_week: int = 0
     moved_month: int = 0
+    stale: int = 0  # active proposals without activity for STALE_AFTER_DAYS
 
     @property
     def label(self) -> str:
@@ -215,14 +216,22 @@ class StageRow:
 
 
 def portfolio(proposals: QuerySet[Proposal], *, now: datetime) -> list[StageRow]:
-    """Proposals per stage, state and confidence, and how many changed state lately: two queries."""
+    """Proposals per stage, state and confidence, how many went stale and how many changed state lately.
+
+    Two queries; the GA list and the stale list take their totals from here rather than count again.
+    """
     rows = {stage.value: StageRow(stage) for stage in STAGES}
-    counts = proposals.order_by().values_list("stage", "state", "confidence").annotate(n=Count("id"))
-    for stage, state, confidence, n in counts:
+    counts = (
+        proposals.order_by()
+        .values_list("stage", "state", "confidence")
+        .annotate(n=Count("id"), stale=Count("id", filter=_stale_proposal(now)))
+    )
+    for stage, state, confidence, n, stale in counts:
         row = rows.get(stage)
         if row is None:
             continue
         row.total += n
+        row.stale += stale
         row.by_state[state] = row.by_state.get(state, 0) + n
         row.by_confidence[confidence] = row.by_confidence.get(confidence, 0) + n
     moves = (
@@ -316,15 +325,10 @@ class Listing:
     total: int
 
 
-def _listing(queryset: QuerySet, limit: int = LIST_LENGTH) -> Listing:
-    """Two cheap queries rather than one window count, which would join every matching row before the limit."""
-    return Listing(list(queryset[:limit]), queryset.count())
-
-
-def ga_blockers(proposals: QuerySet[Proposal]) -> Listing:
+def ga_blockers(proposals: QuerySet[Proposal], *, total: int) -> Listing:
     """Proposals in GA work (GA stage, not yet approved) with the reasons their approval gate is closed.
 
-    The reasons are workflow.approve_gate's own, read from prefetched rows: a count, the list, five prefetches.
+    The reasons are workflow.approve_gate's own, read from prefetched rows: the list and five prefetches.
     """
     in_ga_work = (
         proposals.filter(stage=Stage.GA.value, state__in=ACTIVE_STATES)
@@ -338,7 +342,7 @@ def ga_blockers(proposals: QuerySet[Proposal]) -> Listing:
         )
         .order_by("updated_at", "id")
     )
-    listing = _listing(in_ga_work)
+    listing = Listing(list(in_ga_work[:LIST_LENGTH]), total)
     # The owner may always act on their proposal, so the reasons are about the proposal, not about who asks.
     listing.rows = [Blocked(p, approve_gate(p, by=p.owner)) for p in listing.rows]
     return listing
@@ -355,15 +359,22 @@ class StaleWork:
     reviews: Listing
 
 
-def stale_work(proposals: QuerySet[Proposal], *, now: datetime, area: OrrArea | None = None) -> StaleWork:
-    """Active proposals and open reviews nobody touched for STALE_AFTER_DAYS: three queries."""
+def _stale_proposal(now: datetime) -> Q:
+    """Active, and neither edited nor on the timeline for STALE_AFTER_DAYS."""
+    cutoff = now - timedelta(days=settings.STALE_AFTER_DAYS)
+    recent = Activity.objects.filter(proposal=OuterRef("pk"), created_at__gte=cutoff)
+    return Q(state__in=ACTIVE_STATES, updated_at__lt=cutoff) & ~Exists(recent)
+
+
+def stale_work(
+    proposals: QuerySet[Proposal], *, now: datetime, area: OrrArea | None, proposals_total: int, reviews_total: int
+) -> StaleWork:
+    """The oldest of the stale proposals and reviews (their totals are counted elsewhere): two queries."""
     days = settings.STALE_AFTER_DAYS
     cutoff = now - timedelta(days=days)
-    recent = Activity.objects.filter(proposal=OuterRef("pk"), created_at__gte=cutoff)
     last = Activity.objects.filter(proposal=OuterRef("pk")).order_by("-created_at").values("created_at")[:1]
     stale_proposals = (
-        proposals.filter(state__in=ACTIVE_STATES, updated_at__lt=cutoff)
-        .filter(~Exists(recent))
+        proposals.filter(_stale_proposal(now))
         .select_related("owner")
         .only("id", "title", "updated_at", "owner__id", "owner__username")
         .annotate(last_activity=Coalesce(Subquery(last), F("updated_at")))
@@ -382,8 +393,11 @@ def stale_work(proposals: QuerySet[Proposal], *, now: datetime, area: OrrArea | 
         .only("id", "status", "updated_at", "proposal__id", "proposal__title", "area__title", "reviewer__username")
         .order_by("updated_at", "id")
     )
-    # The count of stale reviews comes with the other review figures (review_figures), in the same pass.
-    return StaleWork(days, _listing(stale_proposals), Listing(list(listed), total=0))
+    return StaleWork(
+        days,
+        Listing(list(stale_proposals[:LIST_LENGTH]), proposals_total),
+        Listing(list(listed), reviews_total),
+    )
 
 
 class Percentile(Aggregate):
@@ -819,8 +833,14 @@ def dashboard_context(*, user, params: QueryDict, now: datetime, with_choices: b
     )
     flow = time_in_stage(shown, now=now)
     figures = review_figures(shown, areas=areas, area=area, now=now)
-    stale = stale_work(shown, now=now, area=area)
-    stale.reviews.total = figures.stale
+    ga = stages[STAGES.index(Stage.GA)]
+    stale = stale_work(
+        shown,
+        now=now,
+        area=area,
+        proposals_total=sum(row.stale for row in stages),
+        reviews_total=figures.stale,
+    )
     return {
         "filters": filters,
         "areas": areas,
@@ -844,7 +864,7 @@ def dashboard_context(*, user, params: QueryDict, now: datetime, with_choices: b
         "page": page,
         "matrix": matrix,
         "sort_headers": [sort_links(filters)[key] for key in MATRIX_SORT_COLUMNS],
-        "blocked": ga_blockers(shown),
+        "blocked": ga_blockers(shown, total=sum(ga.by_state.get(state, 0) for state in ACTIVE_STATES)),
         "stale": stale,
         "time_in_stage": flow,
         "time_in_stage_chart": flow and spread_chart(flow),

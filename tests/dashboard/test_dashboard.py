@@ -39,10 +39,10 @@ def set_review(proposal, area_key: str, status: str, reviewer=None) -> None:
 
 # --- a fixed number of queries ---------------------------------------------------------------------
 
-# session, user, ORR areas, the viewer's groups; funnel + moves; matrix page + its reviews;
-# GA blockers count, list + 5 prefetches; stale proposals (count + list), stale reviews list;
-# time in stage; review waits, load and stale count; sync counts + list.
-QUERIES_HTMX = 22
+# session, user, ORR areas, the viewer's groups; funnel (with the GA and stale totals) + moves;
+# matrix page + its reviews; GA blockers list + 5 prefetches; stale proposals list, stale reviews list;
+# time in stage; review waits, load and stale-review count; sync counts + list.
+QUERIES_HTMX = 20
 QUERIES_PAGE = QUERIES_HTMX + 2  # the filter form's owners and labels
 QUERIES_CSV = 5  # session, user, ORR areas, the viewer's groups, then one streamed query
 FILTERED = "?stage=ga&state=in_review&area=data&area_state=in_review&label=wg-ai-integration&q=a&sort=title"
