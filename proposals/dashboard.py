@@ -51,7 +51,7 @@ from proposals.workflow import approve_gate
 Review = Proposal.reviews.rel.related_model
 OrrArea = Review._meta.get_field("area").related_model
 
-PAGE_SIZE = 50
+PAGE_SIZE = 25
 LIST_LENGTH = 10  # rows in the stale, blocked and sync lists; the full set is one filter away
 UNSET = "unset"  # the confidence filter's value for proposals without one
 
