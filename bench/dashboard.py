@@ -35,7 +35,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-FILTERED = "?stage=ga&state=in_review&confidence=medium&label=customer&area=data&area_state=in_review&sort=title"
+FILTERED = "?stage=ga&confidence=medium&label=wg-ai-integration&area=data&area_state=in_review&sort=title"
 SEARCH = "?q=pipeline&sort=-confidence&page=3"
 
 
