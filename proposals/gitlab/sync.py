@@ -430,7 +430,8 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
         updates["title"] = title
     if merged_description_differs:
         overrides = {key: outcome.merged[key] for key in outcome.conflicts}
-        description = fields.render_description(locked, overrides)
+        # Nothing pulled: the proposal read at the start (relations prefetched) is still current.
+        description = fields.render_description(locked if outcome.take_remote else proposal, overrides)
         if description != (remote.get("description") or ""):
             updates["description"] = description
     add = [name for name in labels if name not in remote_labels]
@@ -470,7 +471,7 @@ def _record_conflicts(
             message=f"{label} was changed both here and on GitLab; both texts are kept until you choose",
             data={"field": key},
         )
-    if close_others:
+    if close_others and set(open_conflicts) - set(conflicts):
         SyncConflict.objects.filter(proposal=proposal, resolved_at__isnull=True).exclude(
             field__in=list(conflicts)
         ).update(resolved_at=now)
