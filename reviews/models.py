@@ -87,7 +87,19 @@ class ReviewQuerySet(models.QuerySet):
         )
 
     def for_queue(self) -> ReviewQuerySet:
-        return self.select_related("proposal", "proposal__owner", "area", "reviewer", "current_decision")
+        """Only the columns the queue shows: answers and proposal texts stay in the database."""
+        return self.select_related("proposal", "proposal__owner", "area").only(
+            "status",
+            "assigned_at",
+            "due_on",
+            "answer_updated_at",
+            "proposal__title",
+            "proposal__state",
+            "proposal__confidential",
+            "proposal__owner__username",
+            "area__number",
+            "area__title",
+        )
 
 
 class Review(models.Model):

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import F, Prefetch, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,7 +21,7 @@ from reviews.models import Review, ReviewComment
 QUEUE_PAGE = "reviews/review_queue.html"
 DETAIL_PAGE = "reviews/review_detail.html"
 ANSWERS_PAGE = "reviews/orr_answers.html"
-QUEUE_LIMIT = 200
+QUEUE_PAGE_SIZE = 50
 REVIEWS_FOR_GATES = Review.objects.select_related(
     "area", "area__reviewer_group", "current_decision", "current_decision__decided_by", "reviewer"
 )
@@ -72,8 +73,16 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     reviews = filters.apply(reviews, today=today).order_by(
         F("due_on").asc(nulls_last=True), "assigned_at", "area__number", "pk"
     )
-    rows = list(reviews[:QUEUE_LIMIT])
-    context = {"filters": filters, "reviews": rows, "today": today, "limit": QUEUE_LIMIT}
+    page = Paginator(reviews, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filters": filters,
+        "page": page,
+        "reviews": page.object_list,
+        "today": today,
+        "query": query.urlencode(),
+    }
     return render(request, _partial(request, QUEUE_PAGE, "queue-results"), context)
 
 

@@ -1,0 +1,121 @@
+"""Server time of the ORR pages: "My reviews" at thousands of reviews, the review page, an answer autosave.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/stagegate .venv/bin/python bench/reviews.py [--proposals 1000]
+
+Each proposal has its five reviews submitted; the reviewer belongs to every area, so their queue
+holds five reviews per proposal (shown 50 to a page). In-process through Django's test
+client against a throw-away test database: server time without network or browser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/stagegate")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.urls import reverse  # noqa: E402
+
+
+def seed(count: int):
+    from django.contrib.auth.models import Group
+
+    from config.celery import app
+    from proposals import services as proposal_services
+    from reviews import services
+    from reviews.models import OrrArea, Review
+    from tests.factories import UserFactory
+
+    app.conf.task_always_eager = True
+    services._enqueue = lambda notification_id: None  # mail stays in the outbox table: seeding measures nothing
+    reviewer = UserFactory(username="bench-reviewer", groups=["reviewer"])
+    for area in OrrArea.objects.all():
+        area.reviewer_group = Group.objects.get_or_create(name=f"orr {area.key}")[0]
+        area.save()
+        reviewer.groups.add(area.reviewer_group)
+    authors = [UserFactory(username=f"bench-author-{n}", groups=["author"]) for n in range(20)]
+    for n in range(count):
+        owner = authors[n % len(authors)]
+        proposal = proposal_services.proposal_create(title=f"Proposal {n}: summarise threads", owner=owner)
+        Review.objects.filter(proposal=proposal).update(answer=f"Answer for proposal {n}.")
+        services.review_submit_for_review(proposal=proposal, by=owner)
+    return reviewer, authors[0]
+
+
+def measure(client: Client, method: str, url: str, data_for, rounds: int) -> tuple[list[float], int]:
+    timings, queries = [], 0
+    for n in range(rounds):
+        data = data_for(n) if data_for else {}
+        with CaptureQueriesContext(connection) as captured:
+            start = time.perf_counter()
+            response = getattr(client, method)(url, data, HTTP_HX_REQUEST="true") if data else client.get(url)
+            timings.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+        queries = len(captured)
+    return timings, queries
+
+
+def report(name: str, timings: list[float], queries: int) -> None:
+    median = statistics.median(timings)
+    p95 = statistics.quantiles(timings, n=20)[-1]
+    print(f"{name:<34} median {median:7.2f} ms  p95 {p95:7.2f} ms  {queries} queries")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--proposals", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=100)
+    args = parser.parse_args()
+
+    setup_test_environment()
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        from reviews.models import Review
+
+        started = time.perf_counter()
+        reviewer, author = seed(args.proposals)
+        total = Review.objects.count()
+        print(f"seeded {args.proposals} proposals, {total} reviews in {time.perf_counter() - started:.1f} s")
+        client = Client()
+        client.force_login(reviewer)
+        review = Review.objects.filter(proposal__owner=author, area__key="data").select_related("proposal").first()
+        queue = reverse("reviews:queue")
+        client.get(queue)  # warm connections and template caches
+        for name, url in [
+            ("My reviews (waiting, page of 50)", queue),
+            ("My reviews, one area, overdue", f"{queue}?area={review.area_id}&due=overdue"),
+            ("My reviews, changed since looked", f"{queue}?show=all&changed=on"),
+            ("review page", reverse("reviews:detail", args=[review.pk])),
+        ]:
+            timings, queries = measure(client, "get", url, None, args.rounds)
+            report(name, timings, queries)
+
+        author_client = Client()
+        author_client.force_login(author)
+        answer_url = reverse("reviews:answer", args=[review.proposal_id, "cost"])
+
+        def autosave(n: int) -> dict:
+            current = Review.objects.get(proposal_id=review.proposal_id, area__key="cost")
+            return {"answer": f"About 0.2 cents per summary (draft {n})", "base": current.answer_sha256}
+
+        timings, queries = measure(author_client, "post", answer_url, autosave, args.rounds)
+        report("answer autosave (htmx)", timings, queries)
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()
