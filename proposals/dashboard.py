@@ -1,9 +1,9 @@
-"""The working group's dashboard: every figure is one query over the proposals the viewer may see.
+"""The working group's dashboard: each figure a fixed number of queries over the proposals the viewer may see.
 
-Each function here takes the already filtered queryset (built from
-``Proposal.objects.visible_to(user)``) and runs a fixed number of queries,
-whatever the number of proposals: counts and percentiles are computed by the
-database, lists are cut to a page.
+Every function here takes the already filtered queryset (built from
+``Proposal.objects.visible_to(user)``, the one place confidentiality is decided)
+and runs the same number of queries whatever the number of proposals: counts and
+percentiles are computed by the database, lists are cut to a page.
 """
 
 from __future__ import annotations
@@ -151,6 +151,8 @@ class DashboardFilters:
         return urlencode({k: v for k, v in values.items() if v})
 
     def apply(self, proposals: QuerySet[Proposal]) -> QuerySet[Proposal]:
+        """The proposals these filters keep. An area alone keeps every proposal (it narrows the matrix
+        columns and the review figures); with an area state it keeps those whose review there is in it."""
         if self.stage:
             proposals = proposals.filter(stage=self.stage)
         if self.state:
