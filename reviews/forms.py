@@ -6,7 +6,7 @@ from django import forms
 from django.db.models import Q
 
 from proposals.models import TEXT_MAX_LENGTH
-from reviews.models import Decision, OrrArea, Review
+from reviews.models import DUE_SOON_DAYS, Decision, OrrArea, Review
 
 
 class AnswerForm(forms.Form):
@@ -64,7 +64,8 @@ class QueueFilterForm(forms.Form):
     )
     area = forms.ModelChoiceField(required=False, queryset=OrrArea.objects.all(), empty_label="All areas")
     due = forms.ChoiceField(
-        required=False, choices=[("", "Any due date"), (DUE_OVERDUE, "Overdue"), (DUE_SOON, "Due within 2 days")]
+        required=False,
+        choices=[("", "Any due date"), (DUE_OVERDUE, "Overdue"), (DUE_SOON, f"Due within {DUE_SOON_DAYS} days")],
     )
     changed = forms.BooleanField(required=False, label="Changed since I last looked")
 
@@ -82,7 +83,7 @@ class QueueFilterForm(forms.Form):
         if data.get("due") == self.DUE_OVERDUE:
             reviews = reviews.filter(due_on__lt=today)
         elif data.get("due") == self.DUE_SOON:
-            reviews = reviews.filter(due_on__gte=today, due_on__lte=today + datetime.timedelta(days=2))
+            reviews = reviews.filter(due_on__gte=today, due_on__lte=today + datetime.timedelta(days=DUE_SOON_DAYS))
         if data.get("changed"):
             reviews = reviews.filter(Q(answer_changed_since_seen=True) | Q(new_comments=True))
         return reviews

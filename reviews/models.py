@@ -14,6 +14,9 @@ from proposals.models import TEXT_MAX_LENGTH, Proposal, is_admin
 
 User = settings.AUTH_USER_MODEL
 
+# "Due soon": the digest reminds of reviews due within this many days, and the queue filters by it.
+DUE_SOON_DAYS = 2
+
 
 def answer_sha256(text: str) -> str:
     """The fingerprint a sign-off is bound to: exactly the answer text, byte for byte."""

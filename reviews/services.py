@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -21,6 +21,7 @@ from proposals import workflow
 from proposals.models import Activity, Proposal, is_admin
 from proposals.services import mark_for_sync
 from reviews.models import (
+    DUE_SOON_DAYS,
     Decision,
     Notification,
     OrrArea,
@@ -34,8 +35,6 @@ logger = logging.getLogger(__name__)
 
 # Autosave sends many saves a minute; the timeline records one answer edit per person and area in this window.
 ANSWER_ACTIVITY_WINDOW = timedelta(minutes=10)
-# The digest reminds reviewers of reviews due within this many days (and of everything overdue).
-DUE_SOON_DAYS = 1
 # The sweep stops retrying a notification after this many attempts (its error stays on the row).
 MAX_ATTEMPTS = 20
 
@@ -121,16 +120,20 @@ def notify(
     if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
         return None
     body = render_to_string("reviews/email/notification.txt", {"lines": lines, "url": url})
-    notification = Notification.objects.create(
-        event=event,
-        review=review,
-        recipients=recipients,
-        subject=f"[Stagegate] {subject}",
-        body=body,
-        url=url,
-        slack_webhook_url=slack_url,
-        dedupe_key=dedupe_key,
-    )
+    try:
+        with transaction.atomic():  # a savepoint: a digest racing its twin loses quietly
+            notification = Notification.objects.create(
+                event=event,
+                review=review,
+                recipients=recipients,
+                subject=f"[Stagegate] {subject}",
+                body=body,
+                url=url,
+                slack_webhook_url=slack_url,
+                dedupe_key=dedupe_key,
+            )
+    except IntegrityError:
+        return None
     transaction.on_commit(lambda: _enqueue(notification.pk), robust=True)
     return notification
 
