@@ -435,3 +435,10 @@ def test_request_log_records_what_was_called(project, fake):
     assert len(edits) == 1
     assert edits[0].body == {"description": "d"} and edits[0].status == 200
     assert edits[0].username == "stagegate-bot"
+
+
+def test_connection_reset(fake, project):
+    fake.fail("issues.list", reset=True)
+    with pytest.raises(requests.exceptions.ConnectionError):
+        project.issues.list(get_all=False)
+    assert project.issues.list(get_all=False) == []

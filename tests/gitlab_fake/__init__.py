@@ -206,12 +206,13 @@ class FakeGitLab:
         method: str | None = None,
         retry_after: int = 1,
         hang: float = 0.0,
+        reset: bool = False,
     ) -> Fault:
         """Make matching requests fail, ``times`` times or for ``seconds``.
 
         ``fail("issues.edit", status=429, retry_after=2)``; ``fail("*",
         status=503, times=None, seconds=5)``; ``fail("issues.get",
-        status=None, hang=3)`` answers normally, 3 s late.
+        status=None, hang=3)`` answers normally, 3 s late; ``reset=True`` drops the connection.
         """
         until = time.monotonic() + seconds if seconds is not None else None
         if seconds is not None and times == 1:
@@ -224,6 +225,7 @@ class FakeGitLab:
             until=until,
             retry_after=retry_after,
             hang=hang,
+            reset=reset,
         )
         return self.app.faults.add(fault)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import math
 import re
+import socket
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -53,6 +55,10 @@ class RequestRecord:
 
 
 Handler = Callable[..., Response]
+
+
+class ConnectionResetByFake(Exception):
+    """Raised to drop the connection without an answer."""
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -105,7 +111,17 @@ class FakeGitLabApp:
 
     def __call__(self, environ, start_response):
         request = Request(environ)
-        response = self.dispatch(request)
+        try:
+            response = self.dispatch(request)
+        except ConnectionResetByFake:
+            sock = environ.get("werkzeug.socket")
+            if sock is not None:
+                # SO_LINGER 0: the connection ends with a TCP reset, as a crashed proxy's would.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                sock.shutdown(socket.SHUT_RDWR)
+            # Nothing reaches the client; the server's write then meets the closed socket quietly.
+            start_response("500 Internal Server Error", [])
+            return [b""]
         return response(environ, start_response)
 
     def dispatch(self, request: Request) -> Response:
@@ -155,6 +171,8 @@ class FakeGitLabApp:
         if fault is not None:
             if fault.hang:
                 time.sleep(fault.hang)
+            if fault.reset:
+                raise ConnectionResetByFake
             injected = fault.response()
             if injected is not None:
                 return injected

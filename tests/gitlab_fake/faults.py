@@ -21,7 +21,8 @@ class Fault:
     requests (None: unlimited); ``until`` is a ``time.monotonic()`` deadline.
     ``status`` is the HTTP status to answer; ``hang`` sleeps that many seconds
     first, then the request is processed normally when ``status`` is None
-    (a slow GitLab whose write lands after the client gave up).
+    (a slow GitLab whose write lands after the client gave up); ``reset``
+    closes the connection without answering.
     """
 
     route: str = "*"
@@ -31,6 +32,7 @@ class Fault:
     until: float | None = None
     retry_after: int = 1
     hang: float = 0.0
+    reset: bool = False  # drop the connection without an answer
     hits: int = 0
 
     def matches(self, route: str, method: str) -> bool:
