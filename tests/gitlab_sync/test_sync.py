@@ -435,3 +435,27 @@ def test_sweep_enqueues_lost_pushes_and_forgets_old_deliveries(fake, author, dja
         assert sync.sweep() == 1
     assert enqueue.call_args.args == ((proposal.pk,),)
     assert not WebhookDelivery.objects.filter(pk=old.pk).exists()
+
+
+def test_a_dropped_connection_is_retried(fake, linked, author):
+    edit(linked, author, user_problem="After a reset")
+    fake.fail("issues.get", reset=True)
+    with pytest.raises(sync.RetryLater):
+        sync.push(linked.pk)
+    assert "reach GitLab" in SyncState.objects.get(proposal=linked).last_error
+    sync.push(linked.pk)
+    assert "After a reset" in issue_of(fake, linked).description
+
+
+def test_import_command_prints_a_report(fake, author):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    fake.create_issue(title="From GitLab", labels="wg-ai-integration")
+    out = StringIO()
+    call_command("import_gitlab_issues", "--owner", author.username, stdout=out)
+    assert "Imported 1 issue(s); 0 already linked; 0 failed." in out.getvalue()
+    assert "From GitLab" in out.getvalue()
+    with pytest.raises(CommandError):
+        call_command("import_gitlab_issues", "--owner", "nobody")
