@@ -38,6 +38,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.urls import NoReverseMatch, reverse
@@ -821,6 +822,11 @@ def dashboard_context(*, user, params: QueryDict, now: datetime, with_choices: b
     area = next((a for a in areas if a.key == filters.area), None)
     visible = Proposal.objects.visible_to(user)
     shown = filters.apply(visible)
+    if filters.active and connection.vendor == "postgresql":
+        # A text search or a review-state filter costs a pass over every proposal; decide it once (one
+        # query), then every figure reads the chosen ids instead of searching again.
+        ids = list(shown.order_by().values_list("pk", flat=True))
+        shown = visible.filter(pk__in=RawSQL("SELECT unnest(%s::bigint[])", [ids]))
     columns = [area] if area else areas
 
     stages = portfolio(shown, now=now)

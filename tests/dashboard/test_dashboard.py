@@ -44,6 +44,7 @@ def set_review(proposal, area_key: str, status: str, reviewer=None) -> None:
 # time in stage; review waits, load and stale-review count; sync counts + list.
 QUERIES_HTMX = 20
 QUERIES_PAGE = QUERIES_HTMX + 2  # the filter form's owners and labels
+QUERIES_FILTERED = 1  # with any filter, the chosen proposals' ids are read once for every figure
 QUERIES_CSV = 5  # session, user, ORR areas, the viewer's groups, then one streamed query
 FILTERED = "?stage=ga&state=in_review&area=data&area_state=in_review&label=wg-ai-integration&q=a&sort=title"
 
@@ -77,7 +78,12 @@ def test_query_count_is_the_same_at_10_and_300_proposals(wg_client):
     large = requests_and_queries(wg_client)
 
     assert small == large
-    assert large == {"page": QUERIES_PAGE, "filtered page": QUERIES_PAGE, "htmx": QUERIES_HTMX, "csv": QUERIES_CSV}
+    assert large == {
+        "page": QUERIES_PAGE,
+        "filtered page": QUERIES_PAGE + QUERIES_FILTERED,
+        "htmx": QUERIES_HTMX + QUERIES_FILTERED,
+        "csv": QUERIES_CSV,
+    }
 
 
 def test_dashboard_page_is_pinned_at_its_query_count(wg_client, django_assert_num_queries):
