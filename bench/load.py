@@ -153,7 +153,10 @@ class Stack:
 
     def start_web(self) -> None:
         args = [str(BIN / "gunicorn"), "config.wsgi", "--workers", str(self.web_workers), "--threads", "2"]
-        self._spawn("web", [*args, "--bind", f"127.0.0.1:{self.web_port}", "--timeout", "60"])
+        # Keep-alive longer than a person's pause between requests: with gunicorn's 2 s default the server
+        # closes idle connections just as the next request is sent on them (connection reset).
+        args += ["--keep-alive", "30", "--timeout", "60"]
+        self._spawn("web", [*args, "--bind", f"127.0.0.1:{self.web_port}"])
         wait_for(lambda: http_ok(f"{self.web_url}/accounts/login/"), timeout=30, what="gunicorn")
 
     def start_worker(self) -> None:
