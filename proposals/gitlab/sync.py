@@ -282,7 +282,7 @@ def sync_proposal(proposal_id: int, *, remote: dict | None = None, actor: str = 
         if fresh:
             remote = client.get_issue(state.issue_iid)
         base_state = state.base_state
-        outcome = _merge(proposal, state, remote, actor=actor)
+        outcome = _merge(proposal, state, remote, actor=actor, render=push)
         if outcome is None:  # the proposal changed while we merged; merge again
             continue
         updates, labels, result, merge, remote_values = outcome
@@ -351,7 +351,7 @@ def recover_overwritten_edit(state: SyncState, delivery: WebhookDelivery) -> boo
     return bool(outcome.take_remote or outcome.conflicts)
 
 
-def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = ""):
+def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "", render: bool = True):
     """Merge both sides; apply GitLab's side locally. Returns the issue update, or None if raced."""
     base = dict(state.base_fields)
     local = fields.local_snapshot(proposal)
@@ -428,7 +428,9 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
     title = outcome.merged.get(fields.TITLE)
     if title is not None and title != fields.normalise_title(remote.get("title")):
         updates["title"] = title
-    if merged_description_differs:
+    if merged_description_differs and not render:
+        updates["description"] = None  # to be rendered by the push that writes it
+    elif merged_description_differs:
         overrides = {key: outcome.merged[key] for key in outcome.conflicts}
         # Nothing pulled: the proposal read at the start (relations prefetched) is still current.
         description = fields.render_description(locked if outcome.take_remote else proposal, overrides)
