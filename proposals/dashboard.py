@@ -20,7 +20,6 @@ from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import (
-    Aggregate,
     BooleanField,
     Case,
     CharField,
@@ -401,17 +400,6 @@ def stale_work(
         Listing(list(stale_proposals[:LIST_LENGTH]), proposals_total),
         Listing(list(listed), reviews_total),
     )
-
-
-class Percentile(Aggregate):
-    """PostgreSQL's ordered-set percentile; works on numbers and on intervals."""
-
-    function = "PERCENTILE_CONT"
-    name = "Percentile"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-
-    def __init__(self, expression, *, fraction: float, **extra):
-        super().__init__(expression, fraction=float(fraction), **extra)
 
 
 @dataclass
