@@ -45,7 +45,7 @@ def consume(response) -> int:
     return len(response.content)
 
 
-def measure(client: Client, url: str, rounds: int, **headers) -> tuple[list[float], int, int]:
+def measure(client: Client, url: str, rounds: int, **headers) -> tuple[list[float], int, int, float]:
     timings = []
     for _ in range(rounds):
         start = time.perf_counter()
@@ -55,15 +55,16 @@ def measure(client: Client, url: str, rounds: int, **headers) -> tuple[list[floa
         assert response.status_code == 200, (url, response.status_code)
     with CaptureQueriesContext(connection) as captured:
         consume(client.get(url, headers=headers))
-    return timings, len(captured), size
+    sql_ms = sum(float(query["time"]) for query in captured.captured_queries) * 1000
+    return timings, len(captured), size, sql_ms
 
 
-def report(name: str, timings: list[float], queries: int, size: int, baseline: float) -> None:
+def report(name: str, timings: list[float], queries: int, size: int, baseline: float, sql_ms: float = 0) -> None:
     median = statistics.median(timings)
     p95 = statistics.quantiles(timings, n=20)[-1] if len(timings) >= 2 else timings[0]
     print(
         f"  {name:<30} median {median:8.2f} ms  p95 {p95:8.2f} ms  {median / baseline:7.1f}x trivial"
-        f"  {queries:>3} queries  {size / 1024:8.1f} KiB"
+        f"  {queries:>3} queries ({sql_ms:6.1f} ms of SQL in one request)  {size / 1024:8.1f} KiB"
     )
 
 
@@ -137,7 +138,7 @@ def main() -> None:
             for url in (reverse("healthz"), dashboard, export):
                 consume(client.get(url))  # warm connections and template caches
 
-            trivial, _, size_trivial = measure(client, reverse("healthz"), args.rounds * 3)
+            trivial, _, size_trivial, _ = measure(client, reverse("healthz"), args.rounds * 3)
             baseline = statistics.median(trivial)
             report("trivial view (/healthz)", trivial, 0, size_trivial, baseline)
             for name, url, rounds, headers in (
@@ -148,8 +149,8 @@ def main() -> None:
                 ("CSV export (all visible)", export, args.csv_rounds, {}),
                 ("CSV export, filtered", export + FILTERED, args.rounds, {}),
             ):
-                timings, queries, body = measure(client, url, rounds, **headers)
-                report(name, timings, queries, body, baseline)
+                timings, queries, body, sql_ms = measure(client, url, rounds, **headers)
+                report(name, timings, queries, body, baseline, sql_ms)
             peak, streamed = csv_peak_memory(client, export)
             print(f"  CSV export peak Python memory {peak / 1024:8.1f} KiB while streaming {streamed / 1024:8.1f} KiB")
         print(f"\nEXPLAIN ANALYZE of the {args.plans} slowest dashboard queries at {seeded} proposals:")
