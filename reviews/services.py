@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from proposals import workflow
 from proposals.models import Activity, Proposal, is_admin
-from proposals.services import mark_for_sync
+from proposals.services import mark_for_sync, refresh_verified_checklist
 from reviews.models import (
     DUE_SOON_DAYS,
     Decision,
@@ -153,6 +153,12 @@ def _record(proposal: Proposal, *, by, kind: str, message: str, data: dict | Non
     return Activity.objects.create(proposal=proposal, actor=by, kind=kind, message=message[:500], data=data or {})
 
 
+def _orr_changed(proposal: Proposal) -> None:
+    """The ORR state moved: checklist items the app verifies follow it, and GitLab hears of it."""
+    refresh_verified_checklist(proposal)
+    mark_for_sync(proposal)
+
+
 def _reopen_review_if_approved(proposal: Proposal, *, by, why: str) -> None:
     """An approved proposal whose sign-off no longer holds goes back into review."""
     if proposal.state != Proposal.State.APPROVED:
@@ -255,7 +261,7 @@ def review_answer_save(*, review: Review, answer: str, base_sha256: str, by) -> 
             url=_review_url(review),
         )
         _reopen_review_if_approved(proposal, by=by, why=f"the ORR answer “{review.area.title}” changed")
-    mark_for_sync(proposal)
+    _orr_changed(proposal)
     return AnswerSaved(review=review, changed=True, became_stale=became_stale)
 
 
@@ -357,7 +363,7 @@ def review_submit_for_review(*, proposal: Proposal, by) -> list[Review]:
         message=message,
         data={"state": proposal.state, "reviews": [r.pk for r in reviews]},
     )
-    mark_for_sync(proposal)
+    _orr_changed(proposal)
     return reviews
 
 
@@ -510,7 +516,7 @@ def review_decide(
     )
     if kind == Decision.Kind.CHANGES_REQUESTED:
         _reopen_review_if_approved(proposal, by=by, why=f"changes requested on ORR “{review.area.title}”")
-    mark_for_sync(proposal)
+    _orr_changed(proposal)
     return decision
 
 
@@ -609,7 +615,7 @@ def _expire_waiver(*, review_id: int, today: datetime.date) -> Review | None:
         url=_review_url(review),
     )
     _reopen_review_if_approved(review.proposal, by=None, why=f"the waiver of ORR “{review.area.title}” expired")
-    mark_for_sync(review.proposal)
+    _orr_changed(review.proposal)
     return review
 
 
