@@ -787,7 +787,8 @@ def filter_choices(proposals: QuerySet[Proposal]) -> dict:
         .values_list("username", flat=True)
     )
     if connection.vendor == "postgresql":
-        shown_sql, params = proposals.order_by().values("labels").query.sql_with_params()
+        # Many proposals share a set of labels: unpack each distinct set once.
+        shown_sql, params = proposals.order_by().values("labels").distinct().query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT DISTINCT jsonb_array_elements_text(shown.labels) AS label FROM ({shown_sql}) shown "
