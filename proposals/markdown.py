@@ -434,6 +434,13 @@ def _definition_headings(version: str) -> frozenset[str]:
 
 
 @cache
+def _all_item_texts() -> frozenset[str]:
+    from proposals.template import DEFINITIONS
+
+    return frozenset(norm(item.text) for d in DEFINITIONS.values() for c in d.checklists for item in c.items)
+
+
+@cache
 def _all_captions() -> frozenset[str]:
     from proposals.template import DEFINITIONS
 
@@ -472,6 +479,8 @@ def _dangerous(base: str, context: _Context) -> bool:
         return True
     if norm(stripped) in _all_captions() and stripped[0] in "*_":
         return True
+    if context.level and (task := task_item(base)) is not None and norm(task[1]) in _all_item_texts():
+        return True  # a template checklist item in an answer would tell the wrong template version
     return bool(context.extra and context.extra(base))
 
 
@@ -1784,9 +1793,9 @@ class _Reader:
                 if areas_group is not None and indent < 3:
                     matched = self._area_line(line)
                     if matched is not None:
-                        group, area = areas_group, matched
+                        group, (area, template_text) = areas_group, matched
                         self.orr_answers.setdefault(area, [])
-                        if norm(line) not in area_lines:
+                        if not template_text:
                             self.orr_answers[area].append(line)
                         continue
                     if norm(line) in area_lines:
@@ -1824,14 +1833,19 @@ class _Reader:
                 return owner_group
         return None
 
-    def _area_line(self, line: str) -> str | None:
+    def _area_line(self, line: str) -> tuple[str, bool] | None:
+        """(area key, the line is the template's own text) of an ORR area line, else None.
+        The template's text may be cut short (``…``) or worded as in another version."""
         match = _AREA_LINE.match(line)
         if not match:
             return None
         words = norm(line[match.end() :])
         for key, title in _area_titles(self.d.version):
             if words.startswith(title):
-                return key
+                rest = words[len(title) :].strip()
+                guidance = _area_guidance().get(title, ())
+                cut_short = line.rstrip().endswith(("...", "…"))
+                return key, not rest or rest in guidance or (cut_short and any(g.startswith(rest) for g in guidance))
         return None
 
     # the result
@@ -1887,6 +1901,16 @@ def _items_by_text(version: str, stage: str) -> dict[str, tuple[tuple[ChecklistG
         for item in group.items:
             index.setdefault(norm(item.text), []).append((group, item))
     return {text: tuple(pairs) for text, pairs in index.items()}
+
+
+@cache
+def _area_guidance() -> dict[str, tuple[str, ...]]:
+    """Every version's guidance text per ORR area title (normalised)."""
+    guidance: dict[str, set[str]] = {}
+    for d in _definitions().values():
+        for area in d.orr_areas:
+            guidance.setdefault(norm(area.title), set()).add(norm(area.guidance))
+    return {title: tuple(texts) for title, texts in guidance.items()}
 
 
 @cache

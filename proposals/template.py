@@ -8,8 +8,24 @@ renderer and parser. A new version of GitLab's template is a new
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
+
+from proposals.template_texts import (  # the long texts, byte for byte as in GitLab's files
+    _APRIL_2023_COMMENTS,
+    _APRIL_2023_ORR_LINES,
+    _BETA_COMMENTS,
+    _BETA_ORR_LINES,
+    _BETA_RESOURCES,
+    _JULY_2023_COMMENTS,
+    _JULY_2023_ORR_LINES,
+    _RESOURCES_2023,
+    _UX_BETA_CAPTION,
+    _UX_BETA_TABLE,
+    _UX_GA_CAPTION,
+    _UX_GA_TABLE,
+    TEMPLATE_COMMENTS,  # noqa: F401  (read by proposals.markdown)
+)
 
 
 class Kind(StrEnum):
@@ -425,10 +441,459 @@ JUNE_2023 = TemplateDefinition(
 # Fields the proposal holds outside the template's headings (they live inside its checklist groups).
 NEEDS_FIELDS = {"dependency_needs": "Dependency needs", "legal_needs": "Legal needs"}
 
-# HTML comments GitLab's June 2023 text carries and Stagegate's copy of it leaves out.
-TEMPLATE_COMMENTS: tuple[str, ...] = ()
 
-DEFINITIONS: dict[str, TemplateDefinition] = {JUNE_2023.version: JUNE_2023}
+# ---------------------------------------------------------------------------
+# GitLab's other versions of the template (../shared/spec/gitlab-history/).
+# Issues on GitLab were written from whichever was current; the parser reads all
+# of them, and a proposal can move between them (proposals.template_moves).
+# Fields keep their June 2023 names where they mean the same thing, so a move
+# carries them over; fields only one version has live in Proposal.extra_fields.
+# ---------------------------------------------------------------------------
+
+
+def _orr_areas(lines: tuple[str, ...]) -> tuple[OrrArea, ...]:
+    """The ORR areas as one version words them: ``N. Title: guidance``, or ``N. Title`` then ``- guidance``."""
+    areas = []
+    for area in ORR_AREAS_2023:
+        prefix = f"{area.number}. "
+        index = next(i for i, line in enumerate(lines) if line.startswith(prefix))
+        title, colon, guidance = lines[index].removeprefix(prefix).replace("**", "").partition(":")
+        if not colon:
+            title, guidance = title.rstrip("."), lines[index + 1].lstrip("- ")
+        areas.append(OrrArea(area.key, area.number, title.strip(), guidance.strip()))
+    return tuple(areas)
+
+
+def _june_field(field_name: str, /, **changes) -> Field:
+    return replace(JUNE_2023.field(field_name), **changes)
+
+
+def _june_item(stage: Stage, key: str, **changes) -> ChecklistEntry:
+    checklist = JUNE_2023.checklist(stage)
+    return replace(next(item for item in checklist.items if item.key == key), **changes)
+
+
+_ISSUE_TOPICS = "Add information to the issue body about:"
+_OLD_ORR_LINK = (
+    "[https://gitlab.com/gitlab-org/gitlab/-/issues/403859#note_1337519985]"
+    "(https://gitlab.com/gitlab-org/gitlab/-/issues/403859#note_1337519985)+s"
+)
+_OPERATIONAL = (
+    "Please consider the operational aspects of the {what} you are creating. A list of things to think about is in: "
+    "https://gitlab.com/gitlab-org/gitlab/-/issues/403859. We will be improving this process in the future: "
+    "https://gitlab.com/gitlab-org/gitlab/-/merge_requests/117637#note_1353253349."
+)
+_APPSEC = (
+    "@ mention your [AppSec Stable Counterpart](https://about.gitlab.com/handbook/product/categories/) and read the "
+    "[AI secure coding guidelines](https://docs.gitlab.com/ee/development/secure_coding_guidelines.html"
+    "#artificial-intelligence-ai-features)"
+)
+_OUTAGE = ChecklistEntry(
+    "outage",
+    "Confirm that an unexpected outage of this feature will not negatively impact the application or other features",
+)
+_FEATURE_FLAG = ChecklistEntry(
+    "feature_flag", "Add a feature flag so that this feature can be quickly disabled if/when needed"
+)
+_RED_DATA = ChecklistEntry(
+    "red_data",
+    "If this experiment introduces a new service or data store, ensure it is not processing or storing [red data]"
+    "(https://about.gitlab.com/handbook/security/data-classification-standard.html#data-classification-levels) "
+    "without a security and if needed legal review",
+    notes=(
+        "  - *NOTE*: We recommend using one of the already adopted models or data stores. If you need to use "
+        "something else, be aware that using other models or data stores will require additional review during "
+        "the feature stage for operational fitness and compliance.",
+    ),
+)
+_CONFIDENCE_TABLE_PADDED = (
+    "| Confidence        | Research                       |",
+    "| ----------------- | ------------------------------ |",
+    "| [High/Medium/Low] | [research/insight issue](Link) |",
+)
+
+
+def _issue_information(stage: Stage, *, extra: tuple[ChecklistEntry, ...] = ()) -> ChecklistGroup:
+    """June 2023's "Issue information" items with the four topics nested, and a version's additions
+    before the label item."""
+    (
+        first,
+        *topics,
+    ) = JUNE_2023.checklist(stage).groups[0].items[:5]
+    rest = JUNE_2023.checklist(stage).groups[0].items[5:]
+    items = (first, *(replace(item, depth=1) for item in topics), *rest[:-1], *extra, rest[-1])
+    return ChecklistGroup("Issue information", items)
+
+
+def _needs_groups(dependency_item: str, legal_item: str = "TBD") -> tuple[ChecklistGroup, ...]:
+    return (
+        ChecklistGroup("Dependency needs", (ChecklistEntry("dependency_orr_checklist", dependency_item),)),
+        ChecklistGroup("Legal needs", (ChecklistEntry("legal_tbd", legal_item),)),
+    )
+
+
+_EXPERIMENT_LINK = f"[Experiment]({_ALPHA_BETA}#experiment)"
+
+APRIL_2023 = TemplateDefinition(
+    version="2023-04",
+    name="AI Project Proposal (April 2023: Experiment/Prototype, Feature release)",
+    stages=(Stage.EXPERIMENT, Stage.GA),
+    body=(
+        Heading(1, "Experiment/Prototype"),
+        Heading(2, "Problem to be solved"),
+        _june_field("user_problem"),
+        _june_field("solution_hypothesis", level=4),
+        _june_field("assumptions"),
+        _june_field(
+            "personas",
+            heading="[Personas](https://about.gitlab.com/handbook/product/personas/#list-of-user-personas)",
+            prompt="What personas have this problem, who is the intended user?",
+        ),
+        _june_field("proposal"),
+        _june_field("success"),
+        Heading(1, "Feature release"),
+        _june_field("main_job_story", level=3),
+        _june_field("proposal_updates", level=2),
+        _june_field("problem_validation"),
+        _june_field("business_objective"),
+        _june_field(
+            "confidence",
+            notes=(
+                "| Confidence | Research |",
+                "| --- | --- |",
+                "| [High/Medium/Low] | [research/insight issue](Link) |",
+            ),
+        ),
+        _june_field(
+            "requirements",
+            notes=(
+                ">⚠️ Related feature and research issues should be linked in the related issues section "
+                "(Delete this line when this is done)",
+            ),
+        ),
+        Heading(2, "Checklist"),
+        Checklist(Stage.EXPERIMENT, Heading(3, "Experiment"), (_issue_information(Stage.EXPERIMENT),)),
+        Checklist(
+            Stage.GA,
+            Heading(3, "Feature release"),
+            (
+                _issue_information(Stage.GA),
+                ChecklistGroup(
+                    "Technical needs", (ChecklistEntry("orr_checklist", _OLD_ORR_LINK),), after=_APRIL_2023_ORR_LINES
+                ),
+                *_needs_groups(_OLD_ORR_LINK),
+            ),
+        ),
+        Heading(2, "Additional resources"),
+        Boilerplate(_RESOURCES_2023),
+    ),
+    edit_sections=JUNE_2023.edit_sections,
+    orr_areas=_orr_areas(_APRIL_2023_ORR_LINES),
+    trailer=("/label ~wg-ai-integration", "/cc @tmccaslin @hbenson @wayne @pedroms @jmandell"),
+    comments=_APRIL_2023_COMMENTS,
+)
+
+_JULY_2023_EXPERIMENT_EXTRA = (_OUTAGE, _FEATURE_FLAG, _RED_DATA)
+
+
+def _july_2023(*, version: str, name: str, technical_items: tuple[ChecklistEntry, ...]) -> TemplateDefinition:
+    return TemplateDefinition(
+        version=version,
+        name=name,
+        stages=(Stage.EXPERIMENT, Stage.GA),
+        body=(
+            Heading(1, "Experiment"),
+            Boilerplate(("This section should be completed prior to work on the Experiment beginning.",)),
+            Heading(1, _EXPERIMENT_LINK),
+            Heading(2, "Problem to be solved"),
+            *(JUNE_2023.field(name) for name in ("user_problem", "solution_hypothesis", "assumptions", "personas")),
+            _june_field("proposal"),
+            _june_field("success"),
+            Heading(1, "Feature release"),
+            _june_field("main_job_story", level=3),
+            _june_field("proposal_updates", level=2),
+            _june_field("problem_validation"),
+            _june_field("business_objective"),
+            _june_field("confidence", notes=_CONFIDENCE_TABLE_PADDED),
+            _june_field("requirements", placeholder=("- ...", "- ...")),
+            Heading(2, "Checklist"),
+            Checklist(
+                Stage.EXPERIMENT,
+                Heading(3, "Experiment"),
+                (_issue_information(Stage.EXPERIMENT, extra=_JULY_2023_EXPERIMENT_EXTRA),),
+            ),
+            Checklist(
+                Stage.GA,
+                Heading(3, "Feature release"),
+                (
+                    _issue_information(Stage.GA),
+                    ChecklistGroup("Technical needs", technical_items, after=_JULY_2023_ORR_LINES),
+                    *_needs_groups(_OPERATIONAL.format(what="service")),
+                ),
+            ),
+            Heading(2, "Additional resources"),
+            Boilerplate(_RESOURCES_2023),
+        ),
+        edit_sections=JUNE_2023.edit_sections,
+        orr_areas=_orr_areas(_JULY_2023_ORR_LINES),
+        trailer=(
+            "/label ~wg-ai-integration",
+            "/cc @tmccaslin @hbenson @wayne @pedroms @jmandell",
+            "/confidential",
+        ),
+        comments=_JULY_2023_COMMENTS,
+    )
+
+
+_OPERATIONAL_ITEM = ChecklistEntry("orr_checklist", _OPERATIONAL.format(what="feature"))
+_APPSEC_ITEM = ChecklistEntry("appsec", _APPSEC)
+
+JULY_2023 = _july_2023(
+    version="2023-07",
+    name="AI Project Proposal (July 2023: Experiment, Feature release)",
+    technical_items=(_OPERATIONAL_ITEM,),
+)
+# The only change from July 2023: the AppSec item under "Technical needs".
+JULY_2023_APPSEC = _july_2023(
+    version="2023-07-appsec",
+    name="AI Project Proposal (2023, with the AppSec item)",
+    technical_items=(_OPERATIONAL_ITEM, _APPSEC_ITEM),
+)
+
+_JOBS = "https://about.gitlab.com/handbook/product/ux/jobs-to-be-done"
+_ASSUMPTION_PROMPT = "What assumptions are you making about this problem and the solution?"
+
+
+def _sub_items(*entries: tuple[str, str, str]) -> tuple[ChecklistEntry, ...]:
+    return tuple(ChecklistEntry(key, text, verified_by, depth=1) for key, text, verified_by in entries)
+
+
+_DESIGNS_GA = _june_item(Stage.GA, "designs")
+_SOLUTION_VALIDATION = _june_item(Stage.GA, "solution_validation")
+_DEFINITION_OF_DONE = _june_item(Stage.GA, "definition_of_done")
+
+EXPERIMENT_BETA_GA = TemplateDefinition(
+    version="2023-beta",
+    name="AI Project Proposal (Experiment, Beta, Generally Available; latest found)",
+    stages=(Stage.EXPERIMENT, Stage.BETA, Stage.GA),
+    body=(
+        Heading(1, _EXPERIMENT_LINK),
+        Boilerplate(("_This section should be completed prior to beginning work on the Experiment._",)),
+        Heading(2, "Problem to be solved"),
+        JUNE_2023.field("user_problem"),
+        JUNE_2023.field("solution_hypothesis"),
+        JUNE_2023.field("assumptions"),
+        _june_field(
+            "personas",
+            prompt="What [personas](https://handbook.gitlab.com/handbook/product/personas/#list-of-user-personas) "
+            "have this problem, who is the intended user?",
+        ),
+        _june_field("proposal"),
+        _june_field("success"),
+        Field(
+            "ux_maturity_beta",
+            "UX maturity: Experiment to Beta",
+            0,
+            _UX_BETA_CAPTION,
+            notes=_UX_BETA_TABLE,
+            required=False,
+        ),
+        Heading(1, f"[Beta]({_ALPHA_BETA}#beta)"),
+        Boilerplate(("_This section should be completed prior to beginning work on the Beta experience._",)),
+        _june_field(
+            "main_job_story", level=3, heading=f"[Main Job story]({_JOBS}/#how-to-write-a-jtbd)", stage=Stage.BETA
+        ),
+        Field(
+            "small_jobs",
+            "Small jobs",
+            5,
+            f"[Small Jobs]({_JOBS}/#small-jobs)",
+            "What are the small jobs this feature is solving for?",
+            stage=Stage.BETA,
+        ),
+        Field("beta_assumptions", "Assumptions (Beta)", 3, "Assumption", _ASSUMPTION_PROMPT, stage=Stage.BETA),
+        _june_field("proposal_updates", stage=Stage.BETA),
+        _june_field("problem_validation", stage=Stage.BETA),
+        _june_field("business_objective", stage=Stage.BETA),
+        _june_field(
+            "requirements",
+            notes=(),
+            list_heading=Heading(3, "The user needs to be able to:"),
+            placeholder=("- ...", "- ..."),
+            stage=Stage.BETA,
+        ),
+        Field(
+            "beta_success",
+            "Success (Beta)",
+            4,
+            "Success",
+            "How will you measure whether this Beta is a success?",
+            stage=Stage.BETA,
+        ),
+        Field(
+            "ux_maturity_ga",
+            "UX maturity: Beta to GA",
+            0,
+            _UX_GA_CAPTION,
+            notes=_UX_GA_TABLE,
+            stage=Stage.BETA,
+            required=False,
+        ),
+        Heading(1, f"[Generally Available]({_ALPHA_BETA}#generally-available-ga)"),
+        Field("ga_assumptions", "Assumptions (GA)", 3, "Assumption", _ASSUMPTION_PROMPT, stage=Stage.GA),
+        Field(
+            "ga_proposal_updates",
+            "Proposal updates/additions (GA)",
+            3,
+            "Proposal updates/additions",
+            stage=Stage.GA,
+            required=False,
+        ),
+        _june_field("problem_validation", name="ga_problem_validation", label="Problem validation (GA)"),
+        _june_field(
+            "requirements",
+            name="ga_requirements",
+            label="Requirements (GA)",
+            placeholder=("- ...", "- ..."),
+        ),
+        Heading(2, "Checklist"),
+        Checklist(
+            Stage.EXPERIMENT,
+            Heading(3, "Experiment"),
+            (
+                ChecklistGroup(
+                    "Issue information",
+                    (
+                        _june_item(Stage.EXPERIMENT, "add_information"),
+                        *_sub_items(
+                            ("user_problem", "The user problem being solved", "user_problem"),
+                            (
+                                "solution_hypothesis",
+                                "Why the solution hypothesis solves this problem",
+                                "solution_hypothesis",
+                            ),
+                            ("assumptions", "Your assumptions have been defined", "assumptions"),
+                            ("personas", "Who it's for, list of personas impacted", "personas"),
+                            ("proposal", "Your proposal has been defined", "proposal"),
+                            ("success", "Your success metrics have been defined", "success"),
+                            ("ux_maturity", "UX maturity requirements have been measured", "ux_maturity_beta"),
+                        ),
+                        _june_item(Stage.EXPERIMENT, "designs"),
+                        _OUTAGE,
+                        _FEATURE_FLAG,
+                        _RED_DATA,
+                        ChecklistEntry("to_beta", "Completed the necessary steps to move from Experiment to Beta"),
+                        _june_item(Stage.EXPERIMENT, "label"),
+                    ),
+                ),
+            ),
+        ),
+        Checklist(
+            Stage.BETA,
+            Heading(3, "Beta"),
+            (
+                ChecklistGroup(
+                    "Issue information",
+                    (
+                        ChecklistEntry("add_information", _ISSUE_TOPICS),
+                        *_sub_items(
+                            (
+                                "job_stories",
+                                "The Main Job story and Small Jobs it's expected to satisfy have been stated",
+                                "main_job_story",
+                            ),
+                            ("assumptions", "Your assumptions have been defined", "beta_assumptions"),
+                            ("proposal", "Proposal has been updated as necessary", ""),
+                            (
+                                "problem_validation",
+                                "Problem validation inforamtion has been added",
+                                "problem_validation",
+                            ),
+                            ("business_objective", "Business objective has been defined", "business_objective"),
+                            ("requirements", "Requirements have been defined", ""),
+                            ("success", "Success metrics have been defined", "beta_success"),
+                            ("ux_maturity", "UX maturity requirements have been measured", "ux_maturity_ga"),
+                        ),
+                        ChecklistEntry("linked_features", "Add all related feature issues to the Linked items section"),
+                        _SOLUTION_VALIDATION,
+                        _DESIGNS_GA,
+                        _DEFINITION_OF_DONE,
+                        ChecklistEntry("to_ga", "Completed the necessary steps to move from Beta to GA"),
+                    ),
+                ),
+            ),
+        ),
+        Checklist(
+            Stage.GA,
+            Heading(4, "Generally available"),
+            (
+                ChecklistGroup(
+                    "Issue information",
+                    (
+                        _june_item(Stage.GA, "add_information"),
+                        *_sub_items(
+                            ("assumptions", "Your assumptions have been defined", "ga_assumptions"),
+                            ("proposal", "Your proposal has been defined", ""),
+                            (
+                                "problem_validation",
+                                "Problem validation inforamtion has been added",
+                                "ga_problem_validation",
+                            ),
+                            ("business_objective", "Business objective has been defined", "business_objective"),
+                            ("confidence", "Confidence about this feature has been assessed and defined", ""),
+                            ("requirements", "Requirements have been defined", ""),
+                        ),
+                        _SOLUTION_VALIDATION,
+                        _DESIGNS_GA,
+                        _DEFINITION_OF_DONE,
+                        _june_item(Stage.GA, "label"),
+                    ),
+                ),
+                ChecklistGroup("Technical needs", (_OPERATIONAL_ITEM, _APPSEC_ITEM), after=_BETA_ORR_LINES),
+                *_needs_groups(_OPERATIONAL.format(what="service")),
+            ),
+        ),
+        Heading(2, "Additional resources"),
+        Boilerplate(_BETA_RESOURCES),
+    ),
+    edit_sections=(
+        EditSection(
+            "problem",
+            "Problem to be solved",
+            Stage.EXPERIMENT,
+            ("user_problem", "solution_hypothesis", "assumptions", "personas"),
+        ),
+        EditSection("experiment-proposal", "Proposal", Stage.EXPERIMENT, ("proposal", "success", "ux_maturity_beta")),
+        EditSection("job-story", "Main job story", Stage.BETA, ("main_job_story", "small_jobs", "beta_assumptions")),
+        EditSection(
+            "validation",
+            "Proposal and validation",
+            Stage.BETA,
+            ("proposal_updates", "problem_validation", "business_objective"),
+        ),
+        EditSection("beta-success", "Beta success", Stage.BETA, ("beta_success", "ux_maturity_ga")),
+        EditSection(
+            "general-availability",
+            "Generally Available",
+            Stage.GA,
+            ("ga_assumptions", "ga_proposal_updates", "ga_problem_validation", "ga_requirements"),
+        ),
+        EditSection("needs", "Dependency and legal needs", Stage.GA, ("dependency_needs", "legal_needs")),
+    ),
+    orr_areas=_orr_areas(_BETA_ORR_LINES),
+    trailer=(
+        '/label ~"AI Feature Proposal" ~"AI-Seeking community feedback" ',
+        "/cc @rogerwoo @oregand @jackib",
+        "/parent_epic &9997",
+    ),
+    comments=_BETA_COMMENTS,
+)
+
+
+DEFINITIONS: dict[str, TemplateDefinition] = {
+    definition.version: definition
+    for definition in (APRIL_2023, JUNE_2023, JULY_2023, JULY_2023_APPSEC, EXPERIMENT_BETA_GA)
+}
 DEFAULT_VERSION = JUNE_2023.version
 
 
