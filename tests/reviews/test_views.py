@@ -424,3 +424,14 @@ def test_without_javascript_a_conflict_keeps_every_other_answer_saveable(client,
     assert bases["legal"] == review_of(proposal, "legal").answer_sha256  # "Keep my version" builds on theirs
     assert bases["data"] == review_of(proposal, "data").answer_sha256
     assert html.count("Someone else changed this answer") == 1
+
+
+@pytest.mark.django_db
+def test_my_reviews_never_lists_a_confidential_proposal_its_reader_may_not_see(client, author, areas):
+    # In the area's group but without the reviewer role: confidential proposals stay hidden.
+    outsider = UserFactory(username="group_only", groups=["author", "orr data"])
+    submitted(author, "Public plan")
+    secret = submitted(author, "Secret plan")
+    Proposal.objects.filter(pk=secret.pk).update(confidential=True)
+    page = results(login(client, outsider).get(reverse("reviews:queue")))
+    assert "Public plan" in page and "Secret plan" not in page
