@@ -433,3 +433,14 @@ def test_csv_cells_cannot_run_as_formulas(wg_client, make_proposal, author):
 )
 def test_safe_cell(value, shown):
     assert safe_cell(value) == shown
+
+
+def test_an_empty_portfolio_still_renders_every_panel(wg_client):
+    page = wg_client.get(DASHBOARD)
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert page.context["total"] == 0
+    assert "No proposal matches these filters." in html
+    assert "No proposal is in GA work." in html
+    assert [row.total for row in page.context["stages"]] == [0, 0, 0]
+    assert csv_rows(wg_client.get(CSV))[1:] == []
