@@ -8,9 +8,27 @@ from reviews.models import Decision, GitLabAccount, Notification, OrrArea, Revie
 class OrrAreaAdmin(admin.ModelAdmin):
     list_display = ["number", "title", "reviewer_group", "lead", "service_level_days", "has_slack"]
     list_select_related = ["reviewer_group", "lead"]
-    fields = ["number", "key", "title", "guidance", "reviewer_group", "lead", "service_level_days", "slack_webhook_url"]
-    readonly_fields = ["number", "key"]
+    fields = [
+        "number",
+        "key",
+        "title",
+        "guidance",
+        "reviewer_group",
+        "reviewers",
+        "lead",
+        "service_level_days",
+        "slack_webhook_url",
+    ]
+    readonly_fields = ["number", "key", "reviewers"]
     autocomplete_fields = ["lead"]
+
+    @admin.display(description="Reviewers now")
+    def reviewers(self, area: OrrArea) -> str:
+        """Who decides this area: the group's members (add people to the group under Authentication)."""
+        if area.reviewer_group is None:
+            return "Nobody yet: choose a reviewer group."
+        names = area.reviewer_group.user_set.filter(is_active=True).values_list("username", flat=True)
+        return ", ".join(names) or "The group has no members yet."
 
     @admin.display(boolean=True, description="Slack")
     def has_slack(self, area: OrrArea) -> bool:

@@ -740,3 +740,16 @@ def notifications_pending(*, older_than: timedelta = timedelta(minutes=1)):
     """Notifications not yet out, for the periodic sweep (older ones only: fresh ones have a task on the way)."""
     unsent = Q(sent_at__isnull=True) | (Q(slack_sent_at__isnull=True) & ~Q(slack_webhook_url=""))
     return Notification.objects.filter(unsent, created_at__lte=timezone.now() - older_than, attempts__lt=MAX_ATTEMPTS)
+
+
+# Delivered notifications are kept this long for the admin's view, then removed by the sweep.
+NOTIFICATION_RETENTION = timedelta(days=90)
+
+
+def notifications_prune(*, now: datetime.datetime | None = None) -> int:
+    cutoff = (now or timezone.now()) - NOTIFICATION_RETENTION
+    stale = Notification.objects.filter(sent_at__lt=cutoff).filter(
+        Q(slack_webhook_url="") | Q(slack_sent_at__isnull=False)
+    )
+    deleted, _ = stale.delete()
+    return deleted

@@ -26,6 +26,7 @@ def send_notification(notification_id: int) -> None:
 @shared_task
 def send_pending_notifications() -> int:
     """Every few minutes: send what an outage of the broker, mail server or Slack held back."""
+    services.notifications_prune()
     sent = 0
     for notification_id in services.notifications_pending().values_list("pk", flat=True)[:500]:
         try:

@@ -44,3 +44,10 @@ def test_decisions_are_read_only_in_the_admin(client, superuser, submitted_propo
     assert client.post(url, {"post": "yes"}).status_code == 403
     page = client.get(reverse("admin:reviews_review_change", args=[decision.review_id])).content.decode()
     assert "Approved" in page
+
+
+@pytest.mark.django_db
+def test_the_area_page_names_who_reviews_it(client, superuser, data_reviewer, areas):
+    client.force_login(superuser)
+    page = client.get(reverse("admin:reviews_orrarea_change", args=[areas["data"].pk])).content.decode()
+    assert "rev_data" in page

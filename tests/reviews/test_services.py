@@ -447,3 +447,14 @@ def test_the_diff_since_the_sign_off_shows_removed_and_added_lines(submitted_pro
         ("-", "Kept 90 days."),
         ("+", "Kept 30 days."),
     ]
+
+
+@pytest.mark.django_db
+def test_delivered_notifications_are_pruned_after_the_retention_period(submitted_proposal, data_reviewer):
+    decide(review_of(submitted_proposal, "data"), data_reviewer)
+    notification = Notification.objects.get(event=Notification.Event.DECIDED)
+    assert services.notification_deliver(notification_id=notification.pk)
+    later = timezone.now() + services.NOTIFICATION_RETENTION + datetime.timedelta(days=1)
+    assert services.notifications_prune(now=timezone.now()) == 0
+    assert services.notifications_prune(now=later) >= 1
+    assert not Notification.objects.filter(pk=notification.pk).exists()
