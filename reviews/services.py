@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from proposals import workflow
-from proposals.models import Activity, Proposal, is_admin
+from proposals.models import ADMINS, REVIEWERS, Activity, Proposal, is_admin, is_reviewer
 from proposals.services import mark_for_sync, refresh_verified_checklist
 from reviews.models import (
     DUE_SOON_DAYS,
@@ -88,7 +88,19 @@ def review_recipients(review: Review) -> list:
     group = review.area.reviewer_group
     if group is None:
         return []
-    return list(get_user_model().objects.filter(groups=group, is_active=True).exclude(pk=review.proposal.owner_id))
+    people = get_user_model().objects.filter(groups=group, is_active=True).exclude(pk=review.proposal.owner_id)
+    if review.proposal.confidential:
+        people = people.filter(confidential_readers())
+    return list(people.distinct())
+
+
+def confidential_readers() -> Q:
+    """Who may read a confidential proposal besides its author (as ProposalQuerySet.visible_to decides)."""
+    return Q(is_superuser=True) | Q(pk__in=get_user_model().objects.filter(groups__name__in=[REVIEWERS, ADMINS]))
+
+
+def may_read(user, proposal: Proposal) -> bool:
+    return not proposal.confidential or proposal.owner_id == user.pk or is_reviewer(user) or is_admin(user)
 
 
 def _enqueue(notification_id: int) -> None:
@@ -383,6 +395,8 @@ def review_assign(*, review: Review, reviewer, by) -> Review:
         group = review.area.reviewer_group
         if group is None or not reviewer.groups.filter(pk=group.pk).exists():
             raise ReviewRefused(f"{reviewer} is not one of the reviewers of “{review.area.title}”.")
+        if not may_read(reviewer, review.proposal):
+            raise ReviewRefused(f"{reviewer} may not read this confidential proposal.")
     if review.reviewer_id == (reviewer.pk if reviewer else None):
         return review
     review.reviewer = reviewer
@@ -422,6 +436,8 @@ def decide_refusal(review: Review, *, by) -> ReviewRefused | None:
         return DecisionForbidden("Nobody decides a review of their own proposal.")
     if not (review.is_reviewer(by) or is_admin(by)):
         return DecisionForbidden(f"Only the reviewers of “{review.area.title}” decide it.")
+    if not may_read(by, proposal):
+        return DecisionForbidden("This proposal is confidential: only its author, reviewers and admins see it.")
     if proposal.state == Proposal.State.CLOSED:
         return ReviewRefused("The proposal is closed.")
     if review.status == Review.Status.NOT_STARTED or proposal.state == Proposal.State.DRAFT:
@@ -524,6 +540,8 @@ def review_decide(
 
 
 def can_discuss(review: Review, user) -> bool:
+    if not may_read(user, review.proposal):
+        return False
     return review.proposal.owner_id == user.pk or review.is_reviewer(user) or is_admin(user)
 
 
@@ -640,6 +658,7 @@ def reviews_send_digest(*, today: datetime.date) -> DigestResult:
     group_ids = {r.area.reviewer_group_id for r in due if r.reviewer_id is None and r.area.reviewer_group_id}
     members: dict[int, list] = {group_id: [] for group_id in group_ids}
     for user in get_user_model().objects.filter(groups__in=group_ids, is_active=True).prefetch_related("groups"):
+        user._stagegate_groups = {group.name for group in user.groups.all()}  # the role check reads these
         for group in user.groups.all():
             if group.pk in members:
                 members[group.pk].append(user)
@@ -648,7 +667,7 @@ def reviews_send_digest(*, today: datetime.date) -> DigestResult:
     for review in due:
         people = [review.reviewer] if review.reviewer_id else members.get(review.area.reviewer_group_id, [])
         for user in people:
-            if user.pk == review.proposal.owner_id:
+            if user.pk == review.proposal.owner_id or not may_read(user, review.proposal):
                 continue
             per_user.setdefault(user.pk, (user, []))[1].append(review)
 

@@ -458,3 +458,25 @@ def test_delivered_notifications_are_pruned_after_the_retention_period(submitted
     assert services.notifications_prune(now=timezone.now()) == 0
     assert services.notifications_prune(now=later) >= 1
     assert not Notification.objects.filter(pk=notification.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_confidential_proposal_reaches_only_people_who_may_read_it(
+    answered_proposal, author, make_reviewer, django_capture_on_commit_callbacks
+):
+    role_reviewer = make_reviewer("data", "with_role")
+    group_only = UserFactory(username="group_only", groups=["author", "orr data"])
+    Proposal.objects.filter(pk=answered_proposal.pk).update(confidential=True)
+    answered_proposal.refresh_from_db()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.review_submit_for_review(proposal=answered_proposal, by=author)
+    recipients = {address for m in mail.outbox for address in m.to}
+    assert role_reviewer.email in recipients and group_only.email not in recipients
+    review = review_of(answered_proposal, "data")
+    with pytest.raises(services.DecisionForbidden, match="confidential"):
+        decide(review, group_only)
+    with pytest.raises(services.ReviewRefused, match="confidential"):
+        services.review_assign(review=review, reviewer=group_only, by=UserFactory(username="boss", groups=["admin"]))
+    digest = services.reviews_send_digest(today=review.due_on)
+    assert digest.digests == 1  # the reviewer with the role; not the group member without it
