@@ -387,7 +387,8 @@ JUNE_2023 = TemplateDefinition(
                 ),
                 ChecklistGroup(
                     "Technical needs",
-                    (ChecklistEntry("orr_checklist", ORR_CHECKLIST_LINK),),
+                    # Ticked by Stagegate once all five ORR areas are signed off (or not applicable).
+                    (ChecklistEntry("orr_checklist", ORR_CHECKLIST_LINK, "orr:signed_off"),),
                     after=tuple(area.markdown for area in ORR_AREAS_2023),
                 ),
                 ChecklistGroup(

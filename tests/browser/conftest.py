@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.db import DEFAULT_DB_ALIAS, connections
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make between browser steps
@@ -55,8 +56,16 @@ def pytest_runtest_makereport(item, call):
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium package (make test does)")
+    # Starting Playwright's sync API (greenlets and an event loop) can leave this thread looking up a fresh
+    # Django connection object afterwards. The copy of the seeded rows that `serialized_rollback` restores
+    # lives on the connection object, so carry it over, or every transactional test after this one starts
+    # without the groups, ORR areas and personas the migrations seed.
+    before = connections[DEFAULT_DB_ALIAS]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        after = connections[DEFAULT_DB_ALIAS]
+        if after is not before and hasattr(before, "_test_serialized_contents"):
+            after._test_serialized_contents = before._test_serialized_contents
         yield browser
         browser.close()
 

@@ -182,7 +182,11 @@ def test_hostile_text_in_every_field_is_inert_on_every_page_csv_and_email(
     for where, (client, url, *headers) in pages.items():
         response = client.get(url, headers=headers[0] if headers else None)
         assert response.status_code == 200, where
-        assert_inert(response.content.decode(), where=where, shows_text=where not in {"sync badge", "gates", "checklist fragment"})
+        assert_inert(
+            response.content.decode(),
+            where=where,
+            shows_text=where not in {"sync badge", "gates", "checklist fragment"},
+        )
 
     # The GitLab issue preview shows Markdown as text, never as rendered HTML.
     preview = author.get(f"/proposals/{pk}/preview/").content.decode()
