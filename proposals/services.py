@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from proposals.models import Activity, ChecklistItem, Proposal, Requirement, ResearchLink
 from proposals.template import Stage
+from proposals.workflow import orr_reasons
 
 # Sent after a proposal and its checklists exist; reviews creates the ORR review rows.
 proposal_created = Signal()
@@ -161,6 +162,8 @@ def _record_edit(proposal: Proposal, *, by, section_title: str, changed: list[st
 
 def verified_state(proposal: Proposal, verified_by: str) -> bool:
     """Whether the data itself satisfies a checklist item the app can check."""
+    if verified_by == "orr:signed_off":
+        return not orr_reasons(proposal)
     if verified_by.startswith("label:"):
         return verified_by.removeprefix("label:") in proposal.labels
     if verified_by == "personas":
