@@ -26,7 +26,7 @@ from proposals.forms import ProposalCreateForm, ProposalFilterForm, edit_section
 from proposals.models import ChecklistItem, Proposal
 from proposals.workflow import GateClosed
 from reviews import services as review_services
-from reviews.models import Decision, OrrArea, Review
+from reviews.models import Decision, Review
 
 REFUSED = OpenApiResponse(s.RefusalSerializer, description="Refused: the message says why.")
 INVALID = OpenApiResponse(
@@ -438,19 +438,13 @@ def review_answer(request: Request, pk: int) -> Response:
 )
 @api_view(["GET"])
 def dashboard_figures(request: Request) -> Response:
-    now = timezone.now()
-    areas = list(OrrArea.objects.order_by("number"))
-    filters = dashboard.DashboardFilters.from_query(request.query_params, area_keys={area.key for area in areas})
-    area = next((a for a in areas if a.key == filters.area), None)
-    shown = filters.apply(Proposal.objects.visible_to(request.user))
-    stages = dashboard.portfolio(shown, now=now)
-    blocked = dashboard.ga_blockers(shown)
-    stale = dashboard.stale_work(shown, now=now, area=area)
-    reviews = dashboard.review_figures(shown, areas=areas, area=area, now=now)
-    spreads = dashboard.time_in_stage(shown, now=now)
-    sync = dashboard.sync_health(shown)
+    # The page's own figures, computed once by the dashboard module: the API and the page cannot disagree.
+    page = dashboard.dashboard_context(
+        user=request.user, params=request.query_params, now=timezone.now(), with_choices=False
+    )
+    blocked, stale, spreads, sync = page["blocked"], page["stale"], page["time_in_stage"], page["sync"]
     figures = {
-        "proposals": sum(row.total for row in stages),
+        "proposals": page["total"],
         "stages": [
             {
                 "stage": row.stage.value,
@@ -461,16 +455,16 @@ def dashboard_figures(request: Request) -> Response:
                 "moved_week": row.moved_week,
                 "moved_month": row.moved_month,
             }
-            for row in stages
+            for row in page["stages"]
         ],
         "ga_blocked": {
             "total": blocked.total,
             "proposals": [{"id": b.proposal.pk, "title": b.proposal.title, "reasons": b.reasons} for b in blocked.rows],
         },
-        "stale": {"days": stale.days, "proposals": stale.proposals.total, "reviews": reviews.stale},
+        "stale": {"days": stale.days, "proposals": stale.proposals.total, "reviews": stale.reviews.total},
         "time_in_stage": [vars(spread) for spread in spreads] if spreads is not None else None,
-        "review_waits": [vars(spread) for spread in reviews.waits],
-        "reviewer_load": [{"reviewer": name, "open_reviews": count} for name, count in reviews.load],
+        "review_waits": [vars(spread) for spread in page["review_waits"]],
+        "reviewer_load": [{"reviewer": name, "open_reviews": count} for name, count in page["reviewer_load"]],
         "sync": {
             "installed": sync.installed,
             "enabled": sync.enabled,

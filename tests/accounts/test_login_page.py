@@ -51,6 +51,17 @@ def test_nobody_signs_up_with_a_password(client):
     assert not UserFactory._meta.model.objects.filter(username="mallory").exists()
 
 
+def test_opening_the_gitlab_sign_in_address_asks_before_leaving_for_gitlab(client, settings):
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "gitlab": {"GITLAB_URL": "https://gitlab.example.com", "APPS": [{"client_id": "id", "secret": "secret"}]}
+    }
+
+    page = client.get("/accounts/gitlab/login/")
+
+    assert page.status_code == 200  # a GET never starts the OAuth dance by itself (no login CSRF)
+    assert "gitlab.example.com" not in page.get("Location", "")
+
+
 def test_unknown_or_deactivated_gitlab_users_map_to_nobody():
     user = UserFactory(username="ada")
     SocialAccount.objects.create(user=user, provider="gitlab", uid="4242")
@@ -61,3 +72,25 @@ def test_unknown_or_deactivated_gitlab_users_map_to_nobody():
     user.is_active = False
     user.save()
     assert user_for_gitlab_id(4242) is None
+
+
+def test_a_signed_in_person_sees_their_gitlab_connection(client, author, settings):
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "gitlab": {"GITLAB_URL": "https://gitlab.example.com", "APPS": [{"client_id": "id", "secret": "secret"}]}
+    }
+    SocialAccount.objects.create(user=author, provider="gitlab", uid="4242", extra_data={"username": "ada"})
+    client.force_login(author)
+
+    page = client.get("/accounts/3rdparty/").content.decode()
+
+    assert "GitLab user 4242" in page
+    assert "Connect your GitLab account" in page
+
+
+def test_the_email_page_lists_and_adds_addresses(client, author):
+    client.force_login(author)
+
+    assert client.get("/accounts/email/").status_code == 200
+    response = client.post("/accounts/email/", {"action_add": "", "email": "ada@stagegate.example"}, follow=True)
+
+    assert "ada@stagegate.example" in response.content.decode()
