@@ -1,0 +1,42 @@
+"""GitLab-flavoured Markdown to HTML for the issue preview, sanitised so user text cannot run anything."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import nh3
+from markdown_it import MarkdownIt
+from mdit_py_plugins.tasklists import tasklists_plugin
+
+# What the preview may show: GitLab's usual blocks, task-list checkboxes, tables. No images: a Markdown
+# image pointing elsewhere would make every reader's browser fetch it.
+ALLOWED_TAGS = (nh3.ALLOWED_TAGS - {"img", "map", "area"}) | {"input"}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "input": {"type", "checked", "disabled"},
+    "li": {"class"},
+    "ul": {"class"},
+    "ol": {"start"},
+    "th": {"align"},
+    "td": {"align"},
+    "code": {"class"},
+}
+ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+
+
+@cache
+def _parser() -> MarkdownIt:
+    # GitLab renders inline HTML from the description (then sanitises it); so does the preview.
+    return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).use(tasklists_plugin)
+
+
+def to_html(markdown: str) -> str:
+    html = _parser().render(markdown)
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
