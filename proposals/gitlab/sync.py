@@ -85,7 +85,9 @@ def enqueue_push(proposal_id: int, *, countdown: float = 0.0) -> bool:
         # No publish retries: with the broker down a save must not wait; the sweep catches up.
         push_proposal.apply_async((proposal_id,), countdown=countdown, retry=False)
     except Exception:
-        log.warning("Could not enqueue the GitLab push of proposal %s; the sweep will retry", proposal_id)
+        log.warning(
+            "Could not enqueue the GitLab push of proposal %s; the sweep will retry", proposal_id, exc_info=True
+        )
         SyncState.objects.filter(proposal_id=proposal_id).update(push_enqueued_at=None)
         return False
     return True

@@ -1,5 +1,8 @@
 """Thin Celery tasks: load ids, call proposals.gitlab.sync, say how to retry.
 
+Bound to Stagegate's app itself rather than ``shared_task``: enqueueing then never
+depends on which Celery app a thread happens to consider current.
+
 Every task is idempotent (the sync compares before it writes), acknowledged
 late and rejected when its worker dies, so a crash re-runs it rather than
 losing it. When retries run out the durable outbox row remains and the sweep
@@ -8,8 +11,7 @@ tries again later.
 
 from __future__ import annotations
 
-from celery import shared_task
-
+from config.celery import app
 from proposals.gitlab import sync
 
 SYNC_TASK_OPTIONS = {
@@ -22,7 +24,7 @@ SYNC_TASK_OPTIONS = {
 }
 
 
-@shared_task(name="proposals.gitlab.tasks.push_proposal", **SYNC_TASK_OPTIONS)
+@app.task(name="proposals.gitlab.tasks.push_proposal", **SYNC_TASK_OPTIONS)
 def push_proposal(self, proposal_id: int) -> None:
     try:
         sync.push(proposal_id)
@@ -33,7 +35,7 @@ def push_proposal(self, proposal_id: int) -> None:
         sync.SyncState.objects.filter(proposal_id=proposal_id).update(push_enqueued_at=None)
 
 
-@shared_task(name="proposals.gitlab.tasks.process_delivery", **SYNC_TASK_OPTIONS)
+@app.task(name="proposals.gitlab.tasks.process_delivery", **SYNC_TASK_OPTIONS)
 def process_delivery(self, delivery_id: int) -> None:
     try:
         sync.handle_delivery(delivery_id)
@@ -42,12 +44,12 @@ def process_delivery(self, delivery_id: int) -> None:
             raise self.retry(countdown=later.countdown) from None
 
 
-@shared_task(name="proposals.gitlab.tasks.sweep")
+@app.task(name="proposals.gitlab.tasks.sweep")
 def sweep() -> int:
     return sync.sweep()
 
 
-@shared_task(name="proposals.gitlab.tasks.reconcile", soft_time_limit=600, time_limit=660)
+@app.task(name="proposals.gitlab.tasks.reconcile", soft_time_limit=600, time_limit=660)
 def reconcile() -> dict:
     try:
         return sync.reconcile()

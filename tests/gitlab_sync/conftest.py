@@ -1,5 +1,6 @@
 import pytest
 
+from config.celery import app as celery_app
 from proposals.gitlab import client, sync
 from tests.gitlab_fake import FakeGitLab
 from tests.gitlab_sync import markdown_standin
@@ -8,6 +9,26 @@ from tests.gitlab_sync import markdown_standin
 markdown_standin.install_if_missing()
 
 WEBHOOK_SECRET = "test-webhook-secret"
+
+
+def point_celery_at(url: str, **transport_options) -> None:
+    """Send this process's tasks to ``url`` from now on, dropping connections made for another broker."""
+    celery_app.conf.broker_url = url
+    celery_app.conf.broker_transport_options = transport_options
+    celery_app.close()
+    celery_app._pool = None
+    amqp = celery_app.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tasks_go_nowhere():
+    """Sync tests call the sync directly; the pushes it queues for later stay in memory, not in a Redis."""
+    previous = celery_app.conf.broker_url
+    point_celery_at("memory://")
+    yield
+    point_celery_at(previous)
 
 
 @pytest.fixture(scope="session")

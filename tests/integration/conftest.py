@@ -19,7 +19,7 @@ from django.conf import settings as django_settings
 
 from config.celery import app as celery_app
 from proposals.gitlab import client, sync
-from tests.gitlab_sync.conftest import WEBHOOK_SECRET, fake_server  # noqa: F401  (session fixture)
+from tests.gitlab_sync.conftest import WEBHOOK_SECRET, fake_server, point_celery_at  # noqa: F401 (session fixture)
 
 WAIT = 20.0
 
@@ -90,8 +90,10 @@ def private_redis():
     django_settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
     server = PrivateRedis()
     server.start()
-    celery_app.conf.broker_url = server.url
-    celery_app.conf.broker_transport_options = {"visibility_timeout": 5}
+    point_celery_at(server.url, visibility_timeout=5)
+    # close() drops the producer pool only when a connection pool was open; earlier tests (eager
+    # tasks run in threads) can leave one behind on the old broker, so drop it here too.
+    celery_app.amqp._producer_pool = None
     yield server
     server.stop()
     shutil.rmtree(server.dir, ignore_errors=True)
