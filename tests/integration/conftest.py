@@ -85,6 +85,8 @@ class PrivateRedis:
 def private_redis():
     if not shutil.which("redis-server"):
         pytest.skip("redis-server is not installed")
+    if django_settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("the integration tests run against PostgreSQL (set DATABASE_URL)")
     # Worker and live-server threads close their connections after each task or request,
     # so the test database can be dropped at the end of the session.
     django_settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
