@@ -93,9 +93,7 @@ def main() -> None:
 
     from config.celery import app
     from tests.gitlab_fake import FakeGitLab
-    from tests.gitlab_sync import markdown_standin
 
-    markdown_standin.install_if_missing()  # until proposals.markdown has parse()
     setup_test_environment()
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
     old_config = setup_databases(verbosity=0, interactive=False)
@@ -169,7 +167,7 @@ def import_and_reconcile(fake, count: int) -> None:
     from django.contrib.auth import get_user_model
 
     from proposals.gitlab import sync
-    from tests.gitlab_sync.markdown_standin import edit_issue_fields
+    from tests.gitlab_sync.issue_text import edit_issue_fields
 
     owner = get_user_model().objects.get(username="bench-author")
     fake.project.hooks.clear()  # the worker has stopped; import and reconcile run here, directly

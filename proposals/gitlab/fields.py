@@ -62,8 +62,7 @@ def local_snapshot(proposal: Proposal) -> dict[str, Any]:
 
 
 def parse_content(description: str):
-    result = markdown.parse(description or "")
-    return getattr(result, "content", result)
+    return markdown.parse(description or "").content
 
 
 def remote_snapshot(issue: dict[str, Any]) -> dict[str, Any]:

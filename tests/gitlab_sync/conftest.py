@@ -3,10 +3,6 @@ import pytest
 from config.celery import app as celery_app
 from proposals.gitlab import client, sync
 from tests.gitlab_fake import FakeGitLab
-from tests.gitlab_sync import markdown_standin
-
-# Until proposals.markdown (issue 3) lands, test the sync with a stand-in of the same interface.
-markdown_standin.install_if_missing()
 
 WEBHOOK_SECRET = "test-webhook-secret"
 

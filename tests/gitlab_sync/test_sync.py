@@ -12,7 +12,7 @@ from proposals.gitlab import sync
 from proposals.gitlab.models import GitLabConnection, IssueComment, SyncConflict, SyncState, WebhookDelivery
 from proposals.models import Activity, Proposal
 from tests.factories import ProposalFactory
-from tests.gitlab_sync.markdown_standin import edit_issue_fields
+from tests.gitlab_sync.issue_text import edit_issue_fields
 
 pytestmark = pytest.mark.django_db
 

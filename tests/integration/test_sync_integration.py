@@ -8,7 +8,7 @@ from proposals import services
 from proposals.gitlab import sync
 from proposals.gitlab.models import SyncConflict, SyncState, WebhookDelivery
 from proposals.models import Activity, Proposal
-from tests.gitlab_sync.markdown_standin import edit_issue_fields
+from tests.gitlab_sync.issue_text import edit_issue_fields
 from tests.integration.conftest import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

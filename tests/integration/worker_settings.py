@@ -1,9 +1,6 @@
 """Settings for a worker started as a subprocess by the integration tests."""
 
-from tests.gitlab_sync import markdown_standin
 from tests.settings import *  # noqa: F403
-
-markdown_standin.install_if_missing()
 
 # A killed worker's task comes back after this many seconds, not an hour.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
