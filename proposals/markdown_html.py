@@ -10,7 +10,8 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 
 # What the preview may show: GitLab's usual blocks, task-list checkboxes, tables. No images: a Markdown
 # image pointing elsewhere would make every reader's browser fetch it.
-ALLOWED_TAGS = (nh3.ALLOWED_TAGS - {"img", "map", "area"}) | {"input"}
+# Each task-list checkbox sits inside a <label> with its item's text, so screen readers announce what it is.
+ALLOWED_TAGS = (nh3.ALLOWED_TAGS - {"img", "map", "area"}) | {"input", "label"}
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "input": {"type", "checked", "disabled"},
@@ -27,7 +28,7 @@ ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 @cache
 def _parser() -> MarkdownIt:
     # GitLab renders inline HTML from the description (then sanitises it); so does the preview.
-    return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).use(tasklists_plugin)
+    return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).use(tasklists_plugin, label=True)
 
 
 def to_html(markdown: str) -> str:

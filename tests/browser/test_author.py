@@ -126,7 +126,23 @@ def test_an_author_writes_a_whole_proposal_and_finds_every_word_after_a_reload(b
     expect(checklist_box(page, "TBD")).not_to_be_checked()
     expect(checklist_box(page, "Add relevant designs to the Design Management area of the issue.")).to_be_checked()
 
-    # The read view shows the same answers to a colleague.
+    # The Content-Security-Policy holds in the browser: a script added without the page's nonce never runs.
+    with page.expect_console_message(lambda message: "Content Security Policy" in message.text):
+        page.evaluate(
+            "() => { const s = document.createElement('script'); s.textContent = 'window.injected = 1';"
+            " document.head.append(s); }"
+        )
+    assert page.evaluate("() => window.injected") is None
+    browsing.problems.csp.clear()  # that refusal was the point; any other violation still fails the test
+
+    # A colleague reads the same answers on the read view.
+    colleague = browsing.as_user(UserFactory(username="grace", groups=["author"]))
+    colleague.goto(browsing.url(f"/proposals/{pk}/"))
+    expect(colleague.get_by_role("heading", level=1)).to_contain_text("Summarise long merge request threads")
+    expect(colleague.locator("main")).to_contain_text("Twelve interviews; nine reviewers named thread length")
+    expect(colleague.locator("main")).to_contain_text("Jump from a sentence to its comment")
+
+    # What was saved is exactly what was typed.
     proposal = Proposal.objects.get(pk=pk)
     assert proposal.user_problem == ANSWERS["problem"]["User problem:"]
     assert list(proposal.requirements.values_list("text", flat=True)) == [
