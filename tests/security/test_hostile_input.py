@@ -188,9 +188,10 @@ def test_hostile_text_in_every_field_is_inert_on_every_page_csv_and_email(
             shows_text=where not in {"sync badge", "gates", "checklist fragment"},
         )
 
-    # The GitLab issue preview shows Markdown as text, never as rendered HTML.
+    # The preview renders the issue as GitLab would, sanitised (checked above), and shows its Markdown as text.
     preview = author.get(f"/proposals/{pk}/preview/").content.decode()
-    assert "&lt;script&gt;" in preview
+    markdown_text = preview.split('data-testid="issue-markdown"', 1)[1]
+    assert "&lt;script&gt;alert(&quot;sg-xss&quot;)&lt;/script&gt;" in markdown_text
 
     # An autosave's own response (the htmx fragment) is inert too.
     proposal.refresh_from_db()
