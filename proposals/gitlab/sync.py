@@ -750,8 +750,10 @@ def handle_delivery(delivery_id: int) -> str:
         with proposal_lock(state.proposal_id, wait=5.0):
             if delivery.event in NOTE_EVENTS or delivery.object_kind == "note":
                 pull_comments(state.proposal_id)
+            elif not recover_overwritten_edit(state, delivery) and _already_seen(state, delivery):
+                _finish_delivery(delivery, WebhookDelivery.Status.PROCESSED, "Older than the issue we last read.")
+                return "stale"
             else:
-                recover_overwritten_edit(state, delivery)
                 sync_proposal(state.proposal_id, actor=delivery.actor_username, push=False)
                 follow_up(state.proposal_id)
     except LockBusy:
@@ -768,6 +770,17 @@ def handle_delivery(delivery_id: int) -> str:
         return "failed"
     _finish_delivery(delivery, WebhookDelivery.Status.PROCESSED, "")
     return "processed"
+
+
+def _already_seen(state: SyncState, delivery: WebhookDelivery) -> bool:
+    """A delivery about an issue version older than the one we last read (a late or reordered
+    webhook) has nothing new: skip the API call. The payload's clock has whole seconds only."""
+    try:
+        sent = _parse_time(delivery.payload_updated_at.replace(" UTC", "Z"))
+    except ValueError:
+        return False
+    known = state.remote_updated_at
+    return sent is not None and known is not None and sent + timedelta(seconds=1) < known
 
 
 def _finish_delivery(delivery: WebhookDelivery, status: str, error: str) -> None:

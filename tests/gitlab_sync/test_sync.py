@@ -459,3 +459,16 @@ def test_import_command_prints_a_report(fake, author):
     assert "From GitLab" in out.getvalue()
     with pytest.raises(CommandError):
         call_command("import_gitlab_issues", "--owner", "nobody")
+
+
+def test_a_late_delivery_about_an_older_version_costs_no_api_call(fake, linked):
+    from datetime import timedelta
+
+    state = SyncState.objects.get(proposal=linked)
+    older = (state.remote_updated_at - timedelta(seconds=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    delivery = WebhookDelivery.objects.create(
+        idempotency_key="late", event="Issue Hook", object_kind="issue", issue_iid=state.issue_iid,
+        payload_updated_at=older,
+    )  # fmt: skip
+    assert sync.handle_delivery(delivery.pk) == "stale"
+    assert fake.requests_to() == []
