@@ -64,3 +64,31 @@ def test_conflict_page_shows_both_texts_and_resolving_takes_gitlabs(author_clien
     assert SyncConflict.objects.get(pk=conflict.pk).resolution == "remote"
     state = SyncState.objects.get(proposal=proposal)
     assert state.base_fields["field:user_problem"] == "GitLab's words" and state.needs_push
+
+
+@pytest.fixture
+def superuser_client(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("root", "root@example.com", "pw"))
+    return client
+
+
+@pytest.mark.parametrize("model", ["gitlabconnection", "syncstate", "webhookdelivery", "syncconflict", "issuecomment"])
+def test_admin_sync_health_pages_open(superuser_client, fake, proposal, model):
+    from proposals.gitlab import sync
+
+    sync.connection()
+    sync.push(proposal.pk)
+    assert superuser_client.get(f"/admin/gitlab_sync/{model}/").status_code == 200
+
+
+def test_admin_import_action_reports(superuser_client, fake):
+    from proposals.gitlab import sync
+
+    fake.create_issue(title="Issue to import", labels="wg-ai-integration")
+    conn = sync.connection()
+    response = superuser_client.post(
+        "/admin/gitlab_sync/gitlabconnection/",
+        {"action": "import_issues", "_selected_action": [conn.pk]},
+        follow=True,
+    )
+    assert "Imported 1 issue(s)" in response.content.decode()
