@@ -10,7 +10,9 @@ from django.contrib.auth import get_user_model
 from accounts.gitlab import gitlab_id_for_user, user_for_gitlab_id
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback: each test ends with the migrated rows (ORR areas, content types) restored, as the
+# serialized-rollback tests that run later expect; a plain transactional flush breaks them.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 User = get_user_model()
 
