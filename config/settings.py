@@ -167,6 +167,8 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# With late acks, a task cut off by a lost broker connection is redelivered; stop running the old copy.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -205,7 +207,9 @@ SOCIALACCOUNT_PROVIDERS = {
     "gitlab": {
         "GITLAB_URL": GITLAB_URL or "https://gitlab.com",
         "SCOPE": ["read_user"],
-        "APPS": [{"client_id": GITLAB_OAUTH_CLIENT_ID, "secret": GITLAB_OAUTH_SECRET}] if GITLAB_SIGN_IN_ENABLED else [],
+        "APPS": [{"client_id": GITLAB_OAUTH_CLIENT_ID, "secret": GITLAB_OAUTH_SECRET}]
+        if GITLAB_SIGN_IN_ENABLED
+        else [],
     }
 }
 if GITLAB_SIGN_IN_ENABLED:

@@ -1,17 +1,22 @@
-"""Thin Celery tasks: load ids, call one function from reviews.services."""
+"""Thin Celery tasks: load ids, call one function from reviews.services.
+
+Bound to Stagegate's Celery app (not ``shared_task``) as the sync's tasks are, so enqueueing
+never depends on which app a thread happens to hold as current.
+"""
 
 from __future__ import annotations
 
 import datetime
 from smtplib import SMTPException
 
-from celery import shared_task
 from django.utils import timezone
 
+from config.celery import app
 from reviews import services
 
 
-@shared_task(
+@app.task(
+    name="reviews.tasks.send_notification",
     autoretry_for=(OSError, SMTPException),
     retry_backoff=30,
     retry_backoff_max=3600,
@@ -23,7 +28,7 @@ def send_notification(notification_id: int) -> None:
     services.notification_deliver(notification_id=notification_id)
 
 
-@shared_task
+@app.task(name="reviews.tasks.send_pending_notifications")
 def send_pending_notifications() -> int:
     """Every few minutes: send what an outage of the broker, mail server or Slack held back."""
     services.notifications_prune()
@@ -37,7 +42,7 @@ def send_pending_notifications() -> int:
     return sent
 
 
-@shared_task
+@app.task(name="reviews.tasks.daily_reviews")
 def daily_reviews(today: str | None = None) -> dict:
     """Once a day: expire waivers, then remind reviewers of due and overdue reviews and escalate the overdue.
 
