@@ -13,7 +13,7 @@ def create_proposal(page: Page, base_url: str, title: str) -> int:
     page.get_by_label("Title").fill(title)
     page.get_by_role("button", name="Create proposal").click()
     page.wait_for_url("**/proposals/*/edit/")
-    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    expect(page.get_by_role("heading", level=1).first).to_have_text(title)
     return int(page.url.rstrip("/").split("/")[-2])
 
 

@@ -103,7 +103,7 @@ def test_an_author_writes_a_whole_proposal_and_finds_every_word_after_a_reload(b
 
     # Reload: every answer, choice, list and tick is still there.
     page.reload()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Summarise long merge request threads")
+    expect(page.get_by_role("heading", level=1).first).to_have_text("Summarise long merge request threads")
     expect(page.get_by_label("Labels:", exact=True)).to_have_value("wg-ai-integration, ux")
     for answers in ANSWERS.values():
         for label, text in answers.items():
@@ -138,7 +138,7 @@ def test_an_author_writes_a_whole_proposal_and_finds_every_word_after_a_reload(b
     # A colleague reads the same answers on the read view.
     colleague = browsing.as_user(UserFactory(username="grace", groups=["author"]))
     colleague.goto(browsing.url(f"/proposals/{pk}/"))
-    expect(colleague.get_by_role("heading", level=1)).to_contain_text("Summarise long merge request threads")
+    expect(colleague.get_by_role("heading", level=1).first).to_contain_text("Summarise long merge request threads")
     expect(colleague.locator("main")).to_contain_text("Twelve interviews; nine reviewers named thread length")
     expect(colleague.locator("main")).to_contain_text("Jump from a sentence to its comment")
 

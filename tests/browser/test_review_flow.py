@@ -61,7 +61,7 @@ def decide(page: Page, base_url: str, *, area_title: str, proposal_title: str, k
     expect(row).to_have_count(1)
     expect(row).to_contain_text("In review")
     row.get_by_role("link", name=proposal_title).click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text(area_title)
+    expect(page.get_by_role("heading", level=1).first).to_contain_text(area_title)
     decision = page.locator("#decision")
     decision.get_by_label(kind).check()
     decision.get_by_label("Comment").fill(comment)
