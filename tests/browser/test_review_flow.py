@@ -119,8 +119,14 @@ def test_submit_decide_stale_sign_off_and_the_dashboard(browsing, people):
     data_reviewer.reload()
     expect(data_reviewer.locator("#changes-since-sign-off")).to_contain_text("Also merge request descriptions.")
 
-    # The working group narrows the dashboard to it and exports what they see.
+    # The working group finds it in the proposal list by its state (a select that is not the form's first)...
     member = browsing.as_user(people["member"])
+    expect(member.locator("#proposal-results .count")).to_contain_text("2 proposals")
+    member.locator("select[name=state]").select_option("in_review")
+    expect(member.locator("#proposal-results .count")).to_contain_text("1 proposal")
+    expect(member.locator("#proposal-results")).to_contain_text(title)
+
+    # ...then narrows the dashboard to it and exports what they see.
     member.get_by_role("link", name="Dashboard").click()
     expect(member.get_by_role("status").first).to_contain_text("2 proposals")
     member.locator("select[name=state]").select_option("in_review")
