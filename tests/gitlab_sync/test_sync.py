@@ -377,7 +377,8 @@ def test_409_resource_lock_is_retried(fake, linked, author):
     assert "Locked once" in issue_of(fake, linked).description
 
 
-@pytest.mark.django_db(transaction=True)  # the push runs in another thread, with its own connection
+# The push runs in another thread, with its own connection.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_edit_on_gitlab_between_our_read_and_our_write_is_recovered_from_our_echo(fake, linked, author):
     """GitLab has no compare-and-swap; the webhook of our own write shows what it replaced."""
     import threading

@@ -11,7 +11,7 @@ from proposals.models import Activity, Proposal
 from tests.gitlab_sync.issue_text import edit_issue_fields
 from tests.integration.conftest import wait_for
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def edit(proposal: Proposal, by, **values) -> Proposal:

@@ -15,7 +15,7 @@ from proposals.gitlab.models import SyncState
 from tests.integration.conftest import wait_for
 from tests.integration.test_sync_integration import edit, issue_text, settled
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def start_worker_process(env, private_redis) -> subprocess.Popen:
