@@ -789,10 +789,10 @@ def render_kept(text: str, headings: frozenset[str]) -> str:
     return "\n".join(escape_lines(lines, _kept_context(headings)))
 
 
-def _kept_context(headings: frozenset[str]) -> _Context:
-    """Kept Markdown is written back as it was, but for the definition's own headings (a second copy of
-    a section) and code fences or comments left open."""
-    return _Context(level=0, headings=headings)
+def _kept_context(headings: frozenset[str] = frozenset()) -> _Context:
+    """Kept Markdown is written back as it was: its headings stay headings (a template heading in it is a
+    second copy of a section, kept right after the first, so it reads as a copy again)."""
+    return _Context(level=0, headings=frozenset())
 
 
 @cache
@@ -821,7 +821,7 @@ def _render_field(f: Field, content: ProposalContent) -> str:
         lines += escape_lines(text.split("\n"), field_context(f)) if text else empty
     elif f.kind == Kind.PERSONAS:
         text = content.fields.get(f.name, "")
-        mentions = [_render_persona(p) for p in content.persona_tags]
+        mentions = [render_persona(p) for p in content.persona_tags]
         body = escape_lines(text.split("\n"), field_context(f)) if text else []
         if mentions and body:
             mentions.append("")
@@ -844,7 +844,7 @@ def _render_field(f: Field, content: ProposalContent) -> str:
 _PERSONA_SPECIAL = _LINK_TEXT_SPECIAL | {"(", ")"}
 
 
-def _render_persona(persona: PersonaMention) -> str:
+def render_persona(persona: PersonaMention) -> str:
     """``- [Name (Role)](handbook link)``: brackets inside the name or role are escaped, the role's own are not."""
     text = escape_inline(persona.name, _PERSONA_SPECIAL)
     if persona.role:
@@ -1458,6 +1458,7 @@ class _Reader:
         index: dict[str, list[int]] = {}
         levels: dict[int, int] = {}
         lists: dict[str, list[int]] = {}
+        list_levels: dict[int, int] = {}
         captions: dict[str, int] = {}
         for i, node in enumerate(self.d.body):
             if isinstance(node, Heading):
@@ -1471,11 +1472,13 @@ class _Reader:
                     captions[norm(node.heading)] = i
                 if node.list_heading:
                     lists.setdefault(_alias(node.list_heading.text), []).append(i)
+                    list_levels[i] = node.list_heading.level
             elif isinstance(node, Checklist):
                 index.setdefault(_alias(node.heading.text), []).append(i)
                 levels[i] = node.heading.level
         sections = [_Section(TOP, START, 0, [])]
         used: set[int] = set()
+        listed: set[int] = set()  # requirements fields whose "The user needs to be able to:" was seen
         last = -1
         current = sections[0]
         for i, line in enumerate(self.lines):
@@ -1488,41 +1491,43 @@ class _Reader:
             if heading is not None:
                 level, text = heading
                 key = _alias(text)
-                inline = ""
-                candidates = [n for n in index.get(key, ()) if n not in used]
-                if not candidates and key not in lists and ":" in text:
-                    head, _, inline = text.partition(":")
-                    candidates = [
-                        n for n in index.get(_alias(head), ()) if n not in used and isinstance(self.d.body[n], Field)
-                    ]
                 owners = lists.get(key, ())
-                if current.node in owners:
+                if current.node in owners and current.node not in listed:
+                    listed.add(current.node)
                     current.lines.append(("", NORMAL))  # the list heading: the requirements' bullets follow
                     continue
-                same_level = [n for n in index.get(key, ()) if levels[n] == level]
+                # "The user needs to be able to:" stands for its requirements field when that has no heading.
+                nodes, node_levels = (list(owners), list_levels) if owners else (list(index.get(key, ())), levels)
+                inline = ""
+                if not nodes and ":" in text:  # "### Success: the answer"
+                    head, _, inline = text.partition(":")
+                    nodes = [n for n in index.get(_alias(head), ()) if isinstance(self.d.body[n], Field)]
+                same_level = [n for n in nodes if node_levels[n] == level]
+                candidates = [n for n in nodes if n not in used]
                 if same_level and not set(same_level) - used:
                     candidates = []  # a second copy of the section at this level, not another section
                 if candidates:
-                    node = _choose(candidates, last, level, levels)
+                    node = _choose(candidates, last, level, node_levels)
+                    if owners:
+                        listed.add(node)
                     used.add(node)
                     last = node
-                    start = _Section(node, self.anchors[node], levels[node], [], line)
+                    start = _Section(node, self.anchors[node], levels.get(node, 6), [], line)
                     if inline.strip():
                         start.lines.append((inline.strip(), NORMAL))
-                elif owners:
-                    node = _choose(list(owners), last, level, levels)
-                    start = _Section(node, self.anchors[node], levels.get(node, 6), [], line)
-                elif (copy := _first(index.get(key, ()) or index.get(_alias(text.partition(":")[0]), ()))) is not None:
-                    # A second copy of a template section: its heading and text join the first one's.
-                    start = _Section(copy, self.anchors[copy], levels[copy], [(line, NORMAL)], line)
+                elif nodes:
+                    # A second copy of a template section: kept whole, after the last section of that name.
+                    copy = max(same_level or nodes)
+                    anchor = self._tail_anchor(_Section(copy, self.anchors[copy], 0, []))
+                    start = _Section(UNKNOWN, anchor, level, [(line, NORMAL)], line)
                 elif heading_is_known(text, _all_known_headings()) or level <= current.level:
                     start = _Section(UNKNOWN, self._tail_anchor(current), level, [(line, NORMAL)], line)
             elif (caption := captions.get(norm(line))) is not None and caption not in used and line.strip()[:1] in "*_":
                 used.add(caption)
                 last = caption
                 start = _Section(caption, self.anchors[caption], 6, [], line)
-            if start is None:
-                current.lines.append((line, state))
+            if start is None or (start.node == UNKNOWN == current.node and start.anchor == current.anchor):
+                current.lines.append((line, state))  # content, or one more heading of the same kept block
             else:
                 sections.append(start)
                 current = start
@@ -1539,6 +1544,9 @@ class _Reader:
     # kept text
 
     def _keep(self, anchor: str, lines: list[str]) -> None:
+        """Keep what the template has no place for; a block of nothing but template text (another
+        version's empty sections, unticked items) carries no answer and is not kept."""
+        lines = _without_template_paragraphs(lines)
         text = canonical_text("\n".join(unescape_lines(lines, _kept_context(self._headings))))
         if text:
             self.kept.append(KeptBlock(anchor, text))
@@ -1756,6 +1764,14 @@ class _Reader:
         needs: dict[str, list[str]] = {}
         kept: dict[str, list[str]] = {}
         answer_level = section.level
+        # Items written in this version's words; another version's words for them only count when absent.
+        own = _own_item_texts(self.d.version, checklist.stage.value)
+        own_keys = {
+            key
+            for line, state in section.lines
+            if state == NORMAL and (task := task_item(line)) is not None
+            for key in own.get(norm(task[1]), ())
+        }
         for line, state in section.lines:
             if state == DROP:
                 continue
@@ -1784,9 +1800,12 @@ class _Reader:
                     continue
                 task = task_item(line)
                 if task is not None and (not area or indent < 3):
-                    entry = self._match_item(checklist, group, task)
-                    if entry is not None:
-                        group, area = entry, None
+                    owner, new = self._match_item(checklist, group, task, own_keys)
+                    if owner is not None and not new:  # a second copy of an item: kept next to the first
+                        kept.setdefault(group_anchor(checklist, owner), []).append(line)
+                        continue
+                    if owner is not None:
+                        group, area = owner, None
                         if needs_of[id(group)]:
                             needs.setdefault(needs_of[id(group)], [])
                         continue
@@ -1819,19 +1838,24 @@ class _Reader:
         if areas_group is not None:
             self.answer_level = level
 
-    def _match_item(self, checklist: Checklist, group: ChecklistGroup, task) -> ChecklistGroup | None:
-        """The group of the first unticked-so-far template item with this text (its own group first)."""
+    def _match_item(self, checklist: Checklist, group: ChecklistGroup, task, own_keys: set[str]):
+        """(the item's group, True) for the first template item with this text not read yet (its own
+        group first); (the item's group, False) when it was read already; (None, False) for no item."""
         ticked, text, _ = task
         candidates = _items_by_text(self.d.version, checklist.stage.value).get(norm(text), ())
-        for owner in sorted(candidates, key=lambda pair: pair[0] is not group):
-            owner_group, item = owner
+        wanted = norm(text)
+        first_owner = None
+        for owner_group, item in sorted(candidates, key=lambda pair: pair[0] is not group):
+            if norm(item.text) != wanted and item.key in own_keys:
+                continue  # this version's own words for the item are in the issue too: they count
+            first_owner = first_owner or owner_group
             key = (checklist.stage.value, item.key)
             if key not in self.seen_items:
                 self.seen_items.add(key)
                 if ticked:
                     self.checked.add(key)
-                return owner_group
-        return None
+                return owner_group, True
+        return first_owner, False
 
     def _area_line(self, line: str) -> tuple[str, bool] | None:
         """(area key, the line is the template's own text) of an ORR area line, else None.
@@ -1895,12 +1919,35 @@ class _Reader:
 
 @cache
 def _items_by_text(version: str, stage: str) -> dict[str, tuple[tuple[ChecklistGroup, object], ...]]:
+    """A checklist's items by their text, and by the text other versions give the item with the same key
+    ("Your assumptions" is "Your assumptions have been defined" in the latest version)."""
     checklist = next(c for c in get_definition(version).checklists if c.stage.value == stage)
     index: dict[str, list] = {}
+    by_key: dict[str, tuple[ChecklistGroup, object]] = {}
     for group in checklist.groups:
         for item in group.items:
             index.setdefault(norm(item.text), []).append((group, item))
-    return {text: tuple(pairs) for text, pairs in index.items()}
+            by_key.setdefault(item.key, (group, item))
+    own = set(index)
+    for other in _definitions().values():
+        for other_checklist in other.checklists:
+            if other_checklist.stage.value != stage:
+                continue
+            for item in other_checklist.items:
+                text = norm(item.text)
+                if item.key in by_key and text not in own and by_key[item.key] not in index.setdefault(text, []):
+                    index[text].append(by_key[item.key])
+    return {text: tuple(pairs) for text, pairs in index.items() if pairs}
+
+
+@cache
+def _own_item_texts(version: str, stage: str) -> dict[str, tuple[str, ...]]:
+    """A checklist's item keys by the text this version gives them."""
+    checklist = next(c for c in get_definition(version).checklists if c.stage.value == stage)
+    keys: dict[str, list[str]] = {}
+    for item in checklist.items:
+        keys.setdefault(norm(item.text), []).append(item.key)
+    return {text: tuple(found) for text, found in keys.items()}
 
 
 @cache
@@ -1918,21 +1965,17 @@ def _area_titles(version: str) -> tuple[tuple[str, str], ...]:
     return tuple((area.key, norm(area.title)) for area in get_definition(version).orr_areas)
 
 
-def _first(items):
-    return items[0] if items else None
-
-
 def _alias(text: str) -> str:
     key = norm(text)
     return _HEADING_ALIASES.get(key, key)
 
 
 def _choose(candidates: list[int], last: int, level: int, levels: dict[int, int]) -> int:
+    """The section a heading names: the first one after the last match at the same level, else any at the
+    same level, else the first one after the last match, else the first."""
     after = [n for n in candidates if n > last]
-    for pool in (after, candidates):
-        for n in pool:
-            if levels.get(n) == level:
-                return n
+    same = [n for n in candidates if levels.get(n) == level]
+    for pool in ([n for n in after if n in same], same, after, candidates):
         if pool:
             return pool[0]
     return candidates[0]
@@ -1985,6 +2028,68 @@ def _area_lines() -> frozenset[str]:
     return frozenset(
         norm(line) for d in _definitions().values() for c in d.checklists for g in c.groups for line in g.after
     )
+
+
+def _without_template_paragraphs(lines: list[str]) -> list[str]:
+    """Drop the paragraphs (runs between blank lines, outside code) made only of template text, but for
+    those with a heading that answers follow: the heading still says where those answers belong."""
+    states = _scan(lines)
+    paragraphs: list[tuple[list[str], bool, bool]] = []  # lines (blank lines after it included), template, heading
+    current: list[str] = []
+    template, heading = True, False
+    for line, state in zip(lines, states, strict=True):
+        if state == NORMAL and not line.strip():
+            current.append(line)
+            continue
+        if state == NORMAL and task_item(line) is not None and _is_template_line(line):
+            continue  # an unticked template item says nothing
+        if current and current[-1].strip() == "" and any(entry.strip() for entry in current):
+            paragraphs.append((current, template, heading))
+            current, template, heading = [], True, False
+        current.append(line)
+        template = template and state == NORMAL and _is_template_line(line)
+        heading = heading or (state == NORMAL and heading_of(line) is not None)
+    paragraphs.append((current, template, heading))
+    kept: list[list[str]] = []
+    answers_follow = False
+    for block, template, heading in reversed(paragraphs):
+        if not template or (heading and answers_follow):
+            kept.append(block)
+        answers_follow = answers_follow or not template
+    return [line for block in reversed(kept) for line in block]
+
+
+def _is_template_line(line: str) -> bool:
+    """A line of some template version's own text: a heading, prompt, note, unticked item, resource line…"""
+    stripped = line.strip()
+    if not stripped or _is_details_line(line):
+        return True
+    heading = heading_of(line)
+    if heading is not None:
+        return _alias(heading[1]) in _all_known_headings()
+    task = task_item(line)
+    if task is not None:
+        return not task[0] and norm(task[1]) in _all_item_texts()
+    words = norm(stripped)
+    return words in _template_line_words() if words else stripped in _template_line_words()
+
+
+@cache
+def _template_line_words() -> frozenset[str]:
+    """Every template line's normalised words; a line with no words (a table rule, ``- ...``) as written."""
+    lines: set[str] = set()
+    for d in _definitions().values():
+        for node in d.body:
+            if isinstance(node, Field):
+                lines.update((node.markdown_prompt, node.heading, *node.notes, *node.placeholder))
+            elif isinstance(node, Boilerplate):
+                lines.update(node.lines)
+            elif isinstance(node, Checklist):
+                for group in node.groups:
+                    lines.update((group.title, *group.after))
+                    lines.update(note for item in group.items for note in item.notes)
+        lines.update(line for line in d.trailer if not line.startswith("/"))
+    return frozenset(norm(line) or line.strip() for line in lines if line.strip())
 
 
 def _quick_action_values(actions: list[str]) -> tuple[list[str], bool]:

@@ -202,11 +202,13 @@ def test_quick_actions_left_in_the_body_give_labels_and_confidentiality():
     assert result.content.fields == {"user_problem": "P"}
 
 
-def test_a_second_copy_of_a_section_joins_the_first():
+def test_a_second_copy_of_a_section_is_kept_after_the_first():
     result = parse("### User problem\nFirst\n### Success\nS\n### User problem\nSecond\n")
-    assert result.content.fields["user_problem"] == "First\n### User problem\nSecond"
-    again = markdown.parse(markdown.render(result.content))
-    assert again.content == result.content
+    assert result.content.fields == {"user_problem": "First", "success": "S"}
+    assert result.content.kept_blocks == (KeptBlock("user_problem", "### User problem\nSecond"),)
+    body = markdown.render(result.content)
+    assert "### User problem\nFirst\n\n### User problem\nSecond\n\n### Solution hypothesis" in body
+    assert markdown.parse(body).content == result.content
 
 
 def test_text_that_looks_like_the_template_survives_a_round_trip():
