@@ -31,8 +31,15 @@ def _parser() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).use(tasklists_plugin, label=True)
 
 
-def to_html(markdown: str) -> str:
-    html = _parser().render(markdown)
+def to_html(markdown: str, *, heading_offset: int = 0) -> str:
+    """Render and sanitise; `heading_offset` demotes the issue's headings below the page's own."""
+    parser = _parser()
+    tokens = parser.parse(markdown)
+    if heading_offset:
+        for token in tokens:
+            if token.type in ("heading_open", "heading_close"):
+                token.tag = f"h{min(6, int(token.tag[1]) + heading_offset)}"
+    html = parser.renderer.render(tokens, parser.options, {})
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -9,5 +9,8 @@ register = template.Library()
 
 
 @register.filter
-def gitlab_markdown(text: str) -> str:
-    return mark_safe(to_html(text or ""))  # to_html sanitises with nh3: only the allowed tags and schemes remain
+def gitlab_markdown(text: str, heading_offset: int = 0) -> str:
+    """``{{ text|gitlab_markdown:2 }}`` renders the text's h1 as h3, below the page's own headings."""
+    return mark_safe(
+        to_html(text or "", heading_offset=int(heading_offset))
+    )  # to_html sanitises with nh3: only the allowed tags and schemes remain

@@ -93,13 +93,13 @@ def test_an_author_writes_a_whole_proposal_and_finds_every_word_after_a_reload(b
         "href", "https://gitlab.example.com/ux/research/-/issues/31"
     )
 
-    # Checklists the author ticks by hand: each tick is saved at once.
-    # (The panel is also refreshed in the background after every change; a refresh that was already in flight
-    # can redraw a fresh tick as it was before — the reload below checks what was saved.)
+    # Checklists the author ticks by hand: each tick is saved at once and stays drawn (a background refresh
+    # of the panel never paints an older state over it); the reload below checks what was saved.
     for text in ("Add relevant designs to the Design Management area of the issue.", "TBD"):
         with page.expect_response(lambda r: r.request.method == "POST" and f"/{pk}/checklist/" in r.url) as toggled:
             checklist_box(page, text).click()
         assert toggled.value.ok
+        expect(checklist_box(page, text)).to_be_checked()
 
     # Reload: every answer, choice, list and tick is still there.
     page.reload()

@@ -34,7 +34,8 @@ def test_the_preview_page_shows_the_issue_rendered_and_as_markdown(author_client
     services.requirement_add(proposal=proposal, text="See open threads", by=author)
     html = author_client.get(reverse("proposals:preview", args=[proposal.pk])).content.decode()
     rendered = html[html.index('data-testid="issue-rendered"') : html.index('data-testid="issue-markdown"')]
-    assert "<h3>User problem</h3>" in rendered and "See open threads" in rendered
+    # The issue's headings sit below the page's own: its "### User problem" is an h5 here.
+    assert "<h5>User problem</h5>" in rendered and "<h1" not in rendered and "See open threads" in rendered
     assert 'type="checkbox"' in rendered
     assert "<script" not in rendered and "onerror" not in rendered and 'href="javascript:' not in rendered
     # The Markdown source is shown escaped, as text.
