@@ -10,9 +10,10 @@ FAKE_GITLAB_PORT ?= 8929
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/stagegate
 DEMO_ENV := DEBUG=1 \
 	GITLAB_URL=http://127.0.0.1:$(FAKE_GITLAB_PORT) GITLAB_TOKEN=stagegate-bot-token \
-	GITLAB_PROJECT=ai-group/proposals GITLAB_WEBHOOK_SECRET=demo-webhook-secret
+	GITLAB_PROJECT=ai-group/proposals GITLAB_WEBHOOK_SECRET=demo-webhook-secret \
+	GITLAB_OAUTH_CLIENT_ID=stagegate-oauth-app GITLAB_OAUTH_SECRET=stagegate-oauth-secret
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench load chaos clean
 
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,7 +53,18 @@ lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 bench: install
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python bench/pages.py
+	@.ci/services.sh postgres redis
+	for script in pages markdown reviews dashboard sync; do \
+		DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python bench/$$script.py || exit 1; \
+	done
+
+load: install
+	@.ci/services.sh postgres redis
+	$(BIN)/python bench/load.py
+
+chaos: install
+	@.ci/services.sh postgres redis
+	$(BIN)/python bench/chaos.py
 
 clean:
 	rm -rf $(VENV) var db.sqlite3 .pytest_cache .ruff_cache
