@@ -1168,14 +1168,19 @@ def detect_version(lines: list[str], states: list[int] | None = None) -> str:
 def task_item(line: str) -> tuple[bool | None, str, int] | None:
     """(ticked, text, indent) of a task list item (``- [ ]``, ``* [x]``, ``1. [X]``, ``[~]``), else None.
     ``[~]`` (inapplicable) reads as not ticked."""
-    stripped = line.lstrip(" \t")
-    indent = len(line) - len(stripped)
-    while stripped.startswith(">"):
-        stripped = stripped[1:].lstrip(" \t")
-    match = _TASK.match(stripped)
+    n = len(line)
+    i = 0
+    while i < n and line[i] in " \t":
+        i += 1
+    indent = i
+    while i < n and line[i] == ">":  # blockquote markers, as GitLab's task counter allows
+        i += 1
+        while i < n and line[i] in " \t":
+            i += 1
+    match = _TASK.match(line, i)
     if not match:
         return None
-    return match.group(1) in "xX", stripped[match.end() :].strip(), indent
+    return match.group(1) in "xX", line[match.end() :].strip(), indent
 
 
 _TASK = re.compile(r"(?:[-*+]|\d{1,9}[.)])[ \t]+\[([ xX~])\](?:[ \t]+|$)")
@@ -1195,7 +1200,7 @@ def _strip_details(line: str) -> str:
                 if j == -1:
                     out.append(line[i:])
                     break
-                out.append(line[:j][i:])
+                out.append(line[i:j])
                 i = j + len(tag)
             line = "".join(out)
             lowered = line.lower()
@@ -1814,8 +1819,8 @@ class _Reader:
                     if matched is not None:
                         group, (area, template_text) = areas_group, matched
                         self.orr_answers.setdefault(area, [])
-                        if not template_text:
-                            self.orr_answers[area].append(line)
+                        if not template_text:  # the answer written on the area's own line
+                            self.orr_answers[area].append(_after_area_title(line, self.d, area))
                         continue
                     if norm(line) in area_lines:
                         continue
@@ -1858,19 +1863,7 @@ class _Reader:
         return first_owner, False
 
     def _area_line(self, line: str) -> tuple[str, bool] | None:
-        """(area key, the line is the template's own text) of an ORR area line, else None.
-        The template's text may be cut short (``…``) or worded as in another version."""
-        match = _AREA_LINE.match(line)
-        if not match:
-            return None
-        words = norm(line[match.end() :])
-        for key, title in _area_titles(self.d.version):
-            if words.startswith(title):
-                rest = words[len(title) :].strip()
-                guidance = _area_guidance().get(title, ())
-                cut_short = line.rstrip().endswith(("...", "…"))
-                return key, not rest or rest in guidance or (cut_short and any(g.startswith(rest) for g in guidance))
-        return None
+        return area_line(line, self.d)
 
     # the result
 
@@ -1938,6 +1931,38 @@ def _items_by_text(version: str, stage: str) -> dict[str, tuple[tuple[ChecklistG
                 if item.key in by_key and text not in own and by_key[item.key] not in index.setdefault(text, []):
                     index[text].append(by_key[item.key])
     return {text: tuple(pairs) for text, pairs in index.items() if pairs}
+
+
+def area_line(line: str, definition: TemplateDefinition) -> tuple[str, bool] | None:
+    """(area key, the line is the template's own text) of an ORR area line, else None.
+    The template's text may be cut short (``…``) or worded as in another version."""
+    match = _AREA_LINE.match(line)
+    if not match:
+        return None
+    words = norm(line[match.end() :])
+    for key, title in _area_titles(definition.version):
+        if words.startswith(title):
+            rest = words[len(title) :].strip()
+            guidance = _area_guidance().get(title, ())
+            cut_short = line.rstrip().endswith(("...", "…"))
+            return key, not rest or rest in guidance or (cut_short and any(g.startswith(rest) for g in guidance))
+    return None
+
+
+def _after_area_title(line: str, definition: TemplateDefinition, key: str) -> str:
+    """``2. **Data Limitation:** our answer`` -> ``our answer``; the whole line when the title is worded
+    otherwise."""
+    title = next(area.title for area in definition.orr_areas if area.key == key)
+    match = _AREA_LINE.match(line)
+    rest = line[match.end() :].lstrip() if match else line
+    bold = rest.startswith("**")
+    body = rest[2:] if bold else rest
+    if not body.casefold().startswith(title.casefold()):
+        return line
+    body = body[len(title) :].lstrip(" :")
+    if bold and body.startswith("**"):
+        body = body[2:]
+    return body.lstrip(" :") or line
 
 
 @cache

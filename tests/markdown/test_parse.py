@@ -189,7 +189,7 @@ def test_orr_answers_statuses_and_needs():
     assert content.orr == {
         "work_estimate": OrrAnswer("Two ML engineers for a quarter.", "Approved"),
         "data": OrrAnswer("We only use public merge requests."),
-        "legal": OrrAnswer("5. **Legal and Ethical Framework:** our legal answer on the same line"),
+        "legal": OrrAnswer("our legal answer on the same line"),
     }
     assert content.fields == {"dependency_needs": "The AI gateway", "legal_needs": "Vendor DPA signed."}
     assert content.checked == {("ga", "legal_tbd")}

@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from proposals import markdown
+from proposals.template import DEFINITIONS
 from tests.markdown.strategies import NASTY, contents, text
 
 PROPERTY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -42,7 +43,7 @@ def without_boilerplate(lines: list[str]) -> list[str]:
     return [
         visible(line)
         for line in map(answer_part, lines)
-        if markdown.norm(markdown._strip_details(line)) not in boilerplate
+        if markdown.norm(markdown._strip_details(line)) not in boilerplate and plain(line) != "..."
     ]
 
 
@@ -54,6 +55,9 @@ def answer_part(line: str) -> str:
         return words.removeprefix("confidence").strip()
     if words.startswith("research") and ":" in line:
         return line.split(":", 1)[1]
+    for definition in DEFINITIONS.values():  # "2. **Data Limitation:** our answer": the answer is "our answer"
+        if (area := markdown.area_line(line, definition)) is not None:
+            return "" if area[1] else markdown._after_area_title(line, definition, area[0])
     heading = markdown.heading_of(line)
     if heading and ":" in heading[1]:
         head, _, rest = heading[1].partition(":")
