@@ -580,7 +580,9 @@ APRIL_2023 = TemplateDefinition(
             (
                 _issue_information(Stage.GA),
                 ChecklistGroup(
-                    "Technical needs", (ChecklistEntry("orr_checklist", _OLD_ORR_LINK),), after=_APRIL_2023_ORR_LINES
+                    "Technical needs",
+                    (ChecklistEntry("orr_checklist", _OLD_ORR_LINK, "orr:signed_off"),),
+                    after=_APRIL_2023_ORR_LINES,
                 ),
                 *_needs_groups(_OLD_ORR_LINK),
             ),
@@ -646,7 +648,8 @@ def _july_2023(*, version: str, name: str, technical_items: tuple[ChecklistEntry
     )
 
 
-_OPERATIONAL_ITEM = ChecklistEntry("orr_checklist", _OPERATIONAL.format(what="feature"))
+# Like June 2023's ORR item: ticked by Stagegate once all five ORR areas are signed off.
+_OPERATIONAL_ITEM = ChecklistEntry("orr_checklist", _OPERATIONAL.format(what="feature"), "orr:signed_off")
 _APPSEC_ITEM = ChecklistEntry("appsec", _APPSEC)
 
 JULY_2023 = _july_2023(

@@ -1,4 +1,7 @@
-"""Writing Markdown content onto a proposal, and moving a proposal to another template version.
+"""Writing Markdown content onto proposals: importing an issue body, moving to another template version.
+
+``proposal_import_markdown`` creates a proposal from a filled-in issue body (any template
+version) and records what the parser found, left empty, missed and kept.
 
 A move goes through the issue body itself: the proposal is rendered in its
 current version and read back with the target version (``parse(…, version=)``).
@@ -26,6 +29,50 @@ from proposals.template import DEFINITIONS, NEEDS_FIELDS, Kind, get_definition
 
 class UnknownTemplateVersion(ValueError):
     pass
+
+
+@transaction.atomic
+def proposal_import_markdown(*, markdown_text: str, title: str, owner) -> tuple[Proposal, markdown.ParseResult]:
+    """A new proposal owned by ``owner`` holding what the issue body says, in the version it was written from.
+
+    Labels and confidentiality left in the body as quick actions are applied; persona names mentioned in
+    the personas text become persona tags. The parse report is kept on the proposal's timeline.
+    """
+    personas = {persona.name: persona for persona in Persona.objects.all()}
+    result = markdown.parse(markdown_text, personas=list(personas))
+    proposal = services.proposal_create(
+        title=title, owner=owner, confidential=result.confidential, template_version=result.version
+    )
+    proposal_set_content(proposal=proposal, content=result.content, by=owner)
+    mentioned = [personas[name] for name in result.persona_mentions if name in personas]
+    if mentioned:
+        proposal.persona_tags.add(*mentioned)
+    labels = [*proposal.labels, *(label for label in result.labels if label not in proposal.labels)]
+    if labels != proposal.labels:
+        proposal.labels = labels
+        proposal.save(update_fields=["labels"])
+    Activity.objects.create(
+        proposal=proposal,
+        actor=owner,
+        kind=Activity.Kind.EDITED,
+        message=f"{owner} imported the proposal from Markdown ({get_definition(result.version).name})",
+        data={"import": import_report(result)},
+    )
+    return proposal, result
+
+
+def import_report(result: markdown.ParseResult) -> dict:
+    """What an import found, as plain data for the timeline and the report page."""
+    return {
+        "version": result.version,
+        "found": list(result.found),
+        "empty": list(result.empty),
+        "missing": list(result.missing),
+        "checked": len(result.content.checked),
+        "orr_answers": sorted(key for key, answer in result.content.orr.items() if answer.answer),
+        "kept_blocks": len(result.content.kept_blocks),
+        "quick_actions": list(result.quick_actions),
+    }
 
 
 @transaction.atomic

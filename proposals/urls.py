@@ -1,12 +1,14 @@
 from django.urls import path, re_path
 
-from proposals import views
+from proposals import views, views_import
 
 app_name = "proposals"
 
 urlpatterns = [
     path("", views.proposal_list, name="list"),
     path("new/", views.proposal_create, name="create"),
+    path("import/", views_import.proposal_import, name="import"),
+    path("<int:pk>/import-report/", views_import.import_report, name="import-report"),
     path("<int:pk>/", views.proposal_detail, name="detail"),
     path("<int:pk>/edit/", views.proposal_edit, name="edit"),
     path("<int:pk>/preview/", views.proposal_preview, name="preview"),

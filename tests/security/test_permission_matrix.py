@@ -209,6 +209,9 @@ MATRIX: dict[str, list[Call]] = {
     # Proposal pages.
     "proposals:list": [Call("GET", p("/proposals/"), signed_in(200))],
     "proposals:create": [Call("GET", p("/proposals/new/"), signed_in(200))],
+    "proposals:import": [Call("GET", p("/proposals/import/"), signed_in(200))],
+    # The world's proposal was not imported: there is no report, even for its editors.
+    "proposals:import-report": [Call("GET", p("/proposals/{pk}/import-report/"), editors(404))],
     "proposals:detail": [Call("GET", p("/proposals/{pk}/"), readers(200))],
     "proposals:edit": [Call("GET", p("/proposals/{pk}/edit/"), editors(200))],
     "proposals:preview": [Call("GET", p("/proposals/{pk}/preview/"), readers(200))],
