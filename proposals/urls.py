@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/", views.proposal_detail, name="detail"),
     path("<int:pk>/edit/", views.proposal_edit, name="edit"),
     path("<int:pk>/preview/", views.proposal_preview, name="preview"),
+    path("<int:pk>/template/", views.template_change, name="template-change"),
     path("<int:pk>/sections/<slug:section_key>/", views.section_save, name="section-save"),
     path("<int:pk>/checklist/", views.checklist_panel, name="checklist"),
     path("<int:pk>/checklist/<int:item_id>/", views.checklist_toggle, name="checklist-toggle"),

@@ -21,7 +21,8 @@ from proposals.forms import (
     section_form_class,
 )
 from proposals.models import Activity, ChecklistItem, Proposal
-from proposals.template import STAGE_LABELS, Stage
+from proposals.template import DEFINITIONS, STAGE_LABELS, Stage
+from proposals.template_moves import UnknownTemplateVersion, proposal_change_template
 from proposals.workflow import completeness
 
 EDIT_PAGE = "proposals/proposal_edit.html"
@@ -131,6 +132,7 @@ def _edit_context(proposal: Proposal) -> dict:
         "completeness": completeness(proposal),
         "requirement_form": RequirementForm(),
         "research_form": ResearchLinkForm(),
+        "template_versions": [(d.version, d.name) for d in DEFINITIONS.values()],
     }
 
 
@@ -341,3 +343,16 @@ def proposal_detail(request: HttpRequest, proposal: Proposal) -> HttpResponse:
         "experiment": Stage.EXPERIMENT,
     }
     return render(request, "proposals/proposal_detail.html", context)
+
+
+@require_POST
+@with_proposal(edit=True)
+def template_change(request: HttpRequest, proposal: Proposal) -> HttpResponse:
+    """Move the proposal to another version of GitLab's template; what has no place there is kept and shown."""
+    try:
+        proposal = proposal_change_template(proposal=proposal, version=request.POST.get("version", ""), by=request.user)
+    except UnknownTemplateVersion as unknown:
+        messages.error(request, str(unknown))
+    else:
+        messages.success(request, f"The proposal now follows “{proposal.definition.name}”.")
+    return redirect("proposals:edit", pk=proposal.pk)

@@ -331,3 +331,37 @@ def test_reorder_and_remove_research_links_in_place(author_client, author, propo
     author_client.post(reverse("proposals:research-change", args=[proposal.pk, first.pk, "remove"]), **HTMX)
     assert list(proposal.research_links.values_list("title", flat=True)) == ["Survey"]
     assert "removed a research link: Interviews" in proposal.activities.values_list("message", flat=True)[0]
+
+
+@pytest.mark.django_db
+def test_moving_to_the_latest_template_and_back_loses_no_answer(author_client, author, proposal):
+    from tests.proposals.test_services import save
+
+    save(proposal, author, {"user_problem": "Reviewers drown in threads.", "assumptions": "Threads are long."})
+    proposal.refresh_from_db()
+    section_post(author_client, proposal, "confidence", {"confidence": "high"}, **HTMX)
+    url = reverse("proposals:template-change", args=[proposal.pk])
+    response = author_client.post(url, {"version": "2023-beta"})
+    assert response["Location"] == reverse("proposals:edit", args=[proposal.pk])
+    proposal.refresh_from_db()
+    assert proposal.template_version == "2023-beta"
+    page = author_client.get(reverse("proposals:edit", args=[proposal.pk])).content.decode()
+    assert "Reviewers drown in threads." in page
+    # The latest template has no Confidence section: the answer is kept and shown, not dropped.
+    detail = author_client.get(reverse("proposals:detail", args=[proposal.pk])).content.decode()
+    assert any("High" in block["markdown"] for block in proposal.kept_blocks)
+    assert "Kept without a place in this template" in detail and "<td>High</td>" in detail
+    author_client.post(url, {"version": "2023-06"})
+    proposal.refresh_from_db()
+    assert proposal.template_version == "2023-06"
+    assert proposal.user_problem == "Reviewers drown in threads." and proposal.assumptions == "Threads are long."
+    assert proposal.confidence == "high"
+
+
+@pytest.mark.django_db
+def test_only_the_author_moves_a_proposal_to_another_template(client, other_author, proposal):
+    client.force_login(other_author)
+    response = client.post(reverse("proposals:template-change", args=[proposal.pk]), {"version": "2023-beta"})
+    assert response.status_code == 403
+    proposal.refresh_from_db()
+    assert proposal.template_version == "2023-06"

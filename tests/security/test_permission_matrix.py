@@ -215,6 +215,9 @@ MATRIX: dict[str, list[Call]] = {
     "proposals:detail": [Call("GET", p("/proposals/{pk}/"), readers(200))],
     "proposals:edit": [Call("GET", p("/proposals/{pk}/edit/"), editors(200))],
     "proposals:preview": [Call("GET", p("/proposals/{pk}/preview/"), readers(200))],
+    "proposals:template-change": [
+        Call("POST", p("/proposals/{pk}/template/"), editors(302), data=lambda w: {"version": "2023-06"})
+    ],
     "proposals:section-save": [
         Call("POST", p("/proposals/{pk}/sections/needs/"), editors(302), data=lambda w: w.section_post)
     ],
