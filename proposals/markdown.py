@@ -2,14 +2,20 @@
 
 ``render(proposal) -> str`` writes the issue description in the shape of the
 proposal's template definition (``proposals.template``): the same headings, levels
-and order; an empty field keeps the template's italic prompt; a filled field
-shows the text instead; checklists as GitLab task lists; the ORR areas with each
-author's answer and the area's review status. Quick actions (``/label``,
-``/confidential``, ``/cc``) are never written: the sync sets labels and
-confidentiality through the API.
+and order; an empty field keeps the template's italic prompt (and its notes,
+tables and ``- ...`` bullets); a filled field shows the answer instead; the
+confidence table holds the value and the research links; checklists are GitLab
+task lists with the items verbatim; each ORR area carries the author's answer and
+the area's review status. Quick actions (``/label``, ``/confidential``, ``/cc``)
+are never written: the sync sets labels and confidentiality through the API.
 
-``parse(markdown) -> ParseResult`` reads any issue written from any of the
-template versions back (see the parser section below).
+``parse(markdown) -> ParseResult`` reads an issue written from any of the five
+template versions back: the detected version, the content, which fields were
+found, left empty or missing, persona mentions, and the quick actions left in
+the body. Whatever it does not understand is kept as a ``KeptBlock`` anchored to
+the template section it stood in or after, and written back there; only the
+template's own text (its headings, prompts, hint comments, unticked items) is
+ever left out. It never raises, and its time is linear in the input.
 
 Both speak ``ProposalContent``, a plain frozen snapshot with no database behind
 it, so ``render(parse(m))`` works without the database;
@@ -22,32 +28,36 @@ Escaping
 Text that authors type goes into the issue as Markdown, unchanged, except for
 lines that the parser would otherwise read as the template's own structure.
 Those get one backslash, put after the line's leading spaces, which GitLab does
-not show (``\\#``, ``\\_``, ``\\<``, ``\\/``, ``\\``` are CommonMark escapes of
+not show (``\\#``, ``\\_``, ``\\<``, ``\\/``, ``\\-`` are CommonMark escapes of
 ASCII punctuation):
 
 - a heading that would end the answer: any heading whose text is a heading of
   any template version, or whose level is at most the level of the answer's own
   heading (``### Success`` inside an answer becomes ``\\### Success``);
-- the field's own italic prompt (``\\_What user problem will this solve?_``);
+- the field's italic prompt, in any version's wording;
 - a line that GitLab could run as a quick action (``\\/label ~x``);
 - a code fence or HTML comment opened in the answer and never closed in it
   (it would swallow the rest of the issue), and a comment that is word for word
   one of the template's hint comments (the parser drops those);
+- a task item whose text is one of the template's checklist items (it would
+  tell the wrong template version);
 - in the ORR answers, a ``_Review status: …_`` line; in the personas text, a
-  bullet that starts with a link (it would read as a persona mention);
-- a caption line of a template table (the UX maturity tables).
+  bullet that starts with a link (it would read as a persona mention); anywhere,
+  the caption line of a UX maturity table.
 
 A line that already starts with backslashes before such a text gets one more,
 so the scheme is reversible: the parser removes exactly one backslash from any
 line of the same shape. Lines inside closed code fences and HTML comments are
-never touched. List items (requirements) get a backslash before a first
-character that Markdown would read as syntax (``\\- item``, ``\\...``).
-Links (research, personas) escape ``\\ [ ] | < > ` &`` in their text and use
-``<…>`` destinations for URLs with spaces, brackets or pipes.
+never touched. Answers to ORR areas are indented under their area (three
+spaces), dependency and legal needs under their item (two). A requirement gets a
+backslash before a first character Markdown would read as syntax (``\\- item``,
+``\\...``); link texts escape ``\\ [ ] | < > ` &`` and URLs with spaces, brackets
+or pipes use ``<…>``. Kept blocks are written back as they were, except that a
+code fence or comment they leave open is closed at their end.
 
 A text field is canonical when line endings are ``\\n`` and blank lines at its
-start and end are dropped (``canonical_text``); round trips are exact on
-canonical content.
+start and end are dropped (``canonical``); round trips are exact on canonical
+content.
 """
 
 from __future__ import annotations
@@ -55,7 +65,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from proposals.template import (
     DEFAULT_VERSION,
@@ -164,30 +174,55 @@ def _list_item(text: str | None) -> str:
     return "\n".join(line for line in lines if line)
 
 
+@dataclass(frozen=True)
+class _Facts:
+    """What canonical() needs to know of a definition, worked out once per version."""
+
+    names: tuple[str, ...]
+    captions: tuple[Field, ...]
+    lists: tuple[str, ...]
+    items: frozenset[tuple[str, str]]
+    areas: frozenset[str]
+    has_confidence: bool
+    has_personas: bool
+
+
+@cache
+def _facts(version: str) -> _Facts:
+    definition = get_definition(version)
+    return _Facts(
+        names=tuple(text_field_names(definition)),
+        captions=tuple(f for f in definition.fields if f.level == 0),
+        lists=tuple(f.name for f in definition.fields if f.kind == Kind.REQUIREMENTS),
+        items=frozenset((c.stage.value, item.key) for c in definition.checklists for item in c.items),
+        areas=frozenset(area.key for area in definition.orr_areas),
+        has_confidence=any(f.kind == Kind.CONFIDENCE for f in definition.fields),
+        has_personas=any(f.kind == Kind.PERSONAS for f in definition.fields),
+    )
+
+
 def canonical(content: ProposalContent) -> ProposalContent:
     """The same content in the one form render and parse agree on."""
     definition = content.definition
-    names = text_field_names(definition)
-    fields = {name: canonical_text(content.fields.get(name)) for name in names}
+    facts = _facts(definition.version)
+    fields = {name: canonical_text(content.fields.get(name)) for name in facts.names}
     fields = {name: value for name, value in fields.items() if value}
-    for f in definition.fields:
-        if f.name in fields and f.level == 0 and _same_lines(fields[f.name], f.notes):
+    for f in facts.captions:
+        if f.name in fields and _same_lines(fields[f.name], f.notes):
             del fields[f.name]
     lists = {}
-    for f in definition.fields:
-        if f.kind == Kind.REQUIREMENTS:
-            items = tuple(item for item in map(_list_item, content.lists.get(f.name, ())) if item)
-            if items:
-                lists[f.name] = items
-    stages = {(c.stage.value, item.key) for c in definition.checklists for item in c.items}
+    for name in facts.lists:
+        items = tuple(item for item in map(_list_item, content.lists.get(name, ())) if item)
+        if items:
+            lists[name] = items
+    stages = facts.items
     orr = {}
-    area_keys = {area.key for area in definition.orr_areas}
+    area_keys = facts.areas
     for key, value in content.orr.items():
         answer = OrrAnswer(canonical_text(value.answer), _one_line(value.status).replace("_", " ").strip())
         if key in area_keys and (answer.answer or answer.status):
             orr[key] = answer
-    has_confidence = any(f.kind == Kind.CONFIDENCE for f in definition.fields)
-    has_personas = any(f.kind == Kind.PERSONAS for f in definition.fields)
+    has_confidence, has_personas = facts.has_confidence, facts.has_personas
     confidence = (content.confidence or "").strip().lower()
     return ProposalContent(
         template_version=definition.version,
@@ -306,6 +341,7 @@ _QUICK_ACTION = re.compile(r" {0,3}/[A-Za-z][A-Za-z0-9_-]*(?:[ \t]|$)")
 _BULLET_LINK = re.compile(r" {0,3}[-*+][ \t]+\[")
 
 
+@lru_cache(maxsize=8192)
 def heading_of(line: str) -> tuple[int, str] | None:
     """(level, text) of an ATX heading line, else None."""
     stripped = line.lstrip(" ")
@@ -326,6 +362,8 @@ def heading_of(line: str) -> tuple[int, str] | None:
 
 def fence_of(line: str) -> tuple[str, int] | None:
     """(fence character, length) of a code fence opening line, else None."""
+    if "``" not in line and "~~" not in line:
+        return None
     match = _FENCE_OPEN.match(line)
     if not match:
         return None
@@ -341,6 +379,8 @@ def closes_fence(line: str, fence: tuple[str, int]) -> bool:
 
 
 def opens_comment(line: str) -> bool:
+    if "<!--" not in line:
+        return False
     stripped = line.lstrip(" ")
     return len(line) - len(stripped) <= 3 and stripped.startswith("<!--")
 
@@ -349,6 +389,7 @@ def comment_closes_on_opening_line(line: str) -> bool:
     return "-->" in line[line.index("<!--") + 4 :]
 
 
+@lru_cache(maxsize=8192)  # the template's own lines come back in every issue
 def norm(text: str) -> str:
     """Compare texts the way a reader does: link targets, emphasis, punctuation, emoji and case aside."""
     if "](" in text:
@@ -396,10 +437,6 @@ class _Context:
     prompts: frozenset[str] = frozenset()
     headings: frozenset[str] | None = None  # known heading texts; None: every template version's
     extra: Callable[[str], bool] | None = None
-
-
-def _known_headings(version: str | None = None) -> frozenset[str]:
-    return _definition_headings(version) if version else _all_known_headings()
 
 
 @cache
@@ -723,14 +760,11 @@ ANSWER_INDENT = "   "
 NEEDS_INDENT = "  "
 
 
-def render(proposal_or_content, *, content: ProposalContent | None = None) -> str:
-    """The issue description of a proposal (or of ``ProposalContent``)."""
-    if content is None:
-        if isinstance(proposal_or_content, ProposalContent):
-            content = proposal_or_content
-        else:
-            content = content_from_proposal(proposal_or_content)
-    return render_content(content)
+def render(proposal_or_content) -> str:
+    """The issue description of a saved ``Proposal`` (prefetch ``RENDER_PREFETCH``) or of ``ProposalContent``."""
+    if isinstance(proposal_or_content, ProposalContent):
+        return render_content(proposal_or_content)
+    return render_content(content_from_proposal(proposal_or_content))
 
 
 def render_content(content: ProposalContent) -> str:
@@ -739,12 +773,11 @@ def render_content(content: ProposalContent) -> str:
     kept: dict[str, list[str]] = {}
     for block in content.kept_blocks:
         kept.setdefault(block.after, []).append(block.markdown)
-    headings = _definition_headings(definition.version)
     blocks: list[str] = []
 
     def emit_kept(anchor: str) -> None:
         for text in kept.pop(anchor, ()):
-            blocks.append(render_kept(text, headings))
+            blocks.append(render_kept(text))
 
     emit_kept(START)
     for node, anchor in zip(definition.body, node_anchors(definition.version), strict=True):
@@ -767,7 +800,7 @@ def render_content(content: ProposalContent) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
-def render_kept(text: str, headings: frozenset[str]) -> str:
+def render_kept(text: str) -> str:
     """Kept Markdown as it was; a code fence or comment it leaves open is closed at its end, so it
     cannot swallow the template after it."""
     lines = text.split("\n")
@@ -786,10 +819,10 @@ def render_kept(text: str, headings: frozenset[str]) -> str:
         lines.append(fence[0] * fence[1])
     elif in_comment:
         lines.append("-->")
-    return "\n".join(escape_lines(lines, _kept_context(headings)))
+    return "\n".join(escape_lines(lines, _kept_context()))
 
 
-def _kept_context(headings: frozenset[str] = frozenset()) -> _Context:
+def _kept_context() -> _Context:
     """Kept Markdown is written back as it was: its headings stay headings (a template heading in it is a
     second copy of a section, kept right after the first, so it reads as a copy again)."""
     return _Context(level=0, headings=frozenset())
@@ -886,8 +919,7 @@ def _render_group(
         lines.append(f"{'  ' * item.depth}- [{mark}] {item.text}")
         lines += list(item.notes)
     parts = ["\n".join(lines)]
-    headings = _definition_headings(definition.version)
-    parts += [render_kept(text, headings) for text in kept]
+    parts += [render_kept(text) for text in kept]
     if group.after:
         parts.append(_render_orr_areas(group, content, definition, checklist_level(checklist)))
     needs = _needs_field(group)
@@ -950,15 +982,18 @@ def _is_status_line(line: str) -> bool:
 # ---------------------------------------------------------------------------
 #
 # The parser reads lines, tracking code fences and HTML comments as GitLab does
-# (nothing inside them is structure). Headings anywhere (any level, any case,
-# with or without links, emoji or a trailing colon) are matched to the
-# definition's headings by their text; when a text occurs more than once in a
-# definition (v5's three "Assumption"s) the first unused one after the last
-# match wins, then the one at the same level. An unknown heading at or above the
-# level of the section it interrupts, or any heading of another template
-# version, starts a block the parser keeps, anchored to the section before it.
-# Inside a section, each kind of field reads what it understands; every other
-# line is kept, anchored to that section. Each step looks at each line a fixed
+# (nothing inside them is structure). It first tells the template version from
+# the headings, items, lines and hint comments the body shares with each. Then
+# headings anywhere (any level, any case, with or without links, emoji or a
+# trailing colon) are matched to the definition's headings by their text; when a
+# text occurs more than once in a definition (v5's three "Assumption"s) the first
+# unused one at the same level after the last match wins. An unknown heading at
+# or above the level of the section it interrupts, or any heading of another
+# template version, starts a block the parser keeps, anchored to the section
+# before it; a second copy of a section is kept right after the first. Inside a
+# section, each kind of field reads what it understands; every other line is
+# kept, anchored to that section. Checklist items match by their text, or by the
+# text another version gives the same item. Each step looks at each line a fixed
 # number of times, without backtracking regular expressions: time is linear in
 # the input.
 
@@ -1165,9 +1200,12 @@ def detect_version(lines: list[str], states: list[int] | None = None) -> str:
 # Line readers ----------------------------------------------------------------
 
 
+@lru_cache(maxsize=8192)
 def task_item(line: str) -> tuple[bool | None, str, int] | None:
     """(ticked, text, indent) of a task list item (``- [ ]``, ``* [x]``, ``1. [X]``, ``[~]``), else None.
     ``[~]`` (inapplicable) reads as not ticked."""
+    if "[" not in line:
+        return None
     n = len(line)
     i = 0
     while i < n and line[i] in " \t":
@@ -1187,6 +1225,7 @@ _TASK = re.compile(r"(?:[-*+]|\d{1,9}[.)])[ \t]+\[([ xX~])\](?:[ \t]+|$)")
 _BULLET = re.compile(r"( {0,3})(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
 
 
+@lru_cache(maxsize=8192)
 def _strip_details(line: str) -> str:
     """A line without the ``<details>``/``<summary>`` tags the template wraps its checklists in."""
     if "<" not in line:
@@ -1207,6 +1246,7 @@ def _strip_details(line: str) -> str:
     return line
 
 
+@lru_cache(maxsize=8192)
 def _is_details_line(line: str) -> bool:
     stripped = line.strip().lower()
     return bool(stripped) and any(tag in stripped for tag in _DETAILS_TAGS) and not _strip_details(line).strip()
@@ -1400,7 +1440,6 @@ class _Section:
     anchor: str
     level: int  # the heading's level in the issue
     lines: list[tuple[str, int]]
-    heading_line: str = ""
 
 
 TOP = -2
@@ -1460,27 +1499,7 @@ class _Reader:
         return self._result()
 
     def _sections(self) -> list[_Section]:
-        index: dict[str, list[int]] = {}
-        levels: dict[int, int] = {}
-        lists: dict[str, list[int]] = {}
-        list_levels: dict[int, int] = {}
-        captions: dict[str, int] = {}
-        for i, node in enumerate(self.d.body):
-            if isinstance(node, Heading):
-                index.setdefault(_alias(node.text), []).append(i)
-                levels[i] = node.level
-            elif isinstance(node, Field):
-                if node.level:
-                    index.setdefault(_alias(node.heading), []).append(i)
-                    levels[i] = node.level
-                else:
-                    captions[norm(node.heading)] = i
-                if node.list_heading:
-                    lists.setdefault(_alias(node.list_heading.text), []).append(i)
-                    list_levels[i] = node.list_heading.level
-            elif isinstance(node, Checklist):
-                index.setdefault(_alias(node.heading.text), []).append(i)
-                levels[i] = node.heading.level
+        index, levels, lists, list_levels, captions = _heading_index(self.d.version)
         sections = [_Section(TOP, START, 0, [])]
         used: set[int] = set()
         listed: set[int] = set()  # requirements fields whose "The user needs to be able to:" was seen
@@ -1517,20 +1536,24 @@ class _Reader:
                         listed.add(node)
                     used.add(node)
                     last = node
-                    start = _Section(node, self.anchors[node], levels.get(node, 6), [], line)
+                    start = _Section(node, self.anchors[node], levels.get(node, 6), [])
                     if inline.strip():
                         start.lines.append((inline.strip(), NORMAL))
                 elif nodes:
                     # A second copy of a template section: kept whole, after the last section of that name.
                     copy = max(same_level or nodes)
                     anchor = self._tail_anchor(_Section(copy, self.anchors[copy], 0, []))
-                    start = _Section(UNKNOWN, anchor, level, [(line, NORMAL)], line)
+                    start = _Section(UNKNOWN, anchor, level, [(line, NORMAL)])
                 elif heading_is_known(text, _all_known_headings()) or level <= current.level:
-                    start = _Section(UNKNOWN, self._tail_anchor(current), level, [(line, NORMAL)], line)
-            elif (caption := captions.get(norm(line))) is not None and caption not in used and line.strip()[:1] in "*_":
+                    start = _Section(UNKNOWN, self._tail_anchor(current), level, [(line, NORMAL)])
+            elif (
+                line.lstrip()[:1] in ("*", "_")
+                and (caption := captions.get(norm(line))) is not None
+                and caption not in used
+            ):
                 used.add(caption)
                 last = caption
-                start = _Section(caption, self.anchors[caption], 6, [], line)
+                start = _Section(caption, self.anchors[caption], 6, [])
             if start is None or (start.node == UNKNOWN == current.node and start.anchor == current.anchor):
                 current.lines.append((line, state))  # content, or one more heading of the same kept block
             else:
@@ -1552,13 +1575,9 @@ class _Reader:
         """Keep what the template has no place for; a block of nothing but template text (another
         version's empty sections, unticked items) carries no answer and is not kept."""
         lines = _without_template_paragraphs(lines)
-        text = canonical_text("\n".join(unescape_lines(lines, _kept_context(self._headings))))
+        text = canonical_text("\n".join(unescape_lines(lines, _kept_context())))
         if text:
             self.kept.append(KeptBlock(anchor, text))
-
-    @property
-    def _headings(self) -> frozenset[str]:
-        return _definition_headings(self.d.version)
 
     def _read_loose(self, section: _Section, *, top: bool) -> None:
         kept = []
@@ -1911,6 +1930,34 @@ class _Reader:
 
 
 @cache
+def _heading_index(version: str):
+    """Per definition: body nodes by heading text, their levels, requirement fields by list heading text
+    (and that heading's level), caption fields by caption text."""
+    index: dict[str, list[int]] = {}
+    levels: dict[int, int] = {}
+    lists: dict[str, list[int]] = {}
+    list_levels: dict[int, int] = {}
+    captions: dict[str, int] = {}
+    for i, node in enumerate(get_definition(version).body):
+        if isinstance(node, Heading):
+            index.setdefault(_alias(node.text), []).append(i)
+            levels[i] = node.level
+        elif isinstance(node, Field):
+            if node.level:
+                index.setdefault(_alias(node.heading), []).append(i)
+                levels[i] = node.level
+            else:
+                captions[norm(node.heading)] = i
+            if node.list_heading:
+                lists.setdefault(_alias(node.list_heading.text), []).append(i)
+                list_levels[i] = node.list_heading.level
+        elif isinstance(node, Checklist):
+            index.setdefault(_alias(node.heading.text), []).append(i)
+            levels[i] = node.heading.level
+    return index, levels, lists, list_levels, captions
+
+
+@cache
 def _items_by_text(version: str, stage: str) -> dict[str, tuple[tuple[ChecklistGroup, object], ...]]:
     """A checklist's items by their text, and by the text other versions give the item with the same key
     ("Your assumptions" is "Your assumptions have been defined" in the latest version)."""
@@ -2084,6 +2131,7 @@ def _without_template_paragraphs(lines: list[str]) -> list[str]:
     return [line for block in reversed(kept) for line in block]
 
 
+@lru_cache(maxsize=8192)
 def _is_template_line(line: str) -> bool:
     """A line of some template version's own text: a heading, prompt, note, unticked item, resource line…"""
     stripped = line.strip()
