@@ -1787,7 +1787,6 @@ class _Reader:
         area: str | None = None
         needs: dict[str, list[str]] = {}
         kept: dict[str, list[str]] = {}
-        answer_level = section.level
         # Items written in this version's words; another version's words for them only count when absent.
         own = _own_item_texts(self.d.version, checklist.stage.value)
         own_keys = {
@@ -1851,16 +1850,15 @@ class _Reader:
                 needs[needs_name].append(line)
             else:
                 kept.setdefault(group_anchor(checklist, group), []).append(line)
-        level = answer_level
         for name, lines in needs.items():
-            text = "\n".join(_dedent(line, 2) for line in unescape_lines(lines, _Context(level)))
+            text = "\n".join(_dedent(line, 2) for line in unescape_lines(lines, _Context(section.level)))
             if canonical_text(text):
                 self.fields[name] = canonical_text(text)
             self.present.add(name)
         for anchor, lines in kept.items():
             self._keep(anchor, lines)
         if areas_group is not None:
-            self.answer_level = level
+            self.answer_level = section.level
 
     def _match_item(self, checklist: Checklist, group: ChecklistGroup, task, own_keys: set[str]):
         """(the item's group, True) for the first template item with this text not read yet (its own
