@@ -20,6 +20,8 @@ from proposals.forms import (
     edit_sections,
     section_form_class,
 )
+from proposals.markdown import RENDER_PREFETCH
+from proposals.markdown import render as render_markdown
 from proposals.models import Activity, ChecklistItem, Proposal
 from proposals.template import DEFINITIONS, STAGE_LABELS, Stage
 from proposals.template_moves import UnknownTemplateVersion, proposal_change_template
@@ -306,10 +308,8 @@ def ordered_row_change(request: HttpRequest, proposal: Proposal, kind: str, row_
 
 
 @require_GET
-@with_proposal(queryset=_edit_queryset)
+@with_proposal(queryset=lambda: Proposal.objects.select_related("owner").prefetch_related(*RENDER_PREFETCH))
 def proposal_preview(request: HttpRequest, proposal: Proposal) -> HttpResponse:
-    from proposals.markdown import render as render_markdown
-
     context = {"proposal": proposal, "issue_markdown": render_markdown(proposal)}
     template = "proposals/proposal_preview.html"
     if request.htmx:
