@@ -21,7 +21,8 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from api import serializers as s
-from proposals import dashboard, services
+from dashboard import queries as dashboard
+from proposals import services
 from proposals.forms import ProposalCreateForm, ProposalFilterForm, edit_sections, section_form_class
 from proposals.models import ChecklistItem, Proposal
 from proposals.workflow import GateClosed

@@ -139,7 +139,7 @@ class Stack:
 
     def start_fake(self) -> None:
         hook = f"{self.web_url}/gitlab/webhook/"
-        args = ["-m", "tests.gitlab_fake", "--port", str(self.fake_port), "--hook-url", hook]
+        args = ["-m", "gitlab_fake", "--port", str(self.fake_port), "--hook-url", hook]
         self._spawn("fake-gitlab", [sys.executable, *args, "--hook-token", WEBHOOK_SECRET])
         wait_for(lambda: http_ok(f"{self.fake_url}/api/v4/user", {"PRIVATE-TOKEN": BOT_TOKEN}), timeout=20,
                  what="the fake GitLab")  # fmt: skip
@@ -290,7 +290,7 @@ def seed(*, authors: int, reviewers: int, working_group: int, extra: int) -> dic
 
 
 def sync_backlog() -> dict[str, int]:
-    from proposals.gitlab.models import SyncConflict, SyncState, WebhookDelivery
+    from gitlab_sync.models import SyncConflict, SyncState, WebhookDelivery
     from proposals.models import Proposal
 
     states = SyncState.objects.all()
@@ -371,7 +371,7 @@ def check_writes(stack: Stack, outcome: dict, *, drain_timeout: float) -> list[s
     A save still in flight when the run stopped may or may not have landed: the database may hold
     either it or the last confirmed one, but nothing older.
     """
-    from proposals.gitlab.models import SyncState
+    from gitlab_sync.models import SyncState
     from proposals.models import Proposal
 
     saved, in_flight = outcome["saved"], outcome["in_flight"]

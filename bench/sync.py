@@ -74,7 +74,7 @@ def edit(proposal, author, **values):
 
 
 def settled(fake) -> bool:
-    from proposals.gitlab.models import SyncState, WebhookDelivery
+    from gitlab_sync.models import SyncState, WebhookDelivery
 
     return (
         fake.wait_for_hooks(timeout=0.1)
@@ -92,13 +92,13 @@ def main() -> None:
     from celery.contrib.testing.worker import start_worker
 
     from config.celery import app
-    from tests.gitlab_fake import FakeGitLab
+    from gitlab_fake import FakeGitLab
 
     setup_test_environment()
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
     old_config = setup_databases(verbosity=0, interactive=False)
     fake = FakeGitLab().start()
-    settings.ROOT_URLCONF = "proposals.gitlab.urls"
+    settings.ROOT_URLCONF = "gitlab_sync.urls"
     settings.GITLAB_URL, settings.GITLAB_TOKEN = fake.url, fake.token
     settings.GITLAB_PROJECT = fake.project.path_with_namespace
     settings.GITLAB_WEBHOOK_SECRET = WEBHOOK_SECRET
@@ -115,8 +115,8 @@ def main() -> None:
 
 
 def latency(fake, samples: int) -> None:
+    from gitlab_sync.models import SyncState
     from proposals import services
-    from proposals.gitlab.models import SyncState
     from tests.factories import UserFactory
 
     author = UserFactory(username="bench-author", groups=["author"])
@@ -141,8 +141,8 @@ def latency(fake, samples: int) -> None:
 
 
 def burst(fake) -> None:
+    from gitlab_sync.models import SyncState
     from proposals import services
-    from proposals.gitlab.models import SyncState
     from tests.factories import UserFactory
 
     author = UserFactory(username="bench-burst", groups=["author"])
@@ -166,7 +166,7 @@ def burst(fake) -> None:
 def import_and_reconcile(fake, count: int) -> None:
     from django.contrib.auth import get_user_model
 
-    from proposals.gitlab import sync
+    from gitlab_sync import sync
     from tests.gitlab_sync.issue_text import edit_issue_fields
 
     owner = get_user_model().objects.get(username="bench-author")

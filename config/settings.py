@@ -42,8 +42,9 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "proposals",
-    "proposals.gitlab",
     "reviews",
+    "gitlab_sync",
+    "dashboard",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
@@ -176,8 +177,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
-    "gitlab-sync-sweep": {"task": "proposals.gitlab.tasks.sweep", "schedule": 60.0},
-    "gitlab-sync-reconcile": {"task": "proposals.gitlab.tasks.reconcile", "schedule": 300.0},
+    "gitlab-sync-sweep": {"task": "gitlab_sync.tasks.sweep", "schedule": 60.0},
+    "gitlab-sync-reconcile": {"task": "gitlab_sync.tasks.reconcile", "schedule": 300.0},
     "reviews-send-pending-notifications": {"task": "reviews.tasks.send_pending_notifications", "schedule": 300.0},
     # Expired waivers, the reviewers' digest and escalation: once a day, safe to run twice.
     "reviews-daily": {"task": "reviews.tasks.daily_reviews", "schedule": 86400.0},

@@ -15,7 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("proposals/", include("proposals.urls")),
     path("reviews/", include("reviews.urls")),
-    path("gitlab/", include("proposals.gitlab.urls")),
-    path("dashboard/", include("proposals.urls_dashboard")),
+    path("gitlab/", include("gitlab_sync.urls")),
+    path("dashboard/", include("dashboard.urls")),
     path("api/", include("api.urls")),
 ]

@@ -40,8 +40,8 @@ MOVE_DOWN = "down"
 
 def mark_for_sync(proposal: Proposal) -> None:
     """Queue the proposal for its GitLab issue; the sync app decides how (outbox row, on-commit task)."""
-    if apps.is_installed("proposals.gitlab"):
-        from proposals.gitlab.sync import mark_dirty
+    if apps.is_installed("gitlab_sync"):
+        from gitlab_sync.sync import mark_dirty
 
         mark_dirty(proposal)
 

@@ -16,9 +16,10 @@ import requests
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from tests.gitlab_fake import FakeGitLab
+import gitlab_fake
+from gitlab_fake import FakeGitLab
 
-PAYLOADS = Path(__file__).parent / "gitlab_fake" / "payloads"
+PAYLOADS = Path(gitlab_fake.__file__).parent / "payloads"
 
 
 class _Quiet(WSGIRequestHandler):

@@ -1,7 +1,7 @@
 import pytest
 
-from tests.gitlab_fake import FakeGitLab
-from tests.gitlab_fake import oauth as fake_oauth
+from gitlab_fake import FakeGitLab
+from gitlab_fake import oauth as fake_oauth
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from proposals.dashboard import PAGE_SIZE, safe_cell, time_in_stage
+from dashboard.queries import PAGE_SIZE, safe_cell, time_in_stage
 from proposals.management.commands.seed_bench import seed_portfolio, timestamps_as_given
 from proposals.models import Activity, Proposal
 from reviews.models import Review

@@ -1,8 +1,8 @@
 import pytest
 
 from config.celery import app as celery_app
-from proposals.gitlab import client, sync
-from tests.gitlab_fake import FakeGitLab
+from gitlab_fake import FakeGitLab
+from gitlab_sync import client, sync
 
 WEBHOOK_SECRET = "test-webhook-secret"
 

@@ -7,9 +7,9 @@ import time
 import pytest
 from django.db import connection
 
+from gitlab_sync import sync
+from gitlab_sync.models import GitLabConnection, IssueComment, SyncConflict, SyncState, WebhookDelivery
 from proposals import services
-from proposals.gitlab import sync
-from proposals.gitlab.models import GitLabConnection, IssueComment, SyncConflict, SyncState, WebhookDelivery
 from proposals.models import Activity, Proposal
 from tests.factories import ProposalFactory
 from tests.gitlab_sync.issue_text import edit_issue_fields
@@ -432,7 +432,7 @@ def test_sweep_enqueues_lost_pushes_and_forgets_old_deliveries(fake, author, dja
     SyncState.objects.filter(proposal=proposal).update(push_enqueued_at=timezone.now() - timedelta(hours=1))
     old = WebhookDelivery.objects.create(idempotency_key="old", status=WebhookDelivery.Status.PROCESSED)
     WebhookDelivery.objects.filter(pk=old.pk).update(received_at=timezone.now() - timedelta(days=30))
-    with mock.patch("proposals.gitlab.tasks.push_proposal.apply_async") as enqueue:
+    with mock.patch("gitlab_sync.tasks.push_proposal.apply_async") as enqueue:
         assert sync.sweep() == 1
     assert enqueue.call_args.args == ((proposal.pk,),)
     assert not WebhookDelivery.objects.filter(pk=old.pk).exists()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from proposals.gitlab.models import SyncConflict, SyncState
+from gitlab_sync.models import SyncConflict, SyncState
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +74,7 @@ def superuser_client(client, django_user_model):
 
 @pytest.mark.parametrize("model", ["gitlabconnection", "syncstate", "webhookdelivery", "syncconflict", "issuecomment"])
 def test_admin_sync_health_pages_open(superuser_client, fake, proposal, model):
-    from proposals.gitlab import sync
+    from gitlab_sync import sync
 
     sync.connection()
     sync.push(proposal.pk)
@@ -82,7 +82,7 @@ def test_admin_sync_health_pages_open(superuser_client, fake, proposal, model):
 
 
 def test_admin_import_action_reports(superuser_client, fake):
-    from proposals.gitlab import sync
+    from gitlab_sync import sync
 
     fake.create_issue(title="Issue to import", labels="wg-ai-integration")
     conn = sync.connection()

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from proposals.gitlab.models import WebhookDelivery
+import gitlab_fake
+from gitlab_sync.models import WebhookDelivery
 from tests.gitlab_sync.conftest import WEBHOOK_SECRET
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.gitlab_sync.urls")]
 
-PAYLOADS = Path(__file__).parent.parent / "gitlab_fake" / "payloads"
+PAYLOADS = Path(gitlab_fake.__file__).parent / "payloads"
 URL = "/gitlab/webhook/"
 
 

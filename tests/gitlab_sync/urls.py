@@ -2,4 +2,4 @@
 
 from django.urls import include, path
 
-urlpatterns = [path("gitlab/", include("proposals.gitlab.urls"))]
+urlpatterns = [path("gitlab/", include("gitlab_sync.urls"))]

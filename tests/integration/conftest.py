@@ -18,7 +18,7 @@ from celery.contrib.testing.worker import start_worker
 from django.conf import settings as django_settings
 
 from config.celery import app as celery_app
-from proposals.gitlab import client, sync
+from gitlab_sync import client, sync
 from tests.gitlab_sync.conftest import WEBHOOK_SECRET, fake_server, point_celery_at  # noqa: F401 (session fixture)
 
 WAIT = 20.0

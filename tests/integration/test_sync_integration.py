@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from gitlab_sync import sync
+from gitlab_sync.models import SyncConflict, SyncState, WebhookDelivery
 from proposals import services
-from proposals.gitlab import sync
-from proposals.gitlab.models import SyncConflict, SyncState, WebhookDelivery
 from proposals.models import Activity, Proposal
 from tests.gitlab_sync.issue_text import edit_issue_fields
 from tests.integration.conftest import wait_for

@@ -10,8 +10,8 @@ import sys
 import pytest
 from django.db import connection
 
+from gitlab_sync.models import SyncState
 from proposals import services
-from proposals.gitlab.models import SyncState
 from tests.integration.conftest import wait_for
 from tests.integration.test_sync_integration import edit, issue_text, settled
 

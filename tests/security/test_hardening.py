@@ -16,8 +16,8 @@ from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
 
-from proposals.gitlab import sync
-from proposals.gitlab.models import SyncState, WebhookDelivery
+from gitlab_sync import sync
+from gitlab_sync.models import SyncState, WebhookDelivery
 from tests.factories import ProposalFactory
 from tests.gitlab_sync.conftest import fake, fake_server  # noqa: F401  (the fake GitLab, as the sync tests use it)
 

@@ -20,9 +20,9 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from gitlab_sync.models import SyncConflict
 from proposals import services
 from proposals.forms import section_form_class
-from proposals.gitlab.models import SyncConflict
 from proposals.models import Proposal
 from reviews.models import OrrArea, Review
 from tests.factories import ProposalFactory, UserFactory

@@ -1,4 +1,4 @@
-"""Thin Celery tasks: load ids, call proposals.gitlab.sync, say how to retry.
+"""Thin Celery tasks: load ids, call gitlab_sync.sync, say how to retry.
 
 Bound to Stagegate's app itself rather than ``shared_task``: enqueueing then never
 depends on which Celery app a thread happens to consider current.
@@ -12,7 +12,7 @@ tries again later.
 from __future__ import annotations
 
 from config.celery import app
-from proposals.gitlab import sync
+from gitlab_sync import sync
 
 SYNC_TASK_OPTIONS = {
     "bind": True,
@@ -24,7 +24,7 @@ SYNC_TASK_OPTIONS = {
 }
 
 
-@app.task(name="proposals.gitlab.tasks.push_proposal", **SYNC_TASK_OPTIONS)
+@app.task(name="gitlab_sync.tasks.push_proposal", **SYNC_TASK_OPTIONS)
 def push_proposal(self, proposal_id: int) -> None:
     try:
         sync.push(proposal_id)
@@ -35,7 +35,7 @@ def push_proposal(self, proposal_id: int) -> None:
         sync.SyncState.objects.filter(proposal_id=proposal_id).update(push_enqueued_at=None)
 
 
-@app.task(name="proposals.gitlab.tasks.process_delivery", **SYNC_TASK_OPTIONS)
+@app.task(name="gitlab_sync.tasks.process_delivery", **SYNC_TASK_OPTIONS)
 def process_delivery(self, delivery_id: int) -> None:
     try:
         sync.handle_delivery(delivery_id)
@@ -44,12 +44,12 @@ def process_delivery(self, delivery_id: int) -> None:
             raise self.retry(countdown=later.countdown) from None
 
 
-@app.task(name="proposals.gitlab.tasks.sweep")
+@app.task(name="gitlab_sync.tasks.sweep")
 def sweep() -> int:
     return sync.sweep()
 
 
-@app.task(name="proposals.gitlab.tasks.reconcile", soft_time_limit=600, time_limit=660)
+@app.task(name="gitlab_sync.tasks.reconcile", soft_time_limit=600, time_limit=660)
 def reconcile() -> dict:
     try:
         return sync.reconcile()

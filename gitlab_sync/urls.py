@@ -1,6 +1,6 @@
 from django.urls import path
 
-from proposals.gitlab import views, webhooks
+from gitlab_sync import views, webhooks
 
 app_name = "gitlab_sync"
 

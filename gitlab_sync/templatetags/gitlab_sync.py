@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from proposals.gitlab.views import badge_context
+from gitlab_sync.views import badge_context
 
 register = template.Library()
 

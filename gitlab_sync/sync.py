@@ -30,10 +30,10 @@ from django.db.models import Case, Count, F, Q, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from gitlab_sync import client, fields
+from gitlab_sync.client import TransientGitLabError
+from gitlab_sync.models import GitLabConnection, IssueComment, SyncConflict, SyncState, WebhookDelivery
 from proposals import markdown
-from proposals.gitlab import client, fields
-from proposals.gitlab.client import TransientGitLabError
-from proposals.gitlab.models import GitLabConnection, IssueComment, SyncConflict, SyncState, WebhookDelivery
 from proposals.markdown import canonical_text
 from proposals.models import Activity, Proposal
 from proposals.services import refresh_verified_checklist
@@ -79,7 +79,7 @@ def push_delay(state: SyncState, now) -> float:
 
 def enqueue_push(proposal_id: int, *, countdown: float = 0.0) -> bool:
     """Hand the push to Celery; when the broker is down, leave it to the sweep."""
-    from proposals.gitlab.tasks import push_proposal
+    from gitlab_sync.tasks import push_proposal
 
     try:
         # No publish retries: with the broker down a save must not wait; the sweep catches up.
@@ -707,7 +707,7 @@ def sweep() -> int:
         )
         if claimed and enqueue_push(state.proposal_id):
             count += 1
-    from proposals.gitlab.tasks import process_delivery
+    from gitlab_sync.tasks import process_delivery
 
     # Deliveries are kept a while for the admin's sync health view, not forever.
     WebhookDelivery.objects.filter(

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
-from proposals.gitlab import client, sync
-from proposals.gitlab.models import GitLabConnection, IssueComment, SyncConflict, SyncState, WebhookDelivery
+from gitlab_sync import client, sync
+from gitlab_sync.models import GitLabConnection, IssueComment, SyncConflict, SyncState, WebhookDelivery
 
 
 @admin.register(GitLabConnection)
@@ -26,7 +26,7 @@ class GitLabConnectionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Reconcile now (apply what webhooks missed)")
     def reconcile_now(self, request, queryset):
-        from proposals.gitlab.tasks import reconcile
+        from gitlab_sync.tasks import reconcile
 
         reconcile.delay()
         self.message_user(request, "Reconciliation queued.")

@@ -158,7 +158,7 @@ def apply_to_proposal(proposal: Proposal, values: dict[str, Any]) -> list[str]:
 
 def _apply_orr_answer(proposal: Proposal, area_key: str, answer: str) -> None:
     """An ORR answer edited on GitLab goes through the reviews service, so a signed-off area goes stale."""
-    from proposals.gitlab.sync import sync_suppressed
+    from gitlab_sync.sync import sync_suppressed
     from reviews.models import Review
     from reviews.services import review_answer_save
 

@@ -20,8 +20,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from proposals.gitlab.models import WebhookDelivery
-from proposals.gitlab.sync import ISSUE_EVENTS, NOTE_EVENTS
+from gitlab_sync.models import WebhookDelivery
+from gitlab_sync.sync import ISSUE_EVENTS, NOTE_EVENTS
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ def gitlab_webhook(request: HttpRequest) -> HttpResponse:
 
 
 def _enqueue(delivery_id: int) -> None:
-    from proposals.gitlab.tasks import process_delivery
+    from gitlab_sync.tasks import process_delivery
 
     try:
         process_delivery.apply_async((delivery_id,), retry=False)

@@ -7,8 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from proposals.gitlab import sync
-from proposals.gitlab.models import SyncConflict, SyncState
+from gitlab_sync import sync
+from gitlab_sync.models import SyncConflict, SyncState
 from proposals.models import Proposal
 
 

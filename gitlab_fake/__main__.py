@@ -1,4 +1,4 @@
-"""Serve a demo GitLab: ``python -m tests.gitlab_fake --port 8929``."""
+"""Serve a demo GitLab: ``python -m gitlab_fake --port 8929``."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
 
-from proposals import dashboard
+from dashboard import queries as dashboard
 from proposals.models import Proposal
 
 PAGE = "dashboard/index.html"

@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class GitLabSyncConfig(AppConfig):
-    name = "proposals.gitlab"
+    name = "gitlab_sync"
     label = "gitlab_sync"
     verbose_name = "GitLab sync"
     default_auto_field = "django.db.models.BigAutoField"
