@@ -166,7 +166,7 @@ def burst(fake) -> None:
 def import_and_reconcile(fake, count: int) -> None:
     from django.contrib.auth import get_user_model
 
-    from gitlab_sync import sync
+    from gitlab_sync import importer, inbound
     from tests.gitlab_sync.issue_text import edit_issue_fields
 
     owner = get_user_model().objects.get(username="bench-author")
@@ -176,7 +176,7 @@ def import_and_reconcile(fake, count: int) -> None:
         fake.create_issue(title=f"Imported proposal {n}", description=body, labels="wg-ai-integration")
     fake.clear_request_log()
     started = time.perf_counter()
-    report = sync.import_issues(owner=owner)
+    report = importer.import_issues(owner=owner)
     took = time.perf_counter() - started
     print(f"import of {count} issues: {took:.1f} s ({len(report.imported)} imported, "
           f"{len(fake.requests_to())} API calls)")  # fmt: skip
@@ -190,10 +190,10 @@ def import_and_reconcile(fake, count: int) -> None:
                 text = edit_issue_fields(issue.description, user_problem=f"Changed on GitLab, {round_} round")
                 fake.human_edit(issue.iid, description=text)
         if round_ == "first":
-            sync.reconcile()
+            inbound.reconcile()
     fake.clear_request_log()
     started = time.perf_counter()
-    stats = sync.reconcile()
+    stats = inbound.reconcile()
     took = time.perf_counter() - started
     routes = Counter(r.route for r in fake.requests_to())
     print(f"reconcile of {count} issues changed on GitLab: {took:.1f} s ({stats['synced']} applied, "

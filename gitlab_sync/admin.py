@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from gitlab_sync import client, sync
+from gitlab_sync import client, importer, outbox, tasks
 from gitlab_sync.models import GitLabConnection, IssueComment, SyncConflict, SyncState, WebhookDelivery
 
 
@@ -17,7 +17,7 @@ class GitLabConnectionAdmin(admin.ModelAdmin):
     @admin.action(description="Import issues labelled wg-ai-integration as proposals (owned by you)")
     def import_issues(self, request, queryset):
         try:
-            report = sync.import_issues(owner=request.user)
+            report = importer.import_issues(owner=request.user)
         except client.GitLabError as exc:
             self.message_user(request, f"Import failed: {exc.message}", messages.ERROR)
             return
@@ -26,9 +26,7 @@ class GitLabConnectionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Reconcile now (apply what webhooks missed)")
     def reconcile_now(self, request, queryset):
-        from gitlab_sync.tasks import reconcile
-
-        reconcile.delay()
+        tasks.reconcile.delay()
         self.message_user(request, "Reconciliation queued.")
 
     @admin.action(description="Token fixed: resume sync")
@@ -48,7 +46,7 @@ class SyncStateAdmin(admin.ModelAdmin):
     @admin.action(description="Retry now")
     def retry_now(self, request, queryset):
         for state in queryset.select_related("proposal"):
-            sync.retry_now(state.proposal)
+            outbox.retry_now(state.proposal)
         self.message_user(request, f"{queryset.count()} push(es) queued.")
 
 

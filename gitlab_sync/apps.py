@@ -6,3 +6,10 @@ class GitLabSyncConfig(AppConfig):
     label = "gitlab_sync"
     verbose_name = "GitLab sync"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from gitlab_sync.outbox import on_proposal_changed
+        from proposals.signals import proposal_changed
+
+        # The outbox row is written in the transaction of the change it records.
+        proposal_changed.connect(on_proposal_changed, dispatch_uid="gitlab_sync.outbox")

@@ -19,18 +19,15 @@ from typing import Any
 from django.db.models import F, Q
 
 from proposals import markdown
-from proposals.models import Activity, ChecklistItem, Persona, Proposal, Requirement, ResearchLink
+from proposals.models import ChecklistItem, Persona, Proposal, Requirement, ResearchLink
+from proposals.signals import Origin
 from proposals.template import NEEDS_FIELDS
+from reviews.models import Review
+from reviews.services import ReviewRefused, review_answer_save
 
 log = logging.getLogger(__name__)
 
 TITLE = "title"
-# Ordered collections: merged item by item, never a conflict.
-LIST_KEYS = ("research_links", "persona_tags", "kept_blocks")
-
-
-def is_list_key(key: str) -> bool:
-    return key in LIST_KEYS or key.startswith("list:")
 
 
 def normalise_title(text: Any) -> str:
@@ -158,17 +155,14 @@ def apply_to_proposal(proposal: Proposal, values: dict[str, Any]) -> list[str]:
 
 def _apply_orr_answer(proposal: Proposal, area_key: str, answer: str) -> None:
     """An ORR answer edited on GitLab goes through the reviews service, so a signed-off area goes stale."""
-    from gitlab_sync.sync import sync_suppressed
-    from reviews.models import Review
-    from reviews.services import review_answer_save
-
     review = Review.objects.filter(proposal=proposal, area__key=area_key).first()
     if review is None:
         return
     try:
-        with sync_suppressed():
-            review_answer_save(review=review, answer=answer, base_sha256=review.answer_sha256, by=proposal.owner)
-    except Exception:  # a closed proposal refuses answers; GitLab's text stays on GitLab
+        review_answer_save(
+            review=review, answer=answer, base_sha256=review.answer_sha256, by=proposal.owner, origin=Origin.GITLAB
+        )
+    except ReviewRefused:  # a closed proposal refuses answers; GitLab's text stays on GitLab
         log.warning("ORR answer %s of proposal %s from GitLab not applied", area_key, proposal.pk, exc_info=True)
 
 
@@ -188,7 +182,3 @@ def label_for_key(proposal: Proposal, key: str) -> str:
     return {"confidence": "Confidence", "research_links": "Research links", "persona_tags": "Personas"}.get(
         key, "Sections added on GitLab"
     )
-
-
-def record(proposal: Proposal, *, kind: str, message: str, data: dict | None = None, actor=None) -> None:
-    Activity.objects.create(proposal=proposal, actor=actor, kind=kind, message=message[:500], data=data or {})

@@ -1,4 +1,4 @@
-"""Thin Celery tasks: load ids, call gitlab_sync.sync, say how to retry.
+"""Thin Celery tasks: load ids, call the outbox or the inbound side, say how to retry.
 
 Bound to Stagegate's app itself rather than ``shared_task``: enqueueing then never
 depends on which Celery app a thread happens to consider current.
@@ -11,8 +11,15 @@ tries again later.
 
 from __future__ import annotations
 
+import logging
+
 from config.celery import app
-from gitlab_sync import sync
+from gitlab_sync import client, inbound, outbox
+from gitlab_sync.connection import auth_failed, sync_enabled
+from gitlab_sync.failures import RetryLater
+from gitlab_sync.models import SyncState
+
+log = logging.getLogger(__name__)
 
 SYNC_TASK_OPTIONS = {
     "bind": True,
@@ -24,35 +31,40 @@ SYNC_TASK_OPTIONS = {
 }
 
 
-@app.task(name="gitlab_sync.tasks.push_proposal", **SYNC_TASK_OPTIONS)
+@app.task(name=outbox.PUSH_TASK, **SYNC_TASK_OPTIONS)
 def push_proposal(self, proposal_id: int) -> None:
     try:
-        sync.push(proposal_id)
-    except sync.RetryLater as later:
+        outbox.push(proposal_id)
+    except RetryLater as later:
         if self.request.retries < self.max_retries:
             raise self.retry(countdown=later.countdown) from None
         # Out of retries: needs_push stays set and the sweep picks it up after next_attempt_at.
-        sync.SyncState.objects.filter(proposal_id=proposal_id).update(push_enqueued_at=None)
+        SyncState.objects.filter(proposal_id=proposal_id).update(push_enqueued_at=None)
 
 
-@app.task(name="gitlab_sync.tasks.process_delivery", **SYNC_TASK_OPTIONS)
+@app.task(name=inbound.DELIVERY_TASK, **SYNC_TASK_OPTIONS)
 def process_delivery(self, delivery_id: int) -> None:
     try:
-        sync.handle_delivery(delivery_id)
-    except sync.RetryLater as later:
+        inbound.handle_delivery(delivery_id)
+    except RetryLater as later:
         if self.request.retries < self.max_retries:
             raise self.retry(countdown=later.countdown) from None
 
 
 @app.task(name="gitlab_sync.tasks.sweep")
 def sweep() -> int:
-    return sync.sweep()
+    """Every minute: pushes whose enqueue was lost or whose back-off is over, and lost deliveries."""
+    if not sync_enabled() or auth_failed():
+        return 0
+    pushed = outbox.sweep()
+    inbound.deliveries_requeue()
+    return pushed
 
 
 @app.task(name="gitlab_sync.tasks.reconcile", soft_time_limit=600, time_limit=660)
 def reconcile() -> dict:
     try:
-        return sync.reconcile()
-    except sync.client.GitLabError as exc:
-        sync.log.warning("GitLab reconcile failed: %s", exc.message)
+        return inbound.reconcile()
+    except client.GitLabError as exc:
+        log.warning("GitLab reconcile failed: %s", exc.message)
         return {"error": exc.message}

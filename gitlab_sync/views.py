@@ -7,7 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from gitlab_sync import sync
+from gitlab_sync import exchange, outbox
+from gitlab_sync.connection import sync_enabled
 from gitlab_sync.models import SyncConflict, SyncState
 from proposals.models import Proposal
 
@@ -15,7 +16,7 @@ from proposals.models import Proposal
 def badge_context(proposal: Proposal, *, can_edit: bool) -> dict:
     state = SyncState.objects.filter(proposal=proposal).first()
     open_conflicts = SyncConflict.objects.filter(proposal=proposal, resolved_at__isnull=True).count()
-    if not sync.sync_enabled():
+    if not sync_enabled():
         status, label = "off", "GitLab sync off"
     elif open_conflicts:
         status, label = "conflict", f"{open_conflicts} conflict{'s' if open_conflicts != 1 else ''} with GitLab"
@@ -46,7 +47,7 @@ def sync_badge(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def retry_now(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = get_object_or_404(Proposal.objects.editable_by(request.user), pk=pk)
-    sync.retry_now(proposal)
+    outbox.retry_now(proposal)
     if request.htmx:
         return render(request, "gitlab_sync/sync_badge.html", badge_context(proposal, can_edit=True))
     return redirect(proposal)
@@ -80,5 +81,5 @@ def resolve(request: HttpRequest, pk: int) -> HttpResponse:
     if choice not in SyncConflict.Resolution.values:
         return HttpResponse("Choose Stagegate's text or GitLab's text.", status=400)
     edited = request.POST.get("text")
-    sync.resolve_conflict(conflict=conflict, choice=choice, by=request.user, text=edited if edited else None)
+    exchange.resolve_conflict(conflict=conflict, choice=choice, by=request.user, text=edited if edited else None)
     return redirect("gitlab_sync:conflicts", pk=conflict.proposal_id)

@@ -20,8 +20,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from gitlab_sync.inbound import ISSUE_EVENTS, NOTE_EVENTS
 from gitlab_sync.models import WebhookDelivery
-from gitlab_sync.sync import ISSUE_EVENTS, NOTE_EVENTS
+from gitlab_sync.tasks import process_delivery
 
 log = logging.getLogger(__name__)
 
@@ -131,8 +132,6 @@ def gitlab_webhook(request: HttpRequest) -> HttpResponse:
 
 
 def _enqueue(delivery_id: int) -> None:
-    from gitlab_sync.tasks import process_delivery
-
     try:
         process_delivery.apply_async((delivery_id,), retry=False)
     except Exception:

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from proposals.template import DEFAULT_VERSION, STAGE_LABELS, Stage, get_definition
 
@@ -18,6 +21,8 @@ ROLE_GROUPS = (AUTHORS, REVIEWERS, WORKING_GROUP, ADMINS)
 
 TEXT_MAX_LENGTH = 20_000
 TITLE_MAX_LENGTH = 255
+# A timeline line names what happened; the whole text stays where it was written.
+MESSAGE_MAX_LENGTH = 500
 
 
 def user_in_group(user, name: str) -> bool:
@@ -219,6 +224,36 @@ class ChecklistItem(models.Model):
 
 
 class ActivityQuerySet(models.QuerySet):
+    def record(
+        self,
+        proposal: Proposal,
+        *,
+        kind: str,
+        message: str,
+        actor=None,
+        data: dict | None = None,
+        unless_within: timedelta | None = None,
+        same: tuple[str, ...] = (),
+    ) -> Activity | None:
+        """Append one entry to the proposal's timeline: the one way entries are written.
+
+        With ``unless_within``, nothing is written when the proposal's latest entry is of the
+        same kind, by the same person, equal on the ``same`` keys of ``data`` and younger than
+        that: autosave sends many saves a minute and the timeline keeps one line for them.
+        """
+        data = data or {}
+        if unless_within is not None:
+            latest = self.filter(proposal=proposal).order_by("-created_at", "-id").first()
+            if (
+                latest is not None
+                and latest.kind == kind
+                and latest.actor_id == (actor.pk if actor is not None else None)
+                and all(latest.data.get(key) == data.get(key) for key in same)
+                and timezone.now() - latest.created_at < unless_within
+            ):
+                return None
+        return self.create(proposal=proposal, actor=actor, kind=kind, message=message[:MESSAGE_MAX_LENGTH], data=data)
+
     def update(self, **kwargs):
         raise TypeError("The activity timeline is append-only.")
 
@@ -244,7 +279,7 @@ class Activity(models.Model):
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="activities")
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    message = models.CharField(max_length=500)
+    message = models.CharField(max_length=MESSAGE_MAX_LENGTH)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import timedelta
 
-from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
-from django.dispatch import Signal
 from django.utils import timezone
 
 from proposals.models import Activity, ChecklistItem, Proposal, Requirement, ResearchLink
+from proposals.signals import Origin, proposal_created, send_proposal_changed
 from proposals.template import Stage
-from proposals.workflow import orr_reasons
-
-# Sent after a proposal and its checklists exist; reviews creates the ORR review rows.
-proposal_created = Signal()
 
 # Autosave sends many saves a minute; the timeline records one edit per person and section in this window.
 EDIT_ACTIVITY_WINDOW = timedelta(minutes=10)
@@ -38,21 +34,10 @@ MOVE_UP = "up"
 MOVE_DOWN = "down"
 
 
-def mark_for_sync(proposal: Proposal) -> None:
-    """Queue the proposal for its GitLab issue; the sync app decides how (outbox row, on-commit task)."""
-    if apps.is_installed("gitlab_sync"):
-        from gitlab_sync.sync import mark_dirty
-
-        mark_dirty(proposal)
-
-
-def _bump_version(proposal: Proposal) -> None:
+def proposal_bump_version(proposal: Proposal) -> None:
+    """An open form must learn that the proposal changed: its version is the form's base."""
     Proposal.objects.filter(pk=proposal.pk).update(version=F("version") + 1, updated_at=timezone.now())
     proposal.refresh_from_db(fields=["version", "updated_at"])
-
-
-def _record(proposal: Proposal, *, actor, kind: str, message: str, data: dict | None = None) -> Activity:
-    return Activity.objects.create(proposal=proposal, actor=actor, kind=kind, message=message, data=data or {})
 
 
 def _ensure_editable(proposal: Proposal, by) -> None:
@@ -87,7 +72,14 @@ def create_checklist_items(proposal: Proposal) -> None:
 
 
 @transaction.atomic
-def proposal_create(*, title: str, owner, confidential: bool = False, template_version: str | None = None) -> Proposal:
+def proposal_create(
+    *,
+    title: str,
+    owner,
+    confidential: bool = False,
+    template_version: str | None = None,
+    origin: Origin = Origin.STAGEGATE,
+) -> Proposal:
     proposal = Proposal(title=title.strip(), owner=owner, confidential=confidential)
     if template_version:
         proposal.template_version = template_version
@@ -96,9 +88,9 @@ def proposal_create(*, title: str, owner, confidential: bool = False, template_v
     proposal.save()
     create_checklist_items(proposal)
     refresh_verified_checklist(proposal)
-    _record(proposal, actor=owner, kind=Activity.Kind.CREATED, message=f"{owner} created the proposal")
-    proposal_created.send(sender=Proposal, proposal=proposal, by=owner)
-    mark_for_sync(proposal)
+    Activity.objects.record(proposal, actor=owner, kind=Activity.Kind.CREATED, message=f"{owner} created the proposal")
+    proposal_created.send(sender=Proposal, proposal=proposal, by=owner, origin=Origin(origin))
+    send_proposal_changed(proposal, fields=["created"], by=owner, origin=origin)
     return proposal
 
 
@@ -136,34 +128,32 @@ def proposal_update_section(
     if "persona_tags" in changed:
         proposal.persona_tags.set(submitted["persona_tags"])
     refresh_verified_checklist(proposal)
-    _record_edit(proposal, by=by, section_title=section_title, changed=changed)
-    mark_for_sync(proposal)
-    return proposal
-
-
-def _record_edit(proposal: Proposal, *, by, section_title: str, changed: list[str]) -> None:
-    latest = proposal.activities.order_by("-created_at", "-id").first()
-    if (
-        latest is not None
-        and latest.kind == Activity.Kind.EDITED
-        and latest.actor_id == by.pk
-        and latest.data.get("section") == section_title
-        and timezone.now() - latest.created_at < EDIT_ACTIVITY_WINDOW
-    ):
-        return
-    _record(
+    Activity.objects.record(
         proposal,
         actor=by,
         kind=Activity.Kind.EDITED,
         message=f"{by} edited {section_title}",
         data={"section": section_title, "fields": changed},
+        unless_within=EDIT_ACTIVITY_WINDOW,
+        same=("section",),
     )
+    send_proposal_changed(proposal, fields=changed, by=by)
+    return proposal
+
+
+# Checks that apps depending on proposals add for the items they can verify (the ORR's sign-off),
+# by the name the template gives in an item's `verified_by`.
+_verifiers: dict[str, Callable[[Proposal], bool]] = {}
+
+
+def register_verifier(name: str, check: Callable[[Proposal], bool]) -> None:
+    _verifiers[name] = check
 
 
 def verified_state(proposal: Proposal, verified_by: str) -> bool:
     """Whether the data itself satisfies a checklist item the app can check."""
-    if verified_by == "orr:signed_off":
-        return not orr_reasons(proposal)
+    if verified_by in _verifiers:
+        return _verifiers[verified_by](proposal)
     if verified_by.startswith("label:"):
         return verified_by.removeprefix("label:") in proposal.labels
     if verified_by == "personas":
@@ -208,17 +198,17 @@ def checklist_toggle(*, item: ChecklistItem, checked: bool, by) -> ChecklistItem
     item.checked_by = by if checked else None
     item.checked_at = timezone.now() if checked else None
     item.save(update_fields=["checked", "checked_by", "checked_at"])
-    _bump_version(proposal)
+    proposal_bump_version(proposal)
     verb = "ticked" if checked else "unticked"
     stage_label = Stage(item.stage).name.title()
-    _record(
+    Activity.objects.record(
         proposal,
         actor=by,
         kind=Activity.Kind.CHECKLIST,
         message=f"{by} {verb} “{entry.text if entry else item.key}” ({stage_label})",
         data={"stage": item.stage, "key": item.key, "checked": checked},
     )
-    mark_for_sync(proposal)
+    send_proposal_changed(proposal, fields=["checklist"], by=by)
     return item
 
 
@@ -235,10 +225,10 @@ ORDERED_ROWS = {
 
 
 def _list_changed(proposal: Proposal, *, row, by, message: str) -> None:
-    _bump_version(proposal)
-    kind = ORDERED_ROWS[type(row)][0]
-    _record(proposal, actor=by, kind=kind, message=f"{by} {message}")
-    mark_for_sync(proposal)
+    proposal_bump_version(proposal)
+    kind, _, plural = ORDERED_ROWS[type(row)]
+    Activity.objects.record(proposal, actor=by, kind=kind, message=f"{by} {message}")
+    send_proposal_changed(proposal, fields=[plural.replace(" ", "_")], by=by)
 
 
 def _add_row(row, *, by):

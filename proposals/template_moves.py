@@ -24,6 +24,7 @@ from django.db.models import F
 from proposals import markdown, services
 from proposals.markdown import ProposalContent
 from proposals.models import Activity, ChecklistItem, Persona, Proposal, Requirement, ResearchLink
+from proposals.signals import Origin, orr_answers_received, send_proposal_changed
 from proposals.template import DEFINITIONS, NEEDS_FIELDS, Kind, get_definition
 
 
@@ -158,7 +159,7 @@ def proposal_set_content(*, proposal: Proposal, content: ProposalContent, by) ->
     )
     _set_checklist(proposal, content)
     _set_orr_answers(proposal, content, by)
-    services.mark_for_sync(proposal)
+    send_proposal_changed(proposal, fields=["content"], by=by)
     return proposal
 
 
@@ -205,12 +206,9 @@ def _set_checklist(proposal: Proposal, content: ProposalContent) -> None:
 
 
 def _set_orr_answers(proposal: Proposal, content: ProposalContent, by) -> None:
-    # reviews owns the ORR; like the GitLab sync, the write goes through its service (imported here,
-    # not at the top, because reviews imports proposals).
-    from reviews.services import review_answer_save
-
-    for review in proposal.reviews.select_related("area"):
-        answer = content.orr.get(review.area.key)
-        text = answer.answer if answer else ""
-        if text != review.answer:
-            review_answer_save(review=review, answer=text, base_sha256=review.answer_sha256, by=by)
+    # Every area of the target version: one the content has no answer for is emptied.
+    answers = {
+        area.key: content.orr[area.key].answer if area.key in content.orr else ""
+        for area in content.definition.orr_areas
+    }
+    orr_answers_received.send(sender=Proposal, proposal=proposal, answers=answers, by=by, origin=Origin.STAGEGATE)

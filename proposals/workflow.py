@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import F
 
-from proposals.models import Proposal
+from proposals.models import Activity, Proposal
+from proposals.signals import send_proposal_changed
 from proposals.template import STAGE_LABELS, Field, Kind, Stage
 
 
@@ -57,20 +60,9 @@ def completeness(proposal: Proposal) -> list[StageCompleteness]:
 #
 # Each gate returns the reasons it is closed, in words the author can act on; an empty list
 # means open. Gates read prefetched relations where the caller prefetched them, so a page that
-# shows all the buttons costs a fixed number of queries. Review data comes through the reverse
-# relation `proposal.reviews` and plain status strings: proposals never import the reviews app.
-
-# Review statuses, as stored by reviews.models.Review.Status.
-ORR_APPROVED = "approved"
-ORR_NOT_APPLICABLE = "not_applicable"
-ORR_SIGNED_OFF = (ORR_APPROVED, ORR_NOT_APPLICABLE)
-ORR_STATUS_REASONS = {
-    "not_started": "not submitted for review yet",
-    "in_review": "waiting for a reviewer's decision",
-    "changes_requested": "changes requested",
-    "stale": "sign-off is stale: the answer changed after it was signed",
-    "waiver_expired": "the not-applicable waiver expired; it needs a new decision",
-}
+# shows all the buttons costs a fixed number of queries. Apps that depend on proposals add
+# their own reasons to a gate (the ORR's sign-off to approval) with `add_gate_check`: the
+# proposal's rules stay here, and proposals import none of those apps.
 
 MARKDOWN_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 
@@ -80,6 +72,20 @@ APPROVE = "approve"
 CLOSE = "close"
 REOPEN = "reopen"
 
+GateCheck = Callable[..., list[str]]
+_gate_checks: dict[str, list[GateCheck]] = {}
+
+
+def add_gate_check(transition: str, check: GateCheck) -> None:
+    """`check(proposal, today=...)` returns reasons that close `transition`'s gate; added once per check."""
+    checks = _gate_checks.setdefault(transition, [])
+    if check not in checks:
+        checks.append(check)
+
+
+def _added_reasons(transition: str, proposal: Proposal, *, today=None) -> list[str]:
+    return [reason for check in _gate_checks.get(transition, ()) for reason in check(proposal, today=today)]
+
 
 class GateClosed(Exception):
     """A transition was asked for while its gate is closed."""
@@ -87,23 +93,6 @@ class GateClosed(Exception):
     def __init__(self, reasons: list[str]):
         super().__init__("; ".join(reasons))
         self.reasons = reasons
-
-
-def _prefetched(proposal: Proposal, name: str):
-    cache = getattr(proposal, "_prefetched_objects_cache", {})
-    return cache.get(name)
-
-
-def proposal_reviews(proposal: Proposal) -> list:
-    """The proposal's ORR reviews in area order, with area and current decision loaded once."""
-    prefetched = _prefetched(proposal, "reviews")
-    if prefetched is not None:
-        return sorted(prefetched, key=lambda review: review.area.number)
-    return list(
-        proposal.reviews.select_related(
-            "area", "area__reviewer_group", "current_decision", "current_decision__decided_by", "reviewer"
-        ).order_by("area__number")
-    )
 
 
 def next_stage(proposal: Proposal) -> Stage | None:
@@ -146,27 +135,6 @@ def stage_work_reasons(proposal: Proposal, stage: Stage) -> list[str]:
     return reasons + checklist_reasons(proposal, stage)
 
 
-def orr_reasons(proposal: Proposal, *, today=None) -> list[str]:
-    """Why the five ORR areas are not all signed off (approved or not applicable, none stale)."""
-    from django.utils import timezone
-
-    today = today or timezone.localdate()
-    reviews = proposal_reviews(proposal)
-    if not reviews:
-        return ["The ORR areas have not been set up for this proposal"]
-    reasons = []
-    for review in reviews:
-        title = review.area.title
-        decision = review.current_decision
-        if review.status == ORR_NOT_APPLICABLE and decision and decision.waiver_expires_on:
-            if decision.waiver_expires_on < today:
-                reasons.append(f"ORR “{title}”: {ORR_STATUS_REASONS['waiver_expired']}")
-            continue
-        if review.status not in ORR_SIGNED_OFF:
-            reasons.append(f"ORR “{title}”: {ORR_STATUS_REASONS.get(review.status, review.status)}")
-    return reasons
-
-
 def _permission_reasons(proposal: Proposal, by) -> list[str]:
     if by is None or not proposal.is_editable_by(by):
         return ["Only the proposal's author or an admin can do this"]
@@ -174,21 +142,13 @@ def _permission_reasons(proposal: Proposal, by) -> list[str]:
 
 
 def submit_gate(proposal: Proposal, *, by) -> list[str]:
-    """Submit (or resubmit) the ORR answers to the reviewers."""
+    """Submit (or resubmit) the proposal's ORR answers to the reviewers."""
     reasons = _permission_reasons(proposal, by)
     if proposal.state == Proposal.State.CLOSED:
         return [*reasons, "The proposal is closed"]
     if proposal.state == Proposal.State.APPROVED:
         return [*reasons, "The proposal is already approved"]
-    reviews = proposal_reviews(proposal)
-    if not reviews:
-        return [*reasons, "The ORR areas have not been set up for this proposal"]
-    if proposal.state == Proposal.State.IN_REVIEW:
-        if not any(review.status == "changes_requested" for review in reviews):
-            reasons.append("Already in review: nothing waits for a resubmission")
-        return reasons
-    reasons += [f"Answer the ORR area “{review.area.title}”" for review in reviews if not review.answer.strip()]
-    return reasons
+    return reasons + _added_reasons(SUBMIT, proposal)
 
 
 def advance_gate(proposal: Proposal, *, by) -> list[str]:
@@ -215,8 +175,7 @@ def approve_gate(proposal: Proposal, *, by, today=None) -> list[str]:
     reasons += stage_work_reasons(proposal, Stage.GA)
     if proposal.confidence and not list(proposal.research_links.all()):
         reasons.append("Add at least one research link to back the confidence")
-    reasons += orr_reasons(proposal, today=today)
-    return reasons
+    return reasons + _added_reasons(APPROVE, proposal, today=today)
 
 
 def close_gate(proposal: Proposal, *, by) -> list[str]:
@@ -271,25 +230,27 @@ def transitions(proposal: Proposal, *, by, today=None) -> list[Transition]:
     return shown
 
 
-def _record_state(proposal: Proposal, *, by, message: str, data: dict) -> None:
-    from proposals.models import Activity
-
-    Activity.objects.create(proposal=proposal, actor=by, kind=Activity.Kind.STATE, message=message, data=data)
-
-
 def _locked(proposal: Proposal) -> Proposal:
     return Proposal.objects.select_for_update().get(pk=proposal.pk)
 
 
-def _save_state(proposal: Proposal, fields: list[str]) -> None:
-    from django.db.models import F
-
-    from proposals.services import mark_for_sync
-
+def _move(proposal: Proposal, *, by, message: str, **changes) -> Proposal:
+    """The one way a proposal's stage or state changes: versioned, on the timeline, announced."""
+    before = {name: getattr(proposal, name) for name in changes}
+    for name, value in changes.items():
+        setattr(proposal, name, value)
     proposal.version = F("version") + 1
-    proposal.save(update_fields=[*fields, "version", "updated_at"])
+    proposal.save(update_fields=[*changes, "version", "updated_at"])
     proposal.refresh_from_db(fields=["version", "updated_at"])
-    mark_for_sync(proposal)
+    Activity.objects.record(
+        proposal,
+        actor=by,
+        kind=Activity.Kind.STATE,
+        message=message,
+        data={name: [str(before[name]), str(value)] for name, value in changes.items()},
+    )
+    send_proposal_changed(proposal, fields=list(changes), by=by)
+    return proposal
 
 
 @transaction.atomic
@@ -298,17 +259,9 @@ def proposal_advance_stage(*, proposal: Proposal, by) -> Proposal:
     reasons = advance_gate(proposal, by=by)
     if reasons:
         raise GateClosed(reasons)
-    before = Stage(proposal.stage)
-    after = next_stage(proposal)
-    proposal.stage = after.value
-    _save_state(proposal, ["stage"])
-    _record_state(
-        proposal,
-        by=by,
-        message=f"{by} moved the proposal from {STAGE_LABELS[before]} into {STAGE_LABELS[after]} work",
-        data={"stage": [before.value, after.value]},
-    )
-    return proposal
+    before, after = Stage(proposal.stage), next_stage(proposal)
+    message = f"{by} moved the proposal from {STAGE_LABELS[before]} into {STAGE_LABELS[after]} work"
+    return _move(proposal, by=by, message=message, stage=after.value)
 
 
 @transaction.atomic
@@ -317,16 +270,8 @@ def proposal_approve(*, proposal: Proposal, by) -> Proposal:
     reasons = approve_gate(proposal, by=by)
     if reasons:
         raise GateClosed(reasons)
-    before = proposal.state
-    proposal.state = Proposal.State.APPROVED
-    _save_state(proposal, ["state"])
-    _record_state(
-        proposal,
-        by=by,
-        message=f"{by} approved the proposal for General Availability",
-        data={"state": [before, proposal.state]},
-    )
-    return proposal
+    message = f"{by} approved the proposal for General Availability"
+    return _move(proposal, by=by, message=message, state=Proposal.State.APPROVED)
 
 
 @transaction.atomic
@@ -335,11 +280,7 @@ def proposal_close(*, proposal: Proposal, by) -> Proposal:
     reasons = close_gate(proposal, by=by)
     if reasons:
         raise GateClosed(reasons)
-    before = proposal.state
-    proposal.state = Proposal.State.CLOSED
-    _save_state(proposal, ["state"])
-    _record_state(proposal, by=by, message=f"{by} closed the proposal", data={"state": [before, proposal.state]})
-    return proposal
+    return _move(proposal, by=by, message=f"{by} closed the proposal", state=Proposal.State.CLOSED)
 
 
 @transaction.atomic
@@ -349,9 +290,18 @@ def proposal_reopen(*, proposal: Proposal, by) -> Proposal:
     reasons = reopen_gate(proposal, by=by)
     if reasons:
         raise GateClosed(reasons)
-    proposal.state = Proposal.State.DRAFT
-    _save_state(proposal, ["state"])
-    _record_state(
-        proposal, by=by, message=f"{by} reopened the proposal", data={"state": [Proposal.State.CLOSED, proposal.state]}
-    )
-    return proposal
+    return _move(proposal, by=by, message=f"{by} reopened the proposal", state=Proposal.State.DRAFT)
+
+
+def proposal_enter_review(*, proposal: Proposal, by) -> Proposal:
+    """A draft whose ORR answers went to the reviewers. Call inside the submitting transaction,
+    after `submit_gate` allowed it, with the proposal row locked."""
+    message = f"{by} submitted the proposal for the Operational Requirements Review"
+    return _move(proposal, by=by, message=message, state=Proposal.State.IN_REVIEW)
+
+
+def proposal_return_to_review(*, proposal: Proposal, by, why: str) -> Proposal:
+    """An approved proposal whose sign-off no longer holds goes back into review (nothing else moves)."""
+    if proposal.state != Proposal.State.APPROVED:
+        return proposal
+    return _move(proposal, by=by, message=f"Back in review: {why}", state=Proposal.State.IN_REVIEW)

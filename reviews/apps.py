@@ -6,7 +6,14 @@ class ReviewsConfig(AppConfig):
     verbose_name = "Operational Requirements Review"
 
     def ready(self) -> None:
-        from proposals.services import proposal_created
-        from reviews.services import on_proposal_created
+        from proposals import services, workflow
+        from proposals.signals import orr_answers_received, proposal_created
+        from reviews.services import on_orr_answers_received, on_proposal_created
+        from reviews.status import orr_reasons, orr_signed_off, submit_reasons
 
         proposal_created.connect(on_proposal_created, dispatch_uid="reviews.create_orr_reviews")
+        orr_answers_received.connect(on_orr_answers_received, dispatch_uid="reviews.save_orr_answers")
+        # The ORR's part of the proposal's gates and of its "ORR signed off" checklist item.
+        workflow.add_gate_check(workflow.SUBMIT, submit_reasons)
+        workflow.add_gate_check(workflow.APPROVE, orr_reasons)
+        services.register_verifier("orr:signed_off", orr_signed_off)

@@ -72,6 +72,10 @@ class ReviewQuerySet(models.QuerySet):
             Q(reviewer=user) | Q(reviewer__isnull=True, area__reviewer_group__in=user.groups.all())
         ).exclude(proposal__owner=user)
 
+    def waiver_expired(self, today) -> ReviewQuerySet:
+        """Not-applicable reviews whose waiver ran out before `today` (the query twin of `effective_status`)."""
+        return self.filter(status=Review.Status.NOT_APPLICABLE, current_decision__waiver_expires_on__lt=today)
+
     def waiting(self) -> ReviewQuerySet:
         return self.filter(status__in=Review.WAITING, proposal__state__in=Review.OPEN_PROPOSAL_STATES)
 
@@ -161,6 +165,22 @@ class Review(models.Model):
     @property
     def answer_sha256(self) -> str:
         return answer_sha256(self.answer)
+
+    def effective_status(self, today=None) -> str:
+        """The status as of `today`: a not-applicable waiver past its expiry date counts as expired
+        before the daily task has stored that. The one place waiver expiry is decided."""
+        decision = self.current_decision
+        if (
+            self.status == self.Status.NOT_APPLICABLE
+            and decision is not None
+            and decision.waiver_expires_on is not None
+            and decision.waiver_expires_on < (today or timezone.localdate())
+        ):
+            return self.Status.WAIVER_EXPIRED
+        return self.status
+
+    def is_signed_off_on(self, today=None) -> bool:
+        return self.effective_status(today) in self.SIGNED_OFF
 
     @property
     def is_signed_off(self) -> bool:

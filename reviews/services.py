@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from proposals import workflow
 from proposals.models import ADMINS, REVIEWERS, Activity, Proposal, is_admin, is_reviewer
-from proposals.services import mark_for_sync, refresh_verified_checklist
+from proposals.services import refresh_verified_checklist
+from proposals.signals import Origin, send_proposal_changed
 from reviews.models import (
     DUE_SOON_DAYS,
     Decision,
@@ -68,6 +69,23 @@ def reviews_ensure(*, proposal: Proposal) -> None:
 
 def on_proposal_created(sender, *, proposal: Proposal, by, **kwargs) -> None:
     reviews_ensure(proposal=proposal)
+
+
+def on_orr_answers_received(
+    sender, *, proposal: Proposal, answers: dict[str, str], by, origin: Origin, **kwargs
+) -> None:
+    """Answers that came with content (import, template move, GitLab) go through `review_answer_save`,
+    so a signed-off area whose answer changed goes stale. GitLab's text for a closed proposal stays on GitLab."""
+    for review in proposal.reviews.select_related("area", "current_decision").filter(area__key__in=list(answers)):
+        text = answers[review.area.key]
+        if text == review.answer:
+            continue
+        try:
+            review_answer_save(review=review, answer=text, base_sha256=review.answer_sha256, by=by, origin=origin)
+        except ReviewRefused:
+            if origin != Origin.GITLAB:
+                raise
+            logger.warning("ORR answer %s of proposal %s from GitLab not applied", review.area.key, proposal.pk)
 
 
 # --- Notifications -------------------------------------------------------------------------------
@@ -158,32 +176,13 @@ def _proposal_url(proposal: Proposal) -> str:
     return absolute_url(proposal.get_absolute_url())
 
 
-# --- The timeline --------------------------------------------------------------------------------
+# --- What an ORR change implies for the proposal ------------------------------------------------
 
 
-def _record(proposal: Proposal, *, by, kind: str, message: str, data: dict | None = None) -> Activity:
-    return Activity.objects.create(proposal=proposal, actor=by, kind=kind, message=message[:500], data=data or {})
-
-
-def _orr_changed(proposal: Proposal) -> None:
-    """The ORR state moved: checklist items the app verifies follow it, and GitLab hears of it."""
+def _orr_changed(proposal: Proposal, *, by, origin: Origin = Origin.STAGEGATE) -> None:
+    """The ORR state moved: checklist items the app verifies follow it, and the issue shows it."""
     refresh_verified_checklist(proposal)
-    mark_for_sync(proposal)
-
-
-def _reopen_review_if_approved(proposal: Proposal, *, by, why: str) -> None:
-    """An approved proposal whose sign-off no longer holds goes back into review."""
-    if proposal.state != Proposal.State.APPROVED:
-        return
-    Proposal.objects.filter(pk=proposal.pk).update(state=Proposal.State.IN_REVIEW)
-    proposal.state = Proposal.State.IN_REVIEW
-    _record(
-        proposal,
-        by=by,
-        kind=Activity.Kind.STATE,
-        message=f"Back in review: {why}",
-        data={"state": [Proposal.State.APPROVED, Proposal.State.IN_REVIEW]},
-    )
+    send_proposal_changed(proposal, fields=["orr"], by=by, origin=origin)
 
 
 # --- Answers -------------------------------------------------------------------------------------
@@ -210,7 +209,9 @@ def _lock_review(review: Review) -> Review:
 
 
 @transaction.atomic
-def review_answer_save(*, review: Review, answer: str, base_sha256: str, by) -> AnswerSaved:
+def review_answer_save(
+    *, review: Review, answer: str, base_sha256: str, by, origin: Origin = Origin.STAGEGATE
+) -> AnswerSaved:
     """Save the author's answer for one area; a signed-off area whose answer changes goes stale.
 
     `base_sha256` is the hash of the answer the form was loaded with: a save on top of
@@ -250,11 +251,19 @@ def review_answer_save(*, review: Review, answer: str, base_sha256: str, by) -> 
             fields.append("status")
     review.save(update_fields=fields)
 
-    _record_answer_edit(review, by=by)
+    Activity.objects.record(
+        proposal,
+        actor=by,
+        kind=Activity.Kind.EDITED,
+        message=f"{by} edited the ORR answer “{review.area.title}”",
+        data={"orr_area": review.area.key, "review": review.pk},
+        unless_within=ANSWER_ACTIVITY_WINDOW,
+        same=("orr_area",),
+    )
     if became_stale:
-        _record(
+        Activity.objects.record(
             proposal,
-            by=by,
+            actor=by,
             kind=Activity.Kind.REVIEW,
             message=f"The {decision.get_kind_display().lower()} sign-off of ORR “{review.area.title}” "
             f"by {decision.decided_by} is stale: the answer changed",
@@ -272,28 +281,11 @@ def review_answer_save(*, review: Review, answer: str, base_sha256: str, by) -> 
             ],
             url=_review_url(review),
         )
-        _reopen_review_if_approved(proposal, by=by, why=f"the ORR answer “{review.area.title}” changed")
-    _orr_changed(proposal)
+        workflow.proposal_return_to_review(
+            proposal=proposal, by=by, why=f"the ORR answer “{review.area.title}” changed"
+        )
+    _orr_changed(proposal, by=by, origin=origin)
     return AnswerSaved(review=review, changed=True, became_stale=became_stale)
-
-
-def _record_answer_edit(review: Review, *, by) -> None:
-    latest = review.proposal.activities.order_by("-created_at", "-id").first()
-    if (
-        latest is not None
-        and latest.kind == Activity.Kind.EDITED
-        and latest.actor_id == by.pk
-        and latest.data.get("orr_area") == review.area.key
-        and timezone.now() - latest.created_at < ANSWER_ACTIVITY_WINDOW
-    ):
-        return
-    _record(
-        review.proposal,
-        by=by,
-        kind=Activity.Kind.EDITED,
-        message=f"{by} edited the ORR answer “{review.area.title}”",
-        data={"orr_area": review.area.key, "review": review.pk},
-    )
 
 
 def answer_diff_since_decision(review: Review) -> list[tuple[str, str]]:
@@ -363,19 +355,16 @@ def review_submit_for_review(*, proposal: Proposal, by) -> list[Review]:
         )
 
     if first_submission:
-        proposal.state = Proposal.State.IN_REVIEW
-        proposal.save(update_fields=["state", "updated_at"])
-        message = f"{by} submitted the proposal for the Operational Requirements Review"
+        workflow.proposal_enter_review(proposal=proposal, by=by)
     else:
-        message = f"{by} resubmitted {', '.join(r.area.title for r in reviews)} for review"
-    _record(
-        proposal,
-        by=by,
-        kind=Activity.Kind.STATE,
-        message=message,
-        data={"state": proposal.state, "reviews": [r.pk for r in reviews]},
-    )
-    _orr_changed(proposal)
+        Activity.objects.record(
+            proposal,
+            actor=by,
+            kind=Activity.Kind.STATE,
+            message=f"{by} resubmitted {', '.join(r.area.title for r in reviews)} for review",
+            data={"state": proposal.state, "reviews": [r.pk for r in reviews]},
+        )
+    _orr_changed(proposal, by=by)
     return reviews
 
 
@@ -402,9 +391,9 @@ def review_assign(*, review: Review, reviewer, by) -> Review:
     review.reviewer = reviewer
     review.save(update_fields=["reviewer", "updated_at"])
     who = str(reviewer) if reviewer else "the area's reviewers"
-    _record(
+    Activity.objects.record(
         review.proposal,
-        by=by,
+        actor=by,
         kind=Activity.Kind.REVIEW,
         message=f"{by} assigned ORR “{review.area.title}” to {who}",
         data={"review": review.pk, "reviewer": reviewer.pk if reviewer else None},
@@ -418,7 +407,7 @@ def review_assign(*, review: Review, reviewer, by) -> Review:
             lines=[f"{by} assigned you the review of “{review.area.title}” on “{review.proposal.title}”."],
             url=_review_url(review),
         )
-    mark_for_sync(review.proposal)
+    send_proposal_changed(review.proposal, fields=["orr"], by=by)
     return review
 
 
@@ -506,9 +495,9 @@ def review_decide(
         message += f" until {waiver_expires_on:%Y-%m-%d}"
     if comment:
         message += f" — {comment}"
-    _record(
+    Activity.objects.record(
         proposal,
-        by=by,
+        actor=by,
         kind=Activity.Kind.REVIEW,
         message=message,
         data={
@@ -531,8 +520,10 @@ def review_decide(
         url=_review_url(review),
     )
     if kind == Decision.Kind.CHANGES_REQUESTED:
-        _reopen_review_if_approved(proposal, by=by, why=f"changes requested on ORR “{review.area.title}”")
-    _orr_changed(proposal)
+        workflow.proposal_return_to_review(
+            proposal=proposal, by=by, why=f"changes requested on ORR “{review.area.title}”"
+        )
+    _orr_changed(proposal, by=by)
     return decision
 
 
@@ -554,9 +545,9 @@ def review_comment_add(*, review: Review, body: str, by) -> ReviewComment:
         raise ReviewRefused("Write a comment first.")
     comment = ReviewComment.objects.create(review=review, author=by, body=body)
     proposal = review.proposal
-    _record(
+    Activity.objects.record(
         proposal,
-        by=by,
+        actor=by,
         kind=Activity.Kind.COMMENT,
         message=f"{by} commented on ORR “{review.area.title}”: {body[:200]}",
         data={"review": review.pk, "comment": comment.pk},
@@ -584,9 +575,7 @@ def review_mark_seen(*, review: Review, user) -> None:
 
 def reviews_expire_waivers(*, today: datetime.date) -> list[Review]:
     """A not-applicable waiver past its expiry date needs a decision again."""
-    candidates = Review.objects.filter(
-        status=Review.Status.NOT_APPLICABLE, current_decision__waiver_expires_on__lt=today
-    ).values_list("pk", flat=True)
+    candidates = Review.objects.waiver_expired(today).values_list("pk", flat=True)
     expired = []
     for review_id in list(candidates):
         review = _expire_waiver(review_id=review_id, today=today)
@@ -603,9 +592,7 @@ def _expire_waiver(*, review_id: int, today: datetime.date) -> Review | None:
     review = _lock_review(review)
     decision = review.current_decision
     # Checked again under the lock: a new decision may have come in since the list was read.
-    if review.status != Review.Status.NOT_APPLICABLE or not decision or not decision.waiver_expires_on:
-        return None
-    if decision.waiver_expires_on >= today:
+    if review.effective_status(today) != Review.Status.WAIVER_EXPIRED:
         return None
     now = timezone.now()
     review.status = Review.Status.WAIVER_EXPIRED
@@ -614,9 +601,9 @@ def _expire_waiver(*, review_id: int, today: datetime.date) -> Review | None:
     review.escalated_at = None
     review.save(update_fields=["status", "assigned_at", "due_on", "escalated_at", "updated_at"])
     until = decision.waiver_expires_on
-    _record(
+    Activity.objects.record(
         review.proposal,
-        by=None,
+        actor=None,
         kind=Activity.Kind.REVIEW,
         message=f"The not-applicable waiver of ORR “{review.area.title}” expired on {until:%Y-%m-%d}",
         data={"review": review.pk, "area": review.area.key, "status": review.status},
@@ -632,8 +619,10 @@ def _expire_waiver(*, review_id: int, today: datetime.date) -> Review | None:
         ],
         url=_review_url(review),
     )
-    _reopen_review_if_approved(review.proposal, by=None, why=f"the waiver of ORR “{review.area.title}” expired")
-    _orr_changed(review.proposal)
+    workflow.proposal_return_to_review(
+        proposal=review.proposal, by=None, why=f"the waiver of ORR “{review.area.title}” expired"
+    )
+    _orr_changed(review.proposal, by=None)
     return review
 
 
@@ -696,9 +685,9 @@ def reviews_send_digest(*, today: datetime.date) -> DigestResult:
         if review.due_on >= today or review.escalated_at is not None:
             continue
         Review.objects.filter(pk=review.pk).update(escalated_at=now)
-        _record(
+        Activity.objects.record(
             review.proposal,
-            by=None,
+            actor=None,
             kind=Activity.Kind.REVIEW,
             message=f"ORR “{review.area.title}” is overdue (due {review.due_on:%Y-%m-%d}); escalated to its lead",
             data={"review": review.pk, "area": review.area.key},

@@ -1,4 +1,8 @@
-"""The ORR state as GitLab shows it: scoped labels and a per-area summary. Pure: reads, never writes."""
+"""Where the ORR of a proposal stands: per-area summary, the gates' reasons, GitLab's scoped label.
+
+Reads, never writes. Every status here is a review's *effective* status (`Review.effective_status`),
+so an expired waiver counts as expired everywhere at once.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,8 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from proposals import workflow
 from proposals.models import Proposal
+from reviews.models import Review
 
 # One scoped label at a time: GitLab keeps a single `orr::` label on an issue.
 ORR_LABEL_NOT_STARTED = "orr::not-started"
@@ -18,6 +22,15 @@ ORR_LABEL_APPROVED = "orr::approved"
 ORR_LABELS = frozenset(
     {ORR_LABEL_NOT_STARTED, ORR_LABEL_IN_REVIEW, ORR_LABEL_CHANGES_REQUESTED, ORR_LABEL_STALE, ORR_LABEL_APPROVED}
 )
+
+# Why an area keeps a gate closed, by effective status.
+STATUS_REASONS = {
+    Review.Status.NOT_STARTED: "not submitted for review yet",
+    Review.Status.IN_REVIEW: "waiting for a reviewer's decision",
+    Review.Status.CHANGES_REQUESTED: "changes requested",
+    Review.Status.STALE: "sign-off is stale: the answer changed after it was signed",
+    Review.Status.WAIVER_EXPIRED: "the not-applicable waiver expired; it needs a new decision",
+}
 
 STATUS_TEXT = {
     "not_started": "Not started",
@@ -43,16 +56,48 @@ class AreaStatus:
     signed_off: bool
 
 
-def _effective_status(review, today) -> str:
-    decision = review.current_decision
-    if (
-        review.status == workflow.ORR_NOT_APPLICABLE
-        and decision is not None
-        and decision.waiver_expires_on
-        and decision.waiver_expires_on < today
-    ):
-        return "waiver_expired"
-    return review.status
+def proposal_reviews(proposal: Proposal) -> list[Review]:
+    """The proposal's ORR reviews in area order, with area and current decision loaded once.
+
+    Uses `proposal.reviews` when the caller prefetched it, so a list of proposals costs no query each.
+    """
+    prefetched = getattr(proposal, "_prefetched_objects_cache", {}).get("reviews")
+    if prefetched is not None:
+        return sorted(prefetched, key=lambda review: review.area.number)
+    return list(
+        proposal.reviews.select_related(
+            "area", "area__reviewer_group", "current_decision", "current_decision__decided_by", "reviewer"
+        ).order_by("area__number")
+    )
+
+
+def orr_reasons(proposal: Proposal, *, today=None) -> list[str]:
+    """Why the ORR areas are not all signed off (approved or not applicable, none stale or expired)."""
+    reviews = proposal_reviews(proposal)
+    if not reviews:
+        return ["The ORR areas have not been set up for this proposal"]
+    reasons = []
+    for review in reviews:
+        status = review.effective_status(today)
+        if status not in Review.SIGNED_OFF:
+            reasons.append(f"ORR “{review.area.title}”: {STATUS_REASONS.get(status, status)}")
+    return reasons
+
+
+def orr_signed_off(proposal: Proposal) -> bool:
+    return not orr_reasons(proposal)
+
+
+def submit_reasons(proposal: Proposal, *, today=None) -> list[str]:
+    """What keeps the ORR answers from going (again) to the reviewers."""
+    reviews = proposal_reviews(proposal)
+    if not reviews:
+        return ["The ORR areas have not been set up for this proposal"]
+    if proposal.state == Proposal.State.IN_REVIEW:
+        if not any(review.status == Review.Status.CHANGES_REQUESTED for review in reviews):
+            return ["Already in review: nothing waits for a resubmission"]
+        return []
+    return [f"Answer the ORR area “{review.area.title}”" for review in reviews if not review.answer.strip()]
 
 
 def orr_status_summary(proposal: Proposal, *, today=None) -> list[AreaStatus]:
@@ -63,8 +108,8 @@ def orr_status_summary(proposal: Proposal, *, today=None) -> list[AreaStatus]:
     """
     today = today or timezone.localdate()
     rows = []
-    for review in workflow.proposal_reviews(proposal):
-        status = _effective_status(review, today)
+    for review in proposal_reviews(proposal):
+        status = review.effective_status(today)
         decision = review.current_decision
         if decision is not None and status != "in_review":
             who = _gitlab_name(decision.decided_by)
@@ -85,7 +130,7 @@ def orr_status_summary(proposal: Proposal, *, today=None) -> list[AreaStatus]:
                 waiver_expires_on=decision.waiver_expires_on.isoformat()
                 if decision is not None and decision.waiver_expires_on
                 else "",
-                signed_off=status in workflow.ORR_SIGNED_OFF,
+                signed_off=status in Review.SIGNED_OFF,
             )
         )
     return rows
@@ -102,7 +147,7 @@ def orr_label(proposal: Proposal, *, today=None) -> str:
     statuses = [row.status for row in orr_status_summary(proposal, today=today)]
     if not statuses:
         return ORR_LABEL_NOT_STARTED
-    if all(s in workflow.ORR_SIGNED_OFF for s in statuses):
+    if all(s in Review.SIGNED_OFF for s in statuses):
         return ORR_LABEL_APPROVED
     if "changes_requested" in statuses:
         return ORR_LABEL_CHANGES_REQUESTED

@@ -17,6 +17,7 @@ from proposals.models import Proposal
 from reviews import services
 from reviews.forms import AnswerForm, CommentForm, DecisionForm, QueueFilterForm
 from reviews.models import Review, ReviewComment
+from reviews.status import orr_status_summary, proposal_reviews
 
 QUEUE_PAGE = "reviews/review_queue.html"
 DETAIL_PAGE = "reviews/review_detail.html"
@@ -184,7 +185,7 @@ def answers_context(proposal: Proposal, *, user, reviews: list | None = None) ->
     """
     return {
         "proposal": proposal,
-        "reviews": workflow.proposal_reviews(proposal) if reviews is None else reviews,
+        "reviews": proposal_reviews(proposal) if reviews is None else reviews,
         "editable": proposal.is_editable_by(user) and proposal.state != Proposal.State.CLOSED,
         "answered": None,
         "saved": False,
@@ -303,12 +304,11 @@ def gates_panel(request: HttpRequest, proposal_id: int) -> HttpResponse:
 
 def gates_context(proposal: Proposal, *, user) -> dict:
     """What `{% orr_gates proposal %}` renders: the buttons, their reasons, each area's status."""
-    from reviews.status import orr_status_summary
 
     if "reviews" not in getattr(proposal, "_prefetched_objects_cache", {}):
         # Every gate and the status table read the same reviews: load them once for this render.
         prefetch_related_objects([proposal], Prefetch("reviews", queryset=REVIEWS_FOR_GATES))
-    reviews = {review.area.key: review for review in workflow.proposal_reviews(proposal)}
+    reviews = {review.area.key: review for review in proposal_reviews(proposal)}
     rows = [(row, reviews[row.key]) for row in orr_status_summary(proposal)]
     return {
         "proposal": proposal,

@@ -2,7 +2,7 @@ import pytest
 
 from config.celery import app as celery_app
 from gitlab_fake import FakeGitLab
-from gitlab_sync import client, sync
+from gitlab_sync import client, connection
 
 WEBHOOK_SECRET = "test-webhook-secret"
 
@@ -44,6 +44,6 @@ def fake(fake_server, settings):
     settings.GITLAB_PUSH_MIN_INTERVAL = 0
     settings.GITLAB_RETRY_BASE = 0.1
     client._client.cache_clear()
-    sync._redis.cache_clear()
+    connection.redis_client.cache_clear()
     yield fake_server
     fake_server.reset()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gitlab_sync.sync import merge_label_sets, merge_lists, merge_values
+from gitlab_sync.merge import merge_label_sets, merge_lists, merge_values
 
 
 @pytest.mark.parametrize(

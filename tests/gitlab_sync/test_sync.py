@@ -7,10 +7,11 @@ import time
 import pytest
 from django.db import connection
 
-from gitlab_sync import sync
+from gitlab_sync import client, exchange, failures, importer, inbound, outbox, tasks
 from gitlab_sync.models import GitLabConnection, IssueComment, SyncConflict, SyncState, WebhookDelivery
 from proposals import services
 from proposals.models import Activity, Proposal
+from proposals.signals import send_proposal_changed
 from tests.factories import ProposalFactory
 from tests.gitlab_sync.issue_text import edit_issue_fields
 
@@ -34,7 +35,7 @@ def edit(proposal: Proposal, by, **values) -> Proposal:
 def linked(fake, author):
     """A proposal whose issue exists on the fake, in step."""
     proposal = ProposalFactory(owner=author, title="Explain this vulnerability")
-    sync.push(proposal.pk)
+    outbox.push(proposal.pk)
     proposal.refresh_from_db()
     fake.clear_request_log()
     return proposal
@@ -49,7 +50,7 @@ def issue_of(fake, proposal):
 
 def test_creating_a_proposal_creates_its_issue_with_labels_and_link(fake, author):
     proposal = ProposalFactory(owner=author, title="Summarise threads")
-    sync.push(proposal.pk)
+    outbox.push(proposal.pk)
     state = SyncState.objects.get(proposal=proposal)
     issue = fake.issue(state.issue_iid)
     assert issue.title == "Summarise threads"
@@ -62,7 +63,7 @@ def test_creating_a_proposal_creates_its_issue_with_labels_and_link(fake, author
 
 def test_a_confidential_proposal_is_confidential_from_the_first_request(fake, author):
     proposal = ProposalFactory(owner=author, confidential=True)
-    sync.push(proposal.pk)
+    outbox.push(proposal.pk)
     creates = fake.requests_to("issues.create")
     assert len(creates) == 1 and creates[0].body["confidential"] is True
     assert fake.issues()[0].confidential is True
@@ -70,10 +71,10 @@ def test_a_confidential_proposal_is_confidential_from_the_first_request(fake, au
 
 def test_an_edit_reaches_the_issue_in_one_put_and_a_repeat_push_sends_nothing(fake, linked, author):
     edit(linked, author, user_problem="Reviewers drown in long threads.")
-    sync.push(linked.pk)
+    outbox.push(linked.pk)
     assert "Reviewers drown in long threads." in issue_of(fake, linked).description
     assert len(fake.requests_to("issues.edit")) == 1
-    sync.push(linked.pk)
+    outbox.push(linked.pk)
     assert len(fake.requests_to("issues.edit")) == 1
     assert SyncState.objects.get(proposal=linked).needs_push is False
 
@@ -93,7 +94,7 @@ def test_labels_set_on_gitlab_survive_a_push_and_come_back(fake, linked, author)
     iid = SyncState.objects.get(proposal=linked).issue_iid
     fake.human_edit(iid, add_labels="security")
     edit(linked, author, user_problem="New text")
-    sync.push(linked.pk)
+    outbox.push(linked.pk)
     put = fake.requests_to("issues.edit")[-1]
     assert "labels" not in put.body
     assert "security" in fake.issue(iid).labels
@@ -104,10 +105,10 @@ def test_labels_set_on_gitlab_survive_a_push_and_come_back(fake, linked, author)
 def test_a_label_removed_in_stagegate_is_removed_on_gitlab_only(fake, linked, author):
     iid = SyncState.objects.get(proposal=linked).issue_iid
     fake.human_edit(iid, add_labels="security")
-    sync.push(linked.pk)
+    outbox.push(linked.pk)
     Proposal.objects.filter(pk=linked.pk).update(labels=["wg-ai-integration", "ux"])
-    services.mark_for_sync(linked)
-    sync.push(linked.pk)
+    send_proposal_changed(linked, fields=["labels"])
+    outbox.push(linked.pk)
     assert fake.requests_to("issues.edit")[-1].body.get("remove_labels") == "security"
     assert set(fake.issue(iid).labels) == {"wg-ai-integration", "stage::experiment", "orr::not-started", "ux"}
 
@@ -118,7 +119,7 @@ def test_a_label_removed_in_stagegate_is_removed_on_gitlab_only(fake, linked, au
 def test_an_edit_on_gitlab_updates_the_proposal_and_its_timeline(fake, linked):
     issue = issue_of(fake, linked)
     fake.human_edit(issue.iid, description=edit_issue_fields(issue.description, user_problem="Typed on GitLab"))
-    sync.sync_proposal(linked.pk, actor="alice")
+    exchange.sync_proposal(linked.pk, actor="alice")
     linked.refresh_from_db()
     assert linked.user_problem == "Typed on GitLab"
     activity = linked.activities.filter(kind=Activity.Kind.SYNC).first()
@@ -128,10 +129,10 @@ def test_an_edit_on_gitlab_updates_the_proposal_and_its_timeline(fake, linked):
 
 def test_our_own_echo_changes_nothing(fake, linked, author):
     edit(linked, author, user_problem="Pushed text")
-    sync.push(linked.pk)
+    outbox.push(linked.pk)
     version = Proposal.objects.get(pk=linked.pk).version
     puts = len(fake.requests_to("issues.edit"))
-    sync.sync_proposal(linked.pk, actor="stagegate-bot")
+    exchange.sync_proposal(linked.pk, actor="stagegate-bot")
     assert Proposal.objects.get(pk=linked.pk).version == version
     assert len(fake.requests_to("issues.edit")) == puts
 
@@ -141,7 +142,7 @@ def test_different_fields_edited_on_both_sides_merge(fake, linked, author):
     text = edit_issue_fields(issue.description, assumptions="From GitLab")
     fake.human_edit(issue.iid, description=text)
     edit(linked, author, user_problem="From Stagegate")
-    sync.push(linked.pk)
+    outbox.push(linked.pk)
     linked.refresh_from_db()
     assert (linked.user_problem, linked.assumptions) == ("From Stagegate", "From GitLab")
     description = fake.issue(issue.iid).description
@@ -152,7 +153,7 @@ def test_the_same_field_edited_on_both_sides_is_a_conflict_keeping_both_texts(fa
     issue = issue_of(fake, linked)
     fake.human_edit(issue.iid, description=edit_issue_fields(issue.description, user_problem="GitLab's words"))
     edit(linked, author, user_problem="Stagegate's words")
-    sync.push(linked.pk)
+    outbox.push(linked.pk)
     conflict = SyncConflict.objects.get(proposal=linked, resolved_at=None)
     assert (conflict.field, conflict.local_value, conflict.remote_value) == (
         "field:user_problem",
@@ -164,8 +165,8 @@ def test_the_same_field_edited_on_both_sides_is_a_conflict_keeping_both_texts(fa
     assert "GitLab's words" in fake.issue(issue.iid).description
     assert SyncState.objects.get(proposal=linked).base_fields["field:user_problem"] == ""
 
-    sync.resolve_conflict(conflict=conflict, choice="local", by=author)
-    sync.push(linked.pk)
+    exchange.resolve_conflict(conflict=conflict, choice="local", by=author)
+    outbox.push(linked.pk)
     description = fake.issue(issue.iid).description
     assert "Stagegate's words" in description and "GitLab's words" not in description
     assert not SyncConflict.objects.filter(proposal=linked, resolved_at=None).exists()
@@ -174,18 +175,18 @@ def test_the_same_field_edited_on_both_sides_is_a_conflict_keeping_both_texts(fa
 def test_closing_on_gitlab_does_not_move_the_workflow(fake, linked):
     iid = SyncState.objects.get(proposal=linked).issue_iid
     fake.human_edit(iid, state_event="close")
-    sync.sync_proposal(linked.pk)
+    exchange.sync_proposal(linked.pk)
     linked.refresh_from_db()
     state = SyncState.objects.get(proposal=linked)
     assert linked.state == Proposal.State.DRAFT and state.closed_on_gitlab
-    sync.sync_proposal(linked.pk)
+    exchange.sync_proposal(linked.pk)
     assert fake.issue(iid).state == "closed"
 
 
 def test_made_confidential_on_gitlab_is_applied_and_recorded(fake, linked):
     iid = SyncState.objects.get(proposal=linked).issue_iid
     fake.human_edit(iid, confidential=True)
-    sync.sync_proposal(linked.pk, actor="alice")
+    exchange.sync_proposal(linked.pk, actor="alice")
     linked.refresh_from_db()
     assert linked.confidential is True
     assert linked.activities.filter(message__startswith="Made confidential on GitLab by alice").exists()
@@ -194,8 +195,8 @@ def test_made_confidential_on_gitlab_is_applied_and_recorded(fake, linked):
 def test_comments_on_the_issue_reach_the_timeline_once(fake, linked):
     iid = SyncState.objects.get(proposal=linked).issue_iid
     note = fake.human_comment(iid, "Have we asked legal?")
-    assert sync.pull_comments(linked.pk) == 1
-    assert sync.pull_comments(linked.pk) == 0
+    assert inbound.pull_comments(linked.pk) == 1
+    assert inbound.pull_comments(linked.pk) == 0
     comment = IssueComment.objects.get(proposal=linked)
     assert (comment.gitlab_note_id, comment.author_username) == (note.id, "alice")
     assert linked.activities.filter(kind=Activity.Kind.COMMENT, message__contains="Have we asked legal?").count() == 1
@@ -204,12 +205,12 @@ def test_comments_on_the_issue_reach_the_timeline_once(fake, linked):
 def test_reconcile_applies_edits_whose_webhooks_were_lost_with_one_list_call(fake, author):
     proposals = [ProposalFactory(owner=author) for _ in range(3)]
     for proposal in proposals:
-        sync.push(proposal.pk)
-    sync.reconcile()
+        outbox.push(proposal.pk)
+    inbound.reconcile()
     fake.clear_request_log()
     issue = issue_of(fake, proposals[1])
     fake.human_edit(issue.iid, description=edit_issue_fields(issue.description, user_problem="Only via reconcile"))
-    stats = sync.reconcile()
+    stats = inbound.reconcile()
     assert Proposal.objects.get(pk=proposals[1].pk).user_problem == "Only via reconcile"
     assert stats["synced"] == 1
     assert [r.route for r in fake.requests_to()] == ["issues.list"]
@@ -219,12 +220,12 @@ def test_import_creates_proposals_from_labelled_issues_once(fake, author):
     body = edit_issue_fields("", user_problem="Imported text")
     fake.create_issue(title="Old proposal", description=body, labels="wg-ai-integration")
     fake.create_issue(title="Unrelated", labels="bug")
-    report = sync.import_issues(owner=author)
+    report = importer.import_issues(owner=author)
     assert len(report.imported) == 1 and report.failed == []
     proposal = Proposal.objects.get(title="Old proposal")
     assert proposal.user_problem == "Imported text"
     assert SyncState.objects.get(proposal=proposal).needs_push is False
-    again = sync.import_issues(owner=author)
+    again = importer.import_issues(owner=author)
     assert again.imported == [] and len(again.already_linked) == 1
 
 
@@ -234,11 +235,11 @@ def test_import_creates_proposals_from_labelled_issues_once(fake, author):
 def test_5xx_is_retried_later_and_shown(fake, linked, author):
     edit(linked, author, user_problem="Survives a 503")
     fake.fail("issues.edit", status=503, times=1)
-    with pytest.raises(sync.RetryLater):
-        sync.push(linked.pk)
+    with pytest.raises(failures.RetryLater):
+        outbox.push(linked.pk)
     state = SyncState.objects.get(proposal=linked)
     assert state.needs_push and "503" in state.last_error and state.next_attempt_at
-    sync.push(linked.pk)
+    outbox.push(linked.pk)
     assert "Survives a 503" in issue_of(fake, linked).description
     assert SyncState.objects.get(proposal=linked).last_error == ""
 
@@ -246,31 +247,31 @@ def test_5xx_is_retried_later_and_shown(fake, linked, author):
 def test_429_waits_at_least_retry_after(fake, linked, author):
     edit(linked, author, user_problem="x")
     fake.fail("issues.get", status=429, retry_after=30)
-    with pytest.raises(sync.RetryLater) as later:
-        sync.push(linked.pk)
+    with pytest.raises(failures.RetryLater) as later:
+        outbox.push(linked.pk)
     assert later.value.countdown >= 30
 
 
 def test_401_stops_all_sync_until_retry_now(fake, linked, author):
     fake.revoke_token()
     edit(linked, author, user_problem="x")
-    sync.push(linked.pk)
+    outbox.push(linked.pk)
     state = SyncState.objects.get(proposal=linked)
     assert state.status == SyncState.Status.FAILED and "401" in state.last_error
     assert GitLabConnection.objects.get().auth_failed_at is not None
     calls = len(fake.requests_to())
-    sync.push(linked.pk)
+    outbox.push(linked.pk)
     assert len(fake.requests_to()) == calls  # no retry storm
     fake.add_token(fake.token)
-    sync.retry_now(linked)
-    sync.push(linked.pk)
+    outbox.retry_now(linked)
+    outbox.push(linked.pk)
     assert SyncState.objects.get(proposal=linked).status == SyncState.Status.SYNCED
 
 
 def test_a_deleted_issue_is_flagged_not_recreated(fake, linked, author):
     fake.store.delete_issue(fake.project, issue_of(fake, linked))
     edit(linked, author, user_problem="x")
-    sync.push(linked.pk)
+    outbox.push(linked.pk)
     state = SyncState.objects.get(proposal=linked)
     assert state.link_broken and state.permanent_error
     assert fake.requests_to("issues.create") == []
@@ -282,16 +283,16 @@ def test_a_create_interrupted_after_gitlab_answered_adopts_the_issue(fake, autho
     from django.test import override_settings
 
     with override_settings(GITLAB_TIMEOUT=0.1):
-        sync.client._client.cache_clear()
-        with pytest.raises(sync.RetryLater):
-            sync.push(proposal.pk)
-    sync.client._client.cache_clear()
+        client._client.cache_clear()
+        with pytest.raises(failures.RetryLater):
+            outbox.push(proposal.pk)
+    client._client.cache_clear()
     import time
 
     deadline = time.monotonic() + 5
     while not fake.issues() and time.monotonic() < deadline:
         time.sleep(0.02)
-    sync.push(proposal.pk)
+    outbox.push(proposal.pk)
     assert len(fake.issues()) == 1
     assert SyncState.objects.get(proposal=proposal).issue_iid == fake.issues()[0].iid
 
@@ -309,27 +310,27 @@ def test_a_note_hook_delivery_mirrors_the_comment_and_answers_orr_commands(fake,
     iid = SyncState.objects.get(proposal=linked).issue_iid
     fake.human_comment(iid, "/orr approve data")
     delivery = _delivery(iid, event="Note Hook", kind="note", key="n-1")
-    assert sync.handle_delivery(delivery.pk) == "processed"
+    assert inbound.handle_delivery(delivery.pk) == "processed"
     assert IssueComment.objects.filter(proposal=linked, body="/orr approve data").exists()
     replies = [note.body for note in fake.issue(iid).notes.values() if note.author.username == "stagegate-bot"]
     assert len(replies) == 1 and "does not know your GitLab account" in replies[0]
     # Our reply comes back as a comment too; it is mirrored but never read as a command.
-    assert sync.handle_delivery(_delivery(iid, event="Note Hook", kind="note", key="n-2").pk) == "processed"
+    assert inbound.handle_delivery(_delivery(iid, event="Note Hook", kind="note", key="n-2").pk) == "processed"
     assert len([n for n in fake.issue(iid).notes.values() if n.author.username == "stagegate-bot"]) == 1
 
 
 def test_a_delivery_is_processed_once(fake, linked):
     iid = SyncState.objects.get(proposal=linked).issue_iid
     delivery = _delivery(iid, event="Issue Hook", kind="issue", key="i-1")
-    assert sync.handle_delivery(delivery.pk) == "processed"
+    assert inbound.handle_delivery(delivery.pk) == "processed"
     calls = len(fake.requests_to())
-    assert sync.handle_delivery(delivery.pk) == "done"
+    assert inbound.handle_delivery(delivery.pk) == "done"
     assert len(fake.requests_to()) == calls
 
 
 def test_a_delivery_for_an_issue_without_proposal_is_ignored(fake, linked):
     delivery = _delivery(999, event="Issue Hook", kind="issue", key="i-2")
-    assert sync.handle_delivery(delivery.pk) == "ignored"
+    assert inbound.handle_delivery(delivery.pk) == "ignored"
     assert WebhookDelivery.objects.get(pk=delivery.pk).status == WebhookDelivery.Status.IGNORED
 
 
@@ -339,9 +340,9 @@ def test_a_section_added_on_gitlab_is_kept_and_written_back_in_place(fake, linke
     description = fake.issue(iid).description
     anchor = description.index("# [General Availability]")
     fake.human_edit(iid, description=description[:anchor] + marker + "\n\n" + description[anchor:])
-    sync.sync_proposal(linked.pk)
+    exchange.sync_proposal(linked.pk)
     edit(linked, author, user_problem="Changed in Stagegate afterwards")
-    sync.push(linked.pk)
+    outbox.push(linked.pk)
     final = fake.issue(iid).description
     assert "Changed in Stagegate afterwards" in final
     assert marker in final
@@ -354,7 +355,7 @@ def test_a_box_ticked_on_gitlab_ticks_the_checklist_item(fake, linked):
     line = "- [ ] Add relevant designs to the Design Management area of the issue if available"
     assert line in description
     fake.human_edit(iid, description=description.replace(line, line.replace("[ ]", "[x]"), 1))
-    sync.sync_proposal(linked.pk)
+    exchange.sync_proposal(linked.pk)
     assert linked.checklist_items.get(stage="experiment", key="designs").checked is True
     assert fake.requests_to("issues.edit") == []
 
@@ -362,7 +363,7 @@ def test_a_box_ticked_on_gitlab_ticks_the_checklist_item(fake, linked):
 def test_a_description_gitlab_refuses_is_a_permanent_error_shown_to_the_author(fake, linked, author):
     fake.fail("issues.edit", status=400, times=None)
     edit(linked, author, user_problem="x")
-    sync.push(linked.pk)
+    outbox.push(linked.pk)
     state = SyncState.objects.get(proposal=linked)
     assert state.permanent_error and state.status == SyncState.Status.FAILED and "400" in state.last_error
     assert state.next_attempt_at is None
@@ -371,9 +372,9 @@ def test_a_description_gitlab_refuses_is_a_permanent_error_shown_to_the_author(f
 def test_409_resource_lock_is_retried(fake, linked, author):
     edit(linked, author, user_problem="Locked once")
     fake.fail("issues.edit", status=409)
-    with pytest.raises(sync.RetryLater):
-        sync.push(linked.pk)
-    sync.push(linked.pk)
+    with pytest.raises(failures.RetryLater):
+        outbox.push(linked.pk)
+    outbox.push(linked.pk)
     assert "Locked once" in issue_of(fake, linked).description
 
 
@@ -390,7 +391,7 @@ def test_an_edit_on_gitlab_between_our_read_and_our_write_is_recovered_from_our_
 
     def push_in_thread():
         try:
-            sync.push(linked.pk)
+            outbox.push(linked.pk)
         finally:
             connection.close()
 
@@ -414,10 +415,10 @@ def test_an_edit_on_gitlab_between_our_read_and_our_write_is_recovered_from_our_
         body=echo.body.decode(),
         body_size=len(echo.body),
     )
-    sync.handle_delivery(delivery.pk)
+    inbound.handle_delivery(delivery.pk)
     linked.refresh_from_db()
     assert (linked.user_problem, linked.assumptions) == ("Written in Stagegate", "Typed meanwhile")
-    sync.push(linked.pk)
+    outbox.push(linked.pk)
     final = fake.issue(iid).description
     assert "Written in Stagegate" in final and "Typed meanwhile" in final
 
@@ -432,19 +433,19 @@ def test_sweep_enqueues_lost_pushes_and_forgets_old_deliveries(fake, author, dja
     SyncState.objects.filter(proposal=proposal).update(push_enqueued_at=timezone.now() - timedelta(hours=1))
     old = WebhookDelivery.objects.create(idempotency_key="old", status=WebhookDelivery.Status.PROCESSED)
     WebhookDelivery.objects.filter(pk=old.pk).update(received_at=timezone.now() - timedelta(days=30))
-    with mock.patch("gitlab_sync.tasks.push_proposal.apply_async") as enqueue:
-        assert sync.sweep() == 1
-    assert enqueue.call_args.args == ((proposal.pk,),)
+    with mock.patch("gitlab_sync.outbox.enqueue_push", return_value=True) as enqueue:
+        assert tasks.sweep() == 1
+    assert enqueue.call_args.args == (proposal.pk,)
     assert not WebhookDelivery.objects.filter(pk=old.pk).exists()
 
 
 def test_a_dropped_connection_is_retried(fake, linked, author):
     edit(linked, author, user_problem="After a reset")
     fake.fail("issues.get", reset=True)
-    with pytest.raises(sync.RetryLater):
-        sync.push(linked.pk)
+    with pytest.raises(failures.RetryLater):
+        outbox.push(linked.pk)
     assert "reach GitLab" in SyncState.objects.get(proposal=linked).last_error
-    sync.push(linked.pk)
+    outbox.push(linked.pk)
     assert "After a reset" in issue_of(fake, linked).description
 
 
@@ -471,5 +472,5 @@ def test_a_late_delivery_about_an_older_version_costs_no_api_call(fake, linked):
         idempotency_key="late", event="Issue Hook", object_kind="issue", issue_iid=state.issue_iid,
         payload_updated_at=older,
     )  # fmt: skip
-    assert sync.handle_delivery(delivery.pk) == "stale"
+    assert inbound.handle_delivery(delivery.pk) == "stale"
     assert fake.requests_to() == []

@@ -74,18 +74,18 @@ def superuser_client(client, django_user_model):
 
 @pytest.mark.parametrize("model", ["gitlabconnection", "syncstate", "webhookdelivery", "syncconflict", "issuecomment"])
 def test_admin_sync_health_pages_open(superuser_client, fake, proposal, model):
-    from gitlab_sync import sync
+    from gitlab_sync import connection, outbox
 
-    sync.connection()
-    sync.push(proposal.pk)
+    connection.connection()
+    outbox.push(proposal.pk)
     assert superuser_client.get(f"/admin/gitlab_sync/{model}/").status_code == 200
 
 
 def test_admin_import_action_reports(superuser_client, fake):
-    from gitlab_sync import sync
+    from gitlab_sync import connection
 
     fake.create_issue(title="Issue to import", labels="wg-ai-integration")
-    conn = sync.connection()
+    conn = connection.connection()
     response = superuser_client.post(
         "/admin/gitlab_sync/gitlabconnection/",
         {"action": "import_issues", "_selected_action": [conn.pk]},

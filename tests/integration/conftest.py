@@ -18,7 +18,7 @@ from celery.contrib.testing.worker import start_worker
 from django.conf import settings as django_settings
 
 from config.celery import app as celery_app
-from gitlab_sync import client, sync
+from gitlab_sync import client, connection
 from tests.gitlab_sync.conftest import WEBHOOK_SECRET, fake_server, point_celery_at  # noqa: F401 (session fixture)
 
 WAIT = 20.0
@@ -116,7 +116,7 @@ def env(fake_server, private_redis, settings, live_server):  # noqa: F811
     settings.GITLAB_RETRY_BASE = 0.2
     settings.GITLAB_SYNC_LOCK_TIMEOUT = 10
     client._client.cache_clear()
-    sync._redis.cache_clear()
+    connection.redis_client.cache_clear()
     fake_server.add_hook(f"{live_server.url}/gitlab/webhook/", token=WEBHOOK_SECRET)
     yield fake_server
     fake_server.reset()

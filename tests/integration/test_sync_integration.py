@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gitlab_sync import sync
+from gitlab_sync import outbox
 from gitlab_sync.models import SyncConflict, SyncState, WebhookDelivery
 from proposals import services
 from proposals.models import Activity, Proposal
@@ -137,7 +137,7 @@ def test_saves_succeed_while_redis_is_down_and_sync_after_it_returns(env, create
     created.refresh_from_db()
     assert created.user_problem == "Saved while Redis was down"
     # What the beat schedule does every minute:
-    wait_for(lambda: sync.sweep() or not SyncState.objects.get(proposal=created).needs_push, what="the sweep")
+    wait_for(lambda: outbox.sweep() or not SyncState.objects.get(proposal=created).needs_push, what="the sweep")
     wait_for(
         lambda: "Saved while Redis was down" in issue_text(env, created) and "Also saved" in issue_text(env, created),
         what="the saves to reach GitLab",

@@ -9,6 +9,7 @@ from proposals import workflow
 from proposals.models import Activity, Proposal
 from reviews import services
 from reviews.models import Decision, Notification, Review, ReviewComment, answer_sha256
+from reviews.status import orr_reasons
 from tests.factories import ProposalFactory, UserFactory
 from tests.reviews.conftest import ANSWERS, review_of
 
@@ -219,7 +220,7 @@ def test_changing_a_signed_answer_makes_the_sign_off_stale_and_tells_the_reviewe
         ("+", "Also support tickets."),
     ]
     assert "is stale" in submitted_proposal.activities.filter(kind=Activity.Kind.REVIEW).first().message
-    assert "stale" in " ".join(workflow.orr_reasons(submitted_proposal))
+    assert "stale" in " ".join(orr_reasons(submitted_proposal))
 
 
 @pytest.mark.django_db
@@ -301,10 +302,10 @@ def test_a_waiver_expires_and_the_area_needs_a_decision_again(
     expiry = timezone.localdate() + datetime.timedelta(days=30)
     decide(review, data_reviewer, kind="not_applicable", comment="No data until GA.", waiver_expires_on=expiry)
     assert services.reviews_expire_waivers(today=expiry) == []
-    assert not any("Data" in r for r in workflow.orr_reasons(submitted_proposal, today=expiry))
+    assert not any("Data" in r for r in orr_reasons(submitted_proposal, today=expiry))
     later = expiry + datetime.timedelta(days=1)
     # The gate does not wait for the daily task to notice the expiry.
-    assert any("Data Limitation" in r and "waiver" in r for r in workflow.orr_reasons(submitted_proposal, today=later))
+    assert any("Data Limitation" in r and "waiver" in r for r in orr_reasons(submitted_proposal, today=later))
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         expired = services.reviews_expire_waivers(today=later)

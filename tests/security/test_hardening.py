@@ -16,7 +16,7 @@ from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
 
-from gitlab_sync import sync
+from gitlab_sync import failures, outbox
 from gitlab_sync.models import SyncState, WebhookDelivery
 from tests.factories import ProposalFactory
 from tests.gitlab_sync.conftest import fake, fake_server  # noqa: F401  (the fake GitLab, as the sync tests use it)
@@ -205,11 +205,11 @@ def test_webhook_secret_and_gitlab_token_are_never_logged(fake, caplog, client, 
     # A push that GitLab refuses (5xx, then a revoked token) is logged and recorded, without the token.
     proposal = ProposalFactory(owner=author, title="Never log the token")
     fake.fail("*", status=500, times=1)
-    with pytest.raises(sync.RetryLater):
-        sync.push(proposal.pk)
+    with pytest.raises(failures.RetryLater):
+        outbox.push(proposal.pk)
     fake.revoke_token()
-    with contextlib.suppress(sync.RetryLater):
-        sync.push(proposal.pk)
+    with contextlib.suppress(failures.RetryLater):
+        outbox.push(proposal.pk)
     state = SyncState.objects.get(proposal=proposal)
     assert state.last_error  # the failure is recorded...
 

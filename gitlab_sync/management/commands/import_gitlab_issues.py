@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from gitlab_sync import client, sync
+from gitlab_sync import client, importer
 
 
 class Command(BaseCommand):
@@ -26,7 +26,7 @@ class Command(BaseCommand):
             if user is None:
                 raise CommandError("No superuser to own the proposals; pass --owner.")
         try:
-            report = sync.import_issues(owner=user, label=label)
+            report = importer.import_issues(owner=user, label=label)
         except client.GitLabError as exc:
             raise CommandError(exc.message) from exc
         for line in report.lines():

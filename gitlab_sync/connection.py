@@ -1,0 +1,80 @@
+"""The GitLab connection's health, and the per-proposal lock every exchange with GitLab holds."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.utils import timezone
+
+from gitlab_sync import client
+from gitlab_sync.models import GitLabConnection
+
+log = logging.getLogger(__name__)
+
+
+def sync_enabled() -> bool:
+    return bool(settings.GITLAB_URL and settings.GITLAB_TOKEN and settings.GITLAB_PROJECT)
+
+
+class LockBusy(Exception):
+    """Another worker is syncing this proposal right now."""
+
+
+@functools.cache
+def redis_client(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url)
+
+
+@contextmanager
+def proposal_lock(proposal_id: int, *, wait: float = 0.0):
+    """Serialise everything that talks to GitLab about one proposal, across workers and hosts."""
+    # Outlives the task's hard time limit, so a lock is only ever lost with its worker.
+    timeout = getattr(settings, "GITLAB_SYNC_LOCK_TIMEOUT", settings.CELERY_TASK_TIME_LIMIT + 30)
+    lock = redis_client(settings.REDIS_URL).lock(
+        f"stagegate:gitlab-sync:{proposal_id}", timeout=timeout, blocking_timeout=wait
+    )
+    if not lock.acquire(blocking=wait > 0):
+        raise LockBusy(proposal_id)
+    try:
+        yield
+    finally:
+        try:
+            lock.release()
+        except redis.exceptions.LockError:
+            log.warning("GitLab sync lock of proposal %s expired before release", proposal_id)
+
+
+def connection() -> GitLabConnection:
+    conn, _ = GitLabConnection.objects.get_or_create(project_path=settings.GITLAB_PROJECT or "-")
+    return conn
+
+
+def ensure_healthy() -> None:
+    if not sync_enabled():
+        raise client.SyncDisabled("GitLab sync is not configured.")
+    if auth_failed():
+        raise client.AuthenticationFailed("GitLab rejected the bot token; fix it and press “retry now”.", status=401)
+
+
+def note_success(project_id: int | None = None) -> None:
+    changes: dict[str, Any] = {"last_success_at": timezone.now()}
+    if project_id:
+        changes["project_id"] = project_id
+    GitLabConnection.objects.filter(pk=connection().pk).update(**changes)
+
+
+def parse_time(value: str | None):
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def auth_failed() -> bool:
+    """GitLab refused the bot token: everything waits until an admin fixes it and retries."""
+    return GitLabConnection.objects.filter(project_path=settings.GITLAB_PROJECT, auth_failed_at__isnull=False).exists()

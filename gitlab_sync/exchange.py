@@ -1,0 +1,391 @@
+"""One exchange of a proposal with its issue: read the issue, merge both sides against the last
+agreed base, apply GitLab's side to the proposal, write Stagegate's side to the issue (only what
+differs). Pushes, webhooks and reconciliation all come through `sync_proposal`.
+
+GitLab's values are applied with origin GITLAB, so they are not queued back to GitLab.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Case, F, When
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from gitlab_sync import client, fields
+from gitlab_sync.client import TransientGitLabError
+from gitlab_sync.connection import ensure_healthy, note_success, parse_time
+from gitlab_sync.managed import MANAGED_PREFIXES, desired_labels, enforce_managed, issue_state_for
+from gitlab_sync.merge import merge_label_sets, merge_values
+from gitlab_sync.models import SyncConflict, SyncState, WebhookDelivery
+from proposals import markdown
+from proposals.markdown import canonical_text
+from proposals.models import Activity, Proposal
+from proposals.services import refresh_verified_checklist
+from proposals.signals import send_proposal_changed
+
+
+@dataclass
+class SyncResult:
+    created: bool = False
+    pulled: list[str] = field(default_factory=list)
+    pushed: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+
+
+def sync_proposal(proposal_id: int, *, remote: dict | None = None, actor: str = "", push: bool = True) -> SyncResult:
+    """Bring a proposal and its issue in step. Call with the proposal's lock held.
+
+    ``remote`` is an issue already listed (reconcile); it is used to merge, but
+    before any write the issue is read again, since GitLab's edit has no
+    compare-and-swap. With ``push=False`` (webhooks, reconcile) GitLab's side is
+    applied and Stagegate's side is left to the push task, which keeps to the
+    push interval: our own echo must not turn an autosave burst into a write per save.
+    """
+    ensure_healthy()
+    state, _ = SyncState.objects.get_or_create(proposal_id=proposal_id)
+    if state.issue_iid is None:
+        return create_issue(proposal_id)
+    if state.link_broken:
+        raise client.IssueNotFound("The GitLab issue was deleted or moved; relink it in the admin.", status=404)
+    for _attempt in range(5):
+        state.refresh_from_db()
+        start_version = state.local_version
+        proposal = Proposal.objects.prefetch_related(*markdown.RENDER_PREFETCH).get(pk=proposal_id)
+        fresh = remote is None
+        if fresh:
+            remote = client.get_issue(state.issue_iid)
+        base_state = state.base_state
+        outcome = _merge(proposal, state, remote, actor=actor, render=push)
+        if outcome is None:  # the proposal changed while we merged; merge again
+            continue
+        updates, labels, result, merge, remote_values = outcome
+        if updates and not push:
+            # GitLab holds its values; they are the base until the push task writes ours.
+            state.base_fields = {
+                key: merge.new_base[key] if key in merge.conflicts else remote_values.get(key) for key in merge.new_base
+            }
+            state.base_state = base_state
+            state.base_confidential = bool(remote.get("confidential"))
+            _finish(state, proposal_id, start_version, remote, labels, pushed=False, still_dirty=True)
+            return result
+        if updates and not fresh:
+            remote = None
+            continue
+        if "description" in updates:
+            SyncState.objects.filter(pk=state.pk).update(
+                merged_against={
+                    "hash": text_hash(remote.get("description")),
+                    "values": remote_values,
+                },
+                last_pushed_hash=text_hash(updates["description"]),
+            )
+        response = client.update_issue(state.issue_iid, updates) if updates else remote
+        _finish(state, proposal_id, start_version, response, labels, pushed=bool(updates))
+        note_success(response.get("project_id"))
+        return result
+    raise TransientGitLabError("The proposal kept changing during the sync; trying again shortly.")
+
+
+def text_hash(text: str | None) -> str:
+    return hashlib.sha256((text or "").encode()).hexdigest()
+
+
+def recover_overwritten_edit(state: SyncState, delivery: WebhookDelivery) -> bool:
+    """GitLab's edit has no compare-and-swap: a person's edit that landed between our read and our
+    write was overwritten by it. Our write's own webhook shows the text it replaced; when that is not
+    the text we merged against, merge that lost version in now (a field both changed is a conflict)."""
+    if not state.merged_against or delivery.body_size > len(delivery.body.encode()):
+        return False
+    try:
+        change = (json.loads(delivery.body).get("changes") or {}).get("description") or {}
+    except ValueError:
+        return False
+    previous, current = change.get("previous"), change.get("current")
+    if previous is None or text_hash(current) != state.last_pushed_hash:
+        return False  # not the echo of our last description write
+    if text_hash(previous) == state.merged_against.get("hash"):
+        return False  # nobody got in between
+    lost = fields.snapshot(fields.parse_content(previous), state.merged_against["values"].get(fields.TITLE, ""))
+    with transaction.atomic():
+        proposal = Proposal.objects.select_for_update().get(pk=state.proposal_id)
+        outcome = merge_values(state.merged_against["values"], fields.local_snapshot(proposal), lost)
+        if outcome.take_remote:
+            recovered = fields.apply_to_proposal(proposal, outcome.take_remote)
+            Activity.objects.record(
+                proposal,
+                kind=Activity.Kind.SYNC,
+                message="Recovered an edit made on GitLab while Stagegate was writing: " + ", ".join(recovered),
+                data={"fields": sorted(outcome.take_remote)},
+            )
+        record_conflicts(proposal, outcome.conflicts, close_others=False)
+        SyncState.objects.filter(pk=state.pk).update(merged_against={})
+        if outcome.take_remote or outcome.conflicts:
+            # GitLab holds our write without the person's edit: the merged text must go back.
+            send_proposal_changed(proposal, fields=sorted(outcome.take_remote) or ["conflict"])
+    return bool(outcome.take_remote or outcome.conflicts)
+
+
+def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "", render: bool = True):
+    """Merge both sides; apply GitLab's side locally. Returns the issue update, or None if raced."""
+    base = dict(state.base_fields)
+    local = fields.local_snapshot(proposal)
+    remote_values = fields.remote_snapshot(remote)
+    outcome = merge_values(base, local, remote_values)
+
+    base_labels = list(state.base_labels)
+    local_labels = desired_labels(proposal)
+    remote_labels = list(remote.get("labels") or [])
+    labels = enforce_managed(merge_label_sets(base_labels, local_labels, remote_labels), proposal)
+
+    confidential = bool(remote.get("confidential"))
+    take_confidential = None
+    if proposal.confidential != confidential:
+        if proposal.confidential == state.base_confidential:
+            take_confidential = confidential
+        else:
+            confidential = proposal.confidential
+
+    result = SyncResult()
+    with transaction.atomic():
+        locked = Proposal.objects.select_for_update().get(pk=proposal.pk)
+        if locked.version != proposal.version:
+            return None
+        result.pulled = fields.apply_to_proposal(locked, outcome.take_remote) if outcome.take_remote else []
+        own_labels = [name for name in labels if not name.startswith(MANAGED_PREFIXES)]
+        extra: list[str] = []
+        if own_labels != [n for n in locked.labels or [] if not n.startswith(MANAGED_PREFIXES)]:
+            locked.labels = own_labels
+            extra.append("labels")
+        if take_confidential is not None:
+            locked.confidential = take_confidential
+            extra.append("confidential")
+        if extra:
+            locked.save(update_fields=extra)
+            # Labels are edited in a form too: an open form must see that they changed.
+            Proposal.objects.filter(pk=locked.pk).update(version=F("version") + 1)
+            if "labels" in extra:
+                result.pulled.append("Labels")
+                if not outcome.take_remote:
+                    Activity.objects.record(
+                        locked,
+                        kind=Activity.Kind.SYNC,
+                        message=f"Labels changed on GitLab{f' by {actor}' if actor else ''}: {', '.join(own_labels)}",
+                        data={"labels": own_labels, "by": actor},
+                    )
+            if take_confidential is not None:
+                word = "confidential" if take_confidential else "public"
+                Activity.objects.record(
+                    locked,
+                    kind=Activity.Kind.SYNC,
+                    message=f"Made {word} on GitLab{f' by {actor}' if actor else ''}",
+                    data={"confidential": take_confidential, "by": actor},
+                )
+        if outcome.take_remote:
+            refresh_verified_checklist(locked)
+            who = f" by {actor}" if actor else ""
+            Activity.objects.record(
+                locked,
+                kind=Activity.Kind.SYNC,
+                message=f"Updated from GitLab{who}: {', '.join(result.pulled)}",
+                data={"fields": sorted(outcome.take_remote), "by": actor},
+            )
+        result.conflicts = record_conflicts(locked, outcome.conflicts)
+        state.base_fields = outcome.new_base
+        # What GitLab should hold: merged values, GitLab's own text where there is a conflict.
+        merged_description_differs = any(
+            outcome.merged.get(key) != remote_values.get(key) for key in outcome.merged if key != fields.TITLE
+        )
+
+    updates: dict[str, Any] = {}
+    if locked.confidential != bool(remote.get("confidential")):
+        updates["confidential"] = locked.confidential
+    title = outcome.merged.get(fields.TITLE)
+    if title is not None and title != fields.normalise_title(remote.get("title")):
+        updates["title"] = title
+    if merged_description_differs and not render:
+        updates["description"] = None  # to be rendered by the push that writes it
+    elif merged_description_differs:
+        overrides = {key: outcome.merged[key] for key in outcome.conflicts}
+        # Nothing pulled: the proposal read at the start (relations prefetched) is still current.
+        description = fields.render_description(locked if outcome.take_remote else proposal, overrides)
+        if description != (remote.get("description") or ""):
+            updates["description"] = description
+    add = [name for name in labels if name not in remote_labels]
+    remove = [name for name in remote_labels if name not in labels]
+    if add:
+        updates["add_labels"] = ",".join(add)
+    if remove:
+        updates["remove_labels"] = ",".join(remove)
+    local_state = issue_state_for(locked)
+    if state.base_state and local_state != state.base_state and local_state != remote.get("state"):
+        updates["state_event"] = "close" if local_state == "closed" else "reopen"
+    state.base_state = local_state
+    state.base_confidential = locked.confidential
+    result.pushed = sorted(updates)
+    return updates, labels, result, outcome, remote_values
+
+
+def record_conflicts(
+    proposal: Proposal, conflicts: dict[str, tuple[Any, Any, Any]], *, close_others: bool = True
+) -> list[str]:
+    now = timezone.now()
+    open_conflicts = {c.field: c for c in SyncConflict.objects.filter(proposal=proposal, resolved_at__isnull=True)}
+    for key, (base, local, remote) in conflicts.items():
+        existing = open_conflicts.get(key)
+        if existing is not None:
+            if (existing.local_value, existing.remote_value) != (local, remote):
+                existing.local_value, existing.remote_value = local, remote
+                existing.save(update_fields=["local_value", "remote_value"])
+            continue
+        label = fields.label_for_key(proposal, key)
+        SyncConflict.objects.create(
+            proposal=proposal, field=key, label=label, base_value=base, local_value=local, remote_value=remote
+        )
+        Activity.objects.record(
+            proposal,
+            kind=Activity.Kind.CONFLICT,
+            message=f"{label} was changed both here and on GitLab; both texts are kept until you choose",
+            data={"field": key},
+        )
+    if close_others and set(open_conflicts) - set(conflicts):
+        SyncConflict.objects.filter(proposal=proposal, resolved_at__isnull=True).exclude(
+            field__in=list(conflicts)
+        ).update(resolved_at=now)
+    return sorted(conflicts)
+
+
+def _finish(
+    state: SyncState,
+    proposal_id: int,
+    start_version: int,
+    issue: dict,
+    labels,
+    *,
+    pushed: bool,
+    still_dirty: bool = False,
+) -> None:
+    now = timezone.now()
+    base_fields = dict(state.base_fields)
+    SyncState.objects.filter(pk=state.pk).update(
+        issue_id=issue.get("id"),
+        web_url=issue.get("web_url") or state.web_url,
+        base_fields=base_fields,
+        base_title=str(base_fields.get(fields.TITLE, ""))[:255],
+        base_labels=list(issue.get("labels") or labels),
+        base_state=state.base_state,
+        base_confidential=state.base_confidential,
+        remote_updated_at=parse_time(issue.get("updated_at")),
+        remote_state=issue.get("state") or "",
+        **(
+            {"needs_push": True}
+            if still_dirty
+            else {
+                "pushed_version": Greatest(F("pushed_version"), start_version),
+                "needs_push": Case(When(local_version__gt=start_version, then=True), default=False),
+                "attempts": 0,
+                "last_error": "",
+                "permanent_error": False,
+                "next_attempt_at": None,
+            }
+        ),
+        last_synced_at=now,
+        **({"last_push_at": now} if pushed else {}),
+    )
+
+
+def create_issue(proposal_id: int) -> SyncResult:
+    """Create the proposal's issue, or adopt the one an interrupted attempt already created."""
+    state = SyncState.objects.get(proposal_id=proposal_id)
+    proposal = Proposal.objects.get(pk=proposal_id)
+    start_version = state.local_version
+    issue = _find_created_issue(proposal, state) if state.create_started_at else None
+    if issue is None:
+        SyncState.objects.filter(pk=state.pk).update(create_started_at=timezone.now())
+        issue = client.create_issue(
+            {
+                "title": proposal.title,
+                "description": fields.render_description(proposal, {}),
+                "labels": ",".join(desired_labels(proposal)),
+                # Confidential from the first request: the text is never public, not even for a moment.
+                "confidential": proposal.confidential,
+            }
+        )
+    remote_values = fields.remote_snapshot(issue)
+    with transaction.atomic():
+        SyncState.objects.filter(pk=state.pk).update(
+            issue_iid=issue["iid"],
+            issue_id=issue["id"],
+            web_url=issue.get("web_url", ""),
+            create_started_at=None,
+            base_fields=remote_values,
+            base_title=remote_values[fields.TITLE][:255],
+            base_labels=list(issue.get("labels") or []),
+            base_state=issue_state_for(proposal),
+            base_confidential=bool(issue.get("confidential")),
+            remote_updated_at=parse_time(issue.get("updated_at")),
+            remote_state=issue.get("state", ""),
+            pushed_version=Greatest(F("pushed_version"), start_version),
+            needs_push=Case(When(local_version__gt=start_version, then=True), default=False),
+            attempts=0,
+            last_error="",
+            permanent_error=False,
+            next_attempt_at=None,
+            last_synced_at=timezone.now(),
+            last_push_at=timezone.now(),
+        )
+        Activity.objects.record(
+            proposal,
+            kind=Activity.Kind.SYNC,
+            message=f"GitLab issue #{issue['iid']} created",
+            data={"iid": issue["iid"], "web_url": issue.get("web_url", "")},
+        )
+    note_success(issue.get("project_id"))
+    return SyncResult(created=True)
+
+
+def _find_created_issue(proposal: Proposal, state: SyncState) -> dict | None:
+    since = state.create_started_at - timedelta(minutes=5)
+    linked = set(SyncState.objects.exclude(issue_iid=None).values_list("issue_iid", flat=True))
+    for issue in client.iter_issues(created_after=since.isoformat(), labels=proposal.definition.label):
+        if issue["title"] == proposal.title and issue["iid"] not in linked:
+            return issue
+    return None
+
+
+def resolve_conflict(*, conflict: SyncConflict, choice: str, by, text: str | None = None) -> None:
+    """The author picks Stagegate's text, GitLab's text or an edited text; the choice then goes to GitLab."""
+    if choice == SyncConflict.Resolution.KEEP_LOCAL:
+        value = conflict.local_value
+    elif choice == SyncConflict.Resolution.TAKE_REMOTE:
+        value = conflict.remote_value
+    else:
+        raise ValueError(f"unknown choice {choice!r}")
+    if text is not None:
+        value = canonical_text(text)
+    with transaction.atomic():
+        proposal = Proposal.objects.select_for_update().get(pk=conflict.proposal_id)
+        current = fields.local_snapshot(proposal).get(conflict.field)
+        if current != value:
+            fields.apply_to_proposal(proposal, {conflict.field: value})
+        state = SyncState.objects.select_for_update().get(proposal=proposal)
+        # GitLab's text becomes the base, so the chosen text counts as Stagegate's change and is pushed.
+        state.base_fields = {**state.base_fields, conflict.field: conflict.remote_value}
+        state.save(update_fields=["base_fields"])
+        SyncConflict.objects.filter(pk=conflict.pk).update(
+            resolved_at=timezone.now(), resolved_by=by, resolution=choice
+        )
+        Activity.objects.record(
+            proposal,
+            kind=Activity.Kind.CONFLICT,
+            message=f"{by} resolved the conflict on {conflict.label or conflict.field}: "
+            f"{SyncConflict.Resolution(choice).label.lower()}",
+            data={"field": conflict.field, "choice": choice},
+        )
+        send_proposal_changed(proposal, fields=[conflict.field], by=by)

@@ -1,0 +1,95 @@
+"""Import of existing GitLab issues: a proposal for every issue with the working-group label that has none."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from gitlab_sync import client, fields
+from gitlab_sync.connection import parse_time
+from gitlab_sync.managed import MANAGED_PREFIXES, issue_state_for
+from gitlab_sync.models import SyncState
+from proposals.models import Activity
+from proposals.services import proposal_create, refresh_verified_checklist
+from proposals.signals import Origin
+from proposals.template import get_definition
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ImportReport:
+    imported: list[tuple[int, int, str, int]] = field(default_factory=list)  # iid, proposal id, title, fields
+    already_linked: list[int] = field(default_factory=list)
+    failed: list[tuple[int, str]] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [
+            f"Imported {len(self.imported)} issue(s); {len(self.already_linked)} already linked; "
+            f"{len(self.failed)} failed."
+        ]
+        out += [f"  #{iid} → proposal {pk}: {title} ({n} field(s) filled)" for iid, pk, title, n in self.imported]
+        out += [f"  #{iid} failed: {reason}" for iid, reason in self.failed]
+        return out
+
+
+def import_issues(*, owner, label: str | None = None) -> ImportReport:
+    """Create a proposal for every issue carrying the working-group label that has none yet."""
+    label = label or get_definition().label
+    linked = set(SyncState.objects.exclude(issue_iid=None).values_list("issue_iid", flat=True))
+    report = ImportReport()
+    for issue in client.iter_issues(labels=label, order_by="created_at", sort="asc", per_page=100):
+        if issue["iid"] in linked:
+            report.already_linked.append(issue["iid"])
+            continue
+        try:
+            with transaction.atomic():
+                proposal = proposal_create(
+                    title=(issue.get("title") or f"GitLab issue #{issue['iid']}")[:255],
+                    owner=owner,
+                    confidential=bool(issue.get("confidential")),
+                    origin=Origin.GITLAB,
+                )
+                remote_values = fields.remote_snapshot(issue)
+                changes = {
+                    key: value
+                    for key, value in remote_values.items()
+                    if key != fields.TITLE and value not in ("", [], None, False)
+                }
+                fields.apply_to_proposal(proposal, changes)
+                proposal.labels = [name for name in issue.get("labels") or [] if not name.startswith(MANAGED_PREFIXES)]
+                proposal.save(update_fields=["labels"])
+                refresh_verified_checklist(proposal)
+                SyncState.objects.get_or_create(proposal=proposal)
+                SyncState.objects.filter(proposal=proposal).update(
+                    issue_iid=issue["iid"],
+                    issue_id=issue["id"],
+                    web_url=issue.get("web_url", ""),
+                    base_fields=remote_values,
+                    base_title=remote_values[fields.TITLE][:255],
+                    base_labels=list(issue.get("labels") or []),
+                    base_state=issue_state_for(proposal),
+                    base_confidential=bool(issue.get("confidential")),
+                    remote_updated_at=parse_time(issue.get("updated_at")),
+                    remote_state=issue.get("state", ""),
+                    needs_push=False,
+                    push_enqueued_at=None,
+                    last_synced_at=timezone.now(),
+                )
+                Activity.objects.record(
+                    proposal,
+                    kind=Activity.Kind.SYNC,
+                    message=f"Imported from GitLab issue #{issue['iid']}",
+                    data={"iid": issue["iid"], "web_url": issue.get("web_url", "")},
+                )
+        except Exception as exc:  # one odd issue must not stop the import; it is reported
+            log.exception("Import of GitLab issue #%s failed", issue.get("iid"))
+            report.failed.append((issue["iid"], str(exc)[:300]))
+            continue
+        filled = sum(1 for key in changes if key.startswith("field:"))
+        report.imported.append((issue["iid"], proposal.pk, proposal.title, filled))
+        linked.add(issue["iid"])
+    return report

@@ -1,0 +1,235 @@
+"""What comes from GitLab: webhook deliveries, comments (and their `/orr` commands), reconciliation.
+
+A webhook is a hint: the issue is read again through the API before anything is applied.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, F
+from django.utils import timezone
+
+from accounts.gitlab import user_for_gitlab_id
+from config.celery import app
+from gitlab_sync import client
+from gitlab_sync.client import TransientGitLabError
+from gitlab_sync.connection import LockBusy, connection, ensure_healthy, parse_time, proposal_lock
+from gitlab_sync.exchange import recover_overwritten_edit, sync_proposal
+from gitlab_sync.failures import RetryLater, backoff, record_failure
+from gitlab_sync.models import GitLabConnection, IssueComment, SyncState, WebhookDelivery
+from gitlab_sync.outbox import follow_up
+from proposals.models import Activity, Proposal
+from reviews.commands import review_decide_from_comment
+
+log = logging.getLogger(__name__)
+
+DELIVERY_TASK = "gitlab_sync.tasks.process_delivery"
+
+DELIVERY_RETENTION_DAYS = 14
+ISSUE_EVENTS = {"Issue Hook", "Confidential Issue Hook"}
+NOTE_EVENTS = {"Note Hook", "Confidential Note Hook"}
+
+
+def handle_delivery(delivery_id: int) -> str:
+    """Apply one stored webhook delivery. A webhook is a hint: the issue is read again through the API."""
+    delivery = WebhookDelivery.objects.filter(pk=delivery_id).first()
+    if delivery is None or delivery.status in (WebhookDelivery.Status.PROCESSED, WebhookDelivery.Status.IGNORED):
+        return "done"
+    state = SyncState.objects.filter(issue_iid=delivery.issue_iid).first() if delivery.issue_iid else None
+    conn = connection()
+    wrong_project = conn.project_id and delivery.project_id and delivery.project_id != conn.project_id
+    if state is None or wrong_project:
+        _finish_delivery(delivery, WebhookDelivery.Status.IGNORED, "No proposal is linked to this issue.")
+        return "ignored"
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=F("attempts") + 1)
+    try:
+        with proposal_lock(state.proposal_id, wait=5.0):
+            if delivery.event in NOTE_EVENTS or delivery.object_kind == "note":
+                pull_comments(state.proposal_id)
+            elif not recover_overwritten_edit(state, delivery) and _already_seen(state, delivery):
+                _finish_delivery(delivery, WebhookDelivery.Status.PROCESSED, "Older than the issue we last read.")
+                return "stale"
+            else:
+                sync_proposal(state.proposal_id, actor=delivery.actor_username, push=False)
+                follow_up(state.proposal_id)
+    except LockBusy:
+        raise RetryLater(2.0) from None
+    except TransientGitLabError as exc:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(error=exc.message[:2000])
+        raise RetryLater(backoff(delivery.attempts + 1, exc.retry_after)) from exc
+    except client.SyncDisabled as exc:
+        _finish_delivery(delivery, WebhookDelivery.Status.IGNORED, exc.message)
+        return "ignored"
+    except client.GitLabError as exc:
+        record_failure(state.proposal_id, exc)
+        _finish_delivery(delivery, WebhookDelivery.Status.FAILED, exc.message)
+        return "failed"
+    _finish_delivery(delivery, WebhookDelivery.Status.PROCESSED, "")
+    return "processed"
+
+
+def _already_seen(state: SyncState, delivery: WebhookDelivery) -> bool:
+    """A delivery about an issue version older than the one we last read (a late or reordered
+    webhook) has nothing new: skip the API call. The payload's clock has whole seconds only."""
+    try:
+        sent = parse_time(delivery.payload_updated_at.replace(" UTC", "Z"))
+    except ValueError:
+        return False
+    known = state.remote_updated_at
+    return sent is not None and known is not None and sent + timedelta(seconds=1) < known
+
+
+def _finish_delivery(delivery: WebhookDelivery, status: str, error: str) -> None:
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(status=status, error=error, processed_at=timezone.now())
+
+
+def pull_comments(proposal_id: int) -> int:
+    """Mirror the issue's comments (not system notes) onto the proposal; returns how many are new."""
+    ensure_healthy()
+    state = SyncState.objects.get(proposal_id=proposal_id)
+    notes = [note for note in client.list_notes(state.issue_iid) if not note.get("system")]
+    proposal = Proposal(pk=proposal_id)
+    known = {c.gitlab_note_id: c for c in IssueComment.objects.filter(proposal_id=proposal_id)}
+    seen = set()
+    new = 0
+    fresh_notes = []
+    with transaction.atomic():
+        for note in notes:
+            seen.add(note["id"])
+            author = note.get("author") or {}
+            comment = known.get(note["id"])
+            if comment is None:
+                IssueComment.objects.create(
+                    proposal_id=proposal_id,
+                    gitlab_note_id=note["id"],
+                    author_username=author.get("username", ""),
+                    author_name=author.get("name", ""),
+                    body=note.get("body", ""),
+                    internal=bool(note.get("internal") or note.get("confidential")),
+                    created_at=parse_time(note.get("created_at")),
+                    updated_at=parse_time(note.get("updated_at")),
+                )
+                Activity.objects.record(
+                    proposal,
+                    actor=local_user_for(author.get("id")),
+                    kind=Activity.Kind.COMMENT,
+                    message=f"{author.get('username', 'someone')} commented on GitLab: {note.get('body', '')[:300]}",
+                    data={"note_id": note["id"], "by": author.get("username", "")},
+                )
+                new += 1
+                if REPLY_MARKER not in note.get("body", ""):
+                    fresh_notes.append(note)
+            elif comment.body != note.get("body") or comment.deleted_at:
+                comment.body = note.get("body", "")
+                comment.updated_at = parse_time(note.get("updated_at"))
+                comment.deleted_at = None
+                comment.save(update_fields=["body", "updated_at", "deleted_at"])
+        IssueComment.objects.filter(proposal_id=proposal_id, deleted_at__isnull=True).exclude(
+            gitlab_note_id__in=seen
+        ).update(deleted_at=timezone.now())
+    _run_orr_commands(proposal_id, state.issue_iid, fresh_notes)
+    return new
+
+
+def local_user_for(gitlab_user_id):
+    """The Stagegate user who signs in with this GitLab account, when there is one."""
+    return user_for_gitlab_id(gitlab_user_id)
+
+
+# Our own replies carry this, so they are never read as commands.
+REPLY_MARKER = "<!-- stagegate:reply -->"
+
+
+def _run_orr_commands(proposal_id: int, iid: int, notes: list[dict]) -> None:
+    """`/orr` lines in new comments decide reviews (reviews.commands); the replies go back as comments."""
+    if not notes:
+        return
+    proposal = Proposal.objects.get(pk=proposal_id)
+    for note in notes:
+        author = note.get("author") or {}
+        replies = review_decide_from_comment(
+            proposal=proposal,
+            gitlab_user_id=author.get("id"),
+            gitlab_username=author.get("username", ""),
+            note_body=note.get("body", ""),
+            note_id=note["id"],
+        )
+        for reply in replies:
+            client.create_note(iid, f"{reply}\n\n{REPLY_MARKER}")
+
+
+def reconcile() -> dict[str, int]:
+    """Apply what webhooks missed: list issues updated since the watermark and sync the changed ones."""
+    ensure_healthy()
+    conn = connection()
+    links = {
+        iid: (proposal_id, remote_updated_at)
+        for iid, proposal_id, remote_updated_at in SyncState.objects.exclude(issue_iid=None).values_list(
+            "issue_iid", "proposal_id", "remote_updated_at"
+        )
+    }
+    comment_counts = dict(
+        IssueComment.objects.filter(deleted_at__isnull=True)
+        .values("proposal_id")
+        .annotate(n=Count("id"))
+        .values_list("proposal_id", "n")
+    )
+    filters: dict[str, Any] = {"order_by": "updated_at", "sort": "asc", "per_page": 100}
+    if conn.issues_watermark:
+        # A little overlap: GitLab's clock and ours may disagree, and equal timestamps exist.
+        filters["updated_after"] = (conn.issues_watermark - timedelta(seconds=5)).isoformat()
+    watermark = conn.issues_watermark
+    stats = {"seen": 0, "synced": 0, "skipped": 0}
+    for issue in client.iter_issues(**filters):
+        stats["seen"] += 1
+        updated_at = parse_time(issue.get("updated_at"))
+        link = links.get(issue["iid"])
+        if link is not None:
+            proposal_id, known = link
+            if known is None or updated_at > known:
+                try:
+                    with proposal_lock(proposal_id):
+                        sync_proposal(proposal_id, remote=issue, push=False)
+                        follow_up(proposal_id)
+                    stats["synced"] += 1
+                except LockBusy:
+                    stats["skipped"] += 1  # being synced right now
+                except client.IssueNotFound as exc:
+                    record_failure(proposal_id, exc)
+            if issue.get("user_notes_count", 0) != comment_counts.get(proposal_id, 0):
+                with contextlib.suppress(LockBusy), proposal_lock(proposal_id):
+                    pull_comments(proposal_id)
+        if updated_at and (watermark is None or updated_at > watermark):
+            watermark = updated_at
+            if stats["seen"] % 100 == 0:
+                GitLabConnection.objects.filter(pk=conn.pk).update(issues_watermark=watermark)
+    GitLabConnection.objects.filter(pk=conn.pk).update(issues_watermark=watermark, last_reconcile_at=timezone.now())
+    return stats
+
+
+def deliveries_requeue(*, now=None) -> int:
+    """Forget old handled deliveries; enqueue again the ones whose task was lost. Returns how many."""
+    now = now or timezone.now()
+    # Deliveries are kept a while for the admin's sync health view, not forever.
+    WebhookDelivery.objects.filter(
+        status__in=(WebhookDelivery.Status.PROCESSED, WebhookDelivery.Status.IGNORED),
+        received_at__lt=now - timedelta(days=DELIVERY_RETENTION_DAYS),
+    ).delete()
+    stale = now - timedelta(seconds=settings.GITLAB_ENQUEUE_STALE_AFTER)
+    queued = 0
+    for delivery_id in WebhookDelivery.objects.filter(
+        status=WebhookDelivery.Status.RECEIVED, received_at__lt=stale
+    ).values_list("pk", flat=True)[:500]:
+        try:
+            app.signature(DELIVERY_TASK, args=(delivery_id,)).apply_async(retry=False)
+        except Exception:
+            log.warning("Could not enqueue webhook delivery %s", delivery_id)
+            break
+        queued += 1
+    return queued

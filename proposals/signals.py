@@ -1,0 +1,36 @@
+"""What proposals tell the apps that depend on them. Sent inside the writing transaction.
+
+The receivers (reviews, the GitLab sync) act in the same transaction, so a save and
+everything it implies commit or roll back together; nothing here knows who listens.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.dispatch import Signal
+
+
+class Origin(StrEnum):
+    """Where a change came from. The GitLab sync does not send GitLab's own changes back to it."""
+
+    STAGEGATE = "stagegate"
+    GITLAB = "gitlab"
+
+
+# proposal_created(sender, proposal, by, origin): the proposal and its checklists exist.
+proposal_created = Signal()
+
+# orr_answers_received(sender, proposal, answers, by, origin): content written onto the proposal
+# (an import, a template move, GitLab) carried these ORR answers, {area key: text}. The reviews
+# app owns the answers and saves them, so a signed-off area whose answer changed goes stale.
+orr_answers_received = Signal()
+
+# proposal_changed(sender, proposal, fields, by, origin): something the issue shows changed.
+# `fields` names what changed, in the proposal's own words ("user_problem", "checklist",
+# "orr_answer", "state", ...); receivers that only care whether anything changed ignore it.
+proposal_changed = Signal()
+
+
+def send_proposal_changed(proposal, *, fields: list[str], by=None, origin: Origin = Origin.STAGEGATE) -> None:
+    proposal_changed.send(sender=type(proposal), proposal=proposal, fields=list(fields), by=by, origin=Origin(origin))
