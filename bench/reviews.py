@@ -35,12 +35,12 @@ def seed(count: int):
 
     from config.celery import app
     from proposals import services as proposal_services
-    from reviews import services
+    from reviews import notifications, services
     from reviews.models import OrrArea, Review
     from tests.factories import UserFactory
 
     app.conf.task_always_eager = True
-    services._enqueue = lambda notification_id: None  # mail stays in the outbox table: seeding measures nothing
+    notifications._enqueue = lambda notification_id: None  # mail stays in the outbox table: seeding measures nothing
     reviewer = UserFactory(username="bench-reviewer", groups=["reviewer"])
     for area in OrrArea.objects.all():
         area.reviewer_group = Group.objects.get_or_create(name=f"orr {area.key}")[0]

@@ -8,6 +8,8 @@ class GitLabSyncConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Registers the tasks, which the app enqueues by name, in every process (eager mode in tests too).
+        import gitlab_sync.tasks  # noqa: F401
         from gitlab_sync.outbox import on_proposal_changed
         from proposals.signals import proposal_changed
 

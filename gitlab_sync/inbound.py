@@ -105,13 +105,15 @@ def pull_comments(proposal_id: int) -> int:
             author = note.get("author") or {}
             comment = known.get(note["id"])
             if comment is None:
+                internal = bool(note.get("internal") or note.get("confidential"))
+                verb = "wrote an internal note" if internal else "commented"
                 IssueComment.objects.create(
                     proposal_id=proposal_id,
                     gitlab_note_id=note["id"],
                     author_username=author.get("username", ""),
                     author_name=author.get("name", ""),
                     body=note.get("body", ""),
-                    internal=bool(note.get("internal") or note.get("confidential")),
+                    internal=internal,
                     created_at=parse_time(note.get("created_at")),
                     updated_at=parse_time(note.get("updated_at")),
                 )
@@ -119,8 +121,9 @@ def pull_comments(proposal_id: int) -> int:
                     proposal,
                     actor=local_user_for(author.get("id")),
                     kind=Activity.Kind.COMMENT,
-                    message=f"{author.get('username', 'someone')} commented on GitLab: {note.get('body', '')[:300]}",
-                    data={"note_id": note["id"], "by": author.get("username", "")},
+                    message=f"{author.get('username', 'someone')} {verb} on GitLab: {note.get('body', '')[:300]}",
+                    # Shown only to those who may see GitLab's internal notes (access.may_see_internal_notes).
+                    data={"note_id": note["id"], "by": author.get("username", ""), "internal": internal},
                 )
                 new += 1
                 if REPLY_MARKER not in note.get("body", ""):

@@ -8,39 +8,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from proposals.access import is_admin, is_reviewer, may_edit
 from proposals.template import DEFAULT_VERSION, STAGE_LABELS, Stage, get_definition
 
 User = settings.AUTH_USER_MODEL
-
-# Roles are Django groups; these are their names.
-AUTHORS = "author"
-REVIEWERS = "reviewer"
-WORKING_GROUP = "working group"
-ADMINS = "admin"
-ROLE_GROUPS = (AUTHORS, REVIEWERS, WORKING_GROUP, ADMINS)
 
 TEXT_MAX_LENGTH = 20_000
 TITLE_MAX_LENGTH = 255
 # A timeline line names what happened; the whole text stays where it was written.
 MESSAGE_MAX_LENGTH = 500
-
-
-def user_in_group(user, name: str) -> bool:
-    if not user.is_authenticated:
-        return False
-    cached = getattr(user, "_stagegate_groups", None)
-    if cached is None:
-        cached = set(user.groups.values_list("name", flat=True))
-        user._stagegate_groups = cached
-    return name in cached
-
-
-def is_admin(user) -> bool:
-    return user.is_authenticated and (user.is_superuser or user_in_group(user, ADMINS))
-
-
-def is_reviewer(user) -> bool:
-    return user_in_group(user, REVIEWERS)
 
 
 class Persona(models.Model):
@@ -58,7 +34,7 @@ class Persona(models.Model):
 class ProposalQuerySet(models.QuerySet):
     def visible_to(self, user) -> ProposalQuerySet:
         """The one place that decides who may see which proposal."""
-        if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
+        if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated or not user.is_active:
             return self.none()
         if is_admin(user) or is_reviewer(user):
             return self
@@ -166,7 +142,7 @@ class Proposal(models.Model):
         return self.extra_fields.get(name, "")
 
     def is_editable_by(self, user) -> bool:
-        return user.is_authenticated and (self.owner_id == user.pk or is_admin(user))
+        return may_edit(user, self)
 
 
 class ResearchLink(models.Model):

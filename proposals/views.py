@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from proposals import services
+from proposals import access, services
 from proposals.forms import (
     ProposalCreateForm,
     ProposalFilterForm,
@@ -338,11 +338,18 @@ def proposal_detail(request: HttpRequest, proposal: Proposal) -> HttpResponse:
         "checklists": _checklists(proposal),
         "completeness": completeness(proposal),
         "reviews": proposal.reviews.select_related("area", "reviewer"),
-        "timeline": proposal.all_activities[:TIMELINE_LENGTH],
+        "timeline": _timeline(proposal.all_activities, user=request.user, proposal=proposal),
         "can_edit": proposal.is_editable_by(request.user),
         "experiment": Stage.EXPERIMENT,
     }
     return render(request, "proposals/proposal_detail.html", context)
+
+
+def _timeline(activities, *, user, proposal: Proposal) -> list[Activity]:
+    """The newest entries this person may see: GitLab's internal notes only for those GitLab would show them to."""
+    if not access.may_see_internal_notes(user, proposal):
+        activities = [activity for activity in activities if not activity.data.get("internal")]
+    return list(activities[:TIMELINE_LENGTH])
 
 
 @require_POST

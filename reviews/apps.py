@@ -6,6 +6,8 @@ class ReviewsConfig(AppConfig):
     verbose_name = "Operational Requirements Review"
 
     def ready(self) -> None:
+        # Registers the tasks, which the app enqueues by name, in every process (eager mode in tests too).
+        import reviews.tasks  # noqa: F401
         from proposals import services, workflow
         from proposals.signals import orr_answers_received, proposal_created
         from reviews.services import on_orr_answers_received, on_proposal_created

@@ -10,7 +10,8 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
-from proposals.models import TEXT_MAX_LENGTH, Proposal, is_admin
+from proposals import access
+from proposals.models import TEXT_MAX_LENGTH, Proposal
 
 User = settings.AUTH_USER_MODEL
 
@@ -66,11 +67,14 @@ class ReviewQuerySet(models.QuerySet):
 
         Never their own proposals: separation of duties.
         """
-        if not user.is_authenticated:
+        if not access.is_signed_in(user):
             return self.none()
-        return self.filter(
+        reviews = self.filter(
             Q(reviewer=user) | Q(reviewer__isnull=True, area__reviewer_group__in=user.groups.all())
         ).exclude(proposal__owner=user)
+        if not (access.is_admin(user) or access.is_reviewer(user)):
+            reviews = reviews.exclude(proposal__confidential=True)  # as access.may_decide: readers only
+        return reviews
 
     def waiver_expired(self, today) -> ReviewQuerySet:
         """Not-applicable reviews whose waiver ran out before `today` (the query twin of `effective_status`)."""
@@ -196,19 +200,10 @@ class Review(models.Model):
 
     def is_reviewer(self, user) -> bool:
         """Whether this person belongs to the area's reviewers (uses the user's cached groups)."""
-        if not user.is_authenticated:
-            return False
-        if self.reviewer_id is not None and self.reviewer_id == user.pk:
-            return True
-        group = self.area.reviewer_group
-        if group is None:
-            return False
-        from proposals.models import user_in_group
-
-        return user_in_group(user, group.name)
+        return access.is_area_reviewer(user, self)
 
     def can_decide(self, user) -> bool:
-        return self.proposal.owner_id != user.pk and (self.is_reviewer(user) or is_admin(user))
+        return access.may_decide(user, self)
 
 
 class DecisionQuerySet(models.QuerySet):

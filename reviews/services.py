@@ -8,17 +8,14 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
-from django.db.models import Q
-from django.template.loader import render_to_string
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from proposals import workflow
-from proposals.models import ADMINS, REVIEWERS, Activity, Proposal, is_admin, is_reviewer
+from proposals import access, workflow
+from proposals.models import Activity, Proposal
 from proposals.services import refresh_verified_checklist
 from proposals.signals import Origin, send_proposal_changed
 from reviews.models import (
@@ -31,13 +28,12 @@ from reviews.models import (
     ReviewSeen,
     answer_sha256,
 )
+from reviews.notifications import absolute_url, notify
 
 logger = logging.getLogger(__name__)
 
 # Autosave sends many saves a minute; the timeline records one answer edit per person and area in this window.
 ANSWER_ACTIVITY_WINDOW = timedelta(minutes=10)
-# The sweep stops retrying a notification after this many attempts (its error stays on the row).
-MAX_ATTEMPTS = 20
 
 
 class ReviewRefused(Exception):
@@ -88,84 +84,23 @@ def on_orr_answers_received(
             logger.warning("ORR answer %s of proposal %s from GitLab not applied", review.area.key, proposal.pk)
 
 
-# --- Notifications -------------------------------------------------------------------------------
-
-
-def absolute_url(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
-
-
-def _emails(users) -> list[str]:
-    return sorted({user.email for user in users if user is not None and user.email})
+# --- Who is told --------------------------------------------------------------------------------
 
 
 def review_recipients(review: Review) -> list:
-    """Who is told about a review: its named reviewer, otherwise everyone in the area's group."""
+    """Who is told about a review: its named reviewer, otherwise everyone in the area's group who may read it."""
     if review.reviewer_id is not None:
         return [review.reviewer]
     group = review.area.reviewer_group
     if group is None:
         return []
-    people = get_user_model().objects.filter(groups=group, is_active=True).exclude(pk=review.proposal.owner_id)
-    if review.proposal.confidential:
-        people = people.filter(confidential_readers())
+    people = (
+        get_user_model()
+        .objects.filter(groups=group)
+        .filter(access.readers_q(review.proposal))
+        .exclude(pk=review.proposal.owner_id)
+    )
     return list(people.distinct())
-
-
-def confidential_readers() -> Q:
-    """Who may read a confidential proposal besides its author (as ProposalQuerySet.visible_to decides)."""
-    return Q(is_superuser=True) | Q(pk__in=get_user_model().objects.filter(groups__name__in=[REVIEWERS, ADMINS]))
-
-
-def may_read(user, proposal: Proposal) -> bool:
-    return not proposal.confidential or proposal.owner_id == user.pk or is_reviewer(user) or is_admin(user)
-
-
-def _enqueue(notification_id: int) -> None:
-    from reviews.tasks import send_notification
-
-    try:
-        # No publish retries: with the broker down the request must not wait; the sweep sends it later.
-        send_notification.apply_async((notification_id,), retry=False)
-    except Exception:  # noqa: BLE001 - a broker outage delays mail, never the decision
-        logger.warning("Could not enqueue notification %s; the periodic sweep will send it", notification_id)
-
-
-def notify(
-    *,
-    event: str,
-    users,
-    subject: str,
-    lines: list[str],
-    url: str,
-    review: Review | None = None,
-    slack: bool = True,
-    dedupe_key: str | None = None,
-) -> Notification | None:
-    """Store an email (and the area's Slack post) to send once the surrounding transaction commits."""
-    recipients = _emails(users)
-    slack_url = review.area.slack_webhook_url if (slack and review is not None) else ""
-    if not recipients and not slack_url:
-        return None
-    if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
-        return None
-    body = render_to_string("reviews/email/notification.txt", {"lines": lines, "url": url})
-    try:
-        with transaction.atomic():  # a savepoint: a digest racing its twin loses quietly
-            notification = Notification.objects.create(
-                event=event,
-                review=review,
-                recipients=recipients,
-                subject=f"[Stagegate] {subject}",
-                body=body,
-                url=url,
-                slack_webhook_url=slack_url,
-                dedupe_key=dedupe_key,
-            )
-    except IntegrityError:
-        return None
-    transaction.on_commit(lambda: _enqueue(notification.pk), robust=True)
-    return notification
 
 
 def _review_url(review: Review) -> str:
@@ -369,7 +304,7 @@ def review_submit_for_review(*, proposal: Proposal, by) -> list[Review]:
 
 
 def can_assign(review: Review, user) -> bool:
-    return is_admin(user) or (review.area.lead_id is not None and review.area.lead_id == user.pk)
+    return access.may_assign(user, review)
 
 
 @transaction.atomic
@@ -384,7 +319,7 @@ def review_assign(*, review: Review, reviewer, by) -> Review:
         group = review.area.reviewer_group
         if group is None or not reviewer.groups.filter(pk=group.pk).exists():
             raise ReviewRefused(f"{reviewer} is not one of the reviewers of “{review.area.title}”.")
-        if not may_read(reviewer, review.proposal):
+        if not access.may_read(reviewer, review.proposal):
             raise ReviewRefused(f"{reviewer} may not read this confidential proposal.")
     if review.reviewer_id == (reviewer.pk if reviewer else None):
         return review
@@ -421,12 +356,13 @@ class DecisionForbidden(ReviewRefused):
 def decide_refusal(review: Review, *, by) -> ReviewRefused | None:
     """Why this person may not decide this review now, or None when they may."""
     proposal = review.proposal
-    if proposal.owner_id == by.pk:
-        return DecisionForbidden("Nobody decides a review of their own proposal.")
-    if not (review.is_reviewer(by) or is_admin(by)):
+    if not access.may_decide(by, review):
+        # The rule said no; say which part of it, in the reviewer's words.
+        if access.wrote_reviewed_proposal(by, review):
+            return DecisionForbidden("Nobody decides a review of their own proposal.")
+        if not access.may_read(by, proposal):
+            return DecisionForbidden("This proposal is confidential: only its author, reviewers and admins see it.")
         return DecisionForbidden(f"Only the reviewers of “{review.area.title}” decide it.")
-    if not may_read(by, proposal):
-        return DecisionForbidden("This proposal is confidential: only its author, reviewers and admins see it.")
     if proposal.state == Proposal.State.CLOSED:
         return ReviewRefused("The proposal is closed.")
     if review.status == Review.Status.NOT_STARTED or proposal.state == Proposal.State.DRAFT:
@@ -531,9 +467,7 @@ def review_decide(
 
 
 def can_discuss(review: Review, user) -> bool:
-    if not may_read(user, review.proposal):
-        return False
-    return review.proposal.owner_id == user.pk or review.is_reviewer(user) or is_admin(user)
+    return access.may_discuss(user, review)
 
 
 @transaction.atomic
@@ -647,7 +581,7 @@ def reviews_send_digest(*, today: datetime.date) -> DigestResult:
     group_ids = {r.area.reviewer_group_id for r in due if r.reviewer_id is None and r.area.reviewer_group_id}
     members: dict[int, list] = {group_id: [] for group_id in group_ids}
     for user in get_user_model().objects.filter(groups__in=group_ids, is_active=True).prefetch_related("groups"):
-        user._stagegate_groups = {group.name for group in user.groups.all()}  # the role check reads these
+        access.remember_groups(user, (group.name for group in user.groups.all()))  # the rules read these
         for group in user.groups.all():
             if group.pk in members:
                 members[group.pk].append(user)
@@ -656,7 +590,7 @@ def reviews_send_digest(*, today: datetime.date) -> DigestResult:
     for review in due:
         people = [review.reviewer] if review.reviewer_id else members.get(review.area.reviewer_group_id, [])
         for user in people:
-            if user.pk == review.proposal.owner_id or not may_read(user, review.proposal):
+            if user.pk == review.proposal.owner_id or not access.may_be_told(user, review.proposal):
                 continue
             per_user.setdefault(user.pk, (user, []))[1].append(review)
 
@@ -707,57 +641,3 @@ def reviews_send_digest(*, today: datetime.date) -> DigestResult:
         )
         escalations += sent is not None
     return DigestResult(digests=digests, escalations=escalations)
-
-
-# --- Delivery ------------------------------------------------------------------------------------
-
-
-def notification_deliver(*, notification_id: int) -> bool:
-    """Send one stored notification; True when everything it holds is out.
-
-    Raises on a mail or Slack failure so the task retries; what was sent stays sent.
-    """
-    from django.core.mail import EmailMessage
-
-    from reviews.slack import post_to_slack
-
-    with transaction.atomic():
-        notification = Notification.objects.select_for_update().filter(pk=notification_id).first()
-        if notification is None or notification.delivered:
-            return True
-        Notification.objects.filter(pk=notification.pk).update(attempts=notification.attempts + 1)
-    try:
-        if notification.sent_at is None:
-            if notification.recipients:
-                EmailMessage(
-                    subject=notification.subject,
-                    body=notification.body,
-                    to=notification.recipients,
-                ).send(fail_silently=False)
-            Notification.objects.filter(pk=notification.pk).update(sent_at=timezone.now(), last_error="")
-        if notification.slack_webhook_url and notification.slack_sent_at is None:
-            post_to_slack(notification.slack_webhook_url, f"{notification.subject}\n{notification.url}")
-            Notification.objects.filter(pk=notification.pk).update(slack_sent_at=timezone.now(), last_error="")
-    except Exception as error:
-        Notification.objects.filter(pk=notification.pk).update(last_error=str(error)[:500])
-        raise
-    return True
-
-
-def notifications_pending(*, older_than: timedelta = timedelta(minutes=1)):
-    """Notifications not yet out, for the periodic sweep (older ones only: fresh ones have a task on the way)."""
-    unsent = Q(sent_at__isnull=True) | (Q(slack_sent_at__isnull=True) & ~Q(slack_webhook_url=""))
-    return Notification.objects.filter(unsent, created_at__lte=timezone.now() - older_than, attempts__lt=MAX_ATTEMPTS)
-
-
-# Delivered notifications are kept this long for the admin's view, then removed by the sweep.
-NOTIFICATION_RETENTION = timedelta(days=90)
-
-
-def notifications_prune(*, now: datetime.datetime | None = None) -> int:
-    cutoff = (now or timezone.now()) - NOTIFICATION_RETENTION
-    stale = Notification.objects.filter(sent_at__lt=cutoff).filter(
-        Q(slack_webhook_url="") | Q(slack_sent_at__isnull=False)
-    )
-    deleted, _ = stale.delete()
-    return deleted

@@ -12,11 +12,11 @@ from smtplib import SMTPException
 from django.utils import timezone
 
 from config.celery import app
-from reviews import services
+from reviews import notifications, services
 
 
 @app.task(
-    name="reviews.tasks.send_notification",
+    name=notifications.SEND_TASK,
     autoretry_for=(OSError, SMTPException),
     retry_backoff=30,
     retry_backoff_max=3600,
@@ -25,17 +25,17 @@ from reviews import services
 )
 def send_notification(notification_id: int) -> None:
     """A mail server or Slack that is down delays the notification; the task retries, the sweep catches the rest."""
-    services.notification_deliver(notification_id=notification_id)
+    notifications.notification_deliver(notification_id=notification_id)
 
 
 @app.task(name="reviews.tasks.send_pending_notifications")
 def send_pending_notifications() -> int:
     """Every few minutes: send what an outage of the broker, mail server or Slack held back."""
-    services.notifications_prune()
+    notifications.notifications_prune()
     sent = 0
-    for notification_id in services.notifications_pending().values_list("pk", flat=True)[:500]:
+    for notification_id in notifications.notifications_pending().values_list("pk", flat=True)[:500]:
         try:
-            services.notification_deliver(notification_id=notification_id)
+            notifications.notification_deliver(notification_id=notification_id)
             sent += 1
         except (OSError, SMTPException):
             continue

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from proposals import workflow
 from proposals.models import Activity, Proposal
-from reviews import services
+from reviews import notifications, services
 from reviews.models import Decision, Notification, Review, ReviewComment, answer_sha256
 from reviews.status import orr_reasons
 from tests.factories import ProposalFactory, UserFactory
@@ -349,7 +349,7 @@ def test_a_mail_server_that_is_down_delays_the_mail_never_the_decision(
     waiting = Notification.objects.get(event=Notification.Event.DECIDED)
     assert waiting.sent_at is None and "refused" in waiting.last_error
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert services.notification_deliver(notification_id=waiting.pk)
+    assert notifications.notification_deliver(notification_id=waiting.pk)
     waiting.refresh_from_db()
     assert waiting.sent_at is not None
     assert [m.to for m in mail.outbox] == [[author.email]]
@@ -362,10 +362,10 @@ def test_the_sweep_sends_what_the_broker_never_delivered(submitted_proposal, dat
     decide(review_of(submitted_proposal, "data"), data_reviewer)  # on-commit callbacks never run here
     mail.outbox.clear()
     Notification.objects.update(created_at=Notification.objects.first().created_at - datetime.timedelta(minutes=5))
-    pending = services.notifications_pending().count()
+    pending = notifications.notifications_pending().count()
     assert pending >= 1
     assert send_pending_notifications() == pending
-    assert services.notifications_pending().count() == 0
+    assert notifications.notifications_pending().count() == 0
     assert [author.email] in [m.to for m in mail.outbox]
 
 
@@ -454,10 +454,10 @@ def test_the_diff_since_the_sign_off_shows_removed_and_added_lines(submitted_pro
 def test_delivered_notifications_are_pruned_after_the_retention_period(submitted_proposal, data_reviewer):
     decide(review_of(submitted_proposal, "data"), data_reviewer)
     notification = Notification.objects.get(event=Notification.Event.DECIDED)
-    assert services.notification_deliver(notification_id=notification.pk)
-    later = timezone.now() + services.NOTIFICATION_RETENTION + datetime.timedelta(days=1)
-    assert services.notifications_prune(now=timezone.now()) == 0
-    assert services.notifications_prune(now=later) >= 1
+    assert notifications.notification_deliver(notification_id=notification.pk)
+    later = timezone.now() + notifications.NOTIFICATION_RETENTION + datetime.timedelta(days=1)
+    assert notifications.notifications_prune(now=timezone.now()) == 0
+    assert notifications.notifications_prune(now=later) >= 1
     assert not Notification.objects.filter(pk=notification.pk).exists()
 
 

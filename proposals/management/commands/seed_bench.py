@@ -21,11 +21,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from proposals.access import ADMINS, AUTHORS, REVIEWERS, WORKING_GROUP
 from proposals.models import (
-    ADMINS,
-    AUTHORS,
-    REVIEWERS,
-    WORKING_GROUP,
     Activity,
     ChecklistItem,
     Proposal,

@@ -6,7 +6,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from proposals import services
-from proposals.models import ADMINS, AUTHORS, REVIEWERS, WORKING_GROUP, Persona, Proposal
+from proposals.access import ADMINS, AUTHORS, REVIEWERS, WORKING_GROUP
+from proposals.models import Persona, Proposal
 
 DEMO_PASSWORD = "stagegate-demo"
 

@@ -1,0 +1,133 @@
+"""Who may do what with a proposal: the one home of these rules (django-rules predicates).
+
+Views, the API, template tags, notifications (e-mail, digest, escalation, Slack) and the
+GitLab sync all ask here. `ProposalQuerySet.visible_to` and `readers_q` are the QuerySet
+twins of `may_read`, for lists and for choosing recipients in one query.
+
+Review-level predicates take a review (anything with `.proposal`, `.reviewer_id` and
+`.area.reviewer_group`): proposals never import the reviews app.
+"""
+
+from __future__ import annotations
+
+import rules
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+# Roles are Django groups; these are their names.
+AUTHORS = "author"
+REVIEWERS = "reviewer"
+WORKING_GROUP = "working group"
+ADMINS = "admin"
+ROLE_GROUPS = (AUTHORS, REVIEWERS, WORKING_GROUP, ADMINS)
+
+
+def group_names(user) -> set[str]:
+    """The user's group names, read once per user object (a page asks many times)."""
+    cached = getattr(user, "_stagegate_groups", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True)) if user.pk else set()
+        user._stagegate_groups = cached
+    return cached
+
+
+def remember_groups(user, names) -> None:
+    """Prime the cache from groups loaded in bulk (the digest loads many users at once)."""
+    user._stagegate_groups = set(names)
+
+
+def in_group(user, name: str) -> bool:
+    return bool(user is not None and user.is_authenticated and name in group_names(user))
+
+
+# --- About the person ------------------------------------------------------------------------
+
+
+@rules.predicate
+def is_signed_in(user) -> bool:
+    return user is not None and user.is_authenticated and user.is_active
+
+
+@rules.predicate
+def is_admin(user) -> bool:
+    return is_signed_in(user) and (user.is_superuser or in_group(user, ADMINS))
+
+
+@rules.predicate
+def is_reviewer(user) -> bool:
+    return in_group(user, REVIEWERS)
+
+
+# --- About the person and a proposal ---------------------------------------------------------
+
+
+@rules.predicate
+def is_owner(user, proposal) -> bool:
+    return proposal is not None and user is not None and proposal.owner_id == user.pk
+
+
+@rules.predicate
+def is_public(user, proposal) -> bool:
+    return proposal is not None and not proposal.confidential
+
+
+# Confidential proposals are read by their author, reviewers and admins only.
+may_read = is_signed_in & (is_public | is_owner | is_reviewer | is_admin)
+may_edit = is_signed_in & (is_owner | is_admin)
+# GitLab shows internal notes to project members; in Stagegate those are the author, reviewers, admins.
+may_see_internal_notes = is_signed_in & (is_owner | is_reviewer | is_admin)
+# A notification (e-mail, digest, escalation, in-app) about a proposal goes to its readers only.
+may_be_told = may_read
+
+
+def may_post_to_channel(proposal) -> bool:
+    """A chat channel's members are nobody Stagegate checked: only public proposals are posted there."""
+    return not proposal.confidential
+
+
+def readers_q(proposal, *, prefix: str = "") -> Q:
+    """Users who may read this proposal, as a filter on the user model (the QuerySet twin of `may_read`)."""
+    active = Q(**{f"{prefix}is_active": True})
+    if not proposal.confidential:
+        return active
+    privileged = get_user_model().objects.filter(groups__name__in=[REVIEWERS, ADMINS]).values("pk")
+    return active & (
+        Q(**{f"{prefix}pk": proposal.owner_id})
+        | Q(**{f"{prefix}is_superuser": True})
+        | Q(**{f"{prefix}pk__in": privileged})
+    )
+
+
+# --- About the person and one ORR review of a proposal ----------------------------------------
+
+
+@rules.predicate
+def is_area_reviewer(user, review) -> bool:
+    """Named on the review, or a member of the area's reviewer group."""
+    if not is_signed_in(user):
+        return False
+    if review.reviewer_id is not None and review.reviewer_id == user.pk:
+        return True
+    group = review.area.reviewer_group
+    return group is not None and in_group(user, group.name)
+
+
+@rules.predicate
+def is_area_lead(user, review) -> bool:
+    return is_signed_in(user) and review.area.lead_id is not None and review.area.lead_id == user.pk
+
+
+@rules.predicate
+def wrote_reviewed_proposal(user, review) -> bool:
+    return is_owner(user, review.proposal)
+
+
+@rules.predicate
+def may_read_reviewed_proposal(user, review) -> bool:
+    return may_read(user, review.proposal)
+
+
+# Separation of duties: nobody decides a review of their own proposal, admins included.
+may_decide = may_read_reviewed_proposal & ~wrote_reviewed_proposal & (is_area_reviewer | is_admin)
+may_discuss = may_read_reviewed_proposal & (wrote_reviewed_proposal | is_area_reviewer | is_admin)
+may_assign = is_admin | is_area_lead

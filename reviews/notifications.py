@@ -1,0 +1,141 @@
+"""Notifications: stored with the event they tell about, then sent by e-mail and to the area's Slack.
+
+Every notification about a proposal reaches only people who may read it (`access.may_be_told`),
+and a confidential proposal is never posted to a chat channel (`access.may_post_to_channel`).
+A notification is written in the same transaction as its event, so an outage of the mail
+server or the broker delays it and never loses it or blocks the event.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from config.celery import app
+from proposals import access
+from proposals.models import Proposal
+from reviews.models import Notification, Review
+from reviews.slack import post_to_slack
+
+logger = logging.getLogger(__name__)
+
+# Enqueued by name: reviews.tasks imports this module.
+SEND_TASK = "reviews.tasks.send_notification"
+# The sweep stops retrying a notification after this many attempts (its error stays on the row).
+MAX_ATTEMPTS = 20
+# Delivered notifications are kept this long for the admin's view, then removed by the sweep.
+NOTIFICATION_RETENTION = timedelta(days=90)
+
+
+def absolute_url(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def _emails(users) -> list[str]:
+    return sorted({user.email for user in users if user is not None and user.email})
+
+
+def _enqueue(notification_id: int) -> None:
+    try:
+        # No publish retries: with the broker down the request must not wait; the sweep sends it later.
+        app.signature(SEND_TASK, args=(notification_id,)).apply_async(retry=False)
+    except Exception:  # noqa: BLE001 - a broker outage delays mail, never the decision
+        logger.warning("Could not enqueue notification %s; the periodic sweep will send it", notification_id)
+
+
+def notify(
+    *,
+    event: str,
+    users,
+    subject: str,
+    lines: list[str],
+    url: str,
+    proposal: Proposal | None = None,
+    review: Review | None = None,
+    slack: bool = True,
+    dedupe_key: str | None = None,
+) -> Notification | None:
+    """Store an e-mail (and the area's Slack post) to send once the surrounding transaction commits.
+
+    `proposal` (or the review's) is what the notification tells about: only its readers are told.
+    A notification about no single proposal (the digest) must be built from what each person may read.
+    """
+    proposal = proposal or (review.proposal if review is not None else None)
+    if proposal is not None:
+        users = [user for user in users if user is not None and access.may_be_told(user, proposal)]
+    recipients = _emails(users)
+    slack_url = review.area.slack_webhook_url if (slack and review is not None) else ""
+    if proposal is not None and not access.may_post_to_channel(proposal):
+        slack_url = ""
+    if not recipients and not slack_url:
+        return None
+    if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
+        return None
+    body = render_to_string("reviews/email/notification.txt", {"lines": lines, "url": url})
+    try:
+        with transaction.atomic():  # a savepoint: a digest racing its twin loses quietly
+            notification = Notification.objects.create(
+                event=event,
+                review=review,
+                recipients=recipients,
+                subject=f"[Stagegate] {subject}",
+                body=body,
+                url=url,
+                slack_webhook_url=slack_url,
+                dedupe_key=dedupe_key,
+            )
+    except IntegrityError:
+        return None
+    transaction.on_commit(lambda: _enqueue(notification.pk), robust=True)
+    return notification
+
+
+def notification_deliver(*, notification_id: int) -> bool:
+    """Send one stored notification; True when everything it holds is out.
+
+    Raises on a mail or Slack failure so the task retries; what was sent stays sent.
+    """
+    with transaction.atomic():
+        notification = Notification.objects.select_for_update().filter(pk=notification_id).first()
+        if notification is None or notification.delivered:
+            return True
+        Notification.objects.filter(pk=notification.pk).update(attempts=notification.attempts + 1)
+    try:
+        if notification.sent_at is None:
+            if notification.recipients:
+                EmailMessage(
+                    subject=notification.subject,
+                    body=notification.body,
+                    to=notification.recipients,
+                ).send(fail_silently=False)
+            Notification.objects.filter(pk=notification.pk).update(sent_at=timezone.now(), last_error="")
+        if notification.slack_webhook_url and notification.slack_sent_at is None:
+            post_to_slack(notification.slack_webhook_url, f"{notification.subject}\n{notification.url}")
+            Notification.objects.filter(pk=notification.pk).update(slack_sent_at=timezone.now(), last_error="")
+    except Exception as error:
+        Notification.objects.filter(pk=notification.pk).update(last_error=str(error)[:500])
+        raise
+    return True
+
+
+def notifications_pending(*, older_than: timedelta = timedelta(minutes=1)):
+    """Notifications not yet out, for the periodic sweep (older ones only: fresh ones have a task on the way)."""
+    unsent = Q(sent_at__isnull=True) | (Q(slack_sent_at__isnull=True) & ~Q(slack_webhook_url=""))
+    return Notification.objects.filter(unsent, created_at__lte=timezone.now() - older_than, attempts__lt=MAX_ATTEMPTS)
+
+
+def notifications_prune(*, now: datetime.datetime | None = None) -> int:
+    cutoff = (now or timezone.now()) - NOTIFICATION_RETENTION
+    stale = Notification.objects.filter(sent_at__lt=cutoff).filter(
+        Q(slack_webhook_url="") | Q(slack_sent_at__isnull=False)
+    )
+    deleted, _ = stale.delete()
+    return deleted
