@@ -19,5 +19,6 @@ urlpatterns = [
     path("reviews/<int:pk>/decisions/", views.review_decide, name="review-decide"),
     path("reviews/<int:pk>/answer/", views.review_answer, name="review-answer"),
     path("dashboard/", views.dashboard_figures, name="dashboard"),
-    re_path(r"^(?P<path>.*)$", views.not_found),
+    # Any other path under /api/, control characters and line breaks included, is a JSON 404.
+    re_path(r"^(?P<path>(?s:.*))\Z", views.not_found),
 ]

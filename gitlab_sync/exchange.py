@@ -25,10 +25,19 @@ from gitlab_sync.managed import MANAGED_PREFIXES, desired_labels, enforce_manage
 from gitlab_sync.merge import merge_label_sets, merge_values
 from gitlab_sync.models import SyncConflict, SyncState, WebhookDelivery
 from proposals import markdown
-from proposals.markdown import canonical_text
+from proposals.checklists import refresh_verified_checklist
+from proposals.content import (
+    TITLE,
+    content_values,
+    content_with_values,
+    key_label,
+    normalise_title,
+    proposal_apply_content,
+)
+from proposals.markdown import canonical_text, content_from_proposal
 from proposals.models import Activity, Proposal
-from proposals.services import refresh_verified_checklist
 from proposals.signals import send_proposal_changed
+from proposals.validators import ContentInvalid
 
 
 @dataclass
@@ -112,12 +121,12 @@ def recover_overwritten_edit(state: SyncState, delivery: WebhookDelivery) -> boo
         return False  # not the echo of our last description write
     if text_hash(previous) == state.merged_against.get("hash"):
         return False  # nobody got in between
-    lost = fields.snapshot(fields.parse_content(previous), state.merged_against["values"].get(fields.TITLE, ""))
+    lost = content_values(fields.parse_content(previous), state.merged_against["values"].get(TITLE, ""))
     with transaction.atomic():
         proposal = Proposal.objects.select_for_update().get(pk=state.proposal_id)
         outcome = merge_values(state.merged_against["values"], fields.local_snapshot(proposal), lost)
         if outcome.take_remote:
-            recovered = fields.apply_to_proposal(proposal, outcome.take_remote)
+            recovered = _apply_remote(proposal, outcome.take_remote)
             Activity.objects.record(
                 proposal,
                 kind=Activity.Kind.SYNC,
@@ -130,6 +139,14 @@ def recover_overwritten_edit(state: SyncState, delivery: WebhookDelivery) -> boo
             # GitLab holds our write without the person's edit: the merged text must go back.
             send_proposal_changed(proposal, fields=sorted(outcome.take_remote) or ["conflict"])
     return bool(outcome.take_remote or outcome.conflicts)
+
+
+def _apply_remote(proposal: Proposal, values: dict[str, Any]) -> list[str]:
+    try:
+        return fields.apply_remote(proposal, values)
+    except ContentInvalid as invalid:
+        # Retrying will not help: the issue must change first. Shown on the proposal and in the admin.
+        raise client.PermanentGitLabError(f"The GitLab issue holds what Stagegate does not store: {invalid}") from None
 
 
 def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "", render: bool = True):
@@ -157,7 +174,7 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
         locked = Proposal.objects.select_for_update().get(pk=proposal.pk)
         if locked.version != proposal.version:
             return None
-        result.pulled = fields.apply_to_proposal(locked, outcome.take_remote) if outcome.take_remote else []
+        result.pulled = _apply_remote(locked, outcome.take_remote) if outcome.take_remote else []
         own_labels = [name for name in labels if not name.startswith(MANAGED_PREFIXES)]
         extra: list[str] = []
         if own_labels != [n for n in locked.labels or [] if not n.startswith(MANAGED_PREFIXES)]:
@@ -187,8 +204,9 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
                     message=f"Made {word} on GitLab{f' by {actor}' if actor else ''}",
                     data={"confidential": take_confidential, "by": actor},
                 )
+        if "labels" in extra:
+            refresh_verified_checklist(locked)  # items verified by a label follow the labels
         if outcome.take_remote:
-            refresh_verified_checklist(locked)
             who = f" by {actor}" if actor else ""
             Activity.objects.record(
                 locked,
@@ -200,14 +218,14 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
         state.base_fields = outcome.new_base
         # What GitLab should hold: merged values, GitLab's own text where there is a conflict.
         merged_description_differs = any(
-            outcome.merged.get(key) != remote_values.get(key) for key in outcome.merged if key != fields.TITLE
+            outcome.merged.get(key) != remote_values.get(key) for key in outcome.merged if key != TITLE
         )
 
     updates: dict[str, Any] = {}
     if locked.confidential != bool(remote.get("confidential")):
         updates["confidential"] = locked.confidential
-    title = outcome.merged.get(fields.TITLE)
-    if title is not None and title != fields.normalise_title(remote.get("title")):
+    title = outcome.merged.get(TITLE)
+    if title is not None and title != normalise_title(remote.get("title")):
         updates["title"] = title
     if merged_description_differs and not render:
         updates["description"] = None  # to be rendered by the push that writes it
@@ -244,7 +262,7 @@ def record_conflicts(
                 existing.local_value, existing.remote_value = local, remote
                 existing.save(update_fields=["local_value", "remote_value"])
             continue
-        label = fields.label_for_key(proposal, key)
+        label = key_label(proposal.definition, key)
         SyncConflict.objects.create(
             proposal=proposal, field=key, label=label, base_value=base, local_value=local, remote_value=remote
         )
@@ -277,7 +295,7 @@ def _finish(
         issue_id=issue.get("id"),
         web_url=issue.get("web_url") or state.web_url,
         base_fields=base_fields,
-        base_title=str(base_fields.get(fields.TITLE, ""))[:255],
+        base_title=str(base_fields.get(TITLE, ""))[:255],
         base_labels=list(issue.get("labels") or labels),
         base_state=state.base_state,
         base_confidential=state.base_confidential,
@@ -325,7 +343,7 @@ def create_issue(proposal_id: int) -> SyncResult:
             web_url=issue.get("web_url", ""),
             create_started_at=None,
             base_fields=remote_values,
-            base_title=remote_values[fields.TITLE][:255],
+            base_title=remote_values[TITLE][:255],
             base_labels=list(issue.get("labels") or []),
             base_state=issue_state_for(proposal),
             base_confidential=bool(issue.get("confidential")),
@@ -373,7 +391,13 @@ def resolve_conflict(*, conflict: SyncConflict, choice: str, by, text: str | Non
         proposal = Proposal.objects.select_for_update().get(pk=conflict.proposal_id)
         current = fields.local_snapshot(proposal).get(conflict.field)
         if current != value:
-            fields.apply_to_proposal(proposal, {conflict.field: value})
+            proposal_apply_content(
+                proposal=proposal,
+                content=content_with_values(content_from_proposal(proposal), {conflict.field: value}),
+                keys={conflict.field},
+                title=value if conflict.field == TITLE else None,
+                by=by,
+            )
         state = SyncState.objects.select_for_update().get(proposal=proposal)
         # GitLab's text becomes the base, so the chosen text counts as Stagegate's change and is pushed.
         state.base_fields = {**state.base_fields, conflict.field: conflict.remote_value}
@@ -388,4 +412,3 @@ def resolve_conflict(*, conflict: SyncConflict, choice: str, by, text: str | Non
             f"{SyncConflict.Resolution(choice).label.lower()}",
             data={"field": conflict.field, "choice": choice},
         )
-        send_proposal_changed(proposal, fields=[conflict.field], by=by)

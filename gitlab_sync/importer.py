@@ -12,8 +12,9 @@ from gitlab_sync import client, fields
 from gitlab_sync.connection import parse_time
 from gitlab_sync.managed import MANAGED_PREFIXES, issue_state_for
 from gitlab_sync.models import SyncState
+from proposals.checklists import refresh_verified_checklist
 from proposals.models import Activity
-from proposals.services import proposal_create, refresh_verified_checklist
+from proposals.services import proposal_create
 from proposals.signals import Origin
 from proposals.template import get_definition
 
@@ -48,7 +49,7 @@ def import_issues(*, owner, label: str | None = None) -> ImportReport:
         try:
             with transaction.atomic():
                 proposal = proposal_create(
-                    title=(issue.get("title") or f"GitLab issue #{issue['iid']}")[:255],
+                    title=issue.get("title") or f"GitLab issue #{issue['iid']}",
                     owner=owner,
                     confidential=bool(issue.get("confidential")),
                     origin=Origin.GITLAB,
@@ -59,10 +60,10 @@ def import_issues(*, owner, label: str | None = None) -> ImportReport:
                     for key, value in remote_values.items()
                     if key != fields.TITLE and value not in ("", [], None, False)
                 }
-                fields.apply_to_proposal(proposal, changes)
+                fields.apply_remote(proposal, changes)
                 proposal.labels = [name for name in issue.get("labels") or [] if not name.startswith(MANAGED_PREFIXES)]
                 proposal.save(update_fields=["labels"])
-                refresh_verified_checklist(proposal)
+                refresh_verified_checklist(proposal)  # items verified by a label follow the labels
                 SyncState.objects.get_or_create(proposal=proposal)
                 SyncState.objects.filter(proposal=proposal).update(
                     issue_iid=issue["iid"],

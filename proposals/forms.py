@@ -8,6 +8,13 @@ from django import forms
 
 from proposals.models import TEXT_MAX_LENGTH, TITLE_MAX_LENGTH, Persona, Proposal, Requirement, ResearchLink
 from proposals.template import NEEDS_FIELDS, EditSection, Kind, Stage, TemplateDefinition, get_definition
+from proposals.validators import (
+    LINK_TITLE_MAX_LENGTH,
+    REQUIREMENT_MAX_LENGTH,
+    link_error,
+    one_line_error,
+    text_error,
+)
 
 # Title, labels and confidentiality are the issue's own attributes, not template headings.
 DETAILS_SECTION = EditSection("details", "Title and visibility", Stage.EXPERIMENT, ("title", "labels", "confidential"))
@@ -29,8 +36,9 @@ class LabelsField(forms.CharField):
 
     def validate(self, value):
         for name in value:
-            if len(name) > 255:
-                raise forms.ValidationError("A label is at most 255 characters.")
+            problem = one_line_error(name, max_length=255)
+            if problem:
+                raise forms.ValidationError(f"The label “{name[:40]}” {problem}.")
 
 
 class SectionForm(forms.Form):
@@ -40,6 +48,19 @@ class SectionForm(forms.Form):
     base = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     section: EditSection
+
+    def clean(self):
+        """The same checks as every other way content enters (proposals.validators)."""
+        cleaned = super().clean()
+        for name in self.section.fields:
+            value = cleaned.get(name)
+            if not isinstance(value, str) or name == "confidence":
+                continue
+            title = name == "title"
+            problem = one_line_error(value, max_length=TITLE_MAX_LENGTH) if title else text_error(value)
+            if problem:
+                self.add_error(name, f"This {problem}.")
+        return cleaned
 
     def section_data(self) -> dict:
         data = {name: self.cleaned_data[name] for name in self.section.fields if name != "persona_tags"}
@@ -112,12 +133,26 @@ class ProposalCreateForm(forms.ModelForm):
         fields = ["title", "confidential"]
         help_texts = {"title": "What the feature does for whom, e.g. “Summarise long issue threads for reviewers”."}
 
+    def clean_title(self):
+        title = self.cleaned_data["title"]
+        problem = one_line_error(title, max_length=TITLE_MAX_LENGTH)
+        if problem:
+            raise forms.ValidationError(f"The title {problem}.")
+        return title
+
 
 class RequirementForm(forms.ModelForm):
     class Meta:
         model = Requirement
         fields = ["text"]
         labels = {"text": "The user needs to be able to"}
+
+    def clean_text(self):
+        text = self.cleaned_data["text"]
+        problem = one_line_error(text, max_length=REQUIREMENT_MAX_LENGTH)
+        if problem:
+            raise forms.ValidationError(f"A requirement {problem}.")
+        return text
 
 
 class ResearchLinkForm(forms.ModelForm):
@@ -128,9 +163,17 @@ class ResearchLinkForm(forms.ModelForm):
 
     def clean_url(self):
         url = self.cleaned_data["url"]
-        if not url.lower().startswith(("https://", "http://")):
-            raise forms.ValidationError("Enter an http or https address.")
+        problem = link_error(url)
+        if problem:
+            raise forms.ValidationError(f"The address {problem}.")
         return url
+
+    def clean_title(self):
+        title = self.cleaned_data["title"]
+        problem = one_line_error(title, max_length=LINK_TITLE_MAX_LENGTH)
+        if problem:
+            raise forms.ValidationError(f"The title {problem}.")
+        return title
 
 
 class ProposalFilterForm(forms.Form):

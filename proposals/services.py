@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
@@ -12,9 +11,19 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from proposals.models import Activity, ChecklistItem, Proposal, Requirement, ResearchLink
+from proposals.checklists import create_checklist_items, refresh_verified_checklist
+from proposals.content import TITLE, content_with_values, normalise_title, proposal_apply_content
+from proposals.markdown import canonical_text, content_from_proposal
+from proposals.models import TITLE_MAX_LENGTH, Activity, ChecklistItem, Persona, Proposal, Requirement, ResearchLink
 from proposals.signals import Origin, proposal_created, send_proposal_changed
 from proposals.template import Stage
+from proposals.validators import (
+    LINK_TITLE_MAX_LENGTH,
+    REQUIREMENT_MAX_LENGTH,
+    ContentInvalid,
+    link_error,
+    one_line_error,
+)
 
 # Autosave sends many saves a minute; the timeline records one edit per person and section in this window.
 EDIT_ACTIVITY_WINDOW = timedelta(minutes=10)
@@ -63,14 +72,6 @@ def section_fingerprint(values: dict) -> str:
     return hashlib.sha256(encoded).hexdigest()[:16]
 
 
-def create_checklist_items(proposal: Proposal) -> None:
-    rows = []
-    for checklist in proposal.definition.checklists:
-        for position, entry in enumerate(checklist.items):
-            rows.append(ChecklistItem(proposal=proposal, stage=checklist.stage.value, key=entry.key, position=position))
-    ChecklistItem.objects.bulk_create(rows, ignore_conflicts=True)
-
-
 @transaction.atomic
 def proposal_create(
     *,
@@ -80,7 +81,10 @@ def proposal_create(
     template_version: str | None = None,
     origin: Origin = Origin.STAGEGATE,
 ) -> Proposal:
-    proposal = Proposal(title=title.strip(), owner=owner, confidential=confidential)
+    problem = "is empty" if not title.strip() else one_line_error(title.strip(), max_length=TITLE_MAX_LENGTH)
+    if problem:
+        raise ContentInvalid({"Title": problem})
+    proposal = Proposal(title=normalise_title(title), owner=owner, confidential=confidential)
     if template_version:
         proposal.template_version = template_version
     proposal.labels = [proposal.definition.label]
@@ -94,15 +98,23 @@ def proposal_create(
     return proposal
 
 
-def _set_values(proposal: Proposal, values: dict) -> None:
-    model_fields = {f.name for f in Proposal._meta.get_fields()}
-    for name, value in values.items():
-        if name == "persona_tags":
-            continue
-        if name in model_fields:
-            setattr(proposal, name, value)
+# The issue's own attributes in the details section; everything else a section saves is content.
+PROPOSAL_ATTRIBUTES = ("labels", "confidential")
+
+
+def _content_values(submitted: dict) -> dict:
+    """A section's submitted values as content values (see proposals.content)."""
+    values = {}
+    for name, value in submitted.items():
+        if name == "title":
+            values[TITLE] = value
+        elif name == "confidence":
+            values["confidence"] = value
+        elif name == "persona_tags":
+            values["persona_tags"] = list(Persona.objects.filter(pk__in=value).values_list("name", flat=True))
         else:
-            proposal.extra_fields[name] = value
+            values[f"field:{name}"] = value
+    return values
 
 
 @transaction.atomic
@@ -113,7 +125,7 @@ def proposal_update_section(
     _ensure_editable(proposal, by)
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     current = section_values(proposal, fields)
-    submitted = {name: data[name] for name in fields if name in data}
+    submitted = {name: _as_stored(name, data[name]) for name in fields if name in data}
     if version != proposal.version and section_fingerprint(current) != base:
         if all(current.get(name) == value for name, value in submitted.items()):
             return proposal
@@ -121,13 +133,19 @@ def proposal_update_section(
     changed = [name for name, value in submitted.items() if current.get(name) != value]
     if not changed:
         return proposal
-    _set_values(proposal, submitted)
-    proposal.version = F("version") + 1
-    proposal.save()
-    proposal.refresh_from_db()
-    if "persona_tags" in changed:
-        proposal.persona_tags.set(submitted["persona_tags"])
-    refresh_verified_checklist(proposal)
+    attributes = [name for name in changed if name in PROPOSAL_ATTRIBUTES]
+    for name in attributes:
+        setattr(proposal, name, submitted[name])
+    if attributes:
+        proposal.save(update_fields=[*attributes, "updated_at"])
+    values = _content_values({name: submitted[name] for name in changed if name not in PROPOSAL_ATTRIBUTES})
+    if values:
+        content = content_with_values(content_from_proposal(proposal), values)
+        proposal_apply_content(proposal=proposal, content=content, keys=set(values), title=values.get(TITLE), by=by)
+    else:
+        proposal_bump_version(proposal)
+        refresh_verified_checklist(proposal)
+        send_proposal_changed(proposal, fields=changed, by=by)
     Activity.objects.record(
         proposal,
         actor=by,
@@ -137,46 +155,16 @@ def proposal_update_section(
         unless_within=EDIT_ACTIVITY_WINDOW,
         same=("section",),
     )
-    send_proposal_changed(proposal, fields=changed, by=by)
     return proposal
 
 
-# Checks that apps depending on proposals add for the items they can verify (the ORR's sign-off),
-# by the name the template gives in an item's `verified_by`.
-_verifiers: dict[str, Callable[[Proposal], bool]] = {}
-
-
-def register_verifier(name: str, check: Callable[[Proposal], bool]) -> None:
-    _verifiers[name] = check
-
-
-def verified_state(proposal: Proposal, verified_by: str) -> bool:
-    """Whether the data itself satisfies a checklist item the app can check."""
-    if verified_by in _verifiers:
-        return _verifiers[verified_by](proposal)
-    if verified_by.startswith("label:"):
-        return verified_by.removeprefix("label:") in proposal.labels
-    if verified_by == "personas":
-        return bool(proposal.personas.strip()) or proposal.persona_tags.exists()
-    return bool(str(proposal.field_value(verified_by)).strip())
-
-
-def refresh_verified_checklist(proposal: Proposal) -> None:
-    """Tick and untick the items the app can verify, so they always agree with the data."""
-    now = timezone.now()
-    items = {(item.stage, item.key): item for item in proposal.checklist_items.all()}
-    for checklist in proposal.definition.checklists:
-        for entry in checklist.items:
-            item = items.get((checklist.stage.value, entry.key))
-            if item is None or not entry.verified_by:
-                continue
-            should_be = verified_state(proposal, entry.verified_by)
-            if item.checked != should_be or not item.checked_by_app:
-                item.checked = should_be
-                item.checked_by_app = True
-                item.checked_by = None
-                item.checked_at = now if should_be else None
-                item.save(update_fields=["checked", "checked_by_app", "checked_by", "checked_at"])
+def _as_stored(name: str, value):
+    """Text as the proposal keeps it (line endings as \\n, no blank lines around), so a resave is no change."""
+    if isinstance(value, str) and name not in ("title", "confidence"):
+        return canonical_text(value)
+    if name == "title":
+        return normalise_title(value)
+    return value
 
 
 class ChecklistItemVerified(Exception):
@@ -231,9 +219,23 @@ def _list_changed(proposal: Proposal, *, row, by, message: str) -> None:
     send_proposal_changed(proposal, fields=[plural.replace(" ", "_")], by=by)
 
 
+def _row_errors(row) -> dict[str, str]:
+    if isinstance(row, Requirement):
+        problem = one_line_error(row.text, max_length=REQUIREMENT_MAX_LENGTH)
+        return {"Requirement": problem} if problem else {}
+    errors = {
+        "Research link": link_error(row.url),
+        "Link title": one_line_error(row.title, max_length=LINK_TITLE_MAX_LENGTH),
+    }
+    return {label: problem for label, problem in errors.items() if problem}
+
+
 def _add_row(row, *, by):
     proposal = row.proposal
     _ensure_editable(proposal, by)
+    errors = _row_errors(row)
+    if errors:
+        raise ContentInvalid(errors)
     row.position = _next_position(type(row).objects.filter(proposal=proposal))
     row.full_clean()
     row.save()

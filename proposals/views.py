@@ -25,6 +25,7 @@ from proposals.markdown import render as render_markdown
 from proposals.models import Activity, ChecklistItem, Proposal
 from proposals.template import DEFINITIONS, STAGE_LABELS, Stage
 from proposals.template_moves import UnknownTemplateVersion, proposal_change_template
+from proposals.validators import ContentInvalid
 from proposals.workflow import completeness
 
 EDIT_PAGE = "proposals/proposal_edit.html"
@@ -358,8 +359,8 @@ def template_change(request: HttpRequest, proposal: Proposal) -> HttpResponse:
     """Move the proposal to another version of GitLab's template; what has no place there is kept and shown."""
     try:
         proposal = proposal_change_template(proposal=proposal, version=request.POST.get("version", ""), by=request.user)
-    except UnknownTemplateVersion as unknown:
-        messages.error(request, str(unknown))
+    except (UnknownTemplateVersion, ContentInvalid) as refused:
+        messages.error(request, str(refused))
     else:
         messages.success(request, f"The proposal now follows “{proposal.definition.name}”.")
     return redirect("proposals:edit", pk=proposal.pk)

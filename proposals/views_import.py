@@ -14,6 +14,7 @@ from proposals import markdown
 from proposals.models import TITLE_MAX_LENGTH, Activity, Proposal
 from proposals.template import NEEDS_FIELDS, get_definition
 from proposals.template_moves import proposal_import_markdown
+from proposals.validators import ContentInvalid
 from proposals.views import with_proposal
 
 # GitLab's own limit for an issue description.
@@ -70,10 +71,14 @@ class MarkdownImportForm(forms.Form):
 def proposal_import(request: HttpRequest) -> HttpResponse:
     form = MarkdownImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        proposal, _ = proposal_import_markdown(
-            markdown_text=form.cleaned_data["text"], title=form.cleaned_data["title"], owner=request.user
-        )
-        return redirect("proposals:import-report", pk=proposal.pk)
+        try:
+            proposal, _ = proposal_import_markdown(
+                markdown_text=form.cleaned_data["text"], title=form.cleaned_data["title"], owner=request.user
+            )
+        except ContentInvalid as invalid:
+            form.add_error(None, f"Nothing was imported: {invalid}.")
+        else:
+            return redirect("proposals:import-report", pk=proposal.pk)
     return render(request, TEMPLATE, {"form": form})
 
 

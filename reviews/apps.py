@@ -8,7 +8,7 @@ class ReviewsConfig(AppConfig):
     def ready(self) -> None:
         # Registers the tasks, which the app enqueues by name, in every process (eager mode in tests too).
         import reviews.tasks  # noqa: F401
-        from proposals import services, workflow
+        from proposals import checklists, workflow
         from proposals.signals import orr_answers_received, proposal_created
         from reviews.services import on_orr_answers_received, on_proposal_created
         from reviews.status import orr_reasons, orr_signed_off, submit_reasons
@@ -18,4 +18,4 @@ class ReviewsConfig(AppConfig):
         # The ORR's part of the proposal's gates and of its "ORR signed off" checklist item.
         workflow.add_gate_check(workflow.SUBMIT, submit_reasons)
         workflow.add_gate_check(workflow.APPROVE, orr_reasons)
-        services.register_verifier("orr:signed_off", orr_signed_off)
+        checklists.register_verifier("orr:signed_off", orr_signed_off)

@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from proposals import access, workflow
+from proposals.checklists import refresh_verified_checklist
 from proposals.models import Activity, Proposal
-from proposals.services import refresh_verified_checklist
 from proposals.signals import Origin, send_proposal_changed
 from reviews.models import (
     DUE_SOON_DAYS,

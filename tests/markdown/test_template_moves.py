@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from proposals import markdown, services
+from proposals import checklists, markdown
 from proposals.models import ChecklistItem, Persona, Proposal, Requirement, ResearchLink
 from proposals.template_moves import UnknownTemplateVersion, proposal_change_template
 
@@ -35,7 +35,7 @@ def june_proposal(proposal, author):
         kept_blocks=[{"after": "success", "markdown": "## Rollout plan\nThree waves."}]
     )
     proposal = Proposal.objects.get(pk=proposal.pk)
-    services.refresh_verified_checklist(proposal)  # the items the app ticks itself follow the answers
+    checklists.refresh_verified_checklist(proposal)  # the items the app ticks itself follow the answers
     return proposal
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from proposals.checklists import refresh_verified_checklist
 from proposals.models import ChecklistItem, Proposal, Requirement, ResearchLink
-from proposals.services import refresh_verified_checklist
 from proposals.template import Stage
 from reviews import services
 from reviews.models import Review

@@ -2,8 +2,8 @@ import dataclasses
 
 import pytest
 
+from proposals import checklists, workflow
 from proposals import services as proposal_services
-from proposals import workflow
 from proposals.models import Activity, ChecklistItem, Proposal, ResearchLink
 from proposals.template import DEFINITIONS, JUNE_2023, Stage
 from reviews import services
@@ -54,7 +54,7 @@ def test_a_missing_label_closes_the_gate_with_its_own_reason(author):
     proposal = fill(ProposalFactory(owner=author), Stage.EXPERIMENT)
     Proposal.objects.filter(pk=proposal.pk).update(labels=[])
     proposal.refresh_from_db()
-    proposal_services.refresh_verified_checklist(proposal)
+    checklists.refresh_verified_checklist(proposal)
     assert workflow.advance_gate(proposal, by=author) == ["Add the ~wg-ai-integration label"]
 
 

@@ -1,0 +1,55 @@
+"""The checklists: their rows, and the items Stagegate ticks itself because the data says so."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.utils import timezone
+
+from proposals.models import ChecklistItem, Proposal
+
+
+def create_checklist_items(proposal: Proposal) -> None:
+    rows = []
+    for checklist in proposal.definition.checklists:
+        for position, entry in enumerate(checklist.items):
+            rows.append(ChecklistItem(proposal=proposal, stage=checklist.stage.value, key=entry.key, position=position))
+    ChecklistItem.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+# Checks that apps depending on proposals add for the items they can verify (the ORR's sign-off),
+# by the name the template gives in an item's `verified_by`.
+_verifiers: dict[str, Callable[[Proposal], bool]] = {}
+
+
+def register_verifier(name: str, check: Callable[[Proposal], bool]) -> None:
+    _verifiers[name] = check
+
+
+def verified_state(proposal: Proposal, verified_by: str) -> bool:
+    """Whether the data itself satisfies a checklist item the app can check."""
+    if verified_by in _verifiers:
+        return _verifiers[verified_by](proposal)
+    if verified_by.startswith("label:"):
+        return verified_by.removeprefix("label:") in proposal.labels
+    if verified_by == "personas":
+        return bool(proposal.personas.strip()) or proposal.persona_tags.exists()
+    return bool(str(proposal.field_value(verified_by)).strip())
+
+
+def refresh_verified_checklist(proposal: Proposal) -> None:
+    """Tick and untick the items the app can verify, so they always agree with the data."""
+    now = timezone.now()
+    items = {(item.stage, item.key): item for item in proposal.checklist_items.all()}
+    for checklist in proposal.definition.checklists:
+        for entry in checklist.items:
+            item = items.get((checklist.stage.value, entry.key))
+            if item is None or not entry.verified_by:
+                continue
+            should_be = verified_state(proposal, entry.verified_by)
+            if item.checked != should_be or not item.checked_by_app:
+                item.checked = should_be
+                item.checked_by_app = True
+                item.checked_by = None
+                item.checked_at = now if should_be else None
+                item.save(update_fields=["checked", "checked_by_app", "checked_by", "checked_at"])
