@@ -52,19 +52,22 @@ test: install
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
+# Each script runs as a module of the bench package from the project root, so no script's name can
+# shadow an installed package or an app. They make their own databases on BENCH_DATABASE_URL's server
+# (sg_bench by default), never the test suite's; `python -m bench.<name> --help` says what each measures.
 bench: install
 	@.ci/services.sh postgres redis
 	for script in pages markdown reviews dashboard sync; do \
-		DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python bench/$$script.py || exit 1; \
+		$(BIN)/python -m bench.$$script || exit 1; \
 	done
 
 load: install
 	@.ci/services.sh postgres redis
-	$(BIN)/python bench/load.py
+	$(BIN)/python -m bench.load
 
 chaos: install
 	@.ci/services.sh postgres redis
-	$(BIN)/python bench/chaos.py
+	$(BIN)/python -m bench.chaos
 
 clean:
 	rm -rf $(VENV) var db.sqlite3 .pytest_cache .ruff_cache

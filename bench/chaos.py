@@ -1,9 +1,9 @@
-"""Chaos: bench/load.py's 60 s of load while Redis, the Celery worker and GitLab go away and come back.
+"""Chaos: bench.load's 60 s of load while Redis, the Celery worker and GitLab go away and come back.
 
-    .venv/bin/python bench/chaos.py [--users 50] [--seconds 60] [--keep]
+    .venv/bin/python -m bench.chaos [--users 50] [--seconds 60] [--keep] [--smoke]
 
-The same stack, people and checks as bench/load.py. During the load, at fixed points
-of the run:
+The same stack, people and checks as bench.load (in a database of its own, ``<name>_chaos``,
+so sg_bench_chaos). During the load, at fixed points of the run:
 
 - Redis (the private redis-server this script started, never a shared one) is stopped
   and started again, empty: every queued task is gone;
@@ -12,7 +12,7 @@ of the run:
   until the client's timeout) and then answers again (SIGCONT). Freezing rather than
   restarting it keeps its issues, as a real GitLab keeps them through an outage.
 
-Afterwards, as for bench/load.py: which requests failed, every author's last autosave in
+Afterwards, as for bench.load: which requests failed, every author's last autosave in
 the database and, once the worker has drained, on GitLab, and every proposal in sync.
 """
 
@@ -22,7 +22,7 @@ import json
 import sys
 import time
 
-from load import arguments, check_writes, finish, prepare, report, run_locust
+from bench.load import arguments, check_writes, finish, prepare, report, run_locust
 
 # (seconds into the load, what happens)
 SCHEDULE = [
@@ -55,7 +55,7 @@ def main() -> int:
             actions[event]()
             print(f"  {time.monotonic() - started:5.1f} s  {event}")
         locust.wait(timeout=args.seconds + 120)
-        failures = report(stack, args.seconds)
+        failures = report(stack, args.seconds, stack.baseline_ms)
         problems = check_writes(stack, json.loads(last_path.read_text()), drain_timeout=900)
     except BaseException:
         stack.stop_all()

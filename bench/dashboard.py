@@ -1,8 +1,9 @@
 """The working-group dashboard at 1,000 and 10,000 proposals on PostgreSQL.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sg_bench .venv/bin/python bench/dashboard.py
+    .venv/bin/python -m bench.dashboard [--sizes 1000 10000] [--smoke]
 
-Seeds a throw-away test database (``test_<name>``) with ``seed_bench``, then measures in-process through
+Seeds a throw-away test database (``test_sg_bench`` on the server of BENCH_DATABASE_URL, see
+bench/common.py) with ``seed_bench``, then measures in-process through
 Django's test client, so the figures are server time (routing, middleware, view, queries, template,
 streaming) without network or browser:
 
@@ -10,6 +11,8 @@ streaming) without network or browser:
   next to the trivial /healthz view measured in the same run;
 - peak Python memory while the CSV export streams (tracemalloc), next to the size of the file;
 - EXPLAIN ANALYZE of the dashboard's main queries at the largest size.
+
+``--smoke`` runs the smallest size in seconds, to check that the script still works.
 """
 
 from __future__ import annotations
@@ -20,15 +23,10 @@ import statistics
 import sys
 import time
 import tracemalloc
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sg_bench")
+from bench.common import setup_django
 
-import django  # noqa: E402
-
-django.setup()
+setup_django()
 
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -101,9 +99,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--csv-rounds", type=int, default=10)
     parser.add_argument("--plans", type=int, default=8, help="how many of the slowest queries to EXPLAIN")
+    parser.add_argument("--smoke", action="store_true", help="50 proposals, 3 rounds: does the script still work?")
     args = parser.parse_args()
+    if args.smoke:
+        args.sizes, args.rounds, args.csv_rounds, args.plans = [50], 3, 2, 2
     if connection.vendor != "postgresql":
-        sys.exit("bench/dashboard.py measures PostgreSQL: set DATABASE_URL to a postgres:// URL.")
+        sys.exit("bench.dashboard measures PostgreSQL: set BENCH_DATABASE_URL to a postgres:// URL.")
 
     from django.contrib.auth import get_user_model
 

@@ -1,21 +1,27 @@
 """Load: 50 people browsing, autosaving and reviewing for 60 s against the production-shaped stack.
 
-    .venv/bin/python bench/load.py [--users 50] [--seconds 60] [--keep]
+    .venv/bin/python -m bench.load [--users 50] [--seconds 60] [--keep] [--smoke]
 
-Starts everything itself on loopback ports: a database of its own on the PostgreSQL of
-BENCH_POSTGRES (default postgres://postgres@127.0.0.1:5432/postgres; the bench database
-is dropped and made anew), a private redis-server, the fake GitLab, gunicorn, a Celery
-worker and Celery beat. Seeds authors (each with a proposal to write and one in review),
-reviewers for the five ORR areas and working-group members, waits until every proposal
-has its GitLab issue, then runs locust headless and prints throughput and p50/p95/p99
-per request kind. Everyone starts signed in (their session is made while seeding), so the
-minute measures their work rather than 50 password hashes at once. Afterwards it checks:
-no request failed, every author's last autosave is in the database, and, once the worker
-has drained, on the fake GitLab too, with every proposal in sync. Exits non-zero when a
-check fails.
+Starts everything itself on loopback ports: a database of its own, ``<name>_load``, on the
+PostgreSQL server of BENCH_DATABASE_URL (default
+postgres://postgres@127.0.0.1:5432/sg_bench, so sg_bench_load; dropped and made anew, see
+bench/common.py), a private redis-server, the fake GitLab, gunicorn, a Celery worker and
+Celery beat. Seeds authors (each with a proposal to write and one in review), reviewers for
+the five ORR areas and working-group members, waits until every proposal has its GitLab
+issue, then runs locust headless and prints throughput and p50/p95/p99 per request kind.
+Everyone starts signed in (their session is made while seeding), so the minute measures
+their work rather than 50 password hashes at once. Afterwards it checks: no request failed,
+every author's last autosave is in the database, and, once the worker has drained, on the
+fake GitLab too, with every proposal in sync. Exits non-zero when a check fails.
 
 The sync's timings are shortened so a run converges in minutes, not hours:
 GITLAB_PUSH_MIN_INTERVAL=2, GITLAB_ENQUEUE_STALE_AFTER=20, GITLAB_RETRY_BASE=1.
+
+``--smoke``: 2 people (an author and a reviewer) for 5 s on one web worker and one Celery
+process: seconds rather than minutes, to check that the script and the stack still work. So
+that a smoke run of bench.chaos recovers its lost tasks in seconds too, the sweep that beat
+sends every minute is also sent every 2 s while the backlog drains, and a push counts as lost
+after 3 s (GITLAB_ENQUEUE_STALE_AFTER=3).
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ import tempfile
 import time
 from pathlib import Path
 from urllib.request import Request, urlopen
+
+from bench.common import database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -70,17 +78,28 @@ def http_ok(url: str, headers: dict | None = None) -> bool:
 class Stack:
     """The processes of one Stagegate deployment, on loopback, each stoppable and restartable."""
 
-    def __init__(self, *, database: str, workdir: Path, web_workers: int = 3, worker_concurrency: int = 2):
+    def __init__(
+        self,
+        *,
+        database: str,
+        workdir: Path,
+        web_workers: int = 3,
+        worker_concurrency: int = 2,
+        stale_after: int = 20,
+        sweep_every: float = 0.0,
+    ):
         self.workdir = workdir
         self.web_port, self.fake_port, self.redis_port = free_port(), free_port(), free_port()
         self.web_url = f"http://127.0.0.1:{self.web_port}"
         self.fake_url = f"http://127.0.0.1:{self.fake_port}"
-        postgres = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
-        self.admin_url = postgres
+        server = database_url().rsplit("/", 1)[0]
+        self.admin_url = f"{server}/postgres"
         self.database = database
-        self.database_url = postgres.rsplit("/", 1)[0] + f"/{database}"
+        self.database_url = f"{server}/{database}"
         self.web_workers, self.worker_concurrency = web_workers, worker_concurrency
+        self.sweep_every = sweep_every  # 0: only beat sends the sweep, once a minute
         self.processes: dict[str, subprocess.Popen] = {}
+        self.baseline_ms = 0.0  # the idle stack's /healthz, measured once it is seeded
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -95,7 +114,7 @@ class Stack:
             "GITLAB_PROJECT": PROJECT,
             "GITLAB_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "GITLAB_PUSH_MIN_INTERVAL": "2",
-            "GITLAB_ENQUEUE_STALE_AFTER": "20",
+            "GITLAB_ENQUEUE_STALE_AFTER": str(stale_after),
             "GITLAB_RETRY_BASE": "1",
             "AXES_FAILURE_LIMIT": "1000",
             "LOG_LEVEL": "WARNING",
@@ -203,7 +222,6 @@ class Stack:
             os.environ[key] = self.env[key]
         for key in ("GITLAB_PUSH_MIN_INTERVAL", "GITLAB_ENQUEUE_STALE_AFTER", "GITLAB_RETRY_BASE"):
             os.environ[key] = self.env[key]
-        sys.path.insert(0, str(ROOT))
         import django
 
         django.setup()
@@ -309,9 +327,22 @@ def settled() -> bool:
     return not any(backlog[key] for key in ("without issue", "waiting to push", "webhooks not processed"))
 
 
-def drain(timeout: float) -> float:
-    started = time.monotonic()
-    wait_for(settled, timeout=timeout, what=f"the worker to drain the sync backlog ({sync_backlog()})", step=1.0)
+def drain(timeout: float, *, sweep_every: float = 0.0) -> float:
+    """Wait until the worker has pushed every proposal and processed every webhook; seconds waited.
+
+    With `sweep_every`, the sweep (which beat sends once a minute) is also sent that often meanwhile."""
+    from gitlab_sync.tasks import sweep
+
+    started = last_sweep = time.monotonic()
+
+    def drained() -> bool:
+        nonlocal last_sweep
+        if sweep_every and time.monotonic() - last_sweep >= sweep_every:
+            sweep.delay()
+            last_sweep = time.monotonic()
+        return settled()
+
+    wait_for(drained, timeout=timeout, what=f"the worker to drain the sync backlog ({sync_backlog()})", step=1.0)
     return time.monotonic() - started
 
 
@@ -323,6 +354,7 @@ def run_locust(stack: Stack, plan: dict, *, users: int, seconds: int) -> tuple[s
     plan_path.write_text(json.dumps(plan))
     last_path = stack.workdir / "last-saved.json"
     env = {**stack.env, "STAGEGATE_BENCH_PLAN": str(plan_path), "STAGEGATE_BENCH_LAST": str(last_path)}
+    # Locust loads its file by path (bench/ is on sys.path only while that file is imported).
     args = [str(BIN / "locust"), "-f", str(ROOT / "bench" / "stagegate_locust.py"), "--headless"]
     args += ["--users", str(users), "--spawn-rate", str(max(1, users // 5)), "--run-time", f"{seconds}s"]
     args += [
@@ -340,20 +372,35 @@ def run_locust(stack: Stack, plan: dict, *, users: int, seconds: int) -> tuple[s
     return subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT), last_path, plan_path
 
 
-def report(stack: Stack, seconds: int) -> int:
-    """Print throughput and latency per request kind; returns the number of failed requests."""
+def baseline_ms(stack: Stack, rounds: int = 20) -> float:
+    """Median milliseconds of the trivial /healthz view on the idle stack: the baseline of the latencies."""
+    timings = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        http_ok(f"{stack.web_url}/healthz")
+        timings.append((time.perf_counter() - started) * 1000)
+    return sorted(timings)[len(timings) // 2]
+
+
+def report(stack: Stack, seconds: int, baseline: float) -> int:
+    """Print throughput and latency per request kind (p50 also as a ratio to the idle /healthz);
+    returns the number of failed requests."""
     with open(stack.workdir / "locust_stats.csv") as stats:
         rows = list(csv.DictReader(stats))
     load = ", ".join(f"{figure:.1f}" for figure in os.getloadavg())
     print(f"\n{seconds} s of load; machine load average afterwards (1, 5, 15 min): {load} on {os.cpu_count()} CPUs")
-    print(f"{'request kind':<28}{'requests':>9}{'failed':>8}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}")
+    print(f"trivial view (/healthz) on the idle stack before the load: median {baseline:.1f} ms")
+    print(
+        f"{'request kind':<28}{'requests':>9}{'failed':>8}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
+        f"{'p50 / trivial':>15}"
+    )
     failures = 0
     for row in rows:
         name = "all requests" if row["Name"] == "Aggregated" else row["Name"]
         failures += int(row["Failure Count"]) if row["Name"] != "Aggregated" else 0
         print(
             f"{name:<28}{row['Request Count']:>9}{row['Failure Count']:>8}{float(row['Requests/s']):>8.1f}"
-            f"{row['50%']:>8}{row['95%']:>8}{row['99%']:>8}"
+            f"{row['50%']:>8}{row['95%']:>8}{row['99%']:>8}{float(row['50%']) / baseline:>14.1f}x"
         )
     failures_csv = stack.workdir / "locust_failures.csv"
     failed_rows = []
@@ -391,7 +438,7 @@ def check_writes(stack: Stack, outcome: dict, *, drain_timeout: float) -> list[s
     )
     last_saved = expected
 
-    took = drain(drain_timeout)
+    took = drain(drain_timeout, sweep_every=stack.sweep_every)
     print(f"sync backlog drained {took:.0f} s after the load stopped: {sync_backlog()}")
     states = {state.proposal_id: state for state in SyncState.objects.all()}
     lost_gitlab = []
@@ -416,7 +463,10 @@ def check_writes(stack: Stack, outcome: dict, *, drain_timeout: float) -> list[s
 
 def prepare(args, name: str) -> tuple[Stack, dict]:
     workdir = Path(tempfile.mkdtemp(prefix=f"stagegate-{name}-"))
-    stack = Stack(database=f"stagegate_bench_{name}", workdir=workdir)
+    database = database_url().rsplit("/", 1)[1].split("?")[0]
+    smoke = {"web_workers": 1, "worker_concurrency": 1, "stale_after": 3, "sweep_every": 2.0}
+    processes = smoke if args.smoke else {}
+    stack = Stack(database=f"{database}_{name}", workdir=workdir, **processes)
     print(f"{name}: logs in {workdir}")
     stack.start_redis()
     stack.create_database()
@@ -428,6 +478,7 @@ def prepare(args, name: str) -> tuple[Stack, dict]:
     stack.start_worker()
     stack.start_beat()
     drain(timeout=600)
+    stack.baseline_ms = baseline_ms(stack)
     print(
         f"seeded {len(plan['people']['author'])} authors, {len(plan['people']['reviewer'])} reviewers, "
         f"{len(plan['people']['working group'])} working-group members; {sync_backlog()['proposals']} proposals "
@@ -445,7 +496,10 @@ def arguments(description: str) -> argparse.Namespace:
     parser.add_argument("--working-group", type=int, default=10)
     parser.add_argument("--extra", type=int, default=40, help="more proposals, for realistic lists")
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
+    parser.add_argument("--smoke", action="store_true", help="2 people for 5 s: does the script still work?")
     args = parser.parse_args()
+    if args.smoke:
+        args.users, args.seconds, args.authors, args.reviewers, args.working_group, args.extra = 2, 5, 1, 1, 0, 2
     if args.users != args.authors + args.reviewers + args.working_group:
         parser.error("--users must equal --authors + --reviewers + --working-group (one account per person)")
     return args
@@ -469,7 +523,7 @@ def main() -> int:
     try:
         locust, last_path, _ = run_locust(stack, plan, users=args.users, seconds=args.seconds)
         locust.wait(timeout=args.seconds + 120)
-        failures = report(stack, args.seconds)
+        failures = report(stack, args.seconds, stack.baseline_ms)
         problems = check_writes(stack, json.loads(last_path.read_text()), drain_timeout=600)
     except BaseException:
         stack.stop_all()

@@ -1,29 +1,24 @@
 """Server time of the proposal pages at 1,000 proposals, next to a trivial view measured in the same run.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/stagegate .venv/bin/python bench/pages.py [--proposals 1000]
+    .venv/bin/python -m bench.pages [--proposals 1000] [--rounds 200] [--smoke]
 
 Runs in-process through Django's test client against a throw-away test database, so the figures are
-server time (URL routing, view, queries, template) without network or browser.
+server time (URL routing, view, queries, template) without network or browser. The database is
+``test_sg_bench`` on the server of BENCH_DATABASE_URL (see bench/common.py). ``--smoke`` runs the
+smallest sizes in seconds, to check that the script still works.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/stagegate")
+from bench.common import setup_django
 
-import django  # noqa: E402
+setup_django()
 
-django.setup()
-
-from django.db import connection  # noqa: E402
+from django.db import connection, reset_queries  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.urls import reverse  # noqa: E402
@@ -52,6 +47,7 @@ def measure(client: Client, url: str, data_for, rounds: int) -> tuple[list[float
     queries = 0
     for n in range(rounds):
         data = data_for(n) if data_for else None  # prepared outside the timed request
+        reset_queries()  # the query log keeps 9,000 entries; full, it would count none
         with CaptureQueriesContext(connection) as captured:
             start = time.perf_counter()
             response = client.get(url) if data is None else client.post(url, data, HTTP_HX_REQUEST="true")
@@ -69,10 +65,13 @@ def report(name: str, timings: list[float], queries: int, baseline: float) -> No
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--proposals", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--smoke", action="store_true", help="20 proposals, 5 rounds: does the script still work?")
     args = parser.parse_args()
+    if args.smoke:
+        args.proposals, args.rounds = 20, 5
 
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)

@@ -1,30 +1,25 @@
 """Server time of the ORR pages: "My reviews" at thousands of reviews, the review page, an answer autosave.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/stagegate .venv/bin/python bench/reviews.py [--proposals 1000]
+    .venv/bin/python -m bench.reviews [--proposals 1000] [--rounds 100] [--smoke]
 
 Each proposal has its five reviews submitted; the reviewer belongs to every area, so their queue
 holds five reviews per proposal (shown 50 to a page). In-process through Django's test
-client against a throw-away test database: server time without network or browser.
+client against a throw-away test database (``test_sg_bench`` on the server of BENCH_DATABASE_URL, see
+bench/common.py): server time without network or browser. Each figure is also given as a ratio to the
+trivial /healthz view measured in the same run. ``--smoke`` runs the smallest sizes in seconds.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/stagegate")
+from bench.common import setup_django
 
-import django  # noqa: E402
+setup_django()
 
-django.setup()
-
-from django.db import connection  # noqa: E402
+from django.db import connection, reset_queries  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.urls import reverse  # noqa: E402
@@ -59,6 +54,7 @@ def measure(client: Client, method: str, url: str, data_for, rounds: int) -> tup
     timings, queries = [], 0
     for n in range(rounds):
         data = data_for(n) if data_for else {}
+        reset_queries()  # the query log keeps 9,000 entries; full, it would count none
         with CaptureQueriesContext(connection) as captured:
             start = time.perf_counter()
             response = getattr(client, method)(url, data, HTTP_HX_REQUEST="true") if data else client.get(url)
@@ -68,17 +64,21 @@ def measure(client: Client, method: str, url: str, data_for, rounds: int) -> tup
     return timings, queries
 
 
-def report(name: str, timings: list[float], queries: int) -> None:
+def report(name: str, timings: list[float], queries: int, baseline: float) -> None:
     median = statistics.median(timings)
     p95 = statistics.quantiles(timings, n=20)[-1]
-    print(f"{name:<34} median {median:7.2f} ms  p95 {p95:7.2f} ms  {queries} queries")
+    ratio = median / baseline
+    print(f"{name:<34} median {median:7.2f} ms  p95 {p95:7.2f} ms  {ratio:6.1f}x trivial  {queries} queries")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--proposals", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=100)
+    parser.add_argument("--smoke", action="store_true", help="5 proposals, 5 rounds: does the script still work?")
     args = parser.parse_args()
+    if args.smoke:
+        args.proposals, args.rounds = 5, 5
 
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
@@ -97,6 +97,9 @@ def main() -> None:
         review = Review.objects.filter(proposal__owner=author, area__key="data").select_related("proposal").first()
         queue = reverse("reviews:queue")
         client.get(queue)  # warm connections and template caches
+        trivial, _ = measure(client, "get", reverse("healthz"), None, args.rounds)
+        baseline = statistics.median(trivial)
+        report("trivial view (/healthz)", trivial, 0, baseline)
         for name, url in [
             ("My reviews (waiting, page of 50)", queue),
             ("My reviews, one area, overdue", f"{queue}?area={review.area_id}&due=overdue"),
@@ -104,7 +107,7 @@ def main() -> None:
             ("review page", reverse("reviews:detail", args=[review.pk])),
         ]:
             timings, queries = measure(client, "get", url, None, args.rounds)
-            report(name, timings, queries)
+            report(name, timings, queries, baseline)
 
         author_client = Client()
         author_client.force_login(author)
@@ -115,7 +118,7 @@ def main() -> None:
             return {"answer": f"About 0.2 cents per summary (draft {n})", "base": current.answer_sha256}
 
         timings, queries = measure(author_client, "post", answer_url, autosave, args.rounds)
-        report("answer autosave (htmx)", timings, queries)
+        report("answer autosave (htmx)", timings, queries, baseline)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

@@ -1,9 +1,11 @@
-"""Locust users for bench/load.py and bench/chaos.py: authors autosave, reviewers sign off, the working group browses.
+"""Locust users for bench.load and bench.chaos: authors autosave, reviewers sign off, the working group browses.
 
-Not run on its own: bench/load.py seeds the database, starts the stack and runs
+Not run on its own: bench.load seeds the database, starts the stack and runs
 ``locust -f bench/stagegate_locust.py --headless`` with STAGEGATE_BENCH_PLAN (who logs in
 with what, which proposal is whose) and STAGEGATE_BENCH_LAST (where each author's last
-saved text is written when the run stops, to check that no write was lost).
+saved text is written when the run stops, to check that no write was lost). Locust imports this
+file by its path, not as part of the bench package: it imports nothing but the standard library
+and locust. A role nobody plays in the plan (weight 0) is left out.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ class SignedIn(HttpUser):
     role = ""
 
     def on_start(self):
-        # Signed in already: bench/load.py made each person's session, as after a login earlier in the day.
+        # Signed in already: bench.load made each person's session, as after a login earlier in the day.
         self.person = next(_accounts[self.role])
         self.client.cookies.set("sessionid", self.person["session"])
         self.proposal_ids = [int(pk) for pk in PLAN["visible_proposals"]]
@@ -74,6 +76,7 @@ class Author(SignedIn):
 
     weight = PLAN["weights"]["author"]
     role = "author"
+    abstract = not weight
 
     def on_start(self):
         super().on_start()
@@ -131,6 +134,7 @@ class Reviewer(SignedIn):
 
     weight = PLAN["weights"]["reviewer"]
     role = "reviewer"
+    abstract = not weight
 
     def on_start(self):
         super().on_start()
@@ -177,6 +181,7 @@ class WorkingGroup(SignedIn):
 
     weight = PLAN["weights"]["working group"]
     role = "working group"
+    abstract = not weight
 
     @task(3)
     def dashboard(self):

@@ -1,13 +1,15 @@
 """GitLab sync figures: save→issue latency, API calls per autosave burst, import and reconcile of 1,000 issues.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/stagegate REDIS_URL=redis://127.0.0.1:6379/7 \
-        .venv/bin/python bench/sync.py [--samples 30] [--issues 1000]
+    REDIS_URL=redis://127.0.0.1:6379/7 .venv/bin/python -m bench.sync [--samples 30] [--issues 1000] [--smoke]
 
-Runs the real stack in one process: a throw-away test database, one Celery worker
-(solo pool, in a thread) on the Redis of REDIS_URL, the fake GitLab over HTTP and
-Stagegate's webhook endpoint served over HTTP, so every push also comes back as a
-webhook that the worker processes (echo included). Settings are the defaults
-(GITLAB_PUSH_MIN_INTERVAL 10 s), except where a figure says otherwise.
+Runs the real stack in one process: a throw-away test database (``test_sg_bench`` on the server of
+BENCH_DATABASE_URL, see bench/common.py), one Celery worker (solo pool, in a thread) on the Redis of
+REDIS_URL, on a queue of its own (so a run never takes or purges another's tasks), the fake GitLab over
+HTTP and Stagegate's webhook endpoint served over HTTP, so every push also comes back as a webhook that
+the worker processes (echo included). Each figure is also given as a ratio to one GitLab API round trip
+measured in the same run. Settings are the defaults (GITLAB_PUSH_MIN_INTERVAL 10 s), except where a
+figure says otherwise. ``--smoke`` takes 2 samples, a burst of 5 autosaves, 5 issues and a push
+interval of 1 s: seconds, to check that the script still works.
 """
 
 from __future__ import annotations
@@ -15,24 +17,21 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import threading
 import time
+import uuid
 from collections import Counter
-from pathlib import Path
+from urllib.request import Request, urlopen
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/stagegate")
+from bench.common import setup_django
+
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/7")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
-
-import django  # noqa: E402
-
-django.setup()
+setup_django()
 
 from django.conf import settings  # noqa: E402
 from django.test.utils import setup_databases, setup_test_environment, teardown_databases  # noqa: E402
+
+from tests.helpers import edit  # noqa: E402
 
 WEBHOOK_SECRET = "bench-webhook-secret"
 
@@ -58,21 +57,6 @@ def serve_django() -> str:
     return f"http://127.0.0.1:{server.server_port}"
 
 
-def edit(proposal, author, **values):
-    from proposals import services
-
-    proposal.refresh_from_db()
-    return services.proposal_update_section(
-        proposal=proposal,
-        fields=tuple(values),
-        data=values,
-        version=proposal.version,
-        base="",
-        by=author,
-        section_title="Problem to be solved",
-    )
-
-
 def settled(fake) -> bool:
     from gitlab_sync.models import SyncState, WebhookDelivery
 
@@ -83,11 +67,26 @@ def settled(fake) -> bool:
     )
 
 
+def round_trip(fake, rounds: int = 20) -> float:
+    """Median seconds of one GitLab API call to the fake over HTTP: the baseline of every figure."""
+    timings = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        with urlopen(Request(f"{fake.url}/api/v4/user", headers={"PRIVATE-TOKEN": fake.token}), timeout=10):
+            pass
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=int, default=30)
     parser.add_argument("--issues", type=int, default=1000)
+    parser.add_argument("--burst", type=int, default=20, help="autosaves in the burst, one every half second")
+    parser.add_argument("--smoke", action="store_true", help="the smallest sizes: does the script still work?")
     args = parser.parse_args()
+    if args.smoke:
+        args.samples, args.issues, args.burst = 2, 5, 5
 
     from celery.contrib.testing.worker import start_worker
 
@@ -102,19 +101,25 @@ def main() -> None:
     settings.GITLAB_URL, settings.GITLAB_TOKEN = fake.url, fake.token
     settings.GITLAB_PROJECT = fake.project.path_with_namespace
     settings.GITLAB_WEBHOOK_SECRET = WEBHOOK_SECRET
+    if args.smoke:
+        settings.GITLAB_PUSH_MIN_INTERVAL = 1.0
     fake.add_hook(f"{serve_django()}/webhook/", token=WEBHOOK_SECRET)
-    app.control.purge()
+    # A queue of this run's own: a bench running beside another (or beside a worker) neither steals
+    # nor purges their tasks on the shared Redis.
+    app.conf.task_default_queue = f"bench-sync-{uuid.uuid4().hex[:8]}"
     try:
+        baseline = round_trip(fake)
+        print(f"one GitLab API call to the fake (the baseline): median {baseline * 1000:.2f} ms")
         with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING"):
-            latency(fake, args.samples)
-            burst(fake)
-        import_and_reconcile(fake, args.issues)
+            latency(fake, args.samples, baseline)
+            burst(fake, args.burst, baseline)
+        import_and_reconcile(fake, args.issues, baseline)
     finally:
         fake.stop()
         teardown_databases(old_config, verbosity=0)
 
 
-def latency(fake, samples: int) -> None:
+def latency(fake, samples: int, baseline: float) -> None:
     from gitlab_sync.models import SyncState
     from proposals import services
     from tests.factories import UserFactory
@@ -135,12 +140,13 @@ def latency(fake, samples: int) -> None:
         timings.append(time.perf_counter() - started)
     timings.sort()
     p95 = timings[max(0, round(0.95 * len(timings)) - 1)]
-    print(f"save → issue updated, one worker ({samples} saves): median {statistics.median(timings) * 1000:.0f} ms, "
-          f"p95 {p95 * 1000:.0f} ms")  # fmt: skip
+    median = statistics.median(timings)
+    print(f"save → issue updated, one worker ({samples} saves): median {median * 1000:.0f} ms, "
+          f"p95 {p95 * 1000:.0f} ms, {median / baseline:.0f}x one API call")  # fmt: skip
     wait_for(lambda: settled(fake))
 
 
-def burst(fake) -> None:
+def burst(fake, saves: int, baseline: float) -> None:
     from gitlab_sync.models import SyncState
     from proposals import services
     from tests.factories import UserFactory
@@ -152,18 +158,21 @@ def burst(fake) -> None:
     time.sleep(settings.GITLAB_PUSH_MIN_INTERVAL)
     fake.clear_request_log()
     start = time.monotonic()
-    for n in range(20):  # twenty autosaves in ten seconds, one every half second
+    for n in range(saves):  # one autosave every half second
         time.sleep(max(0.0, start + n * 0.5 - time.monotonic()))
         edit(proposal, author, user_problem=f"Autosave {n}: the text grows " + "word " * n)
     iid = SyncState.objects.get(proposal=proposal).issue_iid
-    wait_for(lambda: "Autosave 19" in fake.issue(iid).description, timeout=60)
+    wait_for(lambda: f"Autosave {saves - 1}:" in fake.issue(iid).description, timeout=60)
+    took = time.monotonic() - start
     wait_for(lambda: settled(fake))
     calls = fake.requests_to()
     writes = [r for r in calls if r.method in ("POST", "PUT")]
-    print(f"burst of 20 autosaves in 10 s: {len(writes)} GitLab writes, {len(calls)} GitLab API calls in all")
+    print(f"burst of {saves} autosaves in {saves / 2:.1f} s: {len(writes)} GitLab writes, {len(calls)} GitLab API "
+          f"calls in all; the last on the issue {took:.1f} s after the first "
+          f"({took / baseline:.0f}x one API call)")  # fmt: skip
 
 
-def import_and_reconcile(fake, count: int) -> None:
+def import_and_reconcile(fake, count: int, baseline: float) -> None:
     from django.contrib.auth import get_user_model
 
     from gitlab_sync import importer, inbound
@@ -179,7 +188,7 @@ def import_and_reconcile(fake, count: int) -> None:
     report = importer.import_issues(owner=owner)
     took = time.perf_counter() - started
     print(f"import of {count} issues: {took:.1f} s ({len(report.imported)} imported, "
-          f"{len(fake.requests_to())} API calls)")  # fmt: skip
+          f"{len(fake.requests_to())} API calls, {took / count / baseline:.1f}x one API call per issue)")  # fmt: skip
     for iid, reason in report.failed[:5]:
         print(f"  import of #{iid} failed: {reason}")
     imported = {iid for iid, *_ in report.imported}
@@ -197,6 +206,7 @@ def import_and_reconcile(fake, count: int) -> None:
     took = time.perf_counter() - started
     routes = Counter(r.route for r in fake.requests_to())
     print(f"reconcile of {count} issues changed on GitLab: {took:.1f} s ({stats['synced']} applied, "
+          f"{took / count / baseline:.1f}x one API call per issue; "
           f"{sum(routes.values())} API calls: {dict(routes)})")  # fmt: skip
 
 

@@ -1,6 +1,17 @@
 import pytest
 
+from config.celery import app as celery_app
 from tests.factories import ProposalFactory, UserFactory
+
+
+@pytest.fixture
+def eager_celery():
+    """Run tasks inline, so sent mail lands in mail.outbox; restored after each test."""
+    previous = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous
 
 
 @pytest.fixture

@@ -14,21 +14,9 @@ from proposals.models import Activity, Proposal
 from proposals.signals import send_proposal_changed
 from tests.factories import ProposalFactory
 from tests.gitlab_sync.issue_text import edit_issue_fields
+from tests.helpers import edit
 
 pytestmark = pytest.mark.django_db
-
-
-def edit(proposal: Proposal, by, **values) -> Proposal:
-    proposal.refresh_from_db()
-    return services.proposal_update_section(
-        proposal=proposal,
-        fields=tuple(values),
-        data=values,
-        version=proposal.version,
-        base="",
-        by=by,
-        section_title="Problem to be solved",
-    )
 
 
 @pytest.fixture

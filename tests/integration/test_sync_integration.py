@@ -9,22 +9,10 @@ from gitlab_sync.models import SyncConflict, SyncState, WebhookDelivery
 from proposals import services
 from proposals.models import Activity, Proposal
 from tests.gitlab_sync.issue_text import edit_issue_fields
+from tests.helpers import edit
 from tests.integration.conftest import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-def edit(proposal: Proposal, by, **values) -> Proposal:
-    proposal.refresh_from_db()
-    return services.proposal_update_section(
-        proposal=proposal,
-        fields=tuple(values),
-        data=values,
-        version=proposal.version,
-        base="",
-        by=by,
-        section_title="Problem to be solved",
-    )
 
 
 def issue_text(fake, proposal) -> str:

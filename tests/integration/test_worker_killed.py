@@ -12,8 +12,9 @@ from django.db import connection
 
 from gitlab_sync.models import SyncState
 from proposals import services
+from tests.helpers import edit
 from tests.integration.conftest import wait_for
-from tests.integration.test_sync_integration import edit, issue_text, settled
+from tests.integration.test_sync_integration import issue_text, settled
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

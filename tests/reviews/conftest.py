@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group
 
-from config.celery import app as celery_app
 from proposals.template import ORR_AREAS_2023
 from reviews.models import OrrArea, Review
 from tests.factories import ProposalFactory, UserFactory
@@ -20,13 +19,8 @@ ANSWERS = {
 
 
 @pytest.fixture(autouse=True)
-def eager_celery():
-    """Run tasks inline so sent mail lands in mail.outbox; restored after each test."""
-    previous = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
-    celery_app.conf.task_always_eager = True
-    celery_app.conf.task_eager_propagates = True
-    yield
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous
+def tasks_run_inline(eager_celery):
+    """Every test here runs Celery tasks inline (tests/conftest.py's eager_celery)."""
 
 
 @pytest.fixture

@@ -31,18 +31,6 @@ def test_a_new_proposal_gets_one_review_per_orr_area(author, areas):
 
 
 @pytest.mark.django_db
-def test_submitting_without_every_answer_is_refused_with_the_missing_areas(author, areas):
-    proposal = ProposalFactory(owner=author)
-    Review.objects.filter(proposal=proposal, area__key="data").update(answer="Opted-in projects only.")
-    with pytest.raises(workflow.GateClosed) as closed:
-        services.review_submit_for_review(proposal=proposal, by=author)
-    assert "Answer the ORR area “Model Limitation”" in closed.value.reasons
-    assert not any("Data Limitation" in reason for reason in closed.value.reasons)
-    proposal.refresh_from_db()
-    assert proposal.state == Proposal.State.DRAFT
-
-
-@pytest.mark.django_db
 def test_submitting_assigns_every_area_with_a_due_date_and_mails_its_reviewers(
     answered_proposal, author, data_reviewer, legal_reviewer, areas, django_capture_on_commit_callbacks, settings
 ):

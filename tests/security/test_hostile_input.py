@@ -16,7 +16,6 @@ from django.contrib.auth.models import Group
 from django.core import mail
 from django.test import Client
 
-from config.celery import app as celery_app
 from proposals import services
 from proposals.forms import edit_sections, section_form_class
 from proposals.models import Proposal
@@ -72,13 +71,7 @@ def assert_inert(html: str, *, where: str, shows_text: bool = True) -> None:
         assert MARK in html, f"{where}: the text itself should still be shown (escaped)"
 
 
-@pytest.fixture(autouse=True)
-def eager_celery():
-    previous = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
-    celery_app.conf.task_always_eager = True
-    celery_app.conf.task_eager_propagates = True
-    yield
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous
+pytestmark = pytest.mark.usefixtures("eager_celery")
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ from tests.reviews.conftest import (  # noqa: F401 - fixtures shared with the re
     answered_proposal,
     areas,
     data_reviewer,
-    eager_celery,
     make_reviewer,
     submitted_proposal,
+    tasks_run_inline,
 )
 
 EXPERIMENT_TEXT = {

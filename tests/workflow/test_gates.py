@@ -198,3 +198,9 @@ def test_submission_needs_every_answer_and_lists_the_missing_areas(author, areas
         "Answer the ORR area “Cost, Scalability, Reliability”",
         "Answer the ORR area “Legal and Ethical Framework”",
     ]
+    assert not submit.enabled
+    with pytest.raises(workflow.GateClosed) as closed:
+        services.review_submit_for_review(proposal=proposal, by=author)
+    assert closed.value.reasons == list(submit.reasons)
+    proposal.refresh_from_db()
+    assert proposal.state == Proposal.State.DRAFT
