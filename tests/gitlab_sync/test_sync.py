@@ -9,7 +9,6 @@ from django.db import connection
 
 from gitlab_sync import client, exchange, failures, importer, inbound, outbox, tasks
 from gitlab_sync.models import GitLabConnection, IssueComment, SyncConflict, SyncState, WebhookDelivery
-from proposals import services
 from proposals.models import Activity, Proposal
 from proposals.signals import send_proposal_changed
 from tests.factories import ProposalFactory
