@@ -22,8 +22,10 @@ from rest_framework.settings import api_settings
 
 from api import serializers as s
 from dashboard import queries as dashboard
+from dashboard.filters import DashboardFilter
 from proposals import services
-from proposals.forms import ProposalCreateForm, ProposalFilterForm, edit_sections, section_form_class
+from proposals.filters import UNSET, ProposalFilter
+from proposals.forms import ProposalCreateForm, edit_sections, section_form_class
 from proposals.models import ChecklistItem, Proposal
 from proposals.workflow import GateClosed
 from reviews import services as review_services
@@ -103,7 +105,7 @@ def _detail_response(request: Request, pk: int, *, status_code: int = status.HTT
         OpenApiParameter("q", str, description="Search title, user problem, job story and owner."),
         OpenApiParameter("stage", str, enum=[value for value, _ in Proposal.STAGE_CHOICES]),
         OpenApiParameter("state", str, enum=Proposal.State.values),
-        OpenApiParameter("confidence", str, enum=[*Proposal.Confidence.values, "none"]),
+        OpenApiParameter("confidence", str, enum=[*Proposal.Confidence.values, UNSET]),
         OpenApiParameter("owner", str, description="Owner's username."),
     ],
     responses={200: s.ProposalPageSerializer, 400: OpenApiTypes.OBJECT, 404: NOT_VISIBLE},
@@ -128,10 +130,10 @@ def proposal_list(request: Request) -> Response:
         )
         return _detail_response(request, proposal.pk, status_code=status.HTTP_201_CREATED)
 
-    filters = ProposalFilterForm(request.query_params)
+    filters = ProposalFilter(request.query_params, queryset=Proposal.objects.visible_to(request.user).for_list())
     if not filters.is_valid():
         raise _form_errors(filters)
-    proposals = filters.apply(Proposal.objects.visible_to(request.user).for_list()).order_by("-updated_at", "-id")
+    proposals = filters.qs.order_by("-updated_at", "-id")
     return _paginated(request, proposals, s.ProposalSummarySerializer)
 
 
@@ -440,9 +442,8 @@ def review_answer(request: Request, pk: int) -> Response:
 @api_view(["GET"])
 def dashboard_figures(request: Request) -> Response:
     # The page's own figures, computed once by the dashboard module: the API and the page cannot disagree.
-    page = dashboard.dashboard_context(
-        user=request.user, params=request.query_params, now=timezone.now(), with_choices=False
-    )
+    filters = DashboardFilter.for_viewer(request.query_params, user=request.user)
+    page = dashboard.dashboard_figures(filters, now=timezone.now())
     blocked, stale, spreads, sync = page["blocked"], page["stale"], page["time_in_stage"], page["sync"]
     figures = {
         "proposals": page["total"],

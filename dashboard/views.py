@@ -7,7 +7,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
 
-from dashboard import queries as dashboard
+from dashboard.charts import dashboard_charts, sort_headers
+from dashboard.export import csv_chunks
+from dashboard.filters import DashboardFilter
+from dashboard.queries import dashboard_figures, filter_choices
+from proposals.filters import CONFIDENCE_CHOICES
 from proposals.models import Proposal
 
 PAGE = "dashboard/index.html"
@@ -17,14 +21,22 @@ PAGE = "dashboard/index.html"
 @login_required
 def dashboard_index(request: HttpRequest) -> HttpResponse:
     partial = bool(request.htmx) and not request.htmx.history_restore_request
-    # The filter form sits outside the swapped part, so an htmx update skips its choices.
-    context = dashboard.dashboard_context(
-        user=request.user, params=request.GET, now=timezone.now(), with_choices=not partial
-    )
+    filters = DashboardFilter.for_viewer(request.GET, user=request.user)
+    figures = dashboard_figures(filters, now=timezone.now())
+    context = {
+        **figures,
+        **dashboard_charts(figures),
+        "filters": filters,
+        "sort_headers": sort_headers(filters.ordering),
+        # The filter form sits outside the swapped part, so an htmx update skips its choices.
+        "choices": None if partial else filter_choices(filters.queryset),
+        "states": Proposal.State.choices,
+        "confidences": CONFIDENCE_CHOICES,
+    }
     response = render(request, PAGE + "#dashboard-body" if partial else PAGE, context)
     if partial:
         # The form sends every field, empty ones too; the address bar gets the tidy URL of the same view.
-        query = context["filters"].querystring()
+        query = filters.query.urlencode()
         push_url(response, request.path + (f"?{query}" if query else ""))
     return response
 
@@ -32,10 +44,8 @@ def dashboard_index(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def dashboard_csv(request: HttpRequest) -> StreamingHttpResponse:
-    areas = list(dashboard.OrrArea.objects.order_by("number"))
-    filters = dashboard.DashboardFilters.from_query(request.GET, area_keys={area.key for area in areas})
-    shown = filters.apply(Proposal.objects.visible_to(request.user))
-    chunks = dashboard.csv_chunks(shown, areas=areas, sort=filters.sort)
+    filters = DashboardFilter.for_viewer(request.GET, user=request.user)
+    chunks = csv_chunks(filters.qs, areas=filters.areas, sort=filters.ordering)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return StreamingHttpResponse(
         chunks,

@@ -174,32 +174,3 @@ class ResearchLinkForm(forms.ModelForm):
         if problem:
             raise forms.ValidationError(f"The title {problem}.")
         return title
-
-
-class ProposalFilterForm(forms.Form):
-    q = forms.CharField(label="Search", required=False, max_length=200)
-    stage = forms.ChoiceField(label="Stage", required=False, choices=[("", "Any stage"), *Proposal.STAGE_CHOICES])
-    state = forms.ChoiceField(label="State", required=False, choices=[("", "Any state"), *Proposal.State.choices])
-    confidence = forms.ChoiceField(
-        label="Confidence",
-        required=False,
-        choices=[("", "Any confidence"), *Proposal.Confidence.choices, ("none", "Not set")],
-    )
-    owner = forms.CharField(label="Owner", required=False, max_length=150)
-
-    def apply(self, queryset):
-        if not self.is_valid():
-            return queryset
-        data = self.cleaned_data
-        queryset = queryset.search(data["q"])
-        if data["stage"]:
-            queryset = queryset.filter(stage=data["stage"])
-        if data["state"]:
-            queryset = queryset.filter(state=data["state"])
-        if data["confidence"] == "none":
-            queryset = queryset.filter(confidence="")
-        elif data["confidence"]:
-            queryset = queryset.filter(confidence=data["confidence"])
-        if data["owner"]:
-            queryset = queryset.filter(owner__username=data["owner"])
-        return queryset

@@ -10,11 +10,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
 
 from proposals import access, services
+from proposals.filters import ProposalFilter
 from proposals.forms import (
     ProposalCreateForm,
-    ProposalFilterForm,
     RequirementForm,
     ResearchLinkForm,
     edit_sections,
@@ -67,12 +68,9 @@ def _edit_queryset():
 @require_GET
 @login_required
 def proposal_list(request: HttpRequest) -> HttpResponse:
-    filters = ProposalFilterForm(request.GET)
-    proposals = filters.apply(Proposal.objects.visible_to(request.user).for_list())
-    page = Paginator(proposals, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"filters": filters, "page": page, "query": query.urlencode()}
+    filters = ProposalFilter(request.GET, queryset=Proposal.objects.visible_to(request.user).for_list())
+    page = Paginator(filters.qs, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"filters": filters, "page": page}
     template = "proposals/proposal_list.html"
     if request.htmx and not request.htmx.history_restore_request:
         template += "#proposal-results"
@@ -203,7 +201,7 @@ def section_save(request: HttpRequest, proposal: Proposal, section_key: str) -> 
         + render_to_string(f"{EDIT_PAGE}#completeness", context, request)
     )
     if context["saved"]:
-        response["HX-Trigger"] = "proposal-changed"
+        trigger_client_event(response, "proposal-changed")
     return response
 
 
@@ -245,7 +243,7 @@ def checklist_toggle(request: HttpRequest, proposal: Proposal, item_id: int) -> 
         {"proposal": proposal, "checklists": _checklists(proposal), "checklist_error": error},
     )
     if not error:
-        response["HX-Trigger"] = "proposal-changed"
+        trigger_client_event(response, "proposal-changed")
     return response
 
 
@@ -261,7 +259,7 @@ def _list_response(request, proposal: Proposal, *, partial: str, form_key: str, 
         {"proposal": proposal, form_key: form, "completeness": completeness(proposal), "oob": True},
     )
     if not form.errors:
-        response["HX-Trigger"] = "proposal-changed"
+        trigger_client_event(response, "proposal-changed")
     return response
 
 

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from proposals import workflow
 from proposals.models import Proposal
@@ -231,7 +231,7 @@ def answer_save(request: HttpRequest, proposal_id: int, area_key: str) -> HttpRe
             context.update(review=result.review, saved=result.changed, became_stale=result.became_stale)
     if request.htmx:
         response = render(request, f"{ANSWERS_PAGE}#orr-answer-status", context)
-        response["HX-Trigger"] = "proposal-changed"
+        trigger_client_event(response, "proposal-changed")
         return response
     # Without JavaScript: the answers page, the refusal next to the answer and the author's text kept.
     if context["conflict"]:
