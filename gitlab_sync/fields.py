@@ -19,6 +19,7 @@ from typing import Any
 from django.db.models import F, Q
 
 from proposals import markdown
+from proposals.content import content_from_proposal
 from proposals.models import Activity, ChecklistItem, Persona, Proposal, Requirement, ResearchLink
 from proposals.template import NEEDS_FIELDS
 
@@ -58,7 +59,7 @@ def snapshot(content, title: str) -> dict[str, Any]:
 
 
 def local_snapshot(proposal: Proposal) -> dict[str, Any]:
-    return snapshot(markdown.content_from_proposal(proposal), proposal.title)
+    return snapshot(content_from_proposal(proposal), proposal.title)
 
 
 def parse_content(description: str):
@@ -71,7 +72,7 @@ def remote_snapshot(issue: dict[str, Any]) -> dict[str, Any]:
 
 def render_description(proposal: Proposal, overrides: dict[str, Any]) -> str:
     """The issue body for this proposal, with ``overrides`` (GitLab's side of conflicts) in place."""
-    content = markdown.content_from_proposal(proposal)
+    content = content_from_proposal(proposal)
     if overrides:
         fields = dict(content.fields)
         orr = dict(content.orr)

@@ -33,7 +33,7 @@ from django.utils import timezone
 from gitlab_sync import client, fields
 from gitlab_sync.client import TransientGitLabError
 from gitlab_sync.models import GitLabConnection, IssueComment, SyncConflict, SyncState, WebhookDelivery
-from proposals import markdown
+from proposals.content import RENDER_PREFETCH
 from proposals.markdown import canonical_text
 from proposals.models import Activity, Proposal
 from proposals.services import refresh_verified_checklist
@@ -279,7 +279,7 @@ def sync_proposal(proposal_id: int, *, remote: dict | None = None, actor: str = 
     for _attempt in range(5):
         state.refresh_from_db()
         start_version = state.local_version
-        proposal = Proposal.objects.prefetch_related(*markdown.RENDER_PREFETCH).get(pk=proposal_id)
+        proposal = Proposal.objects.prefetch_related(*RENDER_PREFETCH).get(pk=proposal_id)
         fresh = remote is None
         if fresh:
             remote = client.get_issue(state.issue_iid)

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import F
 
 from proposals import markdown, services
+from proposals.content import content_from_proposal
 from proposals.markdown import ProposalContent
 from proposals.models import Activity, ChecklistItem, Persona, Proposal, Requirement, ResearchLink
 from proposals.template import DEFINITIONS, NEEDS_FIELDS, Kind, get_definition
@@ -86,7 +87,7 @@ def proposal_change_template(*, proposal: Proposal, version: str, by) -> Proposa
     source = proposal.template_version
     if version == source:
         return proposal
-    content = markdown.content_from_proposal(proposal)
+    content = content_from_proposal(proposal)
     # Ticks the app sets from the answers are not carried: the target version sets its own from the same
     # answers. Ticks a person set are, to the same item or as a ticked line where it has no place.
     verified = {
