@@ -114,7 +114,7 @@ def escape_lines(lines: list[str], context: Context) -> list[str]:
         elif slashes:
             out.append(spaces + "\\" * (slashes + 1) + rest if _dangerous_any(base, context) else line)
         elif fence_of(base) is not None or opens_comment(base) or _dangerous(base, context):
-            out.append(spaces + "\\" + rest)  # a fence or comment here is one that would swallow what follows
+            out.append(spaces + "\\" + rest)  # a fence or comment read as text here: left open, or a template hint
         else:
             out.append(line)
     return out
