@@ -24,17 +24,18 @@ from gitlab_sync.connection import ensure_healthy, note_success, parse_time
 from gitlab_sync.managed import MANAGED_PREFIXES, desired_labels, enforce_managed, issue_state_for
 from gitlab_sync.merge import merge_label_sets, merge_values
 from gitlab_sync.models import SyncConflict, SyncState, WebhookDelivery
-from proposals import markdown
 from proposals.checklists import refresh_verified_checklist
 from proposals.content import (
+    RENDER_PREFETCH,
     TITLE,
+    content_from_proposal,
     content_values,
     content_with_values,
     key_label,
     normalise_title,
     proposal_apply_content,
 )
-from proposals.markdown import canonical_text, content_from_proposal
+from proposals.markdown import canonical_text
 from proposals.models import Activity, Proposal
 from proposals.signals import send_proposal_changed
 from proposals.validators import ContentInvalid
@@ -66,7 +67,7 @@ def sync_proposal(proposal_id: int, *, remote: dict | None = None, actor: str = 
     for _attempt in range(5):
         state.refresh_from_db()
         start_version = state.local_version
-        proposal = Proposal.objects.prefetch_related(*markdown.RENDER_PREFETCH).get(pk=proposal_id)
+        proposal = Proposal.objects.prefetch_related(*RENDER_PREFETCH).get(pk=proposal_id)
         fresh = remote is None
         if fresh:
             remote = client.get_issue(state.issue_iid)

@@ -11,8 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from proposals import markdown
-from proposals.content import TITLE, content_values, content_with_values, normalise_title, proposal_apply_content
-from proposals.markdown import content_from_proposal
+from proposals.content import (
+    TITLE,
+    content_from_proposal,
+    content_values,
+    content_with_values,
+    normalise_title,
+    proposal_apply_content,
+)
 from proposals.models import Proposal
 from proposals.signals import Origin
 

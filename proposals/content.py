@@ -1,9 +1,11 @@
-"""A proposal's content, in and out: the one writer of content onto a proposal.
+"""ProposalContent <-> Proposal: a proposal's content, in and out, and the one writer of it.
 
-`ProposalContent` (proposals.markdown) is what the form, the Markdown import, a template
-move and the GitLab sync all speak. `content_values` flattens it into keys the sync merges
-one by one (``title``, ``field:<name>``, ``confidence``, ``check:<stage>:<key>``,
-``list:<name>``, ``research_links``, ``persona_tags``, ``orr:<area>``, ``kept_blocks``);
+`ProposalContent` (proposals.markdown, which touches no database) is what the form, the
+Markdown import, a template move and the GitLab sync all speak. `content_from_proposal`
+reads a saved proposal into it (``render(content_from_proposal(p))`` is the issue body).
+`content_values` flattens it into keys the sync merges one by one (``title``,
+``field:<name>``, ``confidence``, ``check:<stage>:<key>``, ``list:<name>``,
+``research_links``, ``persona_tags``, ``orr:<area>``, ``kept_blocks``).
 `proposal_apply_content` writes content (all of it, or only some keys) onto a proposal and
 is the only code that does: it validates what enters first, so a bad link or a control
 character is refused the same way whichever path it came by.
@@ -20,6 +22,7 @@ from django.db.models import F
 
 from proposals.checklists import create_checklist_items, refresh_verified_checklist
 from proposals.markdown import (
+    START,
     KeptBlock,
     Link,
     OrrAnswer,
@@ -39,7 +42,7 @@ from proposals.models import (
     ResearchLink,
 )
 from proposals.signals import Origin, orr_answers_received, send_proposal_changed
-from proposals.template import DEFINITIONS, NEEDS_FIELDS, Kind, TemplateDefinition
+from proposals.template import DEFINITIONS, NEEDS_FIELDS, Kind, TemplateDefinition, get_definition
 from proposals.validators import (
     LINK_TITLE_MAX_LENGTH,
     REQUIREMENT_MAX_LENGTH,
@@ -50,6 +53,60 @@ from proposals.validators import (
 )
 
 TITLE = "title"
+
+
+# --- Reading ---------------------------------------------------------------------------------
+
+
+# What ``content_from_proposal`` reads; prefetch these and rendering runs no query.
+RENDER_PREFETCH = ("persona_tags", "research_links", "requirements", "checklist_items", "reviews__area")
+
+
+def content_from_proposal(proposal: Proposal) -> ProposalContent:
+    """Read a saved proposal into content. With ``RENDER_PREFETCH`` prefetched this runs no query."""
+    definition = get_definition(proposal.template_version)
+    fields = {name: proposal.field_value(name) or "" for name in text_field_names(definition)}
+    lists: dict[str, tuple[str, ...]] = {}
+    for f in definition.fields:
+        if f.kind != Kind.REQUIREMENTS:
+            continue
+        if f.name == "requirements":
+            lists[f.name] = tuple(r.text for r in proposal.requirements.all())
+        else:
+            value = (proposal.extra_fields or {}).get(f.name) or ()
+            lists[f.name] = tuple(value.split("\n") if isinstance(value, str) else value)
+    orr = {}
+    for review in _reviews(proposal):
+        orr[review.area.key] = OrrAnswer(review.answer or "", review.get_status_display())
+    kept = []
+    for block in proposal.kept_blocks or ():
+        if isinstance(block, dict):
+            kept.append(KeptBlock(str(block.get("after") or ""), str(block.get("markdown") or "")))
+        elif isinstance(block, str):
+            kept.append(KeptBlock(START, block))
+    return canonical(
+        ProposalContent(
+            template_version=definition.version,
+            fields=fields,
+            persona_tags=tuple(PersonaMention(p.name, p.role, p.handbook_url) for p in proposal.persona_tags.all()),
+            confidence=proposal.confidence or "",
+            research_links=tuple(Link(link.title, link.url) for link in proposal.research_links.all()),
+            lists=lists,
+            checked=frozenset((item.stage, item.key) for item in proposal.checklist_items.all() if item.checked),
+            orr=orr,
+            kept_blocks=tuple(kept),
+        )
+    )
+
+
+def _reviews(proposal):
+    """The proposal's ORR reviews with their areas, in one query at most (none when prefetched)."""
+    if proposal.pk is None:
+        return ()
+    cached = getattr(proposal, "_prefetched_objects_cache", {}).get("reviews")
+    if cached is not None and all(type(r).area.is_cached(r) for r in cached):
+        return cached
+    return proposal.reviews.select_related("area")
 
 
 # --- Flat values, for the sync's key-by-key merge ---------------------------------------------

@@ -12,8 +12,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from proposals.checklists import create_checklist_items, refresh_verified_checklist
-from proposals.content import TITLE, content_with_values, normalise_title, proposal_apply_content
-from proposals.markdown import canonical_text, content_from_proposal
+from proposals.content import TITLE, content_from_proposal, content_with_values, normalise_title, proposal_apply_content
+from proposals.markdown import canonical_text
 from proposals.models import TITLE_MAX_LENGTH, Activity, ChecklistItem, Persona, Proposal, Requirement, ResearchLink
 from proposals.signals import Origin, proposal_created, send_proposal_changed
 from proposals.template import Stage

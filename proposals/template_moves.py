@@ -21,7 +21,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from proposals import markdown, services
-from proposals.content import proposal_apply_content
+from proposals.content import content_from_proposal, proposal_apply_content
 from proposals.models import Activity, Persona, Proposal
 from proposals.template import DEFINITIONS, get_definition
 
@@ -85,7 +85,7 @@ def proposal_change_template(*, proposal: Proposal, version: str, by) -> Proposa
     source = proposal.template_version
     if version == source:
         return proposal
-    content = markdown.content_from_proposal(proposal)
+    content = content_from_proposal(proposal)
     # Ticks the app sets from the answers are not carried: the target version sets its own from the same
     # answers. Ticks a person set are, to the same item or as a ticked line where it has no place.
     verified = {

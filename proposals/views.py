@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from proposals import access, services
+from proposals.content import RENDER_PREFETCH, content_from_proposal
 from proposals.filters import ProposalFilter
 from proposals.forms import (
     ProposalCreateForm,
@@ -21,7 +22,6 @@ from proposals.forms import (
     edit_sections,
     section_form_class,
 )
-from proposals.markdown import RENDER_PREFETCH
 from proposals.markdown import render as render_markdown
 from proposals.models import Activity, ChecklistItem, Proposal
 from proposals.template import DEFINITIONS, STAGE_LABELS, Stage
@@ -309,7 +309,7 @@ def ordered_row_change(request: HttpRequest, proposal: Proposal, kind: str, row_
 @require_GET
 @with_proposal(queryset=lambda: Proposal.objects.select_related("owner").prefetch_related(*RENDER_PREFETCH))
 def proposal_preview(request: HttpRequest, proposal: Proposal) -> HttpResponse:
-    context = {"proposal": proposal, "issue_markdown": render_markdown(proposal)}
+    context = {"proposal": proposal, "issue_markdown": render_markdown(content_from_proposal(proposal))}
     template = "proposals/proposal_preview.html"
     if request.htmx:
         template += "#preview"

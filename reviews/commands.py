@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.db import IntegrityError, transaction
 
+from proposals.markdown.lines import TEXT, LineWalker
 from proposals.models import Proposal
 from reviews.models import Decision, GitLabAccount, OrrArea, Review
 from reviews.services import ReviewRefused, review_decide
@@ -44,7 +45,7 @@ AREA_ALIASES = {
     "ethical": "legal",
 }
 
-COMMAND_LINE = re.compile(r"^[ \t]*/orr\b(?P<rest>.*)$", re.MULTILINE | re.IGNORECASE)
+COMMAND_LINE = re.compile(r"[ \t]*/orr\b(?P<rest>.*)", re.IGNORECASE)
 USAGE = "Usage: `/orr approve <area>`, `/orr changes <area> <comment>` or `/orr na <area> <justification>`."
 
 
@@ -57,16 +58,18 @@ class OrrCommand:
     error: str = ""  # why the line is not a command we understand
 
 
-def _strip_code(body: str) -> str:
-    # A command quoted in a code block or a quote is being talked about, not given.
-    body = re.sub(r"^(```|~~~).*?^\1[ \t]*$", "", body, flags=re.MULTILINE | re.DOTALL)
-    return "\n".join(line for line in body.splitlines() if not line.lstrip().startswith(">"))
+def _given_lines(body: str) -> list[str]:
+    """The comment's lines outside code fences, HTML comments and quotes: a command there is being talked
+    about, not given."""
+    return [
+        line for line, where, _ in LineWalker(body.splitlines()) if where == TEXT and not line.lstrip().startswith(">")
+    ]
 
 
 def parse_orr_commands(body: str) -> list[OrrCommand]:
     """Every `/orr` line of a comment, in order; a line we cannot read carries an error instead."""
     commands = []
-    for match in COMMAND_LINE.finditer(_strip_code(body)):
+    for match in filter(None, map(COMMAND_LINE.match, _given_lines(body))):
         line = match.group(0).strip()
         words = match.group("rest").split(maxsplit=2)
         if len(words) < 2:

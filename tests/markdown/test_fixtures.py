@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from proposals import markdown
+from proposals.markdown.inline import confidence_value, research_links_of, split_cells
+from proposals.markdown.known import DROP, scan
 from tests.markdown.test_properties import plain, without_boilerplate
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures").glob("*.md"))
@@ -33,7 +35,10 @@ def yielded(result: markdown.ParseResult) -> dict:
         "lists": {name: list(items) for name, items in content.lists.items()},
         "checked": sorted(f"{stage}:{key}" for stage, key in content.checked),
         "orr": {key: {"answer": a.answer, "status": a.status} for key, a in content.orr.items()},
-        "kept_blocks": [{"after": b.after, "markdown": b.markdown} for b in content.kept_blocks],
+        "kept_blocks": [
+            {"where": markdown.anchor_label(result.version, b.after), "markdown": b.markdown}
+            for b in content.kept_blocks
+        ],
         "missing": list(result.missing),
         "labels": list(result.labels),
         "confidential": result.confidential,
@@ -61,8 +66,8 @@ def test_a_filled_in_issue_loses_nothing_and_renders_stably(path):
     assert markdown.render(markdown.parse(once).content) == once
     output = "\n".join(plain(line) for line in once.split("\n")).casefold()
     lines = body.replace("\r\n", "\n").split("\n")
-    states = markdown._scan(lines)
-    lines = [line for line, state in zip(lines, states, strict=True) if state != markdown.DROP]
+    states = scan(lines)
+    lines = [line for line, state in zip(lines, states, strict=True) if state != DROP]
     for line in without_boilerplate(lines):
         if line and not line.startswith("/"):
             for part in read_into_structure(line):
@@ -72,9 +77,9 @@ def test_a_filled_in_issue_loses_nothing_and_renders_stably(path):
 def read_into_structure(line: str) -> list[str]:
     """A confidence row or "Research:" line is read into the value and links, which are rendered
     in the table (value capitalised, links joined by <br>): each of those must be in the output."""
-    cells = markdown.split_cells(line) if "|" in line else ["", line]
-    links = markdown.research_links_of(cells[1]) if len(cells) > 1 else None
+    cells = split_cells(line) if "|" in line else ["", line]
+    links = research_links_of(cells[1]) if len(cells) > 1 else None
     if not links:
         return [line]
-    value, _ = markdown._confidence_value(cells[0])
+    value, _ = confidence_value(cells[0])
     return [value, *(part for link in links for part in (link.title, link.url) if part)]

@@ -6,6 +6,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from proposals import markdown
+from proposals.markdown.known import DROP, all_known_headings, heading_is_known, scan
+from proposals.markdown.lines import heading_of, norm, strip_details
+from proposals.markdown.parse import after_area_title, area_line
 from proposals.template import DEFINITIONS
 from tests.markdown.strategies import NASTY, contents, text
 
@@ -35,7 +38,7 @@ def visible(line: str) -> str:
 
 def template_boilerplate() -> set[str]:
     """The template's own lines (headings, prompts, items, notes) in any case, level or list marker."""
-    return {markdown.norm(line) for line in NASTY[: NASTY.index("")]} | {""}
+    return {norm(line) for line in NASTY[: NASTY.index("")]} | {""}
 
 
 def without_boilerplate(lines: list[str]) -> list[str]:
@@ -43,25 +46,25 @@ def without_boilerplate(lines: list[str]) -> list[str]:
     return [
         visible(line)
         for line in map(answer_part, lines)
-        if markdown.norm(markdown._strip_details(line)) not in boilerplate and plain(line) != "..."
+        if norm(strip_details(line)) not in boilerplate and plain(line) != "..."
     ]
 
 
 def answer_part(line: str) -> str:
     """``### Success: weekly`` is the Success heading with its first answer line, ``weekly``;
     ``Confidence: High`` is the value High (it goes into the confidence table)."""
-    words = markdown.norm(line)
+    words = norm(line)
     if words.startswith("confidence") and words.removeprefix("confidence").strip() in markdown.CONFIDENCE_LEVELS:
         return words.removeprefix("confidence").strip()
     if words.startswith("research") and ":" in line:
         return line.split(":", 1)[1]
     for definition in DEFINITIONS.values():  # "2. **Data Limitation:** our answer": the answer is "our answer"
-        if (area := markdown.area_line(line, definition)) is not None:
-            return "" if area[1] else markdown._after_area_title(line, definition, area[0])
-    heading = markdown.heading_of(line)
+        if (area := area_line(line, definition)) is not None:
+            return "" if area[1] else after_area_title(line, definition, area[0])
+    heading = heading_of(line)
     if heading and ":" in heading[1]:
         head, _, rest = heading[1].partition(":")
-        if markdown.heading_is_known(head, markdown._all_known_headings()):
+        if heading_is_known(head, all_known_headings()):
             return rest
     return line
 
@@ -77,8 +80,8 @@ def test_nothing_is_lost_and_rendering_is_stable_after_one_pass(body):
     assert twice == once
     output = "\n".join(plain(line) for line in once.split("\n")).casefold()
     lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    hints = markdown._scan(lines)  # the template's own hint comments are boilerplate too
-    lines = [line for line, state in zip(lines, hints, strict=True) if state != markdown.DROP]
+    hints = scan(lines)  # the template's own hint comments are boilerplate too
+    lines = [line for line, state in zip(lines, hints, strict=True) if state != DROP]
     for line in without_boilerplate(lines):
         if line and not line.startswith("/"):  # quick actions are read, not kept
             assert plain(line).casefold() in output, f"lost: {line!r}"

@@ -1,6 +1,10 @@
-"""parse never raises, and its time grows linearly with the body (GitLab allows about a million characters)."""
+"""parse never raises, and its work grows linearly with the body (GitLab allows about a million characters).
 
-import time
+The work is counted in lines of Python run, not seconds, so the checks hold on a busy machine; the parse
+times themselves are what ``bench/markdown.py`` prints.
+"""
+
+import sys
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -48,27 +52,36 @@ PATHOLOGICAL = {
 }
 
 
-def parse_seconds(body: str) -> float:
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
+def lines_run(body: str) -> int:
+    """How many lines of Python one parse of the body runs (function calls included)."""
+    for version in DEFINITIONS:  # the per-version indexes are built once per process, not per body
+        markdown.parse(markdown.render(markdown.ProposalContent(template_version=version)))
+    count = 0
+
+    def trace(frame, event, arg):
+        nonlocal count
+        count += 1
+        return trace
+
+    previous = sys.gettrace()
+    sys.settrace(trace)
+    try:
         markdown.parse(body)
-        best = min(best, time.perf_counter() - start)
-    return best
+    finally:
+        sys.settrace(previous)
+    return count
 
 
 @pytest.mark.parametrize("name", PATHOLOGICAL)
-def test_parse_time_grows_linearly(name):
+def test_parse_work_grows_linearly(name):
     unit = PATHOLOGICAL[name]
-    small, large = parse_seconds(unit * 2), parse_seconds(unit * 8)
-    # Four times the text may take four times as long, plus room for a noisy machine, not sixteen times.
-    assert large < 10 * small + 0.05, f"{name}: {small:.4f}s -> {large:.4f}s"
+    small, large = lines_run(unit * 2), lines_run(unit * 8)
+    # Four times the text may take four times the work (and a little more), not sixteen times.
+    assert large < 5 * small, f"{name}: {small} -> {large} lines run"
 
 
-def test_a_one_megabyte_body_parses_in_well_under_a_few_seconds():
+def test_a_one_megabyte_body_parses_whole():
     body = markdown.render(markdown.ProposalContent(fields={"user_problem": "A line of text.\n" * 65_000}))
     assert len(body) > 1_000_000
-    start = time.perf_counter()
     result = markdown.parse(body)
-    assert time.perf_counter() - start < 5
     assert result.content.fields["user_problem"].count("\n") == 64_999

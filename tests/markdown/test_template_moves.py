@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from proposals import checklists, markdown
+from proposals.content import RENDER_PREFETCH, content_from_proposal
 from proposals.models import ChecklistItem, Persona, Proposal, Requirement, ResearchLink
 from proposals.template_moves import UnknownTemplateVersion, proposal_change_template
 
@@ -40,7 +41,9 @@ def june_proposal(proposal, author):
 
 
 def body_of(proposal) -> str:
-    return markdown.render(Proposal.objects.prefetch_related(*markdown.RENDER_PREFETCH).get(pk=proposal.pk))
+    return markdown.render(
+        content_from_proposal(Proposal.objects.prefetch_related(*RENDER_PREFETCH).get(pk=proposal.pk))
+    )
 
 
 def ticked(proposal) -> set[tuple[str, str]]:
@@ -129,11 +132,13 @@ def test_a_tick_with_no_place_in_the_target_stays_a_ticked_line(proposal, author
     ChecklistItem.objects.filter(proposal=latest, stage="beta", key="linked_features").update(checked=True)
     june = proposal_change_template(proposal=latest, version="2023-06", by=author)
     june.refresh_from_db()
-    assert june.kept_blocks == [
-        {
-            "after": "checklist:experiment",
-            "markdown": "### Beta\nIssue information\n- [x] Add all related feature issues to the Linked items section",
-        }
+    assert [
+        (markdown.anchor_label(june.template_version, block["after"]), block["markdown"]) for block in june.kept_blocks
+    ] == [
+        (
+            "after the Experiment checklist",
+            "### Beta\nIssue information\n- [x] Add all related feature issues to the Linked items section",
+        )
     ]
     back = proposal_change_template(proposal=june, version="2023-beta", by=author)
     assert ("beta", "linked_features") in ticked(back)

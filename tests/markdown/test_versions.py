@@ -6,6 +6,7 @@ import pytest
 
 from proposals import markdown
 from proposals.markdown import ProposalContent
+from proposals.markdown.lines import strip_details
 from proposals.template import DEFINITIONS, Stage
 
 FILES = {
@@ -21,7 +22,7 @@ TASK_ITEMS = {"2023-04": 19, "2023-06": 19, "2023-07": 22, "2023-07-appsec": 23,
 def visible_lines(text: str) -> list[str]:
     """A template as the definitions hold it: no hint comments, <details> wrappers, quick actions or blank lines."""
     text = re.sub(r"(?ms)^ {0,3}<!--.*?-->[ \t]*\n?", "", text)
-    lines = (" ".join(markdown._strip_details(line).split()) for line in text.split("\n"))
+    lines = (" ".join(strip_details(line).split()) for line in text.split("\n"))
     return [line for line in lines if line and not line.startswith("/")]
 
 

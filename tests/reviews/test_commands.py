@@ -22,6 +22,11 @@ def test_a_command_quoted_or_in_a_code_block_is_not_given():
     assert parse_orr_commands(body) == []
 
 
+def test_a_command_in_an_html_comment_or_a_tilde_fence_is_not_given():
+    body = "<!-- draft:\n/orr approve cost\n-->\n~~~\n/orr approve model\n~~~\n/orr na legal Hosted by the vendor."
+    assert [(c.kind, c.area) for c in parse_orr_commands(body)] == [("not_applicable", "legal")]
+
+
 def test_an_unreadable_command_says_how_to_write_it():
     first, second = parse_orr_commands("/orr approve\n/orr bless data")
     assert "names no decision or area" in first.error and "Usage" in first.error

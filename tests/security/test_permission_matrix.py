@@ -349,7 +349,10 @@ MATRIX: dict[str, list[Call]] = {
         )
     ],
     "api:dashboard": [Call("GET", p("/api/dashboard/"), signed_in(200, anonymous=API_ANONYMOUS))],
-    "api/^(?P<path>.*)$": [Call("GET", p("/api/nothing-here/"), signed_in(404, anonymous=API_ANONYMOUS))],
+    "api/^(?P<path>(?s:.*))\\Z": [
+        Call("GET", p("/api/nothing-here/"), signed_in(404, anonymous=API_ANONYMOUS)),
+        Call("GET", p("/api/proposals/1/sections/a%0Ab/"), signed_in(404, anonymous=API_ANONYMOUS)),
+    ],
 }
 
 

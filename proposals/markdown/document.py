@@ -1,0 +1,202 @@
+"""The content both sides speak: ``ProposalContent``, a plain frozen snapshot of a proposal with no
+database behind it, and ``canonical``, the one form of it that render and parse agree on.
+
+A text field is canonical when line endings are ``\\n`` and blank lines at its start and end are dropped
+(``canonical_text``); round trips are exact on canonical content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+
+from proposals.markdown.anchors import anchor_order
+from proposals.template import DEFAULT_VERSION, NEEDS_FIELDS, Field, Kind, TemplateDefinition, get_definition
+
+
+@dataclass(frozen=True)
+class Link:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class PersonaMention:
+    name: str
+    role: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class OrrAnswer:
+    answer: str = ""
+    status: str = ""  # the review status as shown ("Approved"), empty when unknown
+
+
+@dataclass(frozen=True)
+class KeptBlock:
+    """Markdown the template has no place for, and the node it stood in or after."""
+
+    after: str  # a node anchor of the definition (see ``node_anchors``); "" for the very top
+    markdown: str
+
+
+@dataclass(frozen=True)
+class ProposalContent:
+    template_version: str = DEFAULT_VERSION
+    # Every text field by name: the template's text fields, the personas' free text,
+    # dependency_needs and legal_needs.
+    fields: dict[str, str] = field(default_factory=dict)
+    persona_tags: tuple[PersonaMention, ...] = ()
+    confidence: str = ""  # "high", "medium", "low" or ""
+    research_links: tuple[Link, ...] = ()
+    # Requirement-list fields by name; "requirements" is the proposal's Requirement rows.
+    lists: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    checked: frozenset[tuple[str, str]] = frozenset()  # (stage, key) of every ticked checklist item
+    orr: dict[str, OrrAnswer] = field(default_factory=dict)  # by ORR area key
+    kept_blocks: tuple[KeptBlock, ...] = ()
+
+    @property
+    def definition(self) -> TemplateDefinition:
+        return get_definition(self.template_version)
+
+    @property
+    def requirements(self) -> tuple[str, ...]:
+        return self.lists.get("requirements", ())
+
+    @property
+    def checklists(self) -> dict[str, dict[str, bool]]:
+        """Every checklist item of the definition, ticked or not, by stage then key."""
+        return {
+            checklist.stage.value: {
+                item.key: (checklist.stage.value, item.key) in self.checked for item in checklist.items
+            }
+            for checklist in self.definition.checklists
+        }
+
+
+def canonical_text(text: str | None) -> str:
+    """Line endings as ``\\n``; whitespace-only lines at the start and end dropped."""
+    if not text:
+        return ""
+    lines = str(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    start, end = 0, len(lines)
+    while start < end and not lines[start].strip():
+        start += 1
+    while end > start and not lines[end - 1].strip():
+        end -= 1
+    return "\n".join(lines[start:end])
+
+
+def _one_line(text: str | None) -> str:
+    return " ".join(str(text or "").split())
+
+
+def _list_item(text: str | None) -> str:
+    lines = (line.strip() for line in canonical_text(text).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What canonical() needs to know of a definition, worked out once per version."""
+
+    names: tuple[str, ...]
+    captions: tuple[Field, ...]
+    lists: tuple[str, ...]
+    items: frozenset[tuple[str, str]]
+    areas: frozenset[str]
+    has_confidence: bool
+    has_personas: bool
+
+
+@cache
+def _facts(version: str) -> _Facts:
+    definition = get_definition(version)
+    return _Facts(
+        names=tuple(text_field_names(definition)),
+        captions=tuple(f for f in definition.fields if f.level == 0),
+        lists=tuple(f.name for f in definition.fields if f.kind == Kind.REQUIREMENTS),
+        items=frozenset((c.stage.value, item.key) for c in definition.checklists for item in c.items),
+        areas=frozenset(area.key for area in definition.orr_areas),
+        has_confidence=any(f.kind == Kind.CONFIDENCE for f in definition.fields),
+        has_personas=any(f.kind == Kind.PERSONAS for f in definition.fields),
+    )
+
+
+def canonical(content: ProposalContent) -> ProposalContent:
+    """The same content in the one form render and parse agree on."""
+    definition = content.definition
+    facts = _facts(definition.version)
+    fields = {name: canonical_text(content.fields.get(name)) for name in facts.names}
+    fields = {name: value for name, value in fields.items() if value}
+    for f in facts.captions:
+        if f.name in fields and same_lines(fields[f.name], f.notes):
+            del fields[f.name]
+    lists = {}
+    for name in facts.lists:
+        items = tuple(item for item in map(_list_item, content.lists.get(name, ())) if item)
+        if items:
+            lists[name] = items
+    stages = facts.items
+    orr = {}
+    area_keys = facts.areas
+    for key, value in content.orr.items():
+        answer = OrrAnswer(canonical_text(value.answer), _one_line(value.status).replace("_", " ").strip())
+        if key in area_keys and (answer.answer or answer.status):
+            orr[key] = answer
+    has_confidence, has_personas = facts.has_confidence, facts.has_personas
+    confidence = (content.confidence or "").strip().lower()
+    return ProposalContent(
+        template_version=definition.version,
+        fields=fields,
+        persona_tags=tuple(
+            PersonaMention(_one_line(p.name), _one_line(p.role), _one_line(p.url))
+            for p in content.persona_tags
+            if has_personas and _one_line(p.name)
+        ),
+        confidence=confidence if has_confidence and confidence in CONFIDENCE_LEVELS else "",
+        research_links=tuple(
+            Link(_one_line(link.title), _one_line(link.url))
+            for link in content.research_links
+            if has_confidence and (_one_line(link.title) or _one_line(link.url))
+        ),
+        lists=lists,
+        checked=frozenset(pair for pair in content.checked if pair in stages),
+        orr=orr,
+        kept_blocks=_merge_kept(
+            definition.version,
+            (
+                KeptBlock(block.after, canonical_text(block.markdown))
+                for block in content.kept_blocks
+                if canonical_text(block.markdown)
+            ),
+        ),
+    )
+
+
+def _merge_kept(version: str, blocks: Iterable[KeptBlock]) -> tuple[KeptBlock, ...]:
+    """One block per anchor, in the order they render: blocks of one anchor stand next to each other anyway."""
+    merged: dict[str, list[str]] = {}
+    for block in blocks:
+        merged.setdefault(block.after, []).append(block.markdown)
+    order = anchor_order(version)
+    anchors = sorted(merged, key=lambda anchor: order.get(anchor, len(order)))
+    return tuple(KeptBlock(after, "\n\n".join(merged[after])) for after in anchors)
+
+
+def text_field_names(definition: TemplateDefinition) -> list[str]:
+    names = [f.name for f in definition.fields if f.kind in (Kind.TEXT, Kind.PERSONAS)]
+    if any(group.title in NEEDS_FIELDS.values() for c in definition.checklists for group in c.groups):
+        names += [name for name in NEEDS_FIELDS if name not in names]
+    return names
+
+
+CONFIDENCE_LEVELS = ("high", "medium", "low")
+
+
+def same_lines(text: str, lines: tuple[str, ...]) -> bool:
+    ours = [line.strip() for line in text.split("\n") if line.strip()]
+    theirs = [line.strip() for line in lines if line.strip()]
+    return ours == theirs

@@ -1,0 +1,211 @@
+"""Escaping: answers go into the issue as the author typed them, except lines the parser would read as
+the template's own structure.
+
+Those lines get one backslash, put after the line's leading spaces, which GitLab does not show (``\\#``,
+``\\_``, ``\\<``, ``\\/``, ``\\-`` are CommonMark escapes of ASCII punctuation):
+
+- a heading that would end the answer: any heading whose text is a heading of any template version, or
+  whose level is at most the level of the answer's own heading (``### Success`` inside an answer becomes
+  ``\\### Success``);
+- the field's italic prompt, in any version's wording;
+- a line that GitLab could run as a quick action (``\\/label ~x``);
+- a code fence or HTML comment opened in the answer and never closed in it (it would swallow the rest of
+  the issue), and a comment that is word for word one of the template's hint comments (the parser drops
+  those);
+- a task item whose text is one of the template's checklist items (it would tell the wrong template
+  version);
+- in the ORR answers, a ``_Review status: …_`` line; in the personas text, a bullet that starts with a link
+  (it would read as a persona mention); anywhere, the caption line of a UX maturity table.
+
+A line that already starts with backslashes before such a text gets one more, so the scheme is
+reversible: the parser removes exactly one backslash from any line of the same shape. Lines inside
+closed code fences and HTML comments are never touched. A requirement gets a backslash before a first
+character Markdown would read as syntax (``\\- item``, ``\\...``); link texts escape ``\\ [ ] | < > ` &``
+and URLs with spaces, brackets or pipes use ``<…>``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+from proposals.markdown.known import (
+    all_captions,
+    all_item_texts,
+    all_known_headings,
+    field_prompts,
+    heading_is_known,
+    is_known_comment,
+)
+from proposals.markdown.lines import (
+    BULLET_LINK,
+    QUICK_ACTION,
+    TEXT,
+    LineWalker,
+    fence_of,
+    heading_of,
+    italic_norm,
+    norm,
+    opens_comment,
+    task_item,
+)
+from proposals.template import Field, Kind
+
+STATUS_PREFIX = "_Review status: "
+
+
+def _split_backslashes(line: str) -> tuple[str, int, str]:
+    """(leading spaces, number of backslashes after them, the rest)."""
+    spaces = len(line) - len(line.lstrip(" "))
+    rest = line[spaces:]
+    slashes = len(rest) - len(rest.lstrip("\\"))
+    return line[:spaces], slashes, rest[slashes:]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a line means at the place a block of text stands."""
+
+    level: int  # headings at or above this level end the block
+    prompts: frozenset[str] = frozenset()
+    headings: frozenset[str] | None = None  # known heading texts; None: every template version's
+    extra: Callable[[str], bool] | None = None
+
+
+def _dangerous(base: str, context: Context) -> bool:
+    """Would the parser read this (backslash-free) line as structure where the block stands?"""
+    heading = heading_of(base)
+    if heading is not None:
+        known = all_known_headings() if context.headings is None else context.headings
+        return heading[0] <= context.level or heading_is_known(heading[1], known)
+    stripped = base.strip()
+    if not stripped:
+        return False
+    if QUICK_ACTION.match(base):
+        return True
+    if context.prompts and stripped[0] in "_*" and italic_norm(stripped) in context.prompts:
+        return True
+    if norm(stripped) in all_captions() and stripped[0] in "*_":
+        return True
+    if context.level and (task := task_item(base)) is not None and norm(task[1]) in all_item_texts():
+        return True  # a template checklist item in an answer would tell the wrong template version
+    return bool(context.extra and context.extra(base))
+
+
+def _dangerous_any(base: str, context: Context) -> bool:
+    return _dangerous(base, context) or fence_of(base) is not None or opens_comment(base)
+
+
+def escape_lines(lines: list[str], context: Context) -> list[str]:
+    """Escape lines (as they stand in the issue, indentation included) so that none reads as structure."""
+    out: list[str] = []
+    # Only fences and comments closed inside the block stay as they are; the template's own hint comments
+    # are read as text here, so that their opening line gets its backslash below.
+    for line, where, _ in LineWalker(lines, closed_only=True, comment_is_text=is_known_comment):
+        if where != TEXT:
+            out.append(line)
+            continue
+        spaces, slashes, rest = _split_backslashes(line)
+        base = spaces + rest
+        if len(spaces) > 3:
+            out.append(line)
+        elif slashes:
+            out.append(spaces + "\\" * (slashes + 1) + rest if _dangerous_any(base, context) else line)
+        elif fence_of(base) is not None or opens_comment(base) or _dangerous(base, context):
+            out.append(spaces + "\\" + rest)  # a fence or comment read as text here: left open, or a template hint
+        else:
+            out.append(line)
+    return out
+
+
+def unescape_lines(lines: list[str], context: Context) -> list[str]:
+    """The inverse of ``escape_lines`` on what it wrote."""
+    out: list[str] = []
+    for line, where, _ in LineWalker(lines):
+        spaces, slashes, rest = _split_backslashes(line)
+        if where == TEXT and slashes and len(spaces) <= 3 and _dangerous_any(spaces + rest, context):
+            out.append(spaces + "\\" * (slashes - 1) + rest)
+        else:
+            out.append(line)
+    return out
+
+
+LINK_TEXT_SPECIAL = set("\\[]|<>`&")
+
+
+_ITEM_START_SPECIAL = set("\\#>-+*[<`~|.=_!:")
+
+
+def escape_inline(text: str, special: set[str] = LINK_TEXT_SPECIAL) -> str:
+    return "".join("\\" + ch if ch in special else ch for ch in text)
+
+
+def unescape_inline(text: str) -> str:
+    """CommonMark backslash escapes: a backslash before ASCII punctuation stands for that character."""
+    if "\\" not in text:
+        return text
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\\" and i + 1 < n and _is_ascii_punctuation(text[i + 1]):
+            out.append(text[i + 1])
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _is_ascii_punctuation(ch: str) -> bool:
+    return ch.isascii() and not ch.isalnum() and not ch.isspace() and ch.isprintable()
+
+
+def link_destination(url: str) -> str:
+    if url and not any(ch in url for ch in " \t<>()\\|") and all(ch.isprintable() for ch in url):
+        return url
+    return "<" + "".join("\\" + ch if ch in "\\<>|" else ch for ch in url) + ">"
+
+
+def render_link(title: str, url: str) -> str:
+    return f"[{escape_inline(title)}]({link_destination(url)})"
+
+
+def escape_item(text: str) -> str:
+    """A list item's first line: a backslash before a first character Markdown would read as syntax."""
+    return "\\" + text if text and text[0] in _ITEM_START_SPECIAL else text
+
+
+def unescape_item(text: str) -> str:
+    return text[1:] if text.startswith("\\") else text
+
+
+def autolinkable(url: str) -> bool:
+    return bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>\\|`]*", url)) and all(ch.isprintable() for ch in url)
+
+
+def kept_context() -> Context:
+    """Kept Markdown is written back as it was: its headings stay headings (a template heading in it is a
+    second copy of a section, kept right after the first, so it reads as a copy again)."""
+    return Context(level=0, headings=frozenset())
+
+
+@cache
+def field_context(f: Field) -> Context:
+    prompts = field_prompts(f.name) | ({norm(f.prompt)} if f.prompt else set())
+    extra = _is_persona_bullet if f.kind == Kind.PERSONAS else None
+    return Context(level=f.level or 6, prompts=prompts, extra=extra)
+
+
+def _is_persona_bullet(line: str) -> bool:
+    return bool(BULLET_LINK.match(line))
+
+
+def answer_context(level: int) -> Context:
+    return Context(level=level, extra=_is_status_line)
+
+
+def _is_status_line(line: str) -> bool:
+    return line.strip().startswith(STATUS_PREFIX.strip())
