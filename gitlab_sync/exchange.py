@@ -336,27 +336,16 @@ def create_issue(proposal_id: int) -> SyncResult:
                 "confidential": proposal.confidential,
             }
         )
-    remote_values = fields.remote_snapshot(issue)
     with transaction.atomic():
         SyncState.objects.filter(pk=state.pk).update(
-            issue_iid=issue["iid"],
-            issue_id=issue["id"],
-            web_url=issue.get("web_url", ""),
+            **linked_to_issue(issue, proposal),
             create_started_at=None,
-            base_fields=remote_values,
-            base_title=remote_values[TITLE][:255],
-            base_labels=list(issue.get("labels") or []),
-            base_state=issue_state_for(proposal),
-            base_confidential=bool(issue.get("confidential")),
-            remote_updated_at=parse_time(issue.get("updated_at")),
-            remote_state=issue.get("state", ""),
             pushed_version=Greatest(F("pushed_version"), start_version),
             needs_push=Case(When(local_version__gt=start_version, then=True), default=False),
             attempts=0,
             last_error="",
             permanent_error=False,
             next_attempt_at=None,
-            last_synced_at=timezone.now(),
             last_push_at=timezone.now(),
         )
         Activity.objects.record(
@@ -367,6 +356,24 @@ def create_issue(proposal_id: int) -> SyncResult:
         )
     note_success(issue.get("project_id"))
     return SyncResult(created=True)
+
+
+def linked_to_issue(issue: dict, proposal: Proposal, remote_values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """SyncState's link to an issue just created or imported, with the issue as the agreed base."""
+    remote_values = remote_values if remote_values is not None else fields.remote_snapshot(issue)
+    return {
+        "issue_iid": issue["iid"],
+        "issue_id": issue["id"],
+        "web_url": issue.get("web_url", ""),
+        "base_fields": remote_values,
+        "base_title": remote_values[TITLE][:255],
+        "base_labels": list(issue.get("labels") or []),
+        "base_state": issue_state_for(proposal),
+        "base_confidential": bool(issue.get("confidential")),
+        "remote_updated_at": parse_time(issue.get("updated_at")),
+        "remote_state": issue.get("state", ""),
+        "last_synced_at": timezone.now(),
+    }
 
 
 def _find_created_issue(proposal: Proposal, state: SyncState) -> dict | None:

@@ -6,11 +6,10 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.utils import timezone
 
 from gitlab_sync import client, fields
-from gitlab_sync.connection import parse_time
-from gitlab_sync.managed import MANAGED_PREFIXES, issue_state_for
+from gitlab_sync.exchange import linked_to_issue
+from gitlab_sync.managed import MANAGED_PREFIXES
 from gitlab_sync.models import SyncState
 from proposals.checklists import refresh_verified_checklist
 from proposals.models import Activity
@@ -66,19 +65,7 @@ def import_issues(*, owner, label: str | None = None) -> ImportReport:
                 refresh_verified_checklist(proposal)  # items verified by a label follow the labels
                 SyncState.objects.get_or_create(proposal=proposal)
                 SyncState.objects.filter(proposal=proposal).update(
-                    issue_iid=issue["iid"],
-                    issue_id=issue["id"],
-                    web_url=issue.get("web_url", ""),
-                    base_fields=remote_values,
-                    base_title=remote_values[fields.TITLE][:255],
-                    base_labels=list(issue.get("labels") or []),
-                    base_state=issue_state_for(proposal),
-                    base_confidential=bool(issue.get("confidential")),
-                    remote_updated_at=parse_time(issue.get("updated_at")),
-                    remote_state=issue.get("state", ""),
-                    needs_push=False,
-                    push_enqueued_at=None,
-                    last_synced_at=timezone.now(),
+                    **linked_to_issue(issue, proposal, remote_values), needs_push=False, push_enqueued_at=None
                 )
                 Activity.objects.record(
                     proposal,

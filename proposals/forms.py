@@ -127,6 +127,11 @@ def edit_sections(proposal: Proposal) -> list[EditSection]:
     return [DETAILS_SECTION, *get_definition(proposal.template_version).edit_sections]
 
 
+def _refuse(what: str, problem: str | None) -> None:
+    if problem:
+        raise forms.ValidationError(f"{what} {problem}.")
+
+
 class ProposalCreateForm(forms.ModelForm):
     class Meta:
         model = Proposal
@@ -135,9 +140,7 @@ class ProposalCreateForm(forms.ModelForm):
 
     def clean_title(self):
         title = self.cleaned_data["title"]
-        problem = one_line_error(title, max_length=TITLE_MAX_LENGTH)
-        if problem:
-            raise forms.ValidationError(f"The title {problem}.")
+        _refuse("The title", one_line_error(title, max_length=TITLE_MAX_LENGTH))
         return title
 
 
@@ -149,9 +152,7 @@ class RequirementForm(forms.ModelForm):
 
     def clean_text(self):
         text = self.cleaned_data["text"]
-        problem = one_line_error(text, max_length=REQUIREMENT_MAX_LENGTH)
-        if problem:
-            raise forms.ValidationError(f"A requirement {problem}.")
+        _refuse("A requirement", one_line_error(text, max_length=REQUIREMENT_MAX_LENGTH))
         return text
 
 
@@ -163,14 +164,10 @@ class ResearchLinkForm(forms.ModelForm):
 
     def clean_url(self):
         url = self.cleaned_data["url"]
-        problem = link_error(url)
-        if problem:
-            raise forms.ValidationError(f"The address {problem}.")
+        _refuse("The address", link_error(url))
         return url
 
     def clean_title(self):
         title = self.cleaned_data["title"]
-        problem = one_line_error(title, max_length=LINK_TITLE_MAX_LENGTH)
-        if problem:
-            raise forms.ValidationError(f"The title {problem}.")
+        _refuse("The title", one_line_error(title, max_length=LINK_TITLE_MAX_LENGTH))
         return title

@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.apps import apps
 from django.db import IntegrityError, transaction
 
+from accounts.gitlab import user_for_gitlab_id
 from proposals.markdown.lines import TEXT, LineWalker
 from proposals.models import Proposal
 from reviews.models import Decision, GitLabAccount, OrrArea, Review
@@ -97,9 +97,7 @@ def _resolve_user(*, gitlab_user_id: int | None, gitlab_username: str):
 
     A username alone only matches a mapping without an id: GitLab usernames can be renamed and reused.
     """
-    if gitlab_user_id is not None and apps.is_installed("accounts"):
-        from accounts.gitlab import user_for_gitlab_id
-
+    if gitlab_user_id is not None:
         user = user_for_gitlab_id(gitlab_user_id)
         if user is not None:
             return user
