@@ -148,6 +148,11 @@ class FakeGitLab:
     def revoke_token(self, token: str | None = None) -> None:
         self.app.store.revoke_token(token or self.token)
 
+    def forbid_label_creation(self, user: User | None = None) -> None:
+        """``user`` (the bot by default) may no longer create labels: writes drop unknown ones silently."""
+        with self.app.store.lock:
+            self.app.store.label_creation_forbidden.add((user or self.bot).id)
+
     def add_token(self, token: str, user: User | None = None) -> None:
         with self.app.store.lock:
             self.app.store.tokens[token] = user or self.bot

@@ -24,6 +24,7 @@ from . import oauth
 from .faults import FaultPlan
 from .hooks import Dispatcher
 from .state import (
+    Forbidden,
     Hook,
     Issue,
     Label,
@@ -183,6 +184,8 @@ class FakeGitLabApp:
             return handler(request, params=params, user=user, **kwargs)
         except NotFound as exc:
             return _message(404, exc.message)
+        except Forbidden:
+            return _message(403, "403 Forbidden")
         except ValidationError as exc:
             return _json(exc.body, status=400)
 
@@ -265,7 +268,8 @@ class FakeGitLabApp:
             "updated_at": iso_ms(issue.updated_at),
             "closed_at": iso_ms(issue.closed_at),
             "closed_by": issue.closed_by.as_json(self.base_url) if issue.closed_by else None,
-            "labels": list(issue.labels),
+            # API::Entities::IssueBasic: labels.map(&:title).sort
+            "labels": sorted(issue.labels),
             "milestone": None,
             "assignees": [],
             "author": issue.author.as_json(self.base_url),
@@ -432,7 +436,7 @@ class FakeGitLabApp:
         return self._paginate(request, labels, lambda label: self.label_json(label, project))
 
     def create_label(self, request, *, params, user, project):
-        label = self.store.create_label(project, params)
+        label = self.store.create_label(project, params, user)
         return _json(self.label_json(label, project), status=201)
 
     def get_label(self, request, *, params, user, project, label):

@@ -35,6 +35,10 @@ class ValidationError(Exception):
         self.body = body
 
 
+class Forbidden(Exception):
+    """A 403: the user lacks the permission."""
+
+
 class NotFound(Exception):
     def __init__(self, what: str):
         super().__init__(what)
@@ -232,6 +236,8 @@ class Store:
             self.users: dict[int, User] = {}
             self.tokens: dict[str, User] = {}
             self.projects: dict[int, Project] = {}
+            # Users below Reporter on the project: GitLab lets them label issues but not create labels.
+            self.label_creation_forbidden: set[int] = set()
             self.bot = self.add_user("stagegate-bot", "Stagegate Bot", token=self.BOT_TOKEN)
             self.human = self.add_user("alice", "Alice Author", token=self.HUMAN_TOKEN)
             self.project = self.add_project("ai-group/proposals", project_id=1)
@@ -279,13 +285,25 @@ class Store:
 
     # -- labels ------------------------------------------------------------
 
-    def ensure_labels(self, project: Project, names: list[str]) -> None:
+    def may_create_labels(self, user: User) -> bool:
+        return user.id not in self.label_creation_forbidden
+
+    def ensure_labels(self, project: Project, names: list[str], actor: User) -> list[str]:
+        """The labels an issue write may carry. A user who may not create labels gets the missing ones
+        dropped without an error, as GitLab's ``Labels::AvailableLabelsService`` does (``.compact``)."""
+        kept = []
         for name in names:
             if name not in project.labels:
+                if not self.may_create_labels(actor):
+                    continue
                 project.labels[name] = Label(id=self.next_id(), name=name, created_at=self.clock.now())
+            kept.append(name)
+        return kept
 
-    def create_label(self, project: Project, params: dict[str, Any]) -> Label:
+    def create_label(self, project: Project, params: dict[str, Any], actor: User) -> Label:
         with self.lock:
+            if not self.may_create_labels(actor):
+                raise Forbidden()
             name = (params.get("name") or "").strip()
             color = params.get("color")
             if not name:
@@ -327,8 +345,7 @@ class Store:
             if title is None or not str(title).strip():
                 raise ValidationError({"error": "title is missing"})
             self._validate_issue_text(params)
-            labels = _split_labels(params.get("labels"))
-            self.ensure_labels(project, labels)
+            labels = self.ensure_labels(project, _split_labels(params.get("labels")), actor)
             now = self.clock.now()
             issue = Issue(
                 id=self.next_id(),
@@ -387,8 +404,7 @@ class Store:
                     labels.append(name)
             removed = _split_labels(params.get("remove_labels"))
             labels = [name for name in labels if name not in removed]
-            self.ensure_labels(project, labels)
-            issue.labels = labels
+            issue.labels = self.ensure_labels(project, labels, actor)
             now = self.clock.now()
             if state_event == "close" and issue.state == "opened":
                 issue.state, issue.closed_at, issue.closed_by = "closed", now, actor

@@ -21,7 +21,14 @@ from django.utils import timezone
 from gitlab_sync import client, fields
 from gitlab_sync.client import TransientGitLabError
 from gitlab_sync.connection import ensure_healthy, note_success, parse_time
-from gitlab_sync.managed import MANAGED_PREFIXES, desired_labels, enforce_managed, issue_state_for
+from gitlab_sync.managed import (
+    desired_labels,
+    enforce_managed,
+    is_managed,
+    issue_state_for,
+    own_labels,
+    scoped_labels_set_on_gitlab,
+)
 from gitlab_sync.merge import merge_label_sets, merge_values
 from gitlab_sync.models import SyncConflict, SyncState, WebhookDelivery
 from proposals.checklists import refresh_verified_checklist
@@ -97,10 +104,32 @@ def sync_proposal(proposal_id: int, *, remote: dict | None = None, actor: str = 
                 last_pushed_hash=text_hash(updates["description"]),
             )
         response = client.update_issue(state.issue_iid, updates) if updates else remote
+        note_refused_labels(state, proposal, updates.get("add_labels", ""), response)
         _finish(state, proposal_id, start_version, response, labels, pushed=bool(updates))
         note_success(response.get("project_id"))
         return result
     raise TransientGitLabError("The proposal kept changing during the sync; trying again shortly.")
+
+
+def note_refused_labels(state: SyncState, proposal: Proposal, sent: str, issue: dict) -> None:
+    """GitLab drops, without an error, a label the bot may not create. Say so once, on the timeline,
+    and stop sending it; once the label is on the issue (someone created and added it), it is no
+    longer refused."""
+    present = set(issue.get("labels") or [])
+    refused = {name for name in state.refused_labels if name not in present}
+    dropped = sorted({name for name in sent.split(",") if name} - present - refused)
+    if dropped:
+        names = ", ".join(dropped)
+        Activity.objects.record(
+            proposal,
+            kind=Activity.Kind.SYNC,
+            message=f"GitLab did not add the label(s) {names}: the bot may not create labels in the project. "
+            "A GitLab maintainer can create them; until they are on the issue, Stagegate does not send them again.",
+            data={"labels": dropped},
+        )
+    if refused | set(dropped) != set(state.refused_labels):
+        state.refused_labels = sorted(refused | set(dropped))
+        SyncState.objects.filter(pk=state.pk).update(refused_labels=state.refused_labels)
 
 
 def text_hash(text: str | None) -> str:
@@ -161,6 +190,7 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
     local_labels = desired_labels(proposal)
     remote_labels = list(remote.get("labels") or [])
     labels = enforce_managed(merge_label_sets(base_labels, local_labels, remote_labels), proposal)
+    set_on_gitlab = scoped_labels_set_on_gitlab(base_labels, remote_labels, proposal)
 
     confidential = bool(remote.get("confidential"))
     take_confidential = None
@@ -176,10 +206,12 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
         if locked.version != proposal.version:
             return None
         result.pulled = _apply_remote(locked, outcome.take_remote) if outcome.take_remote else []
-        own_labels = [name for name in labels if not name.startswith(MANAGED_PREFIXES)]
+        own = own_labels(labels, locked)
         extra: list[str] = []
-        if own_labels != [n for n in locked.labels or [] if not n.startswith(MANAGED_PREFIXES)]:
-            locked.labels = own_labels
+        # GitLab sorts labels: only a different set is a change, never a different order.
+        if set(own) != set(own_labels(locked.labels or [], locked)):
+            kept = [name for name in locked.labels or [] if is_managed(name, locked) or name in own]
+            locked.labels = kept + [name for name in own if name not in kept]
             extra.append("labels")
         if take_confidential is not None:
             locked.confidential = take_confidential
@@ -194,8 +226,8 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
                     Activity.objects.record(
                         locked,
                         kind=Activity.Kind.SYNC,
-                        message=f"Labels changed on GitLab{f' by {actor}' if actor else ''}: {', '.join(own_labels)}",
-                        data={"labels": own_labels, "by": actor},
+                        message=f"Labels changed on GitLab{f' by {actor}' if actor else ''}: {', '.join(own)}",
+                        data={"labels": own, "by": actor},
                     )
             if take_confidential is not None:
                 word = "confidential" if take_confidential else "public"
@@ -207,6 +239,15 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
                 )
         if "labels" in extra:
             refresh_verified_checklist(locked)  # items verified by a label follow the labels
+        if set_on_gitlab:
+            Activity.objects.record(
+                locked,
+                kind=Activity.Kind.SYNC,
+                message=f"{', '.join(set_on_gitlab)} set on GitLab{f' by {actor}' if actor else ''}; "
+                "the stage and the ORR move only in Stagegate, so the issue shows "
+                + ", ".join(name for name in labels if name.startswith(("stage::", "orr::"))),
+                data={"labels": set_on_gitlab, "by": actor},
+            )
         if outcome.take_remote:
             who = f" by {actor}" if actor else ""
             Activity.objects.record(
@@ -236,7 +277,8 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
         description = fields.render_description(locked if outcome.take_remote else proposal, overrides)
         if description != (remote.get("description") or ""):
             updates["description"] = description
-    add = [name for name in labels if name not in remote_labels]
+    refused = set(state.refused_labels) - set(remote_labels)
+    add = [name for name in labels if name not in remote_labels and name not in refused]
     remove = [name for name in remote_labels if name not in labels]
     if add:
         updates["add_labels"] = ",".join(add)
@@ -325,17 +367,19 @@ def create_issue(proposal_id: int) -> SyncResult:
     proposal = Proposal.objects.get(pk=proposal_id)
     start_version = state.local_version
     issue = _find_created_issue(proposal, state) if state.create_started_at else None
+    labels = ",".join(desired_labels(proposal))
     if issue is None:
         SyncState.objects.filter(pk=state.pk).update(create_started_at=timezone.now())
         issue = client.create_issue(
             {
                 "title": proposal.title,
                 "description": fields.render_description(proposal, {}),
-                "labels": ",".join(desired_labels(proposal)),
+                "labels": labels,
                 # Confidential from the first request: the text is never public, not even for a moment.
                 "confidential": proposal.confidential,
             }
         )
+    note_refused_labels(state, proposal, labels, issue)
     with transaction.atomic():
         SyncState.objects.filter(pk=state.pk).update(
             **linked_to_issue(issue, proposal),

@@ -77,6 +77,8 @@ class SyncState(models.Model):
     # then tells whether someone edited the issue between our read and our write.
     merged_against = models.JSONField(default=dict, blank=True)
     last_pushed_hash = models.CharField(max_length=64, blank=True)
+    # Labels GitLab left off our write: the bot may not create them. Not sent again until one appears.
+    refused_labels = models.JSONField(default=list, blank=True)
     remote_updated_at = models.DateTimeField(null=True, blank=True)
     remote_state = models.CharField(max_length=10, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)

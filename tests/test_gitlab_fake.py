@@ -164,6 +164,24 @@ def test_add_and_remove_labels_keep_others(project):
     assert replaced["labels"] == []
 
 
+def test_labels_come_back_sorted_by_title_as_gitlab_sorts_them(project):
+    issue = project.issues.create({"title": "t", "labels": "zeta,stage::experiment,alpha"})
+    assert issue.labels == ["alpha", "stage::experiment", "zeta"]
+    updated = project.issues.update(issue.iid, {"add_labels": "beta"})
+    assert updated["labels"] == ["alpha", "beta", "stage::experiment", "zeta"]
+
+
+def test_a_user_who_may_not_create_labels_has_new_ones_dropped_silently(project, fake):
+    project.issues.create({"title": "existing", "labels": "known"})
+    fake.forbid_label_creation()
+    issue = project.issues.create({"title": "t", "labels": "known,brand-new"})
+    assert issue.labels == ["known"]
+    assert project.issues.update(issue.iid, {"add_labels": "other-new"})["labels"] == ["known"]
+    with pytest.raises(gitlab.GitlabCreateError) as refused:
+        project.labels.create({"name": "brand-new", "color": "#000000"})
+    assert refused.value.response_code == 403
+
+
 def test_state_event_closes_and_reopens(project):
     issue = project.issues.create({"title": "t"})
     closed = project.issues.update(issue.iid, {"state_event": "close"})
@@ -250,6 +268,9 @@ def test_notes_crud_and_internal_notes(project):
     note = issue.notes.create({"body": "hello"})
     internal = issue.notes.create({"body": "secret", "internal": True})
     assert internal.confidential is True and internal.internal is True
+    older = issue.notes.create({"body": "older secret", "confidential": True})  # before `internal` existed
+    assert older.internal is True
+    issue.notes.delete(older.id)
     note.body = "edited"
     note.save()
     assert issue.notes.get(note.id).body == "edited"

@@ -2,7 +2,9 @@ import pytest
 
 from config.celery import app as celery_app
 from gitlab_fake import FakeGitLab
-from gitlab_sync import client, connection
+from gitlab_sync import client, connection, outbox
+from gitlab_sync.models import SyncState
+from tests.factories import ProposalFactory
 
 WEBHOOK_SECRET = "test-webhook-secret"
 
@@ -47,3 +49,17 @@ def fake(fake_server, settings):
     connection.redis_client.cache_clear()
     yield fake_server
     fake_server.reset()
+
+
+@pytest.fixture
+def linked(fake, author):
+    """A proposal whose issue exists on the fake, in step."""
+    proposal = ProposalFactory(owner=author, title="Explain this vulnerability")
+    outbox.push(proposal.pk)
+    proposal.refresh_from_db()
+    fake.clear_request_log()
+    return proposal
+
+
+def issue_of(fake, proposal):
+    return fake.issue(SyncState.objects.get(proposal=proposal).issue_iid)

@@ -12,24 +12,11 @@ from gitlab_sync.models import GitLabConnection, IssueComment, SyncConflict, Syn
 from proposals.models import Activity, Proposal
 from proposals.signals import send_proposal_changed
 from tests.factories import ProposalFactory
+from tests.gitlab_sync.conftest import issue_of
 from tests.gitlab_sync.issue_text import edit_issue_fields
 from tests.helpers import edit
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def linked(fake, author):
-    """A proposal whose issue exists on the fake, in step."""
-    proposal = ProposalFactory(owner=author, title="Explain this vulnerability")
-    outbox.push(proposal.pk)
-    proposal.refresh_from_db()
-    fake.clear_request_log()
-    return proposal
-
-
-def issue_of(fake, proposal):
-    return fake.issue(SyncState.objects.get(proposal=proposal).issue_iid)
 
 
 # -- outbound ----------------------------------------------------------------
