@@ -197,6 +197,9 @@ GITLAB_PUSH_MIN_INTERVAL = float(os.environ.get("GITLAB_PUSH_MIN_INTERVAL", "10"
 GITLAB_RETRY_BASE = float(os.environ.get("GITLAB_RETRY_BASE", "5"))
 # A push enqueued this long ago that never ran is presumed lost; the sweep enqueues it again.
 GITLAB_ENQUEUE_STALE_AFTER = float(os.environ.get("GITLAB_ENQUEUE_STALE_AFTER", "120"))
+# GitLab's internal notes stay on the IssueComment rows (flagged internal), off the timeline, unless this is on;
+# then the timeline shows them only to those proposals/access.py's may_see_internal_notes allows.
+GITLAB_INTERNAL_NOTES_ON_TIMELINE = os.environ.get("GITLAB_INTERNAL_NOTES_ON_TIMELINE", "") == "1"
 GITLAB_WEBHOOK_MAX_BYTES = int(os.environ.get("GITLAB_WEBHOOK_MAX_BYTES", str(10 * 1024 * 1024)))
 
 # Sign in with GitLab (django-allauth): on when GITLAB_URL and the OAuth application's id and secret are set.

@@ -117,14 +117,17 @@ def pull_comments(proposal_id: int) -> int:
                     created_at=parse_time(note.get("created_at")),
                     updated_at=parse_time(note.get("updated_at")),
                 )
-                Activity.objects.record(
-                    proposal,
-                    actor=local_user_for(author.get("id")),
-                    kind=Activity.Kind.COMMENT,
-                    message=f"{author.get('username', 'someone')} {verb} on GitLab: {note.get('body', '')[:300]}",
-                    # Shown only to those who may see GitLab's internal notes (access.may_see_internal_notes).
-                    data={"note_id": note["id"], "by": author.get("username", ""), "internal": internal},
-                )
+                # GitLab shows internal notes (older versions: confidential) to members only; by
+                # default they never reach the timeline, whose readers GitLab does not know.
+                if not internal or settings.GITLAB_INTERNAL_NOTES_ON_TIMELINE:
+                    Activity.objects.record(
+                        proposal,
+                        actor=local_user_for(author.get("id")),
+                        kind=Activity.Kind.COMMENT,
+                        message=f"{author.get('username', 'someone')} {verb} on GitLab: {note.get('body', '')[:300]}",
+                        # Shown only to those who may see GitLab's internal notes (access.may_see_internal_notes).
+                        data={"note_id": note["id"], "by": author.get("username", ""), "internal": internal},
+                    )
                 new += 1
                 if REPLY_MARKER not in note.get("body", ""):
                     fresh_notes.append(note)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gitlab_sync import exchange, outbox
-from gitlab_sync.models import SyncState
+from gitlab_sync import exchange, inbound, outbox
+from gitlab_sync.models import IssueComment, SyncState
 from proposals.models import Activity, Proposal
 from proposals.signals import send_proposal_changed
 from tests.gitlab_sync.conftest import issue_of
@@ -79,3 +79,29 @@ def test_a_label_the_bot_may_not_create_is_reported_once_and_not_resent(fake, li
     assert SyncState.objects.get(proposal=linked).refused_labels == ["brand-new"]
     linked.refresh_from_db()
     assert "brand-new" in linked.labels  # the author's label is kept in Stagegate
+
+
+# -- internal notes ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("flag", ["internal", "confidential"])
+def test_an_internal_note_is_kept_flagged_but_never_reaches_the_timeline(fake, linked, flag):
+    iid = issue_of(fake, linked).iid
+    issue = fake.issue(iid)
+    # `confidential` is how GitLab before 15.0 marked what is now an internal note.
+    fake.store.create_note(fake.project, issue, {"body": "Legal says no", flag: True}, fake.human)
+    fake.human_comment(iid, "Looks good")
+    assert inbound.pull_comments(linked.pk) == 2
+    secret = IssueComment.objects.get(proposal=linked, body="Legal says no")
+    assert secret.internal is True
+    comments = linked.activities.filter(kind=Activity.Kind.COMMENT)
+    assert [a.message for a in comments] == ["alice commented on GitLab: Looks good"]
+    assert not linked.activities.filter(message__contains="Legal says no").exists()
+
+
+def test_internal_notes_on_the_timeline_only_when_the_admin_turns_it_on(fake, linked, settings):
+    settings.GITLAB_INTERNAL_NOTES_ON_TIMELINE = True
+    fake.human_comment(issue_of(fake, linked).iid, "Legal says no", internal=True)
+    inbound.pull_comments(linked.pk)
+    entry = linked.activities.get(kind=Activity.Kind.COMMENT)
+    assert entry.data["internal"] is True and "internal note" in entry.message
