@@ -4,7 +4,7 @@
 Markdown import, a template move and the GitLab sync all speak. `content_from_proposal`
 reads a saved proposal into it (``render(content_from_proposal(p))`` is the issue body).
 `content_values` flattens it into keys the sync merges one by one (``title``,
-``field:<name>``, ``confidence``, ``check:<stage>:<key>``, ``list:<name>``,
+``field:<name>``, ``confidence``, ``check:<stage>:<key>``, ``na:<stage>:<key>`` (GitLab's ``[~]``), ``list:<name>``,
 ``research_links``, ``persona_tags``, ``orr:<area>``, ``kept_blocks``).
 `proposal_apply_content` writes content (all of it, or only some keys) onto a proposal and
 is the only code that does: it validates what enters first, so a bad link or a control
@@ -93,6 +93,9 @@ def content_from_proposal(proposal: Proposal) -> ProposalContent:
             research_links=tuple(Link(link.title, link.url) for link in proposal.research_links.all()),
             lists=lists,
             checked=frozenset((item.stage, item.key) for item in proposal.checklist_items.all() if item.checked),
+            inapplicable=frozenset(
+                (item.stage, item.key) for item in proposal.checklist_items.all() if item.inapplicable
+            ),
             orr=orr,
             kept_blocks=tuple(kept),
         )
@@ -126,6 +129,9 @@ def content_values(content: ProposalContent, title: str) -> dict[str, Any]:
     for stage, items in content.checklists.items():
         for key, checked in items.items():
             values[f"check:{stage}:{key}"] = checked
+            # GitLab's third state ([~]) as its own key: bases stored before it existed lack it, and
+            # an absent key equal on both sides is no change.
+            values[f"na:{stage}:{key}"] = (stage, key) in content.inapplicable
     for f in content.definition.fields:
         if f.kind == Kind.REQUIREMENTS:
             values[f"list:{f.name}"] = list(content.lists.get(f.name, ()))
@@ -140,7 +146,7 @@ def content_values(content: ProposalContent, title: str) -> dict[str, Any]:
 def content_with_values(content: ProposalContent, values: dict[str, Any]) -> ProposalContent:
     """The content with these flat values in place (the inverse of `content_values` for those keys)."""
     fields, lists, orr = dict(content.fields), dict(content.lists), dict(content.orr)
-    checked = set(content.checked)
+    checked, inapplicable = set(content.checked), set(content.inapplicable)
     changes: dict[str, Any] = {}
     for key, value in values.items():
         if key.startswith("field:"):
@@ -153,6 +159,9 @@ def content_with_values(content: ProposalContent, values: dict[str, Any]) -> Pro
         elif key.startswith("check:"):
             _, stage, item = key.split(":", 2)
             (checked.add if value else checked.discard)((stage, item))
+        elif key.startswith("na:"):
+            _, stage, item = key.split(":", 2)
+            (inapplicable.add if value else inapplicable.discard)((stage, item))
         elif key == "confidence":
             changes["confidence"] = value
         elif key == "research_links":
@@ -161,7 +170,15 @@ def content_with_values(content: ProposalContent, values: dict[str, Any]) -> Pro
             changes["persona_tags"] = tuple(PersonaMention(name) for name in value)
         elif key == "kept_blocks":
             changes["kept_blocks"] = tuple(KeptBlock(after, markdown) for after, markdown in value)
-    return dataclasses.replace(content, fields=fields, lists=lists, orr=orr, checked=frozenset(checked), **changes)
+    return dataclasses.replace(
+        content,
+        fields=fields,
+        lists=lists,
+        orr=orr,
+        checked=frozenset(checked),
+        inapplicable=frozenset(inapplicable),
+        **changes,
+    )
 
 
 def key_label(definition: TemplateDefinition, key: str) -> str:
@@ -174,7 +191,7 @@ def key_label(definition: TemplateDefinition, key: str) -> str:
             return definition.field(name).label
         except KeyError:
             return NEEDS_FIELDS.get(name, name.replace("_", " ").capitalize())
-    if key.startswith("check:"):
+    if key.startswith(("check:", "na:")):
         return f"checklist item “{key.split(':', 2)[2]}”"
     if key.startswith("orr:"):
         return f"ORR answer “{key.removeprefix('orr:')}”"
@@ -360,6 +377,13 @@ def _write_checklist(proposal: Proposal, content: ProposalContent, *, keys: set[
         wanted = {(c.stage.value, item.key) for c in content.definition.checklists for item in c.items}
         stale = [item.pk for item in proposal.checklist_items.all() if (item.stage, item.key) not in wanted]
         ChecklistItem.objects.filter(pk__in=stale).delete()
+    marked = [tuple(key.split(":", 2)[1:]) for key in keys if key.startswith("na:")]
+    for inapplicable in (True, False):
+        chosen = [(stage, key) for stage, key in marked if ((stage, key) in content.inapplicable) == inapplicable]
+        for stage in {stage for stage, _ in chosen}:
+            ChecklistItem.objects.filter(
+                proposal=proposal, stage=stage, key__in=[key for item_stage, key in chosen if item_stage == stage]
+            ).update(inapplicable=inapplicable)
     pairs = [tuple(key.split(":", 2)[1:]) for key in keys if key.startswith("check:")]
     for checked in (True, False):
         chosen = [(stage, key) for stage, key in pairs if ((stage, key) in content.checked) == checked]

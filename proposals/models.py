@@ -179,6 +179,8 @@ class ChecklistItem(models.Model):
     checked = models.BooleanField(default=False)
     # True when the app ticked it because the data says so (a field filled, a label present).
     checked_by_app = models.BooleanField(default=False)
+    # GitLab's [~] (15.3+): the item does not apply. Kept so an edit here never turns it into [ ].
+    inapplicable = models.BooleanField(default=False)
     checked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     checked_at = models.DateTimeField(null=True, blank=True)
     position = models.PositiveIntegerField(default=0)

@@ -185,7 +185,8 @@ def checklist_toggle(*, item: ChecklistItem, checked: bool, by) -> ChecklistItem
     item.checked = checked
     item.checked_by = by if checked else None
     item.checked_at = timezone.now() if checked else None
-    item.save(update_fields=["checked", "checked_by", "checked_at"])
+    item.inapplicable = item.inapplicable and not checked  # a tick is the one way out of [~]
+    item.save(update_fields=["checked", "checked_by", "checked_at", "inapplicable"])
     proposal_bump_version(proposal)
     verb = "ticked" if checked else "unticked"
     stage_label = Stage(item.stage).name.title()

@@ -54,6 +54,8 @@ class ProposalContent:
     # Requirement-list fields by name; "requirements" is the proposal's Requirement rows.
     lists: dict[str, tuple[str, ...]] = field(default_factory=dict)
     checked: frozenset[tuple[str, str]] = frozenset()  # (stage, key) of every ticked checklist item
+    # (stage, key) of every item marked inapplicable (GitLab's ``[~]``): neither ticked nor open.
+    inapplicable: frozenset[tuple[str, str]] = frozenset()
     orr: dict[str, OrrAnswer] = field(default_factory=dict)  # by ORR area key
     kept_blocks: tuple[KeptBlock, ...] = ()
 
@@ -164,6 +166,8 @@ def canonical(content: ProposalContent) -> ProposalContent:
         ),
         lists=lists,
         checked=frozenset(pair for pair in content.checked if pair in stages),
+        # An item is in one state: ticked wins over inapplicable.
+        inapplicable=frozenset(pair for pair in content.inapplicable if pair in stages and pair not in content.checked),
         orr=orr,
         kept_blocks=_merge_kept(
             definition.version,

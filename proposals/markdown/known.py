@@ -183,7 +183,7 @@ def is_template_line(line: str) -> bool:
         return alias(heading[1]) in all_known_headings()
     task = task_item(line)
     if task is not None:
-        return not task[0] and norm(task[1]) in all_item_texts()
+        return task[0] == " " and norm(task[1]) in all_item_texts()
     words = norm(stripped)
     return words in _template_line_words() if words else stripped in _template_line_words()
 

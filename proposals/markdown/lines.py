@@ -156,9 +156,9 @@ def _closers(lines: Sequence[str]) -> tuple[dict[str, list[int]], list[bool]]:
 
 
 @lru_cache(maxsize=8192)
-def task_item(line: str) -> tuple[bool | None, str, int] | None:
-    """(ticked, text, indent) of a task list item (``- [ ]``, ``* [x]``, ``1. [X]``, ``[~]``), else None.
-    ``[~]`` (inapplicable) reads as not ticked."""
+def task_item(line: str) -> tuple[str, str, int] | None:
+    """(mark, text, indent) of a task list item, else None. The mark is GitLab's three states:
+    ``"x"`` ticked (``[x]``, ``[X]``), ``" "`` open, ``"~"`` inapplicable (``[~]``, GitLab 15.3+)."""
     if "[" not in line:
         return None
     n = len(line)
@@ -173,7 +173,8 @@ def task_item(line: str) -> tuple[bool | None, str, int] | None:
     match = _TASK.match(line, i)
     if not match:
         return None
-    return match.group(1) in "xX", line[match.end() :].strip(), indent
+    mark = match.group(1)
+    return ("x" if mark in "xX" else mark), line[match.end() :].strip(), indent
 
 
 @lru_cache(maxsize=8192)

@@ -199,6 +199,7 @@ class _Reader:
         self.fallback_confidence = ""
         self.links: list[Link] = []
         self.checked: set[tuple[str, str]] = set()
+        self.inapplicable: set[tuple[str, str]] = set()
         self.seen_items: set[tuple[str, str]] = set()
         self.orr_answers: dict[str, list[str]] = {}
         self.orr_status: dict[str, str] = {}
@@ -369,8 +370,7 @@ class _Reader:
                 key = (checklist.stage.value, item.key)
                 if key not in self.seen_items and norm(item.text) == norm(task[1]):
                     self.seen_items.add(key)
-                    if task[0]:
-                        self.checked.add(key)
+                    self._mark(key, task[0])
                     return True
         return False
 
@@ -602,7 +602,7 @@ class _Reader:
     def _match_item(self, checklist: Checklist, group: ChecklistGroup, task, own_keys: set[str]):
         """(the item's group, True) for the first template item with this text not read yet (its own
         group first); (the item's group, False) when it was read already; (None, False) for no item."""
-        ticked, text, _ = task
+        mark, text, _ = task
         candidates = _items_by_text(self.d.version, checklist.stage.value).get(norm(text), ())
         wanted = norm(text)
         first_owner = None
@@ -613,10 +613,15 @@ class _Reader:
             key = (checklist.stage.value, item.key)
             if key not in self.seen_items:
                 self.seen_items.add(key)
-                if ticked:
-                    self.checked.add(key)
+                self._mark(key, mark)
                 return owner_group, True
         return first_owner, False
+
+    def _mark(self, key: tuple[str, str], mark: str) -> None:
+        if mark == "x":
+            self.checked.add(key)
+        elif mark == "~":
+            self.inapplicable.add(key)
 
     def _area_line(self, line: str) -> tuple[str, bool] | None:
         return area_line(line, self.d)
@@ -641,6 +646,7 @@ class _Reader:
                 research_links=tuple(self.links),
                 lists={name: tuple(values) for name, values in self.lists.items()},
                 checked=frozenset(self.checked),
+                inapplicable=frozenset(self.inapplicable),
                 orr=orr,
                 kept_blocks=tuple(self.kept),
             )

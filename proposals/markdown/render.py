@@ -154,7 +154,8 @@ def _render_group(
     stage = checklist.stage.value
     lines = [group.title]
     for item in group.items:
-        mark = "x" if (stage, item.key) in content.checked else " "
+        pair = (stage, item.key)
+        mark = "x" if pair in content.checked else "~" if pair in content.inapplicable else " "
         lines.append(f"{'  ' * item.depth}- [{mark}] {item.text}")
         lines += list(item.notes)
     parts = ["\n".join(lines)]

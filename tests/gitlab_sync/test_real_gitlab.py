@@ -6,9 +6,11 @@ import pytest
 
 from gitlab_sync import exchange, inbound, outbox
 from gitlab_sync.models import IssueComment, SyncState
+from proposals import services
 from proposals.models import Activity, Proposal
 from proposals.signals import send_proposal_changed
 from tests.gitlab_sync.conftest import issue_of
+from tests.helpers import edit
 
 pytestmark = pytest.mark.django_db
 
@@ -105,3 +107,26 @@ def test_internal_notes_on_the_timeline_only_when_the_admin_turns_it_on(fake, li
     inbound.pull_comments(linked.pk)
     entry = linked.activities.get(kind=Activity.Kind.COMMENT)
     assert entry.data["internal"] is True and "internal note" in entry.message
+
+
+# -- [~] task items ----------------------------------------------------------
+
+
+def test_an_item_marked_inapplicable_on_gitlab_stays_so_through_an_edit_in_stagegate(fake, linked, author):
+    checklist = linked.definition.checklists[0]
+    item = next(entry for entry in checklist.items if not entry.verified_by)
+    issue = issue_of(fake, linked)
+    line = f"- [ ] {item.text}"
+    open_before = issue.description.count(line)
+    fake.human_edit(issue.iid, description=issue.description.replace(line, f"- [~] {item.text}", 1))
+    exchange.sync_proposal(linked.pk, actor="alice")
+    row = linked.checklist_items.get(stage=checklist.stage.value, key=item.key)
+    assert row.inapplicable and not row.checked
+    edit(linked, author, user_problem="Edited in Stagegate afterwards")
+    outbox.push(linked.pk)
+    description = fake.issue(issue.iid).description
+    assert description.count(f"- [~] {item.text}") == 1 and description.count(line) == open_before - 1
+    assert "Edited in Stagegate afterwards" in description
+    services.checklist_toggle(item=row, checked=False, by=author)  # unticking [~] is no change
+    row.refresh_from_db()
+    assert row.inapplicable

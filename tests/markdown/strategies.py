@@ -131,6 +131,8 @@ def contents(draw, versions=None) -> ProposalContent:
         ),
         lists=lists,
         checked=frozenset(draw(st.lists(st.sampled_from(items), max_size=len(items)))) if items else frozenset(),
+        # GitLab's [~]; canonical() keeps an item both ticked and inapplicable as ticked.
+        inapplicable=frozenset(draw(st.lists(st.sampled_from(items), max_size=len(items)))) if items else frozenset(),
         orr={area.key: OrrAnswer(draw(text), draw(statuses)) for area in definition.orr_areas if draw(st.booleans())},
     )
 

@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from proposals import markdown
+from proposals.content import content_values, content_with_values
 from proposals.markdown.known import DROP, all_known_headings, heading_is_known, scan
 from proposals.markdown.lines import heading_of, norm, strip_details
 from proposals.markdown.parse import after_area_title, area_line
@@ -24,11 +25,26 @@ def test_parse_of_render_gives_back_exactly_the_content(content):
     assert result.content.fields == expected.fields
     assert result.content.lists == expected.lists
     assert result.content.checked == expected.checked
+    assert result.content.inapplicable == expected.inapplicable
     assert result.content.confidence == expected.confidence
     assert result.content.research_links == expected.research_links
     assert result.content.persona_tags == expected.persona_tags
     assert result.content.orr == expected.orr
     assert result.content == expected
+
+
+@PROPERTY
+@given(contents(), st.data())
+def test_an_inapplicable_item_stays_inapplicable_through_an_edit_of_other_values(content, data):
+    """GitLab's ``[~]`` is read, kept and written back: changing any other value never makes it ``[ ]``."""
+    content = markdown.canonical(content)
+    values = content_values(content, "A title")
+    others = sorted(key for key in values if not key.startswith(("na:", "check:")) and key.startswith("field:"))
+    if others:
+        key = data.draw(st.sampled_from(others))
+        content = content_with_values(content, {key: values[key] + " edited"})
+    again = markdown.parse(markdown.render(content)).content
+    assert again.inapplicable == content.inapplicable
 
 
 def visible(line: str) -> str:
