@@ -177,6 +177,13 @@ class FakeGitLab:
         issue = self.issue(iid)
         return self.app.store.edit_issue(self.project, issue, attrs, user or self.human)
 
+    def move_issue(self, iid: int, to: Project, *, user: User | None = None) -> Issue:
+        """Move an issue to another project as a person on GitLab; returns the new issue."""
+        return self.app.store.move_issue(self.project, self.issue(iid), to, user or self.human)
+
+    def close_as_duplicate(self, iid: int, of_iid: int, *, user: User | None = None) -> None:
+        self.app.store.close_as_duplicate(self.project, self.issue(iid), self.issue(of_iid), user or self.human)
+
     def human_comment(self, iid: int, body: str, *, internal: bool = False, user: User | None = None) -> Note:
         issue = self.issue(iid)
         return self.app.store.create_note(self.project, issue, {"body": body, "internal": internal}, user or self.human)

@@ -91,6 +91,7 @@ class FakeGitLabApp:
             ("GET", "issues.get", rf"projects/{P}/issues/(?P<iid>\d+)", self.get_issue),
             ("PUT", "issues.edit", rf"projects/{P}/issues/(?P<iid>\d+)", self.edit_issue),
             ("DELETE", "issues.delete", rf"projects/{P}/issues/(?P<iid>\d+)", self.delete_issue),
+            ("POST", "issues.move", rf"projects/{P}/issues/(?P<iid>\d+)/move", self.move_issue),
             ("GET", "notes.list", rf"projects/{P}/issues/(?P<iid>\d+)/notes", self.list_notes),
             ("POST", "notes.create", rf"projects/{P}/issues/(?P<iid>\d+)/notes", self.create_note),
             ("GET", "notes.get", rf"projects/{P}/issues/(?P<iid>\d+)/notes/(?P<note>\d+)", self.get_note),
@@ -180,7 +181,7 @@ class FakeGitLabApp:
         self.base_url = request.host_url.rstrip("/")
         try:
             if "project" in kwargs:
-                kwargs["project"] = self.store.find_project(kwargs["project"])
+                kwargs["project"] = self.store.project_for(kwargs["project"], user)
             return handler(request, params=params, user=user, **kwargs)
         except NotFound as exc:
             return _message(404, exc.message)
@@ -298,7 +299,8 @@ class FakeGitLabApp:
                 "relative": f"#{issue.iid}",
                 "full": f"{project.path_with_namespace}#{issue.iid}",
             },
-            "moved_to_id": None,
+            "moved_to_id": issue.moved_to_id,
+            "duplicated_to_id": issue.duplicated_to_id,
             "service_desk_reply_to": None,
             "_links": {
                 "self": f"{self.base_url}/api/v4/projects/{project.id}/issues/{issue.iid}",
@@ -400,6 +402,12 @@ class FakeGitLabApp:
     def delete_issue(self, request, *, params, user, project, iid):
         self.store.delete_issue(project, self.store.find_issue(project, iid))
         return Response(status=204)
+
+    def move_issue(self, request, *, params, user, project, iid):
+        issue = self.store.find_issue(project, iid)
+        target = self.store.project_for(params.get("to_project_id", ""), user)
+        moved = self.store.move_issue(project, issue, target, user)
+        return _json(self.issue_json(moved, target), status=201)
 
     def list_notes(self, request, *, params, user, project, iid):
         issue = self.store.find_issue(project, iid)

@@ -129,6 +129,8 @@ class Issue:
     closed_by: User | None = None
     updated_by: User | None = None
     notes: dict[int, Note] = field(default_factory=dict)
+    moved_to_id: int | None = None
+    duplicated_to_id: int | None = None
 
 
 @dataclass
@@ -161,6 +163,8 @@ class Project:
     labels: dict[str, Label] = field(default_factory=dict)
     hooks: dict[int, Hook] = field(default_factory=dict)
     next_iid: int = 1
+    # Ids of the users who may see the project; None: everyone (a public project, or the bot a member).
+    members: set[int] | None = None
 
 
 @dataclass
@@ -276,6 +280,61 @@ class Store:
                 if project.path_with_namespace == ref:
                     return project
         raise NotFound("Project")
+
+    def project_for(self, ref: str | int, user: User) -> Project:
+        """A project as ``user`` sees it: one they are no member of is "404 Project Not Found", as in GitLab."""
+        project = self.find_project(ref)
+        if project.members is not None and user.id not in project.members:
+            raise NotFound("Project")
+        return project
+
+    def move_issue(self, project: Project, issue: Issue, target: Project, actor: User) -> Issue:
+        """``POST …/issues/:iid/move``: a copy in ``target`` (new id and iid), the old issue closed with
+        ``moved_to_id``, a system note on each side (``Issues::MoveService``)."""
+        with self.lock:
+            if target is project:
+                raise ValidationError({"message": "Cannot move issue to project it originates from!"})
+            if issue.moved_to_id:
+                raise ValidationError({"message": "Cannot move issue which was already moved"})
+            moved = self.create_issue(
+                target,
+                {
+                    "title": issue.title,
+                    "description": issue.description,
+                    "labels": ",".join(issue.labels),
+                    "confidential": issue.confidential,
+                },
+                issue.author,
+            )
+            for note in sorted(issue.notes.values(), key=lambda n: n.id):
+                copy = Note(
+                    id=self.next_id(),
+                    body=note.body,
+                    author=note.author,
+                    created_at=note.created_at,
+                    updated_at=note.updated_at,
+                    system=note.system,
+                    internal=note.internal,
+                )
+                moved.notes[copy.id] = copy
+            self.create_note(
+                target, moved, {"body": f"moved from {project.path_with_namespace}#{issue.iid}"}, actor, system=True
+            )
+            issue.moved_to_id = moved.id
+            self.create_note(
+                project, issue, {"body": f"moved to {target.path_with_namespace}#{moved.iid}"}, actor, system=True
+            )
+            self.edit_issue(project, issue, {"state_event": "close"}, actor)
+            return moved
+
+    def close_as_duplicate(self, project: Project, issue: Issue, of: Issue, actor: User) -> None:
+        """The ``/duplicate #n`` quick action: closed, ``duplicated_to_id`` set, a system note."""
+        with self.lock:
+            issue.duplicated_to_id = of.id
+            self.create_note(
+                project, issue, {"body": f"marked this issue as a duplicate of #{of.iid}"}, actor, system=True
+            )
+            self.edit_issue(project, issue, {"state_event": "close"}, actor)
 
     def find_issue(self, project: Project, iid: int | str) -> Issue:
         try:
@@ -519,6 +578,8 @@ class Store:
                 internal=internal,
             )
             issue.notes[note.id] = note
+            # Note#touch_noteable: a comment, even a system note, moves its issue's updated_at.
+            issue.updated_at = now
             change = Change(kind="note", action="create", project=project, issue=issue, actor=actor, note=note)
             self.on_change(change)
             return note
@@ -539,7 +600,7 @@ class Store:
             if body == note.body:
                 return note
             note.body = str(body)
-            note.updated_at = self.clock.now()
+            note.updated_at = issue.updated_at = self.clock.now()
             change = Change(kind="note", action="update", project=project, issue=issue, actor=actor, note=note)
             self.on_change(change)
             return note

@@ -11,6 +11,7 @@ import functools
 import threading
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import gitlab
 import requests
@@ -104,15 +105,14 @@ def _call(fn, *args, **kwargs):
         raise _translate(exc) from exc
 
 
-def _issues_path() -> str:
-    from urllib.parse import quote
+def _issues_path(project: str | None = None) -> str:
+    """The issues of ``project`` (an id or a path), the configured project by default."""
+    return f"/projects/{quote(str(project or settings.GITLAB_PROJECT), safe='')}/issues"
 
-    return f"/projects/{quote(str(settings.GITLAB_PROJECT), safe='')}/issues"
 
-
-def get_issue(iid: int) -> dict[str, Any]:
+def get_issue(iid: int, *, project: str | None = None) -> dict[str, Any]:
     """GET /projects/:id/issues/:iid — https://docs.gitlab.com/api/issues/#single-project-issue"""
-    return _call(lambda: client().http_get(f"{_issues_path()}/{iid}", **_ONE_TRY))
+    return _call(lambda: client().http_get(f"{_issues_path(project)}/{iid}", **_ONE_TRY))
 
 
 def create_issue(attrs: dict[str, Any]) -> dict[str, Any]:
@@ -120,10 +120,10 @@ def create_issue(attrs: dict[str, Any]) -> dict[str, Any]:
     return _call(lambda: client().http_post(_issues_path(), post_data=attrs, **_ONE_TRY))
 
 
-def update_issue(iid: int, attrs: dict[str, Any]) -> dict[str, Any]:
+def update_issue(iid: int, attrs: dict[str, Any], *, project: str | None = None) -> dict[str, Any]:
     """PUT /projects/:id/issues/:iid (only the attributes sent change; labels via
     add_labels/remove_labels) — https://docs.gitlab.com/api/issues/#edit-an-issue"""
-    return _call(lambda: client().http_put(f"{_issues_path()}/{iid}", post_data=attrs, **_ONE_TRY))
+    return _call(lambda: client().http_put(f"{_issues_path(project)}/{iid}", post_data=attrs, **_ONE_TRY))
 
 
 def iter_issues(**filters: Any) -> Iterator[dict[str, Any]]:
@@ -139,13 +139,13 @@ def iter_issues(**filters: Any) -> Iterator[dict[str, Any]]:
         yield item
 
 
-def list_notes(iid: int) -> list[dict[str, Any]]:
+def list_notes(iid: int, *, project: str | None = None) -> list[dict[str, Any]]:
     """GET /projects/:id/issues/:iid/notes, every page, oldest first —
     https://docs.gitlab.com/api/notes/#list-project-issue-notes"""
     return _call(
         lambda: list(
             client().http_list(
-                f"{_issues_path()}/{iid}/notes",
+                f"{_issues_path(project)}/{iid}/notes",
                 query_data={"sort": "asc", "order_by": "created_at", "per_page": 100},
                 get_all=True,
                 **_ONE_TRY,
@@ -154,6 +154,7 @@ def list_notes(iid: int) -> list[dict[str, Any]]:
     )
 
 
-def create_note(iid: int, body: str) -> dict[str, Any]:
+def create_note(iid: int, body: str, *, project: str | None = None) -> dict[str, Any]:
     """POST /projects/:id/issues/:iid/notes — https://docs.gitlab.com/api/notes/#create-new-issue-note"""
-    return _call(lambda: client().http_post(f"{_issues_path()}/{iid}/notes", post_data={"body": body}, **_ONE_TRY))
+    path = f"{_issues_path(project)}/{iid}/notes"
+    return _call(lambda: client().http_post(path, post_data={"body": body}, **_ONE_TRY))

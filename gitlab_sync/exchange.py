@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, F, When
 from django.db.models.functions import Greatest
@@ -77,7 +79,11 @@ def sync_proposal(proposal_id: int, *, remote: dict | None = None, actor: str = 
         proposal = Proposal.objects.prefetch_related(*RENDER_PREFETCH).get(pk=proposal_id)
         fresh = remote is None
         if fresh:
-            remote = client.get_issue(state.issue_iid)
+            remote = client.get_issue(state.issue_iid, project=state.project)
+        if remote.get("moved_to_id") or remote.get("duplicated_to_id"):
+            follow_move(state, remote)  # relinked to where the issue went, or raises
+            remote = None
+            continue
         base_state = state.base_state
         outcome = _merge(proposal, state, remote, actor=actor, render=push)
         if outcome is None:  # the proposal changed while we merged; merge again
@@ -103,12 +109,62 @@ def sync_proposal(proposal_id: int, *, remote: dict | None = None, actor: str = 
                 },
                 last_pushed_hash=text_hash(updates["description"]),
             )
-        response = client.update_issue(state.issue_iid, updates) if updates else remote
+        response = client.update_issue(state.issue_iid, updates, project=state.project) if updates else remote
         note_refused_labels(state, proposal, updates.get("add_labels", ""), response)
         _finish(state, proposal_id, start_version, response, labels, pushed=bool(updates))
         note_success(response.get("project_id"))
         return result
     raise TransientGitLabError("The proposal kept changing during the sync; trying again shortly.")
+
+
+# GitLab's system notes (SystemNoteService): "moved to group/project#12",
+# "marked this issue as a duplicate of #12" (a reference relative to the issue's project).
+_MOVED_NOTE = re.compile(r"^moved to (?P<project>[^\s#]+)#(?P<iid>\d+)\s*$")
+
+
+def follow_move(state: SyncState, remote: dict) -> None:
+    """GitLab closes a moved issue and sets ``moved_to_id``; the old issue stays writable, so writing
+    on would go where nobody reads. Follow the move: the link goes to the new issue (found through the
+    old issue's "moved to" system note) and the timeline says so. When the bot cannot read the new
+    issue, or the issue was closed as a duplicate (another proposal's issue, perhaps), the link is
+    flagged for an admin and nothing more is written to the old issue."""
+    proposal = Proposal.objects.get(pk=state.proposal_id)
+    target = None
+    if remote.get("moved_to_id"):
+        for note in reversed(client.list_notes(state.issue_iid, project=state.project)):
+            match = _MOVED_NOTE.match(note.get("body") or "") if note.get("system") else None
+            if match:
+                target = match.group("project"), int(match.group("iid"))
+                break
+        issue = None
+        if target is not None:
+            try:
+                issue = client.get_issue(target[1], project=target[0])
+            except (client.IssueNotFound, client.PermanentGitLabError):
+                issue = None  # a project the bot is no member of answers 404
+        if issue is not None and issue.get("id") == remote["moved_to_id"]:
+            path = "" if target[0] == settings.GITLAB_PROJECT else target[0]
+            with transaction.atomic():
+                SyncState.objects.filter(pk=state.pk).update(
+                    project_path=path,
+                    issue_iid=issue["iid"],
+                    issue_id=issue["id"],
+                    web_url=issue.get("web_url", ""),
+                    remote_updated_at=None,
+                )
+                Activity.objects.record(
+                    proposal,
+                    kind=Activity.Kind.SYNC,
+                    message=f"The GitLab issue was moved to {target[0]}#{issue['iid']}; Stagegate now syncs with it",
+                    data={"project": target[0], "iid": issue["iid"], "web_url": issue.get("web_url", "")},
+                )
+            return
+        where = f"{target[0]}#{target[1]}" if target else "another project"
+        message = f"The GitLab issue was moved to {where}, which the bot cannot read; relink it in the admin."
+    else:
+        message = "The GitLab issue was closed as a duplicate of another issue; relink or unlink it in the admin."
+    SyncState.objects.filter(pk=state.pk).update(link_broken=True)
+    raise client.IssueNotFound(message, status=404)
 
 
 def note_refused_labels(state: SyncState, proposal: Proposal, sent: str, issue: dict) -> None:

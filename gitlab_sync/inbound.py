@@ -41,7 +41,9 @@ def handle_delivery(delivery_id: int) -> str:
     delivery = WebhookDelivery.objects.filter(pk=delivery_id).first()
     if delivery is None or delivery.status in (WebhookDelivery.Status.PROCESSED, WebhookDelivery.Status.IGNORED):
         return "done"
-    state = SyncState.objects.filter(issue_iid=delivery.issue_iid).first() if delivery.issue_iid else None
+    # Deliveries come from the configured project: an issue followed into another project is not theirs.
+    linked = SyncState.objects.filter(issue_iid=delivery.issue_iid, project_path="")
+    state = linked.first() if delivery.issue_iid else None
     conn = connection()
     wrong_project = conn.project_id and delivery.project_id and delivery.project_id != conn.project_id
     if state is None or wrong_project:
@@ -93,7 +95,7 @@ def pull_comments(proposal_id: int) -> int:
     """Mirror the issue's comments (not system notes) onto the proposal; returns how many are new."""
     ensure_healthy()
     state = SyncState.objects.get(proposal_id=proposal_id)
-    notes = [note for note in client.list_notes(state.issue_iid) if not note.get("system")]
+    notes = [note for note in client.list_notes(state.issue_iid, project=state.project) if not note.get("system")]
     proposal = Proposal(pk=proposal_id)
     known = {c.gitlab_note_id: c for c in IssueComment.objects.filter(proposal_id=proposal_id)}
     seen = set()
@@ -139,7 +141,7 @@ def pull_comments(proposal_id: int) -> int:
         IssueComment.objects.filter(proposal_id=proposal_id, deleted_at__isnull=True).exclude(
             gitlab_note_id__in=seen
         ).update(deleted_at=timezone.now())
-    _run_orr_commands(proposal_id, state.issue_iid, fresh_notes)
+    _run_orr_commands(proposal_id, state, fresh_notes)
     return new
 
 
@@ -152,7 +154,7 @@ def local_user_for(gitlab_user_id):
 REPLY_MARKER = "<!-- stagegate:reply -->"
 
 
-def _run_orr_commands(proposal_id: int, iid: int, notes: list[dict]) -> None:
+def _run_orr_commands(proposal_id: int, state: SyncState, notes: list[dict]) -> None:
     """`/orr` lines in new comments decide reviews (reviews.commands); the replies go back as comments."""
     if not notes:
         return
@@ -167,7 +169,7 @@ def _run_orr_commands(proposal_id: int, iid: int, notes: list[dict]) -> None:
             note_id=note["id"],
         )
         for reply in replies:
-            client.create_note(iid, f"{reply}\n\n{REPLY_MARKER}")
+            client.create_note(state.issue_iid, f"{reply}\n\n{REPLY_MARKER}", project=state.project)
 
 
 def reconcile() -> dict[str, int]:
@@ -176,9 +178,9 @@ def reconcile() -> dict[str, int]:
     conn = connection()
     links = {
         iid: (proposal_id, remote_updated_at)
-        for iid, proposal_id, remote_updated_at in SyncState.objects.exclude(issue_iid=None).values_list(
-            "issue_iid", "proposal_id", "remote_updated_at"
-        )
+        for iid, proposal_id, remote_updated_at in SyncState.objects.exclude(issue_iid=None)
+        .filter(project_path="")
+        .values_list("issue_iid", "proposal_id", "remote_updated_at")
     }
     comment_counts = dict(
         IssueComment.objects.filter(deleted_at__isnull=True)

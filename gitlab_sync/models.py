@@ -49,11 +49,15 @@ class SyncState(models.Model):
 
     proposal = models.OneToOneField(Proposal, on_delete=models.CASCADE, related_name="sync_state")
 
+    # The issue's project when it is not the configured one: the issue was moved there on GitLab.
+    project_path = models.CharField(max_length=255, blank=True)
     issue_iid = models.PositiveIntegerField(null=True, blank=True)
     issue_id = models.PositiveBigIntegerField(null=True, blank=True)
     web_url = models.URLField(max_length=500, blank=True)
     create_started_at = models.DateTimeField(null=True, blank=True)
-    link_broken = models.BooleanField(default=False, help_text="The issue was deleted or moved on GitLab.")
+    link_broken = models.BooleanField(
+        default=False, help_text="The issue was deleted, closed as a duplicate, or moved where the bot cannot read it."
+    )
 
     local_version = models.PositiveIntegerField(default=0)
     pushed_version = models.PositiveIntegerField(default=0)
@@ -96,6 +100,11 @@ class SyncState(models.Model):
         if self.needs_push or self.issue_iid is None:
             return self.Status.PENDING
         return self.Status.SYNCED
+
+    @property
+    def project(self) -> str | None:
+        """The issue's project for the client: None for the configured project."""
+        return self.project_path or None
 
     @property
     def closed_on_gitlab(self) -> bool:

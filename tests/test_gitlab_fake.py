@@ -464,3 +464,48 @@ def test_connection_reset(fake, project):
     with pytest.raises(requests.exceptions.ConnectionError):
         project.issues.list(get_all=False)
     assert project.issues.list(get_all=False) == []
+
+
+# -- moves, duplicates, notes touching their issue --------------------------
+
+
+def test_move_copies_the_issue_and_closes_the_old_one_with_moved_to_id(gl, project, fake):
+    other = fake.store.add_project("ai-group/elsewhere")
+    issue = project.issues.create({"title": "t", "description": "body", "labels": "b,a"})
+    issue.notes.create({"body": "a comment"})
+    old_iid, old_id = issue.iid, issue.id
+    issue.move(other.id)  # python-gitlab turns the object into the new issue
+    assert issue.project_id == other.id and issue.iid == 1 and issue.id != old_id
+    assert issue.description == "body" and issue.labels == ["a", "b"]
+    old = project.issues.get(old_iid)
+    assert old.state == "closed" and old.moved_to_id == issue.id
+    system = [n.body for n in old.notes.list(get_all=True) if n.system]
+    assert system == [f"moved to ai-group/elsewhere#{issue.iid}"]
+    new_notes = gl.projects.get(other.id, lazy=True).issues.get(issue.iid).notes.list(get_all=True)
+    assert {n.body for n in new_notes} == {"a comment", "moved from ai-group/proposals#1"}
+
+
+def test_a_project_the_user_is_no_member_of_is_404_project_not_found(gl, fake):
+    hidden = fake.store.add_project("ai-group/secret")
+    hidden.members = {fake.human.id}
+    response = requests.get(f"{fake.url}/api/v4/projects/{hidden.id}/issues", headers={"PRIVATE-TOKEN": fake.token})
+    assert response.status_code == 404 and response.json() == {"message": "404 Project Not Found"}
+
+
+def test_closed_as_duplicate_carries_duplicated_to_id(project, fake):
+    first = project.issues.create({"title": "first"})
+    second = project.issues.create({"title": "second"})
+    fake.close_as_duplicate(second.iid, first.iid)
+    again = project.issues.get(second.iid)
+    assert again.state == "closed" and again.duplicated_to_id == first.id
+
+
+def test_a_note_touches_its_issues_updated_at(project):
+    issue = project.issues.create({"title": "t"})
+    before = project.issues.get(issue.iid).updated_at
+    note = issue.notes.create({"body": "hello"})
+    touched = project.issues.get(issue.iid).updated_at
+    assert touched > before
+    note.body = "edited"
+    note.save()
+    assert project.issues.get(issue.iid).updated_at > touched

@@ -130,3 +130,48 @@ def test_an_item_marked_inapplicable_on_gitlab_stays_so_through_an_edit_in_stage
     services.checklist_toggle(item=row, checked=False, by=author)  # unticking [~] is no change
     row.refresh_from_db()
     assert row.inapplicable
+
+
+# -- moved and duplicated issues ---------------------------------------------
+
+
+def test_a_moved_issue_is_followed_and_the_old_one_never_written_again(fake, linked, author):
+    other = fake.store.add_project("ai-group/elsewhere")
+    old_iid = issue_of(fake, linked).iid
+    moved = fake.move_issue(old_iid, other)
+    exchange.sync_proposal(linked.pk, actor="alice")
+    state = SyncState.objects.get(proposal=linked)
+    assert (state.project_path, state.issue_iid, state.issue_id) == ("ai-group/elsewhere", moved.iid, moved.id)
+    assert sync_activities(linked, f"moved to ai-group/elsewhere#{moved.iid}")
+    fake.clear_request_log()
+    edit(linked, author, user_problem="Written after the move")
+    outbox.push(linked.pk)
+    assert "Written after the move" in fake.issue(moved.iid, other).description
+    assert "Written after the move" not in fake.issue(old_iid).description
+    assert all("/projects/ai-group%2Fproposals/" not in r.path for r in fake.requests_to("issues.edit"))
+
+
+def test_a_move_the_bot_cannot_follow_flags_the_link_for_an_admin(fake, linked, author):
+    hidden = fake.store.add_project("ai-group/secret")
+    hidden.members = {fake.human.id}
+    old_iid = issue_of(fake, linked).iid
+    fake.move_issue(old_iid, hidden)
+    edit(linked, author, user_problem="Must not land on the closed issue")
+    outbox.push(linked.pk)
+    state = SyncState.objects.get(proposal=linked)
+    assert state.link_broken and state.issue_iid == old_iid
+    assert "moved to ai-group/secret#1, which the bot cannot read" in state.last_error
+    outbox.push(linked.pk)
+    assert fake.requests_to("issues.edit") == []
+    assert "Must not land" not in fake.issue(old_iid).description
+
+
+def test_an_issue_closed_as_duplicate_is_flagged_not_written(fake, linked, author):
+    iid = issue_of(fake, linked).iid
+    other = fake.create_issue(title="The older twin")
+    fake.close_as_duplicate(iid, other.iid)
+    edit(linked, author, user_problem="Not onto the duplicate")
+    outbox.push(linked.pk)
+    state = SyncState.objects.get(proposal=linked)
+    assert state.link_broken and "duplicate" in state.last_error
+    assert fake.requests_to("issues.edit") == []
