@@ -200,6 +200,8 @@ GITLAB_ENQUEUE_STALE_AFTER = float(os.environ.get("GITLAB_ENQUEUE_STALE_AFTER", 
 # GitLab's internal notes stay on the IssueComment rows (flagged internal), off the timeline, unless this is on;
 # then the timeline shows them only to those proposals/access.py's may_see_internal_notes allows.
 GITLAB_INTERNAL_NOTES_ON_TIMELINE = os.environ.get("GITLAB_INTERNAL_NOTES_ON_TIMELINE", "") == "1"
+# Issues per page when reconcile walks the project (GitLab's maximum is 100).
+GITLAB_RECONCILE_PAGE_SIZE = int(os.environ.get("GITLAB_RECONCILE_PAGE_SIZE", "100"))
 GITLAB_WEBHOOK_MAX_BYTES = int(os.environ.get("GITLAB_WEBHOOK_MAX_BYTES", str(10 * 1024 * 1024)))
 
 # Sign in with GitLab (django-allauth): on when GITLAB_URL and the OAuth application's id and secret are set.

@@ -107,6 +107,7 @@ class FakeGitLab:
     def reset(self) -> None:
         """Forget every issue, hook, fault and log entry; keep the server up."""
         self.app.faults.clear()
+        self.app.before.clear()
         self.app.dispatcher.reset()
         self.app.store.reset()
         self.app.total_threshold = 10_000
@@ -240,6 +241,11 @@ class FakeGitLab:
             reset=reset,
         )
         return self.app.faults.add(fault)
+
+    def before_request(self, route: str, action, *, after: int = 0) -> None:
+        """Run ``action()`` (a person editing or commenting) just before the fake answers the
+        (``after``+1)-th request to ``route`` from now: what happens on GitLab between two pages."""
+        self.app.before.append([route, after, action])
 
     def heal(self) -> None:
         self.app.faults.clear()

@@ -80,6 +80,8 @@ class FakeGitLabApp:
         self.faults = FaultPlan()
         self.request_log: list[RequestRecord] = []
         self.total_threshold = 10_000
+        # (route, requests to let through first, callback): someone acting on GitLab mid-walk.
+        self.before: list[list] = []
         self._log_lock = threading.Lock()
         P = r"(?P<project>[^/]+)"  # noqa: N806
         self._routes: list[tuple[str, str, re.Pattern[str], Handler]] = []
@@ -169,6 +171,13 @@ class FakeGitLabApp:
                 return _message(405, "405 Method Not Allowed", key="error")
             return _message(404, "404 Not Found", key="error")
         name, handler, kwargs = match_route
+        for entry in list(self.before):
+            if entry[0] == name:
+                if entry[1] == 0:
+                    self.before.remove(entry)
+                    entry[2]()
+                else:
+                    entry[1] -= 1
         fault = self.faults.take(name, request.method)
         if fault is not None:
             if fault.hang:

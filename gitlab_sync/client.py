@@ -139,6 +139,12 @@ def iter_issues(**filters: Any) -> Iterator[dict[str, Any]]:
         yield item
 
 
+def list_issues_page(**filters: Any) -> list[dict[str, Any]]:
+    """One page of GET /projects/:id/issues (``page``, ``per_page`` in ``filters``) —
+    https://docs.gitlab.com/api/issues/#list-project-issues"""
+    return _call(lambda: list(client().http_list(_issues_path(), query_data=filters, get_all=False, **_ONE_TRY)))
+
+
 def list_notes(iid: int, *, project: str | None = None) -> list[dict[str, Any]]:
     """GET /projects/:id/issues/:iid/notes, every page, oldest first —
     https://docs.gitlab.com/api/notes/#list-project-issue-notes"""

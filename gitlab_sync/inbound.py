@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -25,6 +26,7 @@ from gitlab_sync.failures import RetryLater, backoff, record_failure
 from gitlab_sync.models import GitLabConnection, IssueComment, SyncState, WebhookDelivery
 from gitlab_sync.outbox import follow_up
 from proposals.models import Activity, Proposal
+from proposals.template import DEFINITIONS
 from reviews.commands import review_decide_from_comment
 
 log = logging.getLogger(__name__)
@@ -172,8 +174,42 @@ def _run_orr_commands(proposal_id: int, state: SyncState, notes: list[dict]) -> 
             client.create_note(state.issue_iid, f"{reply}\n\n{REPLY_MARKER}", project=state.project)
 
 
+def walk_updated_issues(*, since: datetime | None, labels: str) -> Iterator[dict[str, Any]]:
+    """Every issue with ``labels`` updated at or after ``since``, oldest change first, each version once.
+
+    Offset pages over ``updated_at`` shift while issues change (a comment touches its issue, our own
+    replies too): an issue touched behind the walk moves to its end and the next page would start one
+    issue late. So each page is the first page after a cursor that moves to the newest ``updated_at``
+    read, and what was already read (same id, same ``updated_at``) is left out. A page whose issues
+    all share one timestamp cannot move the cursor; the walk then steps to the next page.
+    """
+    per_page = settings.GITLAB_RECONCILE_PAGE_SIZE
+    seen: dict[int, str] = {}
+    cursor, page = since, 1
+    while True:
+        filters: dict[str, Any] = {"order_by": "updated_at", "sort": "asc", "per_page": per_page, "page": page}
+        if cursor is not None:
+            filters["updated_after"] = cursor.isoformat()
+        if labels:
+            filters["labels"] = labels
+        issues = client.list_issues_page(**filters)
+        for issue in issues:
+            if seen.get(issue["id"]) != issue.get("updated_at"):
+                seen[issue["id"]] = issue.get("updated_at")
+                yield issue
+        if len(issues) < per_page:
+            return
+        newest = parse_time(issues[-1].get("updated_at"))
+        if newest is not None and (cursor is None or newest > cursor):
+            cursor, page = newest, 1
+        else:
+            page += 1
+
+
 def reconcile() -> dict[str, int]:
-    """Apply what webhooks missed: list issues updated since the watermark and sync the changed ones."""
+    """Apply what webhooks missed: walk the proposals' issues updated since the watermark and sync the
+    changed ones (and their comments). Runs on a schedule, from the admin, and as
+    ``manage.py reconcile_gitlab``."""
     ensure_healthy()
     conn = connection()
     links = {
@@ -188,37 +224,54 @@ def reconcile() -> dict[str, int]:
         .annotate(n=Count("id"))
         .values_list("proposal_id", "n")
     )
-    filters: dict[str, Any] = {"order_by": "updated_at", "sort": "asc", "per_page": 100}
+    since = None
     if conn.issues_watermark:
         # A little overlap: GitLab's clock and ours may disagree, and equal timestamps exist.
-        filters["updated_after"] = (conn.issues_watermark - timedelta(seconds=5)).isoformat()
+        since = conn.issues_watermark - timedelta(seconds=5)
     watermark = conn.issues_watermark
     stats = {"seen": 0, "synced": 0, "skipped": 0}
-    for issue in client.iter_issues(**filters):
-        stats["seen"] += 1
-        updated_at = parse_time(issue.get("updated_at"))
-        link = links.get(issue["iid"])
-        if link is not None:
-            proposal_id, known = link
-            if known is None or updated_at > known:
-                try:
-                    with proposal_lock(proposal_id):
-                        sync_proposal(proposal_id, remote=issue, push=False)
-                        follow_up(proposal_id)
-                    stats["synced"] += 1
-                except LockBusy:
-                    stats["skipped"] += 1  # being synced right now
-                except client.IssueNotFound as exc:
-                    record_failure(proposal_id, exc)
-            if issue.get("user_notes_count", 0) != comment_counts.get(proposal_id, 0):
-                with contextlib.suppress(LockBusy), proposal_lock(proposal_id):
-                    pull_comments(proposal_id)
-        if updated_at and (watermark is None or updated_at > watermark):
-            watermark = updated_at
-            if stats["seen"] % 100 == 0:
-                GitLabConnection.objects.filter(pk=conn.pk).update(issues_watermark=watermark)
+    seen_ids: set[int] = set()
+    # Every template version's working-group label: GitLab's label filter is AND, so one walk each.
+    for label in sorted({definition.label for definition in DEFINITIONS.values()}):
+        for issue in walk_updated_issues(since=since, labels=label):
+            if issue["id"] not in seen_ids:
+                seen_ids.add(issue["id"])
+                stats["seen"] += 1
+            updated_at = parse_time(issue.get("updated_at"))
+            _reconcile_issue(issue, updated_at, links, comment_counts, stats)
+            if updated_at and (watermark is None or updated_at > watermark):
+                watermark = updated_at
+                if stats["seen"] % 100 == 0:
+                    GitLabConnection.objects.filter(pk=conn.pk).update(issues_watermark=watermark)
     GitLabConnection.objects.filter(pk=conn.pk).update(issues_watermark=watermark, last_reconcile_at=timezone.now())
     return stats
+
+
+def forget_watermark() -> None:
+    """The next reconcile walks every issue of the proposals' label, not only those changed lately."""
+    GitLabConnection.objects.filter(pk=connection().pk).update(issues_watermark=None)
+
+
+def _reconcile_issue(issue: dict, updated_at, links: dict, comment_counts: dict[int, int], stats: dict) -> None:
+    link = links.get(issue["iid"])
+    if link is None:
+        return
+    proposal_id, known = link
+    if known is None or (updated_at is not None and updated_at > known):
+        try:
+            with proposal_lock(proposal_id):
+                sync_proposal(proposal_id, remote=issue, push=False)
+                follow_up(proposal_id)
+            stats["synced"] += 1
+            # What the issue was when we last read it: seen again unchanged later in the walk, it is skipped.
+            links[issue["iid"]] = (proposal_id, max(filter(None, (known, updated_at)), default=None))
+        except LockBusy:
+            stats["skipped"] += 1  # being synced right now
+        except client.IssueNotFound as exc:
+            record_failure(proposal_id, exc)
+    if issue.get("user_notes_count", 0) != comment_counts.get(proposal_id, 0):
+        with contextlib.suppress(LockBusy), proposal_lock(proposal_id):
+            comment_counts[proposal_id] = comment_counts.get(proposal_id, 0) + pull_comments(proposal_id)
 
 
 def deliveries_requeue(*, now=None) -> int:

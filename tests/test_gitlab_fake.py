@@ -509,3 +509,13 @@ def test_a_note_touches_its_issues_updated_at(project):
     note.body = "edited"
     note.save()
     assert project.issues.get(issue.iid).updated_at > touched
+
+
+def test_before_request_acts_between_two_pages(project, fake):
+    for n in range(3):
+        project.issues.create({"title": f"t{n}"})
+    fake.before_request("issues.list", lambda: fake.human_edit(1, title="touched"), after=1)
+    first = project.issues.list(order_by="updated_at", sort="asc", per_page=2, page=1)
+    second = project.issues.list(order_by="updated_at", sort="asc", per_page=2, page=2)
+    assert [i.iid for i in first] == [1, 2]
+    assert [i.iid for i in second] == [1]  # issue 3 slid onto page 1 when issue 1 moved to the end

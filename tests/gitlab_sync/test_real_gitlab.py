@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from django.core.management import call_command
 
 from gitlab_sync import exchange, inbound, outbox
 from gitlab_sync.models import IssueComment, SyncState
 from proposals import services
 from proposals.models import Activity, Proposal
 from proposals.signals import send_proposal_changed
+from tests.factories import ProposalFactory
 from tests.gitlab_sync.conftest import issue_of
+from tests.gitlab_sync.issue_text import edit_issue_fields
 from tests.helpers import edit
 
 pytestmark = pytest.mark.django_db
@@ -175,3 +180,34 @@ def test_an_issue_closed_as_duplicate_is_flagged_not_written(fake, linked, autho
     state = SyncState.objects.get(proposal=linked)
     assert state.link_broken and "duplicate" in state.last_error
     assert fake.requests_to("issues.edit") == []
+
+
+# -- reconcile while issues change ---------------------------------------------
+
+
+def test_reconcile_skips_no_issue_when_issues_are_touched_during_the_walk(fake, author, settings):
+    settings.GITLAB_RECONCILE_PAGE_SIZE = 2
+    proposals = [ProposalFactory(owner=author) for _ in range(6)]
+    for proposal in proposals:
+        outbox.push(proposal.pk)
+    fake.create_issue(title="Not a proposal", labels="bug")
+    inbound.reconcile()
+    issues = [issue_of(fake, proposal) for proposal in proposals]
+    for n, issue in enumerate(issues):  # edits whose webhooks were lost, oldest first
+        fake.human_edit(issue.iid, description=edit_issue_fields(issue.description, user_problem=f"Lost edit {n}"))
+    # Between the first and the second page, someone comments on the first issue: it moves to the end.
+    fake.before_request("issues.list", lambda: fake.human_comment(issues[0].iid, "Touched mid-walk"), after=1)
+    fake.clear_request_log()
+    stats = inbound.reconcile()
+    for n, proposal in enumerate(proposals):
+        proposal.refresh_from_db()
+        assert proposal.user_problem == f"Lost edit {n}"
+    assert stats["seen"] == 6  # each once, and never the unlabelled issue
+    assert all(r.query.get("labels") == "wg-ai-integration" for r in fake.requests_to("issues.list"))
+    assert IssueComment.objects.filter(body="Touched mid-walk").count() == 1
+
+
+def test_reconcile_command_reports_what_it_did(fake, linked):
+    out = io.StringIO()
+    call_command("reconcile_gitlab", "--full", stdout=out)
+    assert "Reconciled: 1 issues read" in out.getvalue()
