@@ -48,6 +48,7 @@ from proposals.markdown import canonical_text
 from proposals.models import Activity, Proposal
 from proposals.signals import send_proposal_changed
 from proposals.validators import ContentInvalid
+from reviews.notifications import absolute_url, notify
 
 
 @dataclass
@@ -89,6 +90,10 @@ def sync_proposal(proposal_id: int, *, remote: dict | None = None, actor: str = 
         if outcome is None:  # the proposal changed while we merged; merge again
             continue
         updates, labels, result, merge, remote_values = outcome
+        if updates.get("confidential") is True and not push:
+            # Made public on GitLab: not left to the push interval.
+            remote = client.update_issue(state.issue_iid, {"confidential": True}, project=state.project)
+            del updates["confidential"]
         if updates and not push:
             # GitLab holds its values; they are the base until the push task writes ours.
             state.base_fields = {
@@ -250,11 +255,11 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
 
     confidential = bool(remote.get("confidential"))
     take_confidential = None
-    if proposal.confidential != confidential:
-        if proposal.confidential == state.base_confidential:
-            take_confidential = confidential
-        else:
-            confidential = proposal.confidential
+    # GitLab can make a proposal confidential, never public: a confidential proposal whose issue was
+    # made public on GitLab stays confidential, the issue is made confidential again, the owner told.
+    reassert = proposal.confidential and not confidential
+    if proposal.confidential != confidential and not reassert and proposal.confidential == state.base_confidential:
+        take_confidential = confidential
 
     result = SyncResult()
     with transaction.atomic():
@@ -295,6 +300,8 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
                 )
         if "labels" in extra:
             refresh_verified_checklist(locked)  # items verified by a label follow the labels
+        if reassert:
+            _tell_owner_confidentiality_reasserted(locked, actor)
         if set_on_gitlab:
             Activity.objects.record(
                 locked,
@@ -347,6 +354,26 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
     state.base_confidential = locked.confidential
     result.pushed = sorted(updates)
     return updates, labels, result, outcome, remote_values
+
+
+def _tell_owner_confidentiality_reasserted(proposal: Proposal, actor: str) -> None:
+    who = f" by {actor}" if actor else ""
+    message = (
+        f"The GitLab issue was made public{who}; the proposal is confidential, so Stagegate made the issue "
+        "confidential again. Make the proposal public in Stagegate if it should be."
+    )
+    Activity.objects.record(
+        proposal, kind=Activity.Kind.SYNC, message=message, data={"confidential": True, "by": actor}
+    )
+    notify(
+        event="confidentiality",
+        users=[proposal.owner],
+        subject=f"GitLab issue of “{proposal.title}” made confidential again",
+        lines=[message],
+        url=absolute_url(proposal.get_absolute_url()),
+        proposal=proposal,
+        slack=False,
+    )
 
 
 def record_conflicts(

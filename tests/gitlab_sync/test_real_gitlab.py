@@ -12,6 +12,7 @@ from gitlab_sync.models import IssueComment, SyncState
 from proposals import services
 from proposals.models import Activity, Proposal
 from proposals.signals import send_proposal_changed
+from reviews.models import Notification
 from tests.factories import ProposalFactory
 from tests.gitlab_sync.conftest import issue_of
 from tests.gitlab_sync.issue_text import edit_issue_fields
@@ -211,3 +212,23 @@ def test_reconcile_command_reports_what_it_did(fake, linked):
     out = io.StringIO()
     call_command("reconcile_gitlab", "--full", stdout=out)
     assert "Reconciled: 1 issues read" in out.getvalue()
+
+
+# -- confidentiality from GitLab -----------------------------------------------
+
+
+def test_an_issue_made_public_on_gitlab_never_makes_a_confidential_proposal_public(fake, author):
+    proposal = ProposalFactory(owner=author, confidential=True)
+    outbox.push(proposal.pk)
+    iid = issue_of(fake, proposal).iid
+    fake.human_edit(iid, confidential=False)
+    exchange.sync_proposal(proposal.pk, actor="alice", push=False)  # as a webhook does
+    proposal.refresh_from_db()
+    assert proposal.confidential is True
+    assert fake.issue(iid).confidential is True
+    [entry] = sync_activities(proposal, "made public by alice")
+    assert "confidential again" in entry.message
+    told = Notification.objects.get(event="confidentiality")
+    assert told.recipients == [author.email]
+    exchange.sync_proposal(proposal.pk, actor="stagegate-bot")  # our own echo: nothing more
+    assert len(sync_activities(proposal, "made public")) == 1
