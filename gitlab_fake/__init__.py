@@ -154,6 +154,10 @@ class FakeGitLab:
         with self.app.store.lock:
             self.app.store.label_creation_forbidden.add((user or self.bot).id)
 
+    def expire_token(self, token: str | None = None) -> None:
+        """The token passed its ``expires_at``: 401 with GitLab's ``error_description="Token has expired."``."""
+        self.app.store.expire_token(token or self.token)
+
     def add_token(self, token: str, user: User | None = None) -> None:
         with self.app.store.lock:
             self.app.store.tokens[token] = user or self.bot
@@ -220,12 +224,15 @@ class FakeGitLab:
         retry_after: int = 1,
         hang: float = 0.0,
         reset: bool = False,
+        location: str = "",
+        spam: bool = False,
     ) -> Fault:
         """Make matching requests fail, ``times`` times or for ``seconds``.
 
         ``fail("issues.edit", status=429, retry_after=2)``; ``fail("*",
         status=503, times=None, seconds=5)``; ``fail("issues.get",
-        status=None, hang=3)`` answers normally, 3 s late; ``reset=True`` drops the connection.
+        status=None, hang=3)`` answers normally, 3 s late; ``reset=True`` drops the connection;
+        ``status=302, location=url`` redirects; ``status=409, spam=True`` is the spam check's CAPTCHA demand.
         """
         until = time.monotonic() + seconds if seconds is not None else None
         if seconds is not None and times == 1:
@@ -239,6 +246,8 @@ class FakeGitLab:
             retry_after=retry_after,
             hang=hang,
             reset=reset,
+            location=location,
+            spam=spam,
         )
         return self.app.faults.add(fault)
 

@@ -165,7 +165,13 @@ class FakeGitLabApp:
         user = self._authenticate(request)
         record.username = user.username if user else None
         if user is None:
-            return _message(401, "401 Unauthorized")
+            response = _message(401, "401 Unauthorized")
+            if self._token(request) in self.store.expired_tokens:
+                # API::APIGuard: an expired personal access token is told apart from a wrong one.
+                response.headers["WWW-Authenticate"] = (
+                    'Bearer realm="", error="invalid_token", error_description="Token has expired."'
+                )
+            return response
         if match_route is None:
             if allowed:
                 return _message(405, "405 Method Not Allowed", key="error")
@@ -191,6 +197,8 @@ class FakeGitLabApp:
         try:
             if "project" in kwargs:
                 kwargs["project"] = self.store.project_for(kwargs["project"], user)
+                if kwargs["project"].archived and request.method != "GET":
+                    return _message(403, "403 Forbidden")
             return handler(request, params=params, user=user, **kwargs)
         except NotFound as exc:
             return _message(404, exc.message)
@@ -199,14 +207,17 @@ class FakeGitLabApp:
         except ValidationError as exc:
             return _json(exc.body, status=400)
 
-    def _authenticate(self, request: Request) -> User | None:
+    def _token(self, request: Request) -> str | None:
         token = request.headers.get("PRIVATE-TOKEN")
         auth = request.headers.get("Authorization", "")
         if not token and auth.lower().startswith("bearer "):
             token = auth[7:].strip()
         if not token:
             token = request.args.get("access_token") or request.args.get("private_token")
-        return self.store.user_for_token(token)
+        return token
+
+    def _authenticate(self, request: Request) -> User | None:
+        return self.store.user_for_token(self._token(request))
 
     def _params(self, request: Request) -> dict[str, Any]:
         params: dict[str, Any] = _query(request)
@@ -379,6 +390,7 @@ class FakeGitLabApp:
             "web_url": web_url,
             "default_branch": "main",
             "visibility": "private",
+            "archived": project.archived,
             "issues_enabled": True,
         }
 

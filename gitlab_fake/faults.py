@@ -33,6 +33,8 @@ class Fault:
     retry_after: int = 1
     hang: float = 0.0
     reset: bool = False  # drop the connection without an answer
+    location: str = ""  # with a 301/302: where to
+    spam: bool = False  # with a 409: the spam check wants a CAPTCHA
     hits: int = 0
 
     def matches(self, route: str, method: str) -> bool:
@@ -60,6 +62,17 @@ class Fault:
                 "RateLimit-ResetTime": formatdate(reset, usegmt=True),
             }
             return Response("Retry later\n", status=429, headers=headers, mimetype="text/plain")
+        if self.status in (301, 302):
+            return Response("", status=self.status, headers={"Location": self.location})
+        if self.status == 409 and self.spam:
+            # SpammableActions::CaptchaCheck::RestApiActionsSupport: render_structured_api_error!(…, 409)
+            body = {
+                "error": "Your issue has been recognized as spam. Please, change the content or solve the reCAPTCHA.",
+                "needs_captcha_response": True,
+                "spam_log_id": 42,
+                "captcha_site_key": "6Lc-fake-site-key",
+            }
+            return Response(json.dumps(body), status=409, mimetype="application/json")
         messages = {
             409: "409 Conflict: Resource lock",
             404: "404 Issue Not Found",

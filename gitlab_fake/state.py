@@ -165,6 +165,7 @@ class Project:
     next_iid: int = 1
     # Ids of the users who may see the project; None: everyone (a public project, or the bot a member).
     members: set[int] | None = None
+    archived: bool = False  # read-only: every write is 403
 
 
 @dataclass
@@ -239,6 +240,7 @@ class Store:
             self._ids = itertools.count(1001)
             self.users: dict[int, User] = {}
             self.tokens: dict[str, User] = {}
+            self.expired_tokens: set[str] = set()
             self.projects: dict[int, Project] = {}
             # Users below Reporter on the project: GitLab lets them label issues but not create labels.
             self.label_creation_forbidden: set[int] = set()
@@ -270,6 +272,11 @@ class Store:
     def revoke_token(self, token: str) -> None:
         with self.lock:
             self.tokens.pop(token, None)
+
+    def expire_token(self, token: str) -> None:
+        with self.lock:
+            self.tokens.pop(token, None)
+            self.expired_tokens.add(token)
 
     def find_project(self, ref: str | int) -> Project:
         with self.lock:

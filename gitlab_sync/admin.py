@@ -6,8 +6,24 @@ from gitlab_sync.models import GitLabConnection, IssueComment, SyncConflict, Syn
 
 @admin.register(GitLabConnection)
 class GitLabConnectionAdmin(admin.ModelAdmin):
-    list_display = ("project_path", "project_id", "healthy", "last_success_at", "last_error_at", "last_reconcile_at")
-    readonly_fields = ("last_success_at", "last_error", "last_error_at", "last_reconcile_at")
+    list_display = (
+        "project_path",
+        "project_id",
+        "healthy",
+        "blocked_reason",
+        "last_success_at",
+        "last_error_at",
+        "last_reconcile_at",
+    )
+    readonly_fields = (
+        "last_success_at",
+        "last_error",
+        "last_error_at",
+        "last_reconcile_at",
+        "blocked_reason",
+        "blocked_message",
+        "blocked_at",
+    )
     actions = ("import_issues", "reconcile_now", "clear_auth_failure")
 
     @admin.display(boolean=True)
@@ -29,9 +45,16 @@ class GitLabConnectionAdmin(admin.ModelAdmin):
         tasks.reconcile.delay()
         self.message_user(request, "Reconciliation queued.")
 
-    @admin.action(description="Token fixed: resume sync")
+    def changelist_view(self, request, extra_context=None):
+        # The connection-level stop, said once where admins look, not on every proposal.
+        for conn in GitLabConnection.objects.exclude(blocked_reason="", auth_failed_at=None):
+            why = conn.blocked_message or "GitLab rejected the bot token (401)."
+            self.message_user(request, f"GitLab sync is stopped: {why}", messages.ERROR)
+        return super().changelist_view(request, extra_context)
+
+    @admin.action(description="Fixed (token, project, URL or spam check): resume sync")
     def clear_auth_failure(self, request, queryset):
-        queryset.update(auth_failed_at=None)
+        queryset.update(auth_failed_at=None, blocked_reason="", blocked_message="", blocked_at=None)
 
 
 @admin.register(SyncState)

@@ -33,8 +33,17 @@ class TransientGitLabError(GitLabError):
         self.retry_after = retry_after
 
 
+class ConnectionBlocked(GitLabError):
+    """GitLab refuses every request of this kind, not this one issue: the connection stops (one
+    message for admins) until someone fixes the cause. ``reason`` says which."""
+
+    def __init__(self, message: str, *, reason: str, status: int | None = None):
+        super().__init__(message, status=status)
+        self.reason = reason
+
+
 class AuthenticationFailed(GitLabError):
-    """401: the bot token is wrong or revoked; stop all sync until it is fixed."""
+    """401: the bot token is wrong, revoked or expired; stop all sync until it is fixed."""
 
 
 class IssueNotFound(GitLabError):
@@ -53,8 +62,10 @@ _last_response = threading.local()
 
 
 def _remember_response(response: requests.Response, *args, **kwargs) -> None:
-    # python-gitlab's errors drop the response headers; a 429's Retry-After matters.
+    # python-gitlab's errors drop the response headers; a 429's Retry-After matters, and a 401's
+    # WWW-Authenticate says whether the token expired.
     _last_response.retry_after = response.headers.get("Retry-After")
+    _last_response.authenticate = response.headers.get("WWW-Authenticate", "")
 
 
 @functools.cache
@@ -79,11 +90,34 @@ def _translate(exc: Exception) -> GitLabError:
         return TransientGitLabError(f"GitLab did not answer in time ({exc.__class__.__name__})")
     if isinstance(exc, requests.RequestException):
         return TransientGitLabError(f"Could not reach GitLab: {exc.__class__.__name__}")
+    if isinstance(exc, gitlab.RedirectError):
+        return ConnectionBlocked(
+            "GitLab redirected a write: GITLAB_URL has the wrong scheme or address (use the URL GitLab "
+            f"redirects to). {exc.error_message}",
+            reason="redirect",
+        )
     if isinstance(exc, gitlab.GitlabAuthenticationError):
-        return AuthenticationFailed("GitLab rejected the bot token (401 Unauthorized)", status=401)
+        expired = "expired" in (getattr(_last_response, "authenticate", "") or "").lower()
+        why = "the token has expired; create a new one" if expired else "the token is wrong, revoked or expired"
+        return AuthenticationFailed(f"GitLab rejected the bot token (401 Unauthorized): {why}", status=401)
     if isinstance(exc, gitlab.GitlabError):
         status = exc.response_code
         message = f"GitLab answered {status}: {exc.error_message}"
+        body = exc.response_body or b""
+        if status == 409 and b"needs_captcha_response" in body:
+            return ConnectionBlocked(
+                "GitLab's spam check held the bot's write and wants a CAPTCHA, which a bot cannot solve: "
+                "make the bot user trusted (Admin > Users > Trust user) or lower the spam check. " + message,
+                reason="captcha",
+                status=409,
+            )
+        if status == 404 and "project not found" in str(exc.error_message).lower():
+            return ConnectionBlocked(
+                f"GitLab cannot find the project {settings.GITLAB_PROJECT}: it was deleted or renamed, or the "
+                "bot is no longer a member. " + message,
+                reason="project_gone",
+                status=404,
+            )
         if status == 429:
             header = getattr(_last_response, "retry_after", None) or ""
             retry_after = float(header) if header.isdigit() else None
@@ -108,6 +142,11 @@ def _call(fn, *args, **kwargs):
 def _issues_path(project: str | None = None) -> str:
     """The issues of ``project`` (an id or a path), the configured project by default."""
     return f"/projects/{quote(str(project or settings.GITLAB_PROJECT), safe='')}/issues"
+
+
+def get_project() -> dict[str, Any]:
+    """GET /projects/:id — https://docs.gitlab.com/api/projects/#get-a-single-project"""
+    return _call(lambda: client().http_get(f"/projects/{quote(str(settings.GITLAB_PROJECT), safe='')}", **_ONE_TRY))
 
 
 def get_issue(iid: int, *, project: str | None = None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 
 import redis
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from gitlab_sync import client
@@ -58,8 +59,11 @@ def connection() -> GitLabConnection:
 def ensure_healthy() -> None:
     if not sync_enabled():
         raise client.SyncDisabled("GitLab sync is not configured.")
-    if auth_failed():
+    conn = GitLabConnection.objects.filter(project_path=settings.GITLAB_PROJECT).first()
+    if conn is not None and conn.auth_failed_at is not None:
         raise client.AuthenticationFailed("GitLab rejected the bot token; fix it and press “retry now”.", status=401)
+    if conn is not None and conn.blocked_reason:
+        raise client.ConnectionBlocked(conn.blocked_message, reason=conn.blocked_reason)
 
 
 def note_success(project_id: int | None = None) -> None:
@@ -76,5 +80,17 @@ def parse_time(value: str | None):
 
 
 def auth_failed() -> bool:
-    """GitLab refused the bot token: everything waits until an admin fixes it and retries."""
-    return GitLabConnection.objects.filter(project_path=settings.GITLAB_PROJECT, auth_failed_at__isnull=False).exists()
+    """GitLab refused the bot token, or the connection as a whole: everything waits until an admin
+    fixes it and resumes."""
+    return (
+        GitLabConnection.objects.filter(project_path=settings.GITLAB_PROJECT)
+        .filter(Q(auth_failed_at__isnull=False) | ~Q(blocked_reason=""))
+        .exists()
+    )
+
+
+def resume() -> None:
+    """An admin fixed what stopped the connection (token, project, URL, spam check): sync again."""
+    GitLabConnection.objects.filter(project_path=settings.GITLAB_PROJECT).update(
+        auth_failed_at=None, blocked_reason="", blocked_message="", blocked_at=None
+    )

@@ -145,7 +145,7 @@ def follow_move(state: SyncState, remote: dict) -> None:
         if target is not None:
             try:
                 issue = client.get_issue(target[1], project=target[0])
-            except (client.IssueNotFound, client.PermanentGitLabError):
+            except (client.IssueNotFound, client.PermanentGitLabError, client.ConnectionBlocked):
                 issue = None  # a project the bot is no member of answers 404
         if issue is not None and issue.get("id") == remote["moved_to_id"]:
             path = "" if target[0] == settings.GITLAB_PROJECT else target[0]

@@ -36,9 +36,45 @@ def backoff(attempts: int, retry_after: float | None = None) -> float:
     return max(delay, retry_after or 0.0)
 
 
+def block_connection(exc: client.ConnectionBlocked) -> None:
+    """Stop the connection with one message for admins; the first cause found is the one kept."""
+    GitLabConnection.objects.filter(pk=connection().pk, blocked_reason="").update(
+        blocked_reason=exc.reason, blocked_message=exc.message[:2000], blocked_at=timezone.now()
+    )
+
+
+def _archived_project(exc: client.GitLabError) -> client.GitLabError:
+    """A 403 on a write: an archived project refuses every write, which is the connection's matter."""
+    if exc.status != 403 or isinstance(exc, client.ConnectionBlocked):
+        return exc
+    try:
+        archived = bool(client.get_project().get("archived"))
+    except client.GitLabError:
+        return exc
+    if not archived:
+        return exc
+    return client.ConnectionBlocked(
+        f"The GitLab project {settings.GITLAB_PROJECT} is archived, so it is read-only: unarchive it or "
+        "point GITLAB_PROJECT at another project.",
+        reason="archived",
+        status=403,
+    )
+
+
 def record_failure(proposal_id: int, exc: client.GitLabError) -> float:
-    """Show the error on the proposal and in the admin; return when to try again (seconds)."""
+    """Show the error on the proposal and in the admin; return when to try again (seconds).
+
+    An error of the whole connection (``ConnectionBlocked``) is shown once, on the connection, and
+    the proposal keeps waiting for its push: no back-off loop and no timeline entry per proposal."""
     now = timezone.now()
+    exc = _archived_project(exc)
+    if isinstance(exc, client.ConnectionBlocked):
+        block_connection(exc)
+        SyncState.objects.filter(proposal_id=proposal_id).update(
+            last_error=exc.message[:2000], last_error_at=now, next_attempt_at=None
+        )
+        log.warning("GitLab sync stopped: %s", exc.message)
+        return 0.0
     permanent = not isinstance(exc, TransientGitLabError)
     state, _ = SyncState.objects.get_or_create(proposal_id=proposal_id)
     attempts = state.attempts + 1

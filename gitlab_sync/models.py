@@ -22,6 +22,11 @@ class GitLabConnection(models.Model):
     last_error_at = models.DateTimeField(null=True, blank=True)
     # Set on a 401: every push stops until an admin fixes the token and retries.
     auth_failed_at = models.DateTimeField(null=True, blank=True)
+    # Set when GitLab refuses the connection as a whole (client.ConnectionBlocked): shown once to
+    # admins; sync waits until an admin fixes the cause and resumes it.
+    blocked_reason = models.CharField(max_length=20, blank=True)
+    blocked_message = models.TextField(blank=True)
+    blocked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "GitLab connection"
@@ -31,7 +36,7 @@ class GitLabConnection(models.Model):
 
     @property
     def healthy(self) -> bool:
-        return self.auth_failed_at is None
+        return self.auth_failed_at is None and not self.blocked_reason
 
 
 class SyncState(models.Model):

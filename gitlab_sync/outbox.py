@@ -23,10 +23,10 @@ from django.utils import timezone
 from config.celery import app
 from gitlab_sync import client
 from gitlab_sync.client import TransientGitLabError
-from gitlab_sync.connection import LockBusy, auth_failed, proposal_lock, sync_enabled
+from gitlab_sync.connection import LockBusy, auth_failed, proposal_lock, resume, sync_enabled
 from gitlab_sync.exchange import SyncResult, sync_proposal
 from gitlab_sync.failures import RetryLater, record_failure
-from gitlab_sync.models import GitLabConnection, SyncState
+from gitlab_sync.models import SyncState
 from proposals.models import Proposal
 from proposals.signals import Origin
 
@@ -87,7 +87,7 @@ def enqueue_push(proposal_id: int, *, countdown: float = 0.0) -> bool:
 
 def retry_now(proposal: Proposal) -> None:
     """The "retry now" button: forget the back-off and any stop, push at once."""
-    GitLabConnection.objects.filter(project_path=settings.GITLAB_PROJECT).update(auth_failed_at=None)
+    resume()
     SyncState.objects.filter(proposal=proposal).update(
         attempts=0, next_attempt_at=None, permanent_error=False, link_broken=False, push_enqueued_at=timezone.now()
     )

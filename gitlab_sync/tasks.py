@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 
 from config.celery import app
-from gitlab_sync import client, inbound, outbox
+from gitlab_sync import client, failures, inbound, outbox
 from gitlab_sync.connection import auth_failed, sync_enabled
 from gitlab_sync.failures import RetryLater
 from gitlab_sync.models import SyncState
@@ -66,5 +66,7 @@ def reconcile() -> dict:
     try:
         return inbound.reconcile()
     except client.GitLabError as exc:
+        if isinstance(exc, client.ConnectionBlocked):
+            failures.block_connection(exc)
         log.warning("GitLab reconcile failed: %s", exc.message)
         return {"error": exc.message}

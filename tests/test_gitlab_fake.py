@@ -519,3 +519,39 @@ def test_before_request_acts_between_two_pages(project, fake):
     second = project.issues.list(order_by="updated_at", sort="asc", per_page=2, page=2)
     assert [i.iid for i in first] == [1, 2]
     assert [i.iid for i in second] == [1]  # issue 3 slid onto page 1 when issue 1 moved to the end
+
+
+# -- errors real GitLab gives ------------------------------------------------
+
+
+def test_an_expired_token_is_401_with_token_has_expired(fake):
+    fake.expire_token()
+    response = requests.get(f"{fake.url}/api/v4/user", headers={"PRIVATE-TOKEN": fake.token})
+    assert response.status_code == 401
+    assert 'error_description="Token has expired."' in response.headers["WWW-Authenticate"]
+
+
+def test_spam_check_409_asks_for_a_captcha(project, fake):
+    issue = project.issues.create({"title": "t"})
+    fake.fail("issues.edit", status=409, spam=True)
+    with pytest.raises(gitlab.GitlabUpdateError) as held:
+        project.issues.update(issue.iid, {"title": "spammy"})
+    assert held.value.response_code == 409
+    body = json.loads(held.value.response_body)
+    assert body["needs_captcha_response"] is True and body["spam_log_id"]
+
+
+def test_a_redirected_write_is_python_gitlabs_redirect_error(project, fake):
+    issue = project.issues.create({"title": "t"})
+    fake.fail("issues.edit", status=302, location=f"{fake.url}/api/v4/projects/1/issues/{issue.iid}")
+    with pytest.raises(gitlab.RedirectError):
+        project.issues.update(issue.iid, {"title": "moved"})
+
+
+def test_an_archived_project_refuses_writes_with_403(project, fake):
+    issue = project.issues.create({"title": "t"})
+    fake.project.archived = True
+    with pytest.raises(gitlab.GitlabUpdateError) as refused:
+        project.issues.update(issue.iid, {"title": "x"})
+    assert refused.value.response_code == 403
+    assert project.issues.get(issue.iid).title == "t"

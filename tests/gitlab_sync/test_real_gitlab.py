@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from gitlab_sync import exchange, inbound, outbox
-from gitlab_sync.models import IssueComment, SyncState
+from gitlab_sync.models import GitLabConnection, IssueComment, SyncState
 from proposals import services
 from proposals.models import Activity, Proposal
 from proposals.signals import send_proposal_changed
@@ -232,3 +232,80 @@ def test_an_issue_made_public_on_gitlab_never_makes_a_confidential_proposal_publ
     assert told.recipients == [author.email]
     exchange.sync_proposal(proposal.pk, actor="stagegate-bot")  # our own echo: nothing more
     assert len(sync_activities(proposal, "made public")) == 1
+
+
+# -- errors that are not transient ---------------------------------------------
+
+
+def stopped_once(fake, linked, author, reason: str) -> GitLabConnection:
+    """The push fails, the connection says why, and nothing more is tried until an admin resumes."""
+    edit(linked, author, user_problem="Waits for the connection")
+    outbox.push(linked.pk)
+    conn = GitLabConnection.objects.get()
+    assert conn.blocked_reason == reason and not conn.healthy
+    state = SyncState.objects.get(proposal=linked)
+    assert state.needs_push and not state.permanent_error and not state.link_broken
+    assert not sync_activities(linked, "GitLab sync failed")  # said on the connection, not per proposal
+    calls = len(fake.requests_to())
+    outbox.push(linked.pk)
+    assert outbox.sweep() == 0
+    assert len(fake.requests_to()) == calls  # no retry loop
+    fake.heal()
+    outbox.retry_now(linked)
+    outbox.push(linked.pk)
+    assert GitLabConnection.objects.get().healthy
+    assert "Waits for the connection" in issue_of(fake, linked).description
+    return conn
+
+
+def test_a_captcha_demand_stops_the_connection_with_one_message(fake, linked, author):
+    fake.fail("issues.edit", status=409, spam=True, times=None)
+    conn = stopped_once(fake, linked, author, "captcha")
+    assert "spam check" in conn.blocked_message
+
+
+def test_a_redirected_write_means_a_wrong_url_not_a_retry(fake, linked, author):
+    iid = issue_of(fake, linked).iid
+    fake.fail("issues.edit", status=302, location=f"{fake.url}/api/v4/projects/1/issues/{iid}", times=None)
+    conn = stopped_once(fake, linked, author, "redirect")
+    assert "GITLAB_URL" in conn.blocked_message
+
+
+def test_a_project_gone_stops_the_connection_but_a_missing_issue_does_not(fake, linked, author):
+    fake.project.members = {fake.human.id}  # the bot was removed from the project
+
+    edit(linked, author, user_problem="Waits for the connection")
+    outbox.push(linked.pk)
+    conn = GitLabConnection.objects.get()
+    assert conn.blocked_reason == "project_gone" and "no longer a member" in conn.blocked_message
+    assert not SyncState.objects.get(proposal=linked).link_broken
+    fake.project.members = None
+    outbox.retry_now(linked)
+    outbox.push(linked.pk)
+    assert "Waits for the connection" in issue_of(fake, linked).description
+    fake.store.delete_issue(fake.project, issue_of(fake, linked))
+    edit(linked, author, user_problem="Issue gone")
+    outbox.push(linked.pk)
+    assert GitLabConnection.objects.get().healthy
+    assert SyncState.objects.get(proposal=linked).link_broken
+
+
+def test_an_archived_project_stops_the_connection(fake, linked, author):
+    fake.project.archived = True
+    edit(linked, author, user_problem="Waits for the connection")
+    outbox.push(linked.pk)
+    conn = GitLabConnection.objects.get()
+    assert conn.blocked_reason == "archived" and "archived" in conn.blocked_message
+    assert not SyncState.objects.get(proposal=linked).permanent_error
+    fake.project.archived = False
+    outbox.retry_now(linked)
+    outbox.push(linked.pk)
+    assert "Waits for the connection" in issue_of(fake, linked).description
+
+
+def test_an_expired_token_says_so(fake, linked, author):
+    fake.expire_token()
+    edit(linked, author, user_problem="x")
+    outbox.push(linked.pk)
+    assert "token has expired" in SyncState.objects.get(proposal=linked).last_error
+    assert GitLabConnection.objects.get().auth_failed_at is not None
