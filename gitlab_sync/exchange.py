@@ -504,10 +504,11 @@ def linked_to_issue(issue: dict, proposal: Proposal, remote_values: dict[str, An
 
 
 def _find_created_issue(proposal: Proposal, state: SyncState) -> dict | None:
+    """The issue an interrupted create made after all: the one carrying this proposal's mark, never
+    one that merely shares its title."""
     since = state.create_started_at - timedelta(minutes=5)
-    linked = set(SyncState.objects.exclude(issue_iid=None).values_list("issue_iid", flat=True))
     for issue in client.iter_issues(created_after=since.isoformat(), labels=proposal.definition.label):
-        if issue["title"] == proposal.title and issue["iid"] not in linked:
+        if fields.marked_proposal(issue.get("description")) == proposal.pk:
             return issue
     return None
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
+import time
 
 import pytest
 from django.core.management import call_command
 
-from gitlab_sync import exchange, inbound, outbox
+from gitlab_sync import client, exchange, failures, inbound, outbox
 from gitlab_sync.models import GitLabConnection, IssueComment, SyncState
 from proposals import services
 from proposals.models import Activity, Proposal
@@ -19,6 +20,15 @@ from tests.gitlab_sync.issue_text import edit_issue_fields
 from tests.helpers import edit
 
 pytestmark = pytest.mark.django_db
+
+
+def wait_for(condition, timeout: float = 5.0):
+    """Poll until ``condition()`` is truthy (bounded), for what the fake finishes in another thread."""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+    return value
 
 
 def set_labels(proposal: Proposal, labels: list[str]) -> None:
@@ -309,3 +319,32 @@ def test_an_expired_token_says_so(fake, linked, author):
     outbox.push(linked.pk)
     assert "token has expired" in SyncState.objects.get(proposal=linked).last_error
     assert GitLabConnection.objects.get().auth_failed_at is not None
+
+
+# -- a create that timed out but landed ----------------------------------------
+
+
+def test_a_create_that_timed_out_is_found_by_its_mark_not_by_a_title_someone_shares(fake, author, settings):
+    proposal = ProposalFactory(owner=author, title="Summaries for everyone")
+    fake.fail("issues.create", status=None, hang=0.5)
+    settings.GITLAB_TIMEOUT = 0.1
+    client._client.cache_clear()
+    with pytest.raises(failures.RetryLater):
+        outbox.push(proposal.pk)
+    settings.GITLAB_TIMEOUT = 10
+    client._client.cache_clear()
+    landed = wait_for(lambda: fake.issues())[0]
+    # Meanwhile a person files an issue with the same title and label.
+    fake.create_issue(title="Summaries for everyone", labels="wg-ai-integration", description="by hand")
+    outbox.push(proposal.pk)
+    assert len(fake.issues()) == 2
+    assert SyncState.objects.get(proposal=proposal).issue_iid == landed.iid
+    assert landed.description.rstrip().endswith(f"<!-- stagegate:proposal={proposal.pk} -->")
+
+
+def test_the_mark_is_no_content_and_no_change(fake, linked):
+    issue = issue_of(fake, linked)
+    assert f"<!-- stagegate:proposal={linked.pk} -->" in issue.description
+    exchange.sync_proposal(linked.pk)
+    assert fake.requests_to("issues.edit") == []
+    assert Proposal.objects.get(pk=linked.pk).kept_blocks in ([], None)
