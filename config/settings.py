@@ -202,7 +202,9 @@ GITLAB_ENQUEUE_STALE_AFTER = float(os.environ.get("GITLAB_ENQUEUE_STALE_AFTER", 
 GITLAB_INTERNAL_NOTES_ON_TIMELINE = os.environ.get("GITLAB_INTERNAL_NOTES_ON_TIMELINE", "") == "1"
 # Issues per page when reconcile walks the project (GitLab's maximum is 100).
 GITLAB_RECONCILE_PAGE_SIZE = int(os.environ.get("GITLAB_RECONCILE_PAGE_SIZE", "100"))
-GITLAB_WEBHOOK_MAX_BYTES = int(os.environ.get("GITLAB_WEBHOOK_MAX_BYTES", str(10 * 1024 * 1024)))
+# GitLab never sends more than 25 MB (WebHookService::REQUEST_BODY_SIZE_LIMIT); an Issue Hook carries the
+# description (up to 1,048,576 characters) three times with <, >, & escaped to six bytes each.
+GITLAB_WEBHOOK_MAX_BYTES = int(os.environ.get("GITLAB_WEBHOOK_MAX_BYTES", str(25 * 1024 * 1024)))
 
 # Sign in with GitLab (django-allauth): on when GITLAB_URL and the OAuth application's id and secret are set.
 # Local accounts stay for admins and development; nobody signs up with a password.

@@ -8,7 +8,6 @@ GitLab's values are applied with origin GITLAB, so they are not queued back to G
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -201,14 +200,10 @@ def recover_overwritten_edit(state: SyncState, delivery: WebhookDelivery) -> boo
     """GitLab's edit has no compare-and-swap: a person's edit that landed between our read and our
     write was overwritten by it. Our write's own webhook shows the text it replaced; when that is not
     the text we merged against, merge that lost version in now (a field both changed is a conflict)."""
-    if not state.merged_against or delivery.body_size > len(delivery.body.encode()):
+    if not state.merged_against or not delivery.description_changed:
         return False
-    try:
-        change = (json.loads(delivery.body).get("changes") or {}).get("description") or {}
-    except ValueError:
-        return False
-    previous, current = change.get("previous"), change.get("current")
-    if previous is None or text_hash(current) != state.last_pushed_hash:
+    previous = delivery.description_previous  # kept whole, however large the body was
+    if delivery.description_current_hash != state.last_pushed_hash:
         return False  # not the echo of our last description write
     if text_hash(previous) == state.merged_against.get("hash"):
         return False  # nobody got in between

@@ -140,6 +140,12 @@ class WebhookDelivery(models.Model):
     user_agent = models.CharField(max_length=255, blank=True)
     body = models.TextField(blank=True, help_text="The payload, cut at 64 KB.")
     body_size = models.PositiveIntegerField(default=0)
+    # What recovering an edit overwritten by our own write needs, kept whole however large the body
+    # (an Issue Hook carries the description up to three times, Rails-escaped): the text our write
+    # replaced, and the hash of what it wrote.
+    description_changed = models.BooleanField(default=False)
+    description_previous = models.TextField(blank=True)
+    description_current_hash = models.CharField(max_length=64, blank=True)
     duplicates = models.PositiveIntegerField(default=0)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     processed_at = models.DateTimeField(null=True, blank=True)

@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from gitlab_sync.exchange import text_hash
 from gitlab_sync.inbound import ISSUE_EVENTS, NOTE_EVENTS
 from gitlab_sync.models import WebhookDelivery
 from gitlab_sync.tasks import process_delivery
@@ -68,6 +69,8 @@ def _describe(event: str, payload: dict) -> dict:
         note_id = None
         updated_at = attributes.get("updated_at")
     project = payload.get("project") or {}
+    description = (payload.get("changes") or {}).get("description") if kind != "note" else None
+    description = description if isinstance(description, dict) and "previous" in description else None
     handled = (event in ISSUE_EVENTS and kind in ("issue", "work_item")) or (
         event in NOTE_EVENTS and kind == "note" and attributes.get("noteable_type") == "Issue"
     )
@@ -80,6 +83,9 @@ def _describe(event: str, payload: dict) -> dict:
         "note_id": _int(note_id),
         "actor_username": str((payload.get("user") or {}).get("username") or "")[:255],
         "payload_updated_at": str(updated_at or "")[:40],
+        "description_changed": description is not None,
+        "description_previous": str((description or {}).get("previous") or ""),
+        "description_current_hash": text_hash((description or {}).get("current")) if description else "",
     }
 
 

@@ -377,17 +377,24 @@ def _write_checklist(proposal: Proposal, content: ProposalContent, *, keys: set[
         wanted = {(c.stage.value, item.key) for c in content.definition.checklists for item in c.items}
         stale = [item.pk for item in proposal.checklist_items.all() if (item.stage, item.key) not in wanted]
         ChecklistItem.objects.filter(pk__in=stale).delete()
-    marked = [tuple(key.split(":", 2)[1:]) for key in keys if key.startswith("na:")]
-    for inapplicable in (True, False):
-        chosen = [(stage, key) for stage, key in marked if ((stage, key) in content.inapplicable) == inapplicable]
+    items = ChecklistItem.objects.filter(proposal=proposal)
+    # GitLab's [~] is kept on every item; a tick only on those a person ticks, not the app.
+    _write_item_state(items, keys, "na:", content.inapplicable, lambda value: {"inapplicable": value})
+    _write_item_state(
+        items.filter(checked_by_app=False),
+        keys,
+        "check:",
+        content.checked,
+        lambda value: {"checked": value, "checked_by": None},
+    )
+
+
+def _write_item_state(items, keys: set[str], prefix: str, chosen_pairs: frozenset, changes) -> None:
+    """For the ``<prefix><stage>:<key>`` keys: set the items in ``chosen_pairs`` on, the others off."""
+    pairs = [tuple(key.split(":", 2)[1:]) for key in keys if key.startswith(prefix)]
+    for value in (True, False):
+        chosen = [(stage, key) for stage, key in pairs if ((stage, key) in chosen_pairs) == value]
         for stage in {stage for stage, _ in chosen}:
-            ChecklistItem.objects.filter(
-                proposal=proposal, stage=stage, key__in=[key for item_stage, key in chosen if item_stage == stage]
-            ).update(inapplicable=inapplicable)
-    pairs = [tuple(key.split(":", 2)[1:]) for key in keys if key.startswith("check:")]
-    for checked in (True, False):
-        chosen = [(stage, key) for stage, key in pairs if ((stage, key) in content.checked) == checked]
-        for stage in {stage for stage, _ in chosen}:
-            ChecklistItem.objects.filter(
-                proposal=proposal, stage=stage, key__in=[key for item_stage, key in chosen if item_stage == stage]
-            ).filter(checked_by_app=False).update(checked=checked, checked_by=None)
+            items.filter(stage=stage, key__in=[key for item_stage, key in chosen if item_stage == stage]).update(
+                **changes(value)
+            )

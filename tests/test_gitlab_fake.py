@@ -555,3 +555,12 @@ def test_an_archived_project_refuses_writes_with_403(project, fake):
         project.issues.update(issue.iid, {"title": "x"})
     assert refused.value.response_code == 403
     assert project.issues.get(issue.iid).title == "t"
+
+
+def test_hook_bodies_are_rails_escaped_json(project, receiver, fake):
+    project.issues.create({"title": "t", "description": "<b>bold</b> & more"})
+    assert fake.wait_for_hooks()
+    body = fake.deliveries()[0].body
+    assert b"\\u003cb\\u003ebold\\u003c/b\\u003e \\u0026 more" in body
+    assert b"<" not in body and b"&" not in body
+    assert json.loads(body)["object_attributes"]["description"] == "<b>bold</b> & more"

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import io
+import threading
 import time
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import call_command
+from django.db import connection
 
+from gitlab_fake.hooks import rails_json
 from gitlab_sync import client, exchange, failures, inbound, outbox
-from gitlab_sync.models import GitLabConnection, IssueComment, SyncState
+from gitlab_sync.models import GitLabConnection, IssueComment, SyncState, WebhookDelivery
 from proposals import services
 from proposals.models import Activity, Proposal
 from proposals.signals import send_proposal_changed
@@ -29,6 +33,22 @@ def wait_for(condition, timeout: float = 5.0):
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.02)
     return value
+
+
+def closing_connection(fn):
+    """``fn`` for another thread, which closes its own database connection when done."""
+
+    def run(*args):
+        try:
+            fn(*args)
+        finally:
+            connection.close()
+
+    return run
+
+
+def settings_secret() -> str:
+    return django_settings.GITLAB_WEBHOOK_SECRET
 
 
 def set_labels(proposal: Proposal, labels: list[str]) -> None:
@@ -247,8 +267,9 @@ def test_an_issue_made_public_on_gitlab_never_makes_a_confidential_proposal_publ
 # -- errors that are not transient ---------------------------------------------
 
 
-def stopped_once(fake, linked, author, reason: str) -> GitLabConnection:
-    """The push fails, the connection says why, and nothing more is tried until an admin resumes."""
+def stopped_once(fake, linked, author, reason: str, fix=None) -> GitLabConnection:
+    """The push fails, the connection says why, and nothing more is tried until someone fixes the
+    cause (``fix``, by default the fake's fault cleared) and an admin resumes."""
     edit(linked, author, user_problem="Waits for the connection")
     outbox.push(linked.pk)
     conn = GitLabConnection.objects.get()
@@ -260,7 +281,7 @@ def stopped_once(fake, linked, author, reason: str) -> GitLabConnection:
     outbox.push(linked.pk)
     assert outbox.sweep() == 0
     assert len(fake.requests_to()) == calls  # no retry loop
-    fake.heal()
+    (fix or fake.heal)()
     outbox.retry_now(linked)
     outbox.push(linked.pk)
     assert GitLabConnection.objects.get().healthy
@@ -283,16 +304,8 @@ def test_a_redirected_write_means_a_wrong_url_not_a_retry(fake, linked, author):
 
 def test_a_project_gone_stops_the_connection_but_a_missing_issue_does_not(fake, linked, author):
     fake.project.members = {fake.human.id}  # the bot was removed from the project
-
-    edit(linked, author, user_problem="Waits for the connection")
-    outbox.push(linked.pk)
-    conn = GitLabConnection.objects.get()
-    assert conn.blocked_reason == "project_gone" and "no longer a member" in conn.blocked_message
-    assert not SyncState.objects.get(proposal=linked).link_broken
-    fake.project.members = None
-    outbox.retry_now(linked)
-    outbox.push(linked.pk)
-    assert "Waits for the connection" in issue_of(fake, linked).description
+    conn = stopped_once(fake, linked, author, "project_gone", fix=lambda: setattr(fake.project, "members", None))
+    assert "no longer a member" in conn.blocked_message
     fake.store.delete_issue(fake.project, issue_of(fake, linked))
     edit(linked, author, user_problem="Issue gone")
     outbox.push(linked.pk)
@@ -302,15 +315,8 @@ def test_a_project_gone_stops_the_connection_but_a_missing_issue_does_not(fake, 
 
 def test_an_archived_project_stops_the_connection(fake, linked, author):
     fake.project.archived = True
-    edit(linked, author, user_problem="Waits for the connection")
-    outbox.push(linked.pk)
-    conn = GitLabConnection.objects.get()
-    assert conn.blocked_reason == "archived" and "archived" in conn.blocked_message
-    assert not SyncState.objects.get(proposal=linked).permanent_error
-    fake.project.archived = False
-    outbox.retry_now(linked)
-    outbox.push(linked.pk)
-    assert "Waits for the connection" in issue_of(fake, linked).description
+    conn = stopped_once(fake, linked, author, "archived", fix=lambda: setattr(fake.project, "archived", False))
+    assert "archived" in conn.blocked_message
 
 
 def test_an_expired_token_says_so(fake, linked, author):
@@ -348,3 +354,83 @@ def test_the_mark_is_no_content_and_no_change(fake, linked):
     exchange.sync_proposal(linked.pk)
     assert fake.requests_to("issues.edit") == []
     assert Proposal.objects.get(pk=linked.pk).kept_blocks in ([], None)
+
+
+# -- large echo webhooks -------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.urls("tests.gitlab_sync.urls")
+@pytest.mark.parametrize("appendix_size", [1_000, 190_000])  # Stagegate keeps up to 200,000 added characters
+def test_an_edit_overwritten_by_our_write_is_recovered_from_an_echo_of_any_size(
+    fake, linked, author, client, appendix_size
+):
+    """GitLab has no compare-and-swap; our write's own webhook shows what it replaced, and that is kept
+    whole even when the Rails-escaped body (the description three times) is far over what is stored."""
+    iid = issue_of(fake, linked).iid
+    issue = fake.issue(iid)
+    row = "<td>a &amp; b</td>\n"
+    appendix = "## Appendix added on GitLab\n\n" + row * (appendix_size // len(row))
+    description = issue.description.replace("<!-- stagegate", appendix + "\n\n<!-- stagegate")
+    fake.human_edit(iid, description=description)
+    exchange.sync_proposal(linked.pk)
+    fake.add_hook(f"{fake.url}/unreachable", token="t")  # deliveries are built and logged
+    edit(linked, author, user_problem="Written in Stagegate")
+    fake.fail("issues.edit", status=None, hang=0.5)  # our write is slow to land ...
+    pusher = threading.Thread(target=closing_connection(outbox.push), args=(linked.pk,))
+    pusher.start()
+    wait_for(lambda: fake.requests_to("issues.edit"))
+    # ... and meanwhile someone edits another section on GitLab; our write then overwrites it.
+    current = fake.issue(iid).description
+    fake.human_edit(iid, description=edit_issue_fields(current, assumptions="Typed meanwhile"))
+    pusher.join()
+    assert "Typed meanwhile" not in fake.issue(iid).description
+    assert len(fake.issue(iid).description) <= 1_048_576
+    assert fake.wait_for_hooks()
+    echo = [d for d in fake.deliveries() if d.payload["user"]["username"] == "stagegate-bot"][-1]
+    response = client.post(
+        "/gitlab/webhook/",
+        data=echo.body,
+        content_type="application/json",
+        HTTP_X_GITLAB_EVENT=echo.event,
+        HTTP_X_GITLAB_TOKEN=settings_secret(),
+        HTTP_IDEMPOTENCY_KEY=echo.idempotency_key,
+    )
+    assert response.status_code == 202
+    delivery = WebhookDelivery.objects.get(idempotency_key=echo.idempotency_key)
+    if appendix_size > 100_000:
+        assert delivery.body_size > 3 * appendix_size > len(delivery.body)  # stored cut, recovered anyway
+    inbound.handle_delivery(delivery.pk)
+    linked.refresh_from_db()
+    assert (linked.user_problem, linked.assumptions) == ("Written in Stagegate", "Typed meanwhile")
+    outbox.push(linked.pk)
+    final = fake.issue(iid).description
+    assert "Written in Stagegate" in final and "Typed meanwhile" in final and "Appendix added on GitLab" in final
+
+
+@pytest.mark.urls("tests.gitlab_sync.urls")
+def test_a_webhook_with_the_largest_description_gitlab_allows_keeps_the_change_whole(client, settings):
+    """1,048,576 characters of ``<``: Rails writes each as six bytes, three times over (about 19 MB)."""
+    settings.GITLAB_WEBHOOK_SECRET = "webhook-secret"
+    previous, current = "<" * 1_048_576, "<" * 1_048_575 + ">"
+    payload = {
+        "object_kind": "issue",
+        "user": {"username": "stagegate-bot"},
+        "project": {"id": 1},
+        "object_attributes": {"iid": 7, "action": "update", "description": current},
+        "changes": {"description": {"previous": previous, "current": current}},
+    }
+    body = rails_json(payload)
+    assert len(body) > 18_000_000
+    response = client.post(
+        "/gitlab/webhook/",
+        data=body,
+        content_type="application/json",
+        HTTP_X_GITLAB_EVENT="Issue Hook",
+        HTTP_X_GITLAB_TOKEN=settings_secret(),
+        HTTP_IDEMPOTENCY_KEY="largest",
+    )
+    assert response.status_code == 202
+    delivery = WebhookDelivery.objects.get(idempotency_key="largest")
+    assert delivery.description_changed and delivery.description_previous == previous
+    assert delivery.description_current_hash == exchange.text_hash(current)
