@@ -73,8 +73,8 @@ class HookControl:
 class FakeGitLab:
     """A threaded HTTP server around :class:`FakeGitLabApp` plus test helpers."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) -> None:
-        self.app = FakeGitLabApp()
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True, prefix: str = "") -> None:
+        self.app = FakeGitLabApp(prefix=prefix)
         self._host, self._port, self._quiet = host, port, quiet
         self._server = None
         self._thread: threading.Thread | None = None
@@ -111,6 +111,7 @@ class FakeGitLab:
         self.app.dispatcher.reset()
         self.app.store.reset()
         self.app.total_threshold = 10_000
+        self.app.external_url = None
         with self.app._log_lock:
             self.app.request_log.clear()
         self.app.base_url = self.url
@@ -120,7 +121,16 @@ class FakeGitLab:
     @property
     def url(self) -> str:
         assert self._server is not None, "start() the fake first"
-        return f"http://{self._host}:{self._server.server_port}"
+        return f"http://{self._host}:{self._server.server_port}{self.app.prefix}"
+
+    @property
+    def external_url(self) -> str | None:
+        return self.app.external_url
+
+    @external_url.setter
+    def external_url(self, value: str | None) -> None:
+        """GitLab's configured external URL: web_url and Link headers are built from it."""
+        self.app.external_url = value
 
     @property
     def store(self) -> Store:

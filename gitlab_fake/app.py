@@ -73,8 +73,12 @@ def _message(status: int, message: Any, key: str = "message") -> Response:
 class FakeGitLabApp:
     """Stateful WSGI app: a GitLab instance with one project by default."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, prefix: str = "") -> None:
         self.base_url = "http://127.0.0.1"
+        # GitLab under a path prefix (relative_url_root, ``https://example.com/gitlab``) ...
+        self.prefix = prefix.rstrip("/")
+        # ... and the external URL it builds links from (gitlab.yml), which a client may not reach.
+        self.external_url: str | None = None
         self.dispatcher = Dispatcher(lambda: self.base_url)
         self.store = Store(on_change=self.dispatcher.on_change)
         self.faults = FaultPlan()
@@ -128,8 +132,16 @@ class FakeGitLabApp:
             return [b""]
         return response(environ, start_response)
 
+    def own_url(self, request: Request) -> str:
+        """GitLab's URL as GitLab says it: the external URL when one is set, else what was asked."""
+        return (self.external_url or request.host_url.rstrip("/") + self.prefix).rstrip("/")
+
     def dispatch(self, request: Request) -> Response:
         raw = environ_path(request.environ)
+        if self.prefix:
+            if not raw.startswith(self.prefix + "/"):
+                return _message(404, "404 Not Found", key="error")
+            raw = raw[len(self.prefix) :]
         if raw.startswith("/oauth/"):
             return oauth.provider_for(self).dispatch(request, raw)
         if not raw.startswith("/api/v4/"):
@@ -193,7 +205,7 @@ class FakeGitLabApp:
             injected = fault.response()
             if injected is not None:
                 return injected
-        self.base_url = request.host_url.rstrip("/")
+        self.base_url = self.own_url(request)
         try:
             if "project" in kwargs:
                 kwargs["project"] = self.store.project_for(kwargs["project"], user)
@@ -255,7 +267,8 @@ class FakeGitLabApp:
         if show_totals:
             headers["X-Total"] = str(total)
             headers["X-Total-Pages"] = str(pages)
-        base = request.host_url.rstrip("/") + environ_path(request.environ)
+        # lib/gitlab/pagination/base.rb: links from GitLab's configured URL, not the request's host.
+        base = self.own_url(request) + environ_path(request.environ)[len(self.prefix) :]
         query = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "per_page")]
 
         def link(number: int, rel: str) -> str:

@@ -72,7 +72,11 @@ def _remember_response(response: requests.Response, *args, **kwargs) -> None:
 def _client(url: str, token: str, timeout: float) -> gitlab.Gitlab:
     session = requests.Session()
     session.hooks["response"].append(_remember_response)
-    return gitlab.Gitlab(url, private_token=token, timeout=timeout, retry_transient_errors=False, session=session)
+    # keep_base_url: GitLab builds Link headers from its external URL, which behind a proxy may not be
+    # reachable from here; the next page is fetched from the URL we were given (path prefix included).
+    return gitlab.Gitlab(
+        url, private_token=token, timeout=timeout, retry_transient_errors=False, session=session, keep_base_url=True
+    )
 
 
 def client() -> gitlab.Gitlab:

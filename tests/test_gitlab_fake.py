@@ -564,3 +564,23 @@ def test_hook_bodies_are_rails_escaped_json(project, receiver, fake):
     assert b"\\u003cb\\u003ebold\\u003c/b\\u003e \\u0026 more" in body
     assert b"<" not in body and b"&" not in body
     assert json.loads(body)["object_attributes"]["description"] == "<b>bold</b> & more"
+
+
+# -- a path prefix and an external URL -----------------------------------------
+
+
+def test_served_under_a_prefix_with_links_from_the_external_url():
+    with FakeGitLab(prefix="/gitlab") as fake:
+        fake.external_url = "https://gitlab.example.com/gitlab"
+        for n in range(3):
+            fake.create_issue(title=f"t{n}")
+        headers = {"PRIVATE-TOKEN": fake.token}
+        assert fake.url.endswith("/gitlab")
+        response = requests.get(f"{fake.url}/api/v4/projects/1/issues", params={"per_page": 2}, headers=headers)
+        assert response.status_code == 200 and len(response.json()) == 2
+        assert "<https://gitlab.example.com/gitlab/api/v4/projects/1/issues?" in response.headers["Link"]
+        assert response.json()[0]["web_url"].startswith("https://gitlab.example.com/gitlab/ai-group/proposals/")
+        outside = requests.get(fake.url.removesuffix("/gitlab") + "/api/v4/projects/1/issues", headers=headers)
+        assert outside.status_code == 404
+        gl = gitlab.Gitlab(fake.url, private_token=fake.token, keep_base_url=True)
+        assert len(gl.projects.get(1, lazy=True).issues.list(per_page=2, get_all=True)) == 3

@@ -11,6 +11,7 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import connection
 
+from gitlab_fake import FakeGitLab
 from gitlab_fake.hooks import rails_json
 from gitlab_sync import client, exchange, failures, inbound, outbox
 from gitlab_sync.models import GitLabConnection, IssueComment, SyncState, WebhookDelivery
@@ -434,3 +435,33 @@ def test_a_webhook_with_the_largest_description_gitlab_allows_keeps_the_change_w
     delivery = WebhookDelivery.objects.get(idempotency_key="largest")
     assert delivery.description_changed and delivery.description_previous == previous
     assert delivery.description_current_hash == exchange.text_hash(current)
+
+
+# -- behind a proxy, under a path prefix ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def prefixed_server():
+    fake = FakeGitLab(prefix="/gitlab").start()
+    yield fake
+    fake.stop()
+
+
+def test_gitlab_under_a_path_prefix_with_an_unreachable_external_url_pages_through(prefixed_server, settings, author):
+    fake = prefixed_server
+    fake.reset()
+    fake.external_url = "https://gitlab.internal.example/gitlab"  # what GitLab puts in its Link headers
+    settings.GITLAB_URL, settings.GITLAB_TOKEN = fake.url, fake.token
+    settings.GITLAB_PROJECT = fake.project.path_with_namespace
+    settings.GITLAB_PUSH_MIN_INTERVAL = 0
+    client._client.cache_clear()
+    try:
+        proposal = ProposalFactory(owner=author)
+        outbox.push(proposal.pk)
+        issue = issue_of(fake, proposal)
+        for n in range(101):  # more than one page of notes
+            fake.store.create_note(fake.project, issue, {"body": f"comment {n}"}, fake.human)
+        assert inbound.pull_comments(proposal.pk) == 101
+        assert SyncState.objects.get(proposal=proposal).web_url.startswith("https://gitlab.internal.example/gitlab/")
+    finally:
+        client._client.cache_clear()
