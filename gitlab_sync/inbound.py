@@ -257,7 +257,8 @@ def _reconcile_issue(issue: dict, updated_at, links: dict, comment_counts: dict[
     if link is None:
         return
     proposal_id, known = link
-    if known is None or (updated_at is not None and updated_at > known):
+    changed = known is None or (updated_at is not None and updated_at > known)
+    if changed:
         try:
             with proposal_lock(proposal_id):
                 sync_proposal(proposal_id, remote=issue, push=False)
@@ -269,7 +270,9 @@ def _reconcile_issue(issue: dict, updated_at, links: dict, comment_counts: dict[
             stats["skipped"] += 1  # being synced right now
         except client.IssueNotFound as exc:
             record_failure(proposal_id, exc)
-    if issue.get("user_notes_count", 0) != comment_counts.get(proposal_id, 0):
+    # A deleted comment changes the count (no webhook says so); an edited one only touches the issue
+    # (no webhook before GitLab 16.11): either way the comments are read again.
+    if changed or issue.get("user_notes_count", 0) != comment_counts.get(proposal_id, 0):
         with contextlib.suppress(LockBusy), proposal_lock(proposal_id):
             comment_counts[proposal_id] = comment_counts.get(proposal_id, 0) + pull_comments(proposal_id)
 

@@ -465,3 +465,21 @@ def test_gitlab_under_a_path_prefix_with_an_unreachable_external_url_pages_throu
         assert SyncState.objects.get(proposal=proposal).web_url.startswith("https://gitlab.internal.example/gitlab/")
     finally:
         client._client.cache_clear()
+
+
+# -- comments edited or deleted on GitLab --------------------------------------
+
+
+def test_reconcile_mirrors_comments_edited_or_deleted_without_a_webhook(fake, linked):
+    iid = issue_of(fake, linked).iid
+    kept = fake.human_comment(iid, "First thought")
+    gone = fake.human_comment(iid, "Posted by mistake")
+    inbound.reconcile()
+    assert IssueComment.objects.filter(proposal=linked, deleted_at=None).count() == 2
+    fake.human_edit_comment(iid, kept.id, "Second thought")  # before 16.11 no webhook; the issue is touched
+    inbound.reconcile()
+    assert IssueComment.objects.get(gitlab_note_id=kept.id).body == "Second thought"
+    fake.store.delete_note(fake.issue(iid), fake.store.find_note(fake.issue(iid), str(gone.id)))  # no webhook ever
+    inbound.reconcile()
+    assert IssueComment.objects.get(gitlab_note_id=gone.id).deleted_at is not None
+    assert IssueComment.objects.get(gitlab_note_id=kept.id).deleted_at is None
