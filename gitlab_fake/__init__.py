@@ -164,6 +164,11 @@ class FakeGitLab:
         with self.app.store.lock:
             self.app.store.label_creation_forbidden.add((user or self.bot).id)
 
+    def set_token_expiry(self, expires_at: str | None, token: str | None = None) -> None:
+        """The token's ``expires_at`` (``YYYY-MM-DD``), as ``GET /personal_access_tokens/self`` shows it."""
+        with self.app.store.lock:
+            self.app.store.token_expires_at[token or self.token] = expires_at
+
     def expire_token(self, token: str | None = None) -> None:
         """The token passed its ``expires_at``: 401 with GitLab's ``error_description="Token has expired."``."""
         self.app.store.expire_token(token or self.token)

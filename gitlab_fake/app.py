@@ -91,6 +91,7 @@ class FakeGitLabApp:
         self._routes: list[tuple[str, str, re.Pattern[str], Handler]] = []
         for method, name, pattern, handler in (
             ("GET", "user", r"user", self.get_user),
+            ("GET", "tokens.self", r"personal_access_tokens/self", self.get_token_self),
             ("GET", "project", rf"projects/{P}", self.get_project),
             ("GET", "issues.list", rf"projects/{P}/issues", self.list_issues),
             ("POST", "issues.create", rf"projects/{P}/issues", self.create_issue),
@@ -388,7 +389,8 @@ class FakeGitLabApp:
             "created_at": iso_ms(hook.created_at),
             "push_events": False,
             "merge_requests_events": False,
-            "alert_status": "executable",
+            "alert_status": hook.alert_status,
+            "disabled_until": iso_ms(hook.disabled_until),
         }
         data.update({flag: getattr(hook, flag) for flag in Hook.EVENT_FLAGS})
         return data
@@ -413,6 +415,22 @@ class FakeGitLabApp:
         data = user.as_json(self.base_url)
         data.update({"email": f"{user.username}@example.com", "is_admin": False})
         return _json(data)
+
+    def get_token_self(self, request, *, params, user):
+        """GET /personal_access_tokens/self (GitLab 15.5+)."""
+        token = self._token(request) or ""
+        return _json(
+            {
+                "id": abs(hash(token)) % 100_000,
+                "name": "stagegate-bot",
+                "revoked": False,
+                "created_at": "2026-01-01T00:00:00.000Z",
+                "scopes": ["api"],
+                "user_id": user.id,
+                "active": True,
+                "expires_at": self.store.token_expires_at.get(token),
+            }
+        )
 
     def get_project(self, request, *, params, user, project):
         return _json(self.project_json(project))

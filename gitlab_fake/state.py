@@ -144,6 +144,9 @@ class Hook:
     note_events: bool = False
     confidential_note_events: bool = False
     enable_ssl_verification: bool = True
+    # GitLab's auto-disabling (WebHooks::AutoDisabling): "executable", "temporarily_disabled", "disabled".
+    alert_status: str = "executable"
+    disabled_until: datetime | None = None
 
     EVENT_FLAGS = (
         "issues_events",
@@ -241,6 +244,7 @@ class Store:
             self.users: dict[int, User] = {}
             self.tokens: dict[str, User] = {}
             self.expired_tokens: set[str] = set()
+            self.token_expires_at: dict[str, str] = {}  # token -> YYYY-MM-DD
             self.projects: dict[int, Project] = {}
             # Users below Reporter on the project: GitLab lets them label issues but not create labels.
             self.label_creation_forbidden: set[int] = set()

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.utils import timezone
 
 from gitlab_sync import client, importer, outbox, tasks
 from gitlab_sync.models import GitLabConnection, IssueComment, SyncConflict, SyncState, WebhookDelivery
@@ -50,6 +51,9 @@ class GitLabConnectionAdmin(admin.ModelAdmin):
         for conn in GitLabConnection.objects.exclude(blocked_reason="", auth_failed_at=None):
             why = conn.blocked_message or "GitLab rejected the bot token (401)."
             self.message_user(request, f"GitLab sync is stopped: {why}", messages.ERROR)
+        for conn in GitLabConnection.objects.all():
+            for warning in conn.warnings(timezone.localdate()):
+                self.message_user(request, warning, messages.WARNING)
         return super().changelist_view(request, extra_context)
 
     @admin.action(description="Fixed (token, project, URL or spam check): resume sync")

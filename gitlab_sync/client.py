@@ -153,6 +153,19 @@ def get_project() -> dict[str, Any]:
     return _call(lambda: client().http_get(f"/projects/{quote(str(settings.GITLAB_PROJECT), safe='')}", **_ONE_TRY))
 
 
+def token_self() -> dict[str, Any]:
+    """GET /personal_access_tokens/self: the bot token's ``expires_at`` —
+    https://docs.gitlab.com/api/personal_access_tokens/#get-single-personal-access-token"""
+    return _call(lambda: client().http_get("/personal_access_tokens/self", **_ONE_TRY))
+
+
+def list_hooks() -> list[dict[str, Any]]:
+    """GET /projects/:id/hooks: each hook's ``alert_status`` (GitLab disables failing hooks) —
+    https://docs.gitlab.com/api/project_webhooks/#list-webhooks-for-a-project"""
+    path = f"/projects/{quote(str(settings.GITLAB_PROJECT), safe='')}/hooks"
+    return _call(lambda: list(client().http_list(path, get_all=True, **_ONE_TRY)))
+
+
 def get_issue(iid: int, *, project: str | None = None) -> dict[str, Any]:
     """GET /projects/:id/issues/:iid — https://docs.gitlab.com/api/issues/#single-project-issue"""
     return _call(lambda: client().http_get(f"{_issues_path(project)}/{iid}", **_ONE_TRY))

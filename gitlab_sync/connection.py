@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import redis
@@ -70,6 +70,34 @@ def note_success(project_id: int | None = None) -> None:
     changes: dict[str, Any] = {"last_success_at": timezone.now()}
     if project_id:
         changes["project_id"] = project_id
+    GitLabConnection.objects.filter(pk=connection().pk).update(**changes)
+
+
+HEALTH_CHECK_EVERY = timedelta(hours=1)
+
+
+def check_health() -> None:
+    """Read the bot token's expiry and our webhook's state, for the admins' warnings, at most hourly.
+    Older GitLab versions lack the token endpoint, and a bot below Maintainer may not list hooks:
+    skipped then."""
+    now = timezone.now()
+    checked = connection().health_checked_at
+    if checked is not None and now - checked < HEALTH_CHECK_EVERY:
+        return
+    changes: dict[str, Any] = {"health_checked_at": now}
+    try:
+        expires_at = client.token_self().get("expires_at")
+        changes["token_expires_at"] = datetime.fromisoformat(expires_at).date() if expires_at else None
+    except (client.IssueNotFound, client.PermanentGitLabError):
+        pass
+    try:
+        ours = [hook for hook in client.list_hooks() if "/gitlab/webhook" in (hook.get("url") or "")]
+        changes["hook_status"] = next(
+            (h.get("alert_status") for h in ours if h.get("alert_status") != "executable"),
+            "executable" if ours else "",
+        )
+    except (client.IssueNotFound, client.PermanentGitLabError):
+        pass
     GitLabConnection.objects.filter(pk=connection().pk).update(**changes)
 
 

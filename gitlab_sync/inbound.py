@@ -20,7 +20,14 @@ from accounts.gitlab import user_for_gitlab_id
 from config.celery import app
 from gitlab_sync import client
 from gitlab_sync.client import TransientGitLabError
-from gitlab_sync.connection import LockBusy, connection, ensure_healthy, parse_time, proposal_lock
+from gitlab_sync.connection import (
+    LockBusy,
+    check_health,
+    connection,
+    ensure_healthy,
+    parse_time,
+    proposal_lock,
+)
 from gitlab_sync.exchange import recover_overwritten_edit, sync_proposal
 from gitlab_sync.failures import RetryLater, backoff, record_failure
 from gitlab_sync.models import GitLabConnection, IssueComment, SyncState, WebhookDelivery
@@ -211,6 +218,7 @@ def reconcile() -> dict[str, int]:
     changed ones (and their comments). Runs on a schedule, from the admin, and as
     ``manage.py reconcile_gitlab``."""
     ensure_healthy()
+    check_health()
     conn = connection()
     links = {
         iid: (proposal_id, remote_updated_at)
@@ -258,10 +266,12 @@ def _reconcile_issue(issue: dict, updated_at, links: dict, comment_counts: dict[
         return
     proposal_id, known = link
     changed = known is None or (updated_at is not None and updated_at > known)
+    touched_by_a_note = False
     if changed:
         try:
             with proposal_lock(proposal_id):
-                sync_proposal(proposal_id, remote=issue, push=False)
+                # Nothing of the issue itself changed: something else touched it, most likely a comment.
+                touched_by_a_note = not sync_proposal(proposal_id, remote=issue, push=False).pulled
                 follow_up(proposal_id)
             stats["synced"] += 1
             # What the issue was when we last read it: seen again unchanged later in the walk, it is skipped.
@@ -272,7 +282,7 @@ def _reconcile_issue(issue: dict, updated_at, links: dict, comment_counts: dict[
             record_failure(proposal_id, exc)
     # A deleted comment changes the count (no webhook says so); an edited one only touches the issue
     # (no webhook before GitLab 16.11): either way the comments are read again.
-    if changed or issue.get("user_notes_count", 0) != comment_counts.get(proposal_id, 0):
+    if touched_by_a_note or issue.get("user_notes_count", 0) != comment_counts.get(proposal_id, 0):
         with contextlib.suppress(LockBusy), proposal_lock(proposal_id):
             comment_counts[proposal_id] = comment_counts.get(proposal_id, 0) + pull_comments(proposal_id)
 

@@ -27,12 +27,33 @@ class GitLabConnection(models.Model):
     blocked_reason = models.CharField(max_length=20, blank=True)
     blocked_message = models.TextField(blank=True)
     blocked_at = models.DateTimeField(null=True, blank=True)
+    # Read at each reconcile: the bot token's expiry and the state of the project's webhooks to us.
+    token_expires_at = models.DateField(null=True, blank=True)
+    hook_status = models.CharField(max_length=40, blank=True, help_text="GitLab's alert_status of our webhook.")
+    health_checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "GitLab connection"
 
     def __str__(self) -> str:
         return self.project_path
+
+    TOKEN_WARNING_DAYS = 14
+
+    def warnings(self, today) -> list[str]:
+        """What admins should act on before sync stops: a token about to expire, a disabled webhook."""
+        found = []
+        if self.token_expires_at is not None:
+            days = (self.token_expires_at - today).days
+            if days <= self.TOKEN_WARNING_DAYS:
+                when = "has expired" if days < 0 else f"expires in {days} day{'s' if days != 1 else ''}"
+                found.append(f"The GitLab bot token {when} ({self.token_expires_at}): create a new one.")
+        if self.hook_status and self.hook_status != "executable":
+            found.append(
+                f"GitLab has {self.hook_status.replace('_', ' ')} the webhook to Stagegate after failed deliveries: "
+                "send a test delivery from the project's webhook settings to enable it; reconcile covers the gap."
+            )
+        return found
 
     @property
     def healthy(self) -> bool:

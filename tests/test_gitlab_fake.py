@@ -584,3 +584,11 @@ def test_served_under_a_prefix_with_links_from_the_external_url():
         assert outside.status_code == 404
         gl = gitlab.Gitlab(fake.url, private_token=fake.token, keep_base_url=True)
         assert len(gl.projects.get(1, lazy=True).issues.list(per_page=2, get_all=True)) == 3
+
+
+def test_token_self_shows_expiry_and_hooks_show_their_alert_status(fake, gl, project):
+    fake.set_token_expiry("2027-01-31")
+    assert gl.http_get("/personal_access_tokens/self")["expires_at"] == "2027-01-31"
+    hook = fake.add_hook("http://127.0.0.1:9/hook")
+    hook.alert_status = "disabled"
+    assert [h.alert_status for h in project.hooks.list(get_all=True)] == ["disabled"]

@@ -5,11 +5,14 @@ from __future__ import annotations
 import io
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
 
 from gitlab_fake import FakeGitLab
 from gitlab_fake.hooks import rails_json
@@ -483,3 +486,29 @@ def test_reconcile_mirrors_comments_edited_or_deleted_without_a_webhook(fake, li
     inbound.reconcile()
     assert IssueComment.objects.get(gitlab_note_id=gone.id).deleted_at is not None
     assert IssueComment.objects.get(gitlab_note_id=kept.id).deleted_at is None
+
+
+# -- token life and hook health ------------------------------------------------
+
+
+def test_admins_are_warned_ahead_of_token_expiry_and_of_a_disabled_webhook(fake, linked, client, django_user_model):
+    soon = timezone.localdate() + timedelta(days=10)
+    fake.set_token_expiry(soon.isoformat())
+    hook = fake.add_hook("https://stagegate.example/gitlab/webhook/", token="t")
+    hook.alert_status = "temporarily_disabled"  # GitLab's answer to four failed deliveries in a row
+    inbound.reconcile()
+    conn = GitLabConnection.objects.get()
+    assert conn.token_expires_at == soon and conn.hook_status == "temporarily_disabled"
+    client.force_login(django_user_model.objects.create_superuser("root", "root@example.com", "pw"))
+    response = client.get(reverse("admin:gitlab_sync_gitlabconnection_changelist"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "bot token expires in 10 days" in page
+    assert "temporarily disabled the webhook" in page
+
+
+def test_a_token_far_from_expiry_and_a_working_hook_say_nothing(fake, linked):
+    fake.set_token_expiry((timezone.localdate() + timedelta(days=300)).isoformat())
+    fake.add_hook("https://stagegate.example/gitlab/webhook/", token="t")
+    inbound.reconcile()
+    assert GitLabConnection.objects.get().warnings(timezone.localdate()) == []
