@@ -46,6 +46,11 @@ def marked_proposal(description: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def issue_template_version(issue: dict[str, Any]) -> str:
+    """The template version the issue's body was written from."""
+    return parse_content(issue.get("description") or "").template_version
+
+
 def parse_content(description: str):
     return markdown.parse(_MARKER.sub("", description or "")).content
 

@@ -39,7 +39,7 @@ class ImportReport:
 def import_issues(*, owner, label: str | None = None) -> ImportReport:
     """Create a proposal for every issue carrying the working-group label that has none yet."""
     label = label or get_definition().label
-    linked = set(SyncState.objects.exclude(issue_iid=None).values_list("issue_iid", flat=True))
+    linked = set(SyncState.objects.exclude(issue_iid=None).filter(project_path="").values_list("issue_iid", flat=True))
     report = ImportReport()
     for issue in client.iter_issues(labels=label, order_by="created_at", sort="asc", per_page=100):
         if issue["iid"] in linked:
@@ -51,6 +51,9 @@ def import_issues(*, owner, label: str | None = None) -> ImportReport:
                     title=issue.get("title") or f"GitLab issue #{issue['iid']}",
                     owner=owner,
                     confidential=bool(issue.get("confidential")),
+                    # Pinned to the template version the issue was written from, as the paste import
+                    # does: a proposal of an older version would drop the newer sections on its next push.
+                    template_version=fields.issue_template_version(issue),
                     origin=Origin.GITLAB,
                 )
                 remote_values = fields.remote_snapshot(issue)

@@ -16,11 +16,13 @@ from django.utils import timezone
 
 from gitlab_fake import FakeGitLab
 from gitlab_fake.hooks import rails_json
-from gitlab_sync import client, exchange, failures, inbound, outbox
+from gitlab_sync import client, exchange, failures, importer, inbound, outbox
 from gitlab_sync.models import GitLabConnection, IssueComment, SyncState, WebhookDelivery
-from proposals import services
+from proposals import markdown, services
+from proposals.markdown import ProposalContent
 from proposals.models import Activity, Proposal
 from proposals.signals import send_proposal_changed
+from proposals.template import DEFINITIONS
 from reviews.models import Notification
 from tests.factories import ProposalFactory
 from tests.gitlab_sync.conftest import issue_of
@@ -512,3 +514,22 @@ def test_a_token_far_from_expiry_and_a_working_hook_say_nothing(fake, linked):
     fake.add_hook("https://stagegate.example/gitlab/webhook/", token="t")
     inbound.reconcile()
     assert GitLabConnection.objects.get().warnings(timezone.localdate()) == []
+
+
+# -- import keeps the template version -------------------------------------------
+
+
+def test_import_pins_the_issues_template_version_and_keeps_its_newer_sections(fake, author):
+    newest = list(DEFINITIONS)[-1]
+    body = markdown.render(
+        ProposalContent(template_version=newest, fields={"user_problem": "Imported", "beta_success": "Beta measure"})
+    )
+    fake.create_issue(title="Written from the newest template", description=body, labels="wg-ai-integration")
+    importer.import_issues(owner=author)
+    proposal = Proposal.objects.get(title="Written from the newest template")
+    assert proposal.template_version == newest
+    fake.clear_request_log()
+    edit(proposal, author, user_problem="Edited after the import")
+    outbox.push(proposal.pk)
+    description = fake.issues()[0].description
+    assert "Edited after the import" in description and "Beta measure" in description
