@@ -23,7 +23,7 @@ from rest_framework.settings import api_settings
 from api import serializers as s
 from dashboard import queries as dashboard
 from dashboard.filters import DashboardFilter
-from proposals import services
+from proposals import access, services
 from proposals.filters import UNSET, ProposalFilter
 from proposals.forms import ProposalCreateForm, edit_sections, section_form_class
 from proposals.models import ChecklistItem, Proposal
@@ -115,11 +115,13 @@ def _detail_response(request: Request, pk: int, *, status_code: int = status.HTT
     operation_id="proposals_create",
     summary="Create a proposal owned by you",
     request=s.ProposalCreateSerializer,
-    responses={201: s.ProposalDetailSerializer, 400: OpenApiTypes.OBJECT},
+    responses={201: s.ProposalDetailSerializer, 400: OpenApiTypes.OBJECT, 403: REFUSED},
 )
 @api_view(["GET", "POST"])
 def proposal_list(request: Request) -> Response:
     if request.method == "POST":
+        if not access.may_create(request.user):
+            raise PermissionDenied("Only authors and admins can create proposals.")
         incoming = s.ProposalCreateSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         form = ProposalCreateForm(incoming.validated_data)

@@ -245,6 +245,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "AI project proposals, their Operational Requirements Reviews and the working group's figures.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The OpenAPI document describes every operation: only signed-in users (token or session) read it.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
 }
 

@@ -58,6 +58,20 @@ def is_reviewer(user) -> bool:
     return in_group(user, REVIEWERS)
 
 
+@rules.predicate
+def is_author(user) -> bool:
+    return in_group(user, AUTHORS)
+
+
+@rules.predicate
+def is_working_group(user) -> bool:
+    return in_group(user, WORKING_GROUP)
+
+
+# Creating a proposal (form, Markdown import, API) is the `author` role's; the working group reads and watches.
+may_create = is_signed_in & (is_author | is_admin)
+
+
 # --- About the person and a proposal ---------------------------------------------------------
 
 

@@ -32,6 +32,8 @@ SEES_CONFIDENTIAL = {"author", "area_reviewer", "other_reviewer", "admin"}
 EDITORS = {"author", "admin"}
 DECIDERS = {"area_reviewer", "admin"}  # of the review's area; never the author
 DISCUSSES = {"author", "area_reviewer", "admin"}
+# Creating and importing need the `author` role (or admin); the working group and reviewers only read.
+CREATORS = {"author", "other_author", "admin"}
 
 LOGIN = 302  # anonymous visitors are sent to the login page
 API_ANONYMOUS = 401  # token auth comes first: an anonymous API call is asked to authenticate
@@ -76,6 +78,11 @@ def editors(
         return refused if visible(role, confidential) else hidden
 
     return expected
+
+
+def creators(status: int, *, anonymous: int = LOGIN) -> Callable[[str, bool], int]:
+    """Authors and admins get `status`; every other signed-in role is refused (403)."""
+    return lambda role, confidential: anonymous if role == "anonymous" else (status if role in CREATORS else 403)
 
 
 def only(allowed: set[str], status: int, *, anonymous: int = LOGIN) -> Callable[[str, bool], int]:
@@ -208,8 +215,14 @@ MATRIX: dict[str, list[Call]] = {
     "account_reset_password_from_key": [Call("GET", p("/accounts/password/reset/key/1-not-a-key/"), everyone(200))],
     # Proposal pages.
     "proposals:list": [Call("GET", p("/proposals/"), signed_in(200))],
-    "proposals:create": [Call("GET", p("/proposals/new/"), signed_in(200))],
-    "proposals:import": [Call("GET", p("/proposals/import/"), signed_in(200))],
+    "proposals:create": [
+        Call("GET", p("/proposals/new/"), creators(200)),
+        Call("POST", p("/proposals/new/"), creators(302), data=lambda w: {"title": "Made here"}),
+    ],
+    "proposals:import": [
+        Call("GET", p("/proposals/import/"), creators(200)),
+        Call("POST", p("/proposals/import/"), creators(302), data=lambda w: {"markdown": "## Problem\n\nX"}),
+    ],
     # The world's proposal was not imported: there is no report, even for its editors.
     "proposals:import-report": [Call("GET", p("/proposals/{pk}/import-report/"), editors(404))],
     "proposals:detail": [Call("GET", p("/proposals/{pk}/"), readers(200))],
@@ -280,11 +293,11 @@ MATRIX: dict[str, list[Call]] = {
     "admin:index": [Call("GET", p("/admin/"), everyone(302))],
     "admin:proposals_proposal_changelist": [Call("GET", p("/admin/proposals/proposal/"), everyone(302))],
     # The JSON API (token or session auth): same rules, JSON refusals, 401 for the anonymous.
-    "api:schema": [Call("GET", p("/api/schema/"), everyone(200))],  # the OpenAPI document is public; no data
+    "api:schema": [Call("GET", p("/api/schema/"), signed_in(200, anonymous=API_ANONYMOUS))],
     "api:proposal-list": [
         Call("GET", p("/api/proposals/"), signed_in(200, anonymous=API_ANONYMOUS)),
         Call(
-            "POST", p("/api/proposals/"), signed_in(201, anonymous=API_ANONYMOUS), lambda w: {"title": "Via API"}, True
+            "POST", p("/api/proposals/"), creators(201, anonymous=API_ANONYMOUS), lambda w: {"title": "Via API"}, True
         ),
     ],
     "api:proposal-detail": [Call("GET", p("/api/proposals/{pk}/"), readers(200, anonymous=API_ANONYMOUS))],
