@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import unicodedata
 from datetime import timedelta
 
 from django.conf import settings
@@ -33,6 +34,24 @@ SEND_TASK = "reviews.tasks.send_notification"
 MAX_ATTEMPTS = 20
 # Delivered notifications are kept this long for the admin's view, then removed by the sweep.
 NOTIFICATION_RETENTION = timedelta(days=90)
+
+
+SUBJECT_PREFIX = "[Stagegate] "
+SUBJECT_MAX_LENGTH = Notification._meta.get_field("subject").max_length
+
+
+def notification_subject(text: str) -> str:
+    """The one place a subject is made from user text: one line, no control characters, and short enough.
+
+    Mail headers refuse line breaks and `Notification.subject` holds 255 characters, so a proposal
+    title of any accepted length (or an area title with odd characters) must never break a notification.
+    """
+    cleaned = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
+    cleaned = " ".join(cleaned.split())
+    room = SUBJECT_MAX_LENGTH - len(SUBJECT_PREFIX)
+    if len(cleaned) > room:
+        cleaned = cleaned[: room - 1].rstrip() + "…"
+    return SUBJECT_PREFIX + cleaned
 
 
 def absolute_url(path: str) -> str:
@@ -86,7 +105,7 @@ def notify(
                 event=event,
                 review=review,
                 recipients=recipients,
-                subject=f"[Stagegate] {subject}",
+                subject=notification_subject(subject),
                 body=body,
                 url=url,
                 slack_webhook_url=slack_url,
