@@ -294,9 +294,10 @@ def research_link_add(request: Request, pk: int) -> Response:
 
 @extend_schema(
     operation_id="proposals_submit",
-    summary="Submit the ORR answers to the reviewers (or resubmit after changes were requested)",
+    summary="Submit the ORR answers to the reviewers (or resubmit after changes were requested); "
+    "each review names who was told (`told`, empty when nobody could be)",
     request=None,
-    responses={200: s.ReviewSummarySerializer(many=True), 400: REFUSED, 403: NOT_YOURS, 404: NOT_VISIBLE},
+    responses={200: s.SubmittedReviewSerializer(many=True), 400: REFUSED, 403: NOT_YOURS, 404: NOT_VISIBLE},
 )
 @api_view(["POST"])
 def proposal_submit(request: Request, pk: int) -> Response:
@@ -307,8 +308,9 @@ def proposal_submit(request: Request, pk: int) -> Response:
         return Response({"detail": "Not yet.", "reasons": closed.reasons}, status=status.HTTP_400_BAD_REQUEST)
     except review_services.ReviewRefused as refused:
         return Response({"detail": str(refused)}, status=status.HTTP_400_BAD_REQUEST)
-    reviews = Review.objects.filter(pk__in=[r.pk for r in reviews]).select_related("proposal", "area", "reviewer")
-    return Response(s.ReviewSummarySerializer(reviews, many=True).data)
+    told = {review.pk: [user.username for user in review.told] for review in reviews}
+    reviews = Review.objects.filter(pk__in=list(told)).select_related("proposal", "area", "reviewer")
+    return Response(s.SubmittedReviewSerializer(reviews, many=True, context={"told": told}).data)
 
 
 # --- reviews -------------------------------------------------------------------------------------

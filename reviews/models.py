@@ -24,6 +24,11 @@ def answer_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def default_reviewer_group() -> int:
+    """A new ORR area is served by the `reviewer` role's group until someone chooses another."""
+    return Group.objects.get_or_create(name=access.REVIEWERS)[0].pk
+
+
 class OrrArea(models.Model):
     """One of the five Operational Requirements Review areas."""
 
@@ -35,6 +40,7 @@ class OrrArea(models.Model):
         Group,
         null=True,
         blank=True,
+        default=default_reviewer_group,
         on_delete=models.SET_NULL,
         related_name="+",
         help_text="Everyone in this group reviews the area; a review may also be assigned to one of them by name.",

@@ -277,9 +277,10 @@ def review_submit_for_review(*, proposal: Proposal, by) -> list[Review]:
         review.save(update_fields=["status", "assigned_at", "due_on", "escalated_at", "updated_at"])
         review.proposal = proposal
         verb = "is waiting for your review" if event == Notification.Event.ASSIGNED else "was resubmitted for review"
-        notify(
+        recipients = review_recipients(review)
+        notification = notify(
             event=event,
-            users=review_recipients(review),
+            users=recipients,
             review=review,
             subject=f"{review.area.title}: “{proposal.title}” {verb}",
             lines=[
@@ -288,6 +289,8 @@ def review_submit_for_review(*, proposal: Proposal, by) -> list[Review]:
             ],
             url=_review_url(review),
         )
+        addresses = set(notification.recipients) if notification is not None else set()
+        review.told = [user for user in recipients if user.email in addresses]
 
     if first_submission:
         workflow.proposal_enter_review(proposal=proposal, by=by)
@@ -301,6 +304,29 @@ def review_submit_for_review(*, proposal: Proposal, by) -> list[Review]:
         )
     _orr_changed(proposal, by=by)
     return reviews
+
+
+def submission_told(reviews: list[Review]) -> tuple[bool, str]:
+    """What the author is told after submitting: who was notified, truthfully, or that nobody could be.
+
+    Returns (anyone_told, message). `reviews` are those `review_submit_for_review` returned.
+    """
+    told = sorted(
+        {user.username: user for review in reviews for user in getattr(review, "told", [])}.values(),
+        key=lambda user: user.username,
+    )
+    unserved = [review.area.title for review in reviews if not getattr(review, "told", [])]
+    if not told:
+        return False, (
+            "Submitted, but nobody could be told: no reviewer with an e-mail address serves "
+            + (", ".join(unserved) or "these areas")
+            + ". Ask an admin to set up the ORR areas."
+        )
+    names = ", ".join(user.get_full_name() or user.username for user in told)
+    message = f"Submitted for review; {len(told)} reviewer{'s were' if len(told) != 1 else ' was'} told: {names}."
+    if unserved:
+        message += f" Nobody could be told about {', '.join(unserved)}: ask an admin to set up the ORR areas."
+    return True, message
 
 
 def can_assign(review: Review, user) -> bool:

@@ -259,7 +259,7 @@ TRANSITIONS = {
     workflow.REOPEN: workflow.proposal_reopen,
 }
 DONE = {
-    workflow.SUBMIT: "Submitted for review; the reviewers were told.",
+    workflow.SUBMIT: "Submitted for review.",
     workflow.ADVANCE: "Moved into the next stage's work.",
     workflow.APPROVE: "Approved for General Availability.",
     workflow.CLOSE: "Closed.",
@@ -277,13 +277,17 @@ def proposal_transition(request: HttpRequest, proposal_id: int, transition: str)
         return _refusal(request, status=404, message="There is no such step.")
     try:
         if transition == workflow.SUBMIT:
-            services.review_submit_for_review(proposal=proposal, by=request.user)
+            reviews = services.review_submit_for_review(proposal=proposal, by=request.user)
         else:
             TRANSITIONS[transition](proposal=proposal, by=request.user)
     except workflow.GateClosed as closed:
         messages.error(request, "Not yet: " + "; ".join(closed.reasons))
     else:
-        messages.success(request, DONE[transition])
+        if transition == workflow.SUBMIT:
+            anyone, message = services.submission_told(reviews)
+            (messages.success if anyone else messages.warning)(request, message)
+        else:
+            messages.success(request, DONE[transition])
     return redirect(proposal)
 
 
