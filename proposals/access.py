@@ -4,8 +4,8 @@ Views, the API, template tags, notifications (e-mail, digest, escalation, Slack)
 GitLab sync all ask here. `ProposalQuerySet.visible_to` and `readers_q` are the QuerySet
 twins of `may_read`, for lists and for choosing recipients in one query.
 
-Review-level predicates take a review (anything with `.proposal`, `.reviewer_id` and
-`.area.reviewer_group`): proposals never import the reviews app.
+Review-level predicates take a review (anything with `.proposal`, `.reviewer_id`,
+`.area.reviewer_group` and `.answer_written_by(user)`): proposals never import the reviews app.
 """
 
 from __future__ import annotations
@@ -115,15 +115,24 @@ def readers_q(proposal, *, prefix: str = "") -> Q:
 # --- About the person and one ORR review of a proposal ----------------------------------------
 
 
+def serves_area(user, area) -> bool:
+    """A current reviewer of the area: in the `reviewer` role and in the area's reviewer group today.
+
+    Membership is read now, not when a review was assigned: someone moved out of either group stops
+    deciding at once, even where a review still names them.
+    """
+    if not (is_signed_in(user) and is_reviewer(user)):
+        return False
+    group = area.reviewer_group
+    return group is None or in_group(user, group.name)
+
+
 @rules.predicate
 def is_area_reviewer(user, review) -> bool:
-    """Named on the review, or a member of the area's reviewer group."""
-    if not is_signed_in(user):
+    """A current reviewer of the review's area; with no group on the area, the reviewer named on the review."""
+    if not serves_area(user, review.area):
         return False
-    if review.reviewer_id is not None and review.reviewer_id == user.pk:
-        return True
-    group = review.area.reviewer_group
-    return group is not None and in_group(user, group.name)
+    return review.area.reviewer_group is not None or review.reviewer_id == user.pk
 
 
 @rules.predicate
@@ -137,11 +146,18 @@ def wrote_reviewed_proposal(user, review) -> bool:
 
 
 @rules.predicate
+def wrote_answer(user, review) -> bool:
+    """Wrote (any version of) the area's answer: an admin or co-author who filled it in."""
+    return is_signed_in(user) and review.answer_written_by(user)
+
+
+@rules.predicate
 def may_read_reviewed_proposal(user, review) -> bool:
     return may_read(user, review.proposal)
 
 
-# Separation of duties: nobody decides a review of their own proposal, admins included.
-may_decide = may_read_reviewed_proposal & ~wrote_reviewed_proposal & (is_area_reviewer | is_admin)
+# Separation of duties: nobody decides a review of their own proposal, nor an area whose answer they
+# wrote, admins included.
+may_decide = may_read_reviewed_proposal & ~wrote_reviewed_proposal & ~wrote_answer & (is_area_reviewer | is_admin)
 may_discuss = may_read_reviewed_proposal & (wrote_reviewed_proposal | is_area_reviewer | is_admin)
 may_assign = is_admin | is_area_lead

@@ -154,6 +154,12 @@ class Review(models.Model):
     )
     answer_updated_at = models.DateTimeField(null=True, blank=True)
     answer_updated_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    answer_authors = models.ManyToManyField(
+        User,
+        blank=True,
+        related_name="+",
+        help_text="Everyone who ever wrote this answer: none of them decides this area (separation of duties).",
+    )
     assigned_at = models.DateTimeField(null=True, blank=True, help_text="When the review last started waiting.")
     due_on = models.DateField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
@@ -175,6 +181,12 @@ class Review(models.Model):
     @property
     def answer_sha256(self) -> str:
         return answer_sha256(self.answer)
+
+    def answer_written_by(self, user) -> bool:
+        """Did `user` write (any version of) this answer? Read by `access.wrote_answer`."""
+        if user is None or user.pk is None:
+            return False
+        return self.answer_updated_by_id == user.pk or self.answer_authors.filter(pk=user.pk).exists()
 
     def effective_status(self, today=None) -> str:
         """The status as of `today`: a not-applicable waiver past its expiry date counts as expired

@@ -84,6 +84,59 @@ def on_orr_answers_received(
             logger.warning("ORR answer %s of proposal %s from GitLab not applied", review.area.key, proposal.pk)
 
 
+def on_group_membership_changed(sender, *, instance, action, reverse, pk_set, **kwargs) -> None:
+    """Someone left a group (`user.groups` or `group.user_set`): reviews they may no longer decide go back."""
+    if action not in ("post_remove", "post_clear"):
+        return
+    users = get_user_model().objects.all()
+    if not reverse:
+        users = users.filter(pk=instance.pk)
+    elif pk_set:
+        users = users.filter(pk__in=pk_set)
+    open_reviews = Review.objects.exclude(status__in=Review.SIGNED_OFF)
+    for user in users.filter(pk__in=open_reviews.values("reviewer_id")):
+        reviews_return_lapsed_assignments(user=user)
+
+
+@transaction.atomic
+def reviews_return_lapsed_assignments(*, user) -> list[Review]:
+    """Open reviews assigned to `user` in areas they no longer serve return to the area's group.
+
+    Membership is read afresh: `access.serves_area` asks the groups the user is in now.
+    """
+    user = get_user_model().objects.get(pk=user.pk)  # no group cache from before the change
+    returned = []
+    named = (
+        Review.objects.select_for_update(of=("self",))
+        .filter(reviewer=user)
+        .exclude(status__in=Review.SIGNED_OFF)
+        .select_related("area", "area__reviewer_group", "proposal")
+    )
+    for review in named:
+        if access.serves_area(user, review.area):
+            continue
+        review.reviewer = None
+        review.save(update_fields=["reviewer", "updated_at"])
+        Activity.objects.record(
+            review.proposal,
+            kind=Activity.Kind.REVIEW,
+            message=f"ORR “{review.area.title}” went back to the area's reviewers: {user} no longer reviews it",
+            data={"review": review.pk, "reviewer": None, "was": user.pk},
+        )
+        if review.is_waiting:
+            notify(
+                event=Notification.Event.ASSIGNED,
+                users=review_recipients(review),
+                review=review,
+                subject=f"{review.area.title}: “{review.proposal.title}” is waiting for your review",
+                lines=[f"{user} no longer reviews “{review.area.title}”; it is back with the area's reviewers."],
+                url=_review_url(review),
+            )
+        send_proposal_changed(review.proposal, fields=["orr"], by=None)
+        returned.append(review)
+    return returned
+
+
 # --- Who is told --------------------------------------------------------------------------------
 
 
@@ -185,6 +238,8 @@ def review_answer_save(
             review.status = decision.kind
             fields.append("status")
     review.save(update_fields=fields)
+    if by is not None and by.pk is not None:
+        review.answer_authors.add(by)
 
     Activity.objects.record(
         proposal,
@@ -386,6 +441,8 @@ def decide_refusal(review: Review, *, by) -> ReviewRefused | None:
         # The rule said no; say which part of it, in the reviewer's words.
         if access.wrote_reviewed_proposal(by, review):
             return DecisionForbidden("Nobody decides a review of their own proposal.")
+        if access.wrote_answer(by, review):
+            return DecisionForbidden("Nobody decides an area whose answer they wrote.")
         if not access.may_read(by, proposal):
             return DecisionForbidden("This proposal is confidential: only its author, reviewers and admins see it.")
         return DecisionForbidden(f"Only the reviewers of “{review.area.title}” decide it.")
