@@ -90,6 +90,8 @@ may_read = is_signed_in & (is_public | is_owner | is_reviewer | is_admin)
 may_edit = is_signed_in & (is_owner | is_admin)
 # GitLab shows internal notes to project members; in Stagegate those are the author, reviewers, admins.
 may_see_internal_notes = is_signed_in & (is_owner | is_reviewer | is_admin)
+# Approval for General Availability is the working group's decision (or an admin's), never the author's.
+may_approve = may_read & ~is_owner & (is_working_group | is_admin)
 # A notification (e-mail, digest, escalation, in-app) about a proposal goes to its readers only.
 may_be_told = may_read
 

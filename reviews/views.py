@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from proposals import workflow
+from proposals import access, workflow
 from proposals.models import Proposal
 from reviews import services
 from reviews.forms import AnswerForm, CommentForm, DecisionForm, QueueFilterForm
@@ -270,11 +270,17 @@ DONE = {
 @require_POST
 @login_required
 def proposal_transition(request: HttpRequest, proposal_id: int, transition: str) -> HttpResponse:
-    proposal = Proposal.objects.editable_by(request.user).filter(pk=proposal_id).first()
-    if proposal is None:
-        return _refusal(request, status=403, message="Only the proposal's author or an admin can do this.")
     if transition not in DONE:
         return _refusal(request, status=404, message="There is no such step.")
+    if transition == workflow.APPROVE:
+        # The working group's decision (or an admin's), never the author's: `access.may_approve`.
+        proposal = Proposal.objects.visible_to(request.user).filter(pk=proposal_id).first()
+        if proposal is None or not access.may_approve(request.user, proposal):
+            return _refusal(request, status=403, message=workflow.APPROVERS_ONLY + ".")
+    else:
+        proposal = Proposal.objects.editable_by(request.user).filter(pk=proposal_id).first()
+        if proposal is None:
+            return _refusal(request, status=403, message="Only the proposal's author or an admin can do this.")
     try:
         if transition == workflow.SUBMIT:
             reviews = services.review_submit_for_review(proposal=proposal, by=request.user)
@@ -316,6 +322,6 @@ def gates_context(proposal: Proposal, *, user) -> dict:
     rows = [(row, reviews[row.key]) for row in orr_status_summary(proposal)]
     return {
         "proposal": proposal,
-        "transitions": workflow.transitions(proposal, by=user) if proposal.is_editable_by(user) else [],
+        "transitions": workflow.transitions(proposal, by=user),
         "orr_rows": rows,
     }

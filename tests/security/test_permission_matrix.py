@@ -34,6 +34,7 @@ DECIDERS = {"area_reviewer", "admin"}  # of the review's area; never the author
 DISCUSSES = {"author", "area_reviewer", "admin"}
 # Creating and importing need the `author` role (or admin); the working group and reviewers only read.
 CREATORS = {"author", "other_author", "admin"}
+APPROVERS = {"working_group", "admin"}  # approval for General Availability; never the proposal's author
 
 LOGIN = 302  # anonymous visitors are sent to the login page
 API_ANONYMOUS = 401  # token auth comes first: an anonymous API call is asked to authenticate
@@ -83,6 +84,17 @@ def editors(
 def creators(status: int, *, anonymous: int = LOGIN) -> Callable[[str, bool], int]:
     """Authors and admins get `status`; every other signed-in role is refused (403)."""
     return lambda role, confidential: anonymous if role == "anonymous" else (status if role in CREATORS else 403)
+
+
+def approvers(status: int) -> Callable[[str, bool], int]:
+    """The working group and admins who may read the proposal get `status`; everyone else is refused (403)."""
+
+    def expected(role: str, confidential: bool) -> int:
+        if role == "anonymous":
+            return LOGIN
+        return status if role in APPROVERS and visible(role, confidential) else 403
+
+    return expected
 
 
 def only(allowed: set[str], status: int, *, anonymous: int = LOGIN) -> Callable[[str, bool], int]:
@@ -270,7 +282,11 @@ MATRIX: dict[str, list[Call]] = {
         )
     ],
     "reviews:gates": [Call("GET", p("/reviews/proposal/{pk}/gates/"), readers(200))],
-    "reviews:transition": [Call("POST", p("/reviews/proposal/{pk}/close/"), editors(302, hidden=403))],
+    "reviews:transition": [
+        Call("POST", p("/reviews/proposal/{pk}/close/"), editors(302, hidden=403)),
+        # Approval for GA is the working group's (or an admin's) decision, never the author's.
+        Call("POST", p("/reviews/proposal/{pk}/approve/"), approvers(302)),
+    ],
     # GitLab.
     "gitlab_sync:webhook": [
         Call("POST", p("/gitlab/webhook/"), everyone(401), data=lambda w: {"object_kind": "issue"})
