@@ -397,6 +397,42 @@ def review_decide(request: Request, pk: int) -> Response:
     return Response(s.DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
 
 
+def _hold(request: Request, pk: int, *, take: bool) -> Response:
+    review = _review_detail(request, pk)
+    try:
+        if take:
+            review_services.review_take(review=review, by=request.user)
+        else:
+            review_services.review_hand_back(review=review, by=request.user)
+    except review_services.DecisionForbidden as forbidden:
+        return Response({"detail": str(forbidden)}, status=status.HTTP_403_FORBIDDEN)
+    except review_services.ReviewRefused as refused:
+        return Response({"detail": str(refused)}, status=status.HTTP_400_BAD_REQUEST)
+    return Response(s.ReviewDetailSerializer(_review_detail(request, pk)).data)
+
+
+@extend_schema(
+    operation_id="reviews_take",
+    summary="Take a group review (assign it to yourself); you must be a current reviewer of its area",
+    request=None,
+    responses={200: s.ReviewDetailSerializer, 400: REFUSED, 403: REFUSED, 404: NOT_VISIBLE},
+)
+@api_view(["POST"])
+def review_take(request: Request, pk: int) -> Response:
+    return _hold(request, pk, take=True)
+
+
+@extend_schema(
+    operation_id="reviews_hand_back",
+    summary="Hand a review you have back to its area's reviewer group",
+    request=None,
+    responses={200: s.ReviewDetailSerializer, 403: REFUSED, 404: NOT_VISIBLE},
+)
+@api_view(["POST"])
+def review_hand_back(request: Request, pk: int) -> Response:
+    return _hold(request, pk, take=False)
+
+
 @extend_schema(
     operation_id="reviews_answer_save",
     summary="Save the author's answer for the area, guarded by the hash of the answer you edited",

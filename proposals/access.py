@@ -161,5 +161,7 @@ def may_read_reviewed_proposal(user, review) -> bool:
 # Separation of duties: nobody decides a review of their own proposal, nor an area whose answer they
 # wrote, admins included.
 may_decide = may_read_reviewed_proposal & ~wrote_reviewed_proposal & ~wrote_answer & (is_area_reviewer | is_admin)
+# Taking a group review ("assign to me"): a current reviewer of the area who may decide it.
+may_take = may_decide & is_area_reviewer
 may_discuss = may_read_reviewed_proposal & (wrote_reviewed_proposal | is_area_reviewer | is_admin)
 may_assign = is_admin | is_area_lead

@@ -115,24 +115,13 @@ def reviews_return_lapsed_assignments(*, user) -> list[Review]:
     for review in named:
         if access.serves_area(user, review.area):
             continue
-        review.reviewer = None
-        review.save(update_fields=["reviewer", "updated_at"])
-        Activity.objects.record(
-            review.proposal,
-            kind=Activity.Kind.REVIEW,
+        _reassign(
+            review,
+            reviewer=None,
+            by=None,
             message=f"ORR “{review.area.title}” went back to the area's reviewers: {user} no longer reviews it",
-            data={"review": review.pk, "reviewer": None, "was": user.pk},
+            tell=f"{user} no longer reviews “{review.area.title}”; it is back with the area's reviewers.",
         )
-        if review.is_waiting:
-            notify(
-                event=Notification.Event.ASSIGNED,
-                users=review_recipients(review),
-                review=review,
-                subject=f"{review.area.title}: “{review.proposal.title}” is waiting for your review",
-                lines=[f"{user} no longer reviews “{review.area.title}”; it is back with the area's reviewers."],
-                url=_review_url(review),
-            )
-        send_proposal_changed(review.proposal, fields=["orr"], by=None)
         returned.append(review)
     return returned
 
@@ -404,27 +393,70 @@ def review_assign(*, review: Review, reviewer, by) -> Review:
             raise ReviewRefused(f"{reviewer} may not read this confidential proposal.")
     if review.reviewer_id == (reviewer.pk if reviewer else None):
         return review
+    who = str(reviewer) if reviewer else "the area's reviewers"
+    return _reassign(
+        review,
+        reviewer=reviewer,
+        by=by,
+        message=f"{by} assigned ORR “{review.area.title}” to {who}",
+        tell=f"{by} assigned you the review of “{review.area.title}” on “{review.proposal.title}”.",
+    )
+
+
+def _reassign(review: Review, *, reviewer, by, message: str, tell: str = "") -> Review:
+    """Name `reviewer` on the review (None: the area's group), on the timeline; `tell` the new holders if it waits."""
     review.reviewer = reviewer
     review.save(update_fields=["reviewer", "updated_at"])
-    who = str(reviewer) if reviewer else "the area's reviewers"
     Activity.objects.record(
         review.proposal,
         actor=by,
         kind=Activity.Kind.REVIEW,
-        message=f"{by} assigned ORR “{review.area.title}” to {who}",
+        message=message,
         data={"review": review.pk, "reviewer": reviewer.pk if reviewer else None},
     )
-    if review.is_waiting:
+    if tell and review.is_waiting:
         notify(
             event=Notification.Event.ASSIGNED,
             users=review_recipients(review),
             review=review,
             subject=f"{review.area.title}: “{review.proposal.title}” is waiting for your review",
-            lines=[f"{by} assigned you the review of “{review.area.title}” on “{review.proposal.title}”."],
+            lines=[tell],
             url=_review_url(review),
         )
     send_proposal_changed(review.proposal, fields=["orr"], by=by)
     return review
+
+
+@transaction.atomic
+def review_take(*, review: Review, by) -> Review:
+    """A reviewer takes a group review ("assign to me"): the others stop being reminded of it."""
+    review = _lock_review(review)
+    if not access.may_take(by, review):
+        raise DecisionForbidden(
+            str(decide_refusal(review, by=by) or f"Only the reviewers of “{review.area.title}” take its review.")
+        )
+    if review.reviewer_id == by.pk:
+        return review
+    if review.reviewer_id is not None:
+        raise ReviewRefused(f"{review.reviewer} has this review; they or the area's lead can hand it on.")
+    if review.is_signed_off:
+        raise ReviewRefused("This area is signed off: there is nothing to take.")
+    return _reassign(review, reviewer=by, by=by, message=f"{by} took ORR “{review.area.title}”")
+
+
+@transaction.atomic
+def review_hand_back(*, review: Review, by) -> Review:
+    """The reviewer who has a review hands it back to the area's group, which is told if it waits."""
+    review = _lock_review(review)
+    if review.reviewer_id is None or review.reviewer_id != by.pk:
+        raise DecisionForbidden("Only the reviewer who has this review hands it back.")
+    return _reassign(
+        review,
+        reviewer=None,
+        by=by,
+        message=f"{by} handed ORR “{review.area.title}” back to the area's reviewers",
+        tell=f"{by} handed “{review.area.title}” on “{review.proposal.title}” back to the area's reviewers.",
+    )
 
 
 # --- Decisions -----------------------------------------------------------------------------------

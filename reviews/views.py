@@ -105,6 +105,8 @@ def _detail_context(request: HttpRequest, review: Review, *, decision_form=None,
         "decision_form": decision_form or DecisionForm(initial={"answer_sha256": review.answer_sha256}),
         "comment_form": comment_form or CommentForm(),
         "is_author": review.proposal.owner_id == user.pk,
+        "may_take": review.reviewer_id is None and not review.is_signed_off and access.may_take(user, review),
+        "may_hand_back": review.reviewer_id is not None and review.reviewer_id == user.pk,
     }
 
 
@@ -151,6 +153,29 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
     context = _detail_context(request, review, decision_form=form)
     # Re-rendered with the reviewer's words and the reason; 200 so htmx swaps it in.
     return render(request, _partial(request, DETAIL_PAGE, "decision-form"), context)
+
+
+@require_POST
+@login_required
+def review_hold(request: HttpRequest, pk: int, *, take: bool) -> HttpResponse:
+    """Take a group review ("assign to me"), or hand it back to the area's group."""
+    review = _visible_review(request, pk)
+    if review is None:
+        return _refusal(request, status=404, message="This review does not exist or is not visible to you.")
+    try:
+        if take:
+            services.review_take(review=review, by=request.user)
+        else:
+            services.review_hand_back(review=review, by=request.user)
+    except services.DecisionForbidden as refusal:
+        return _refusal(request, status=403, message=str(refusal))
+    except services.ReviewRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, "It is yours now." if take else "Handed back to the area's reviewers.")
+    if request.htmx:
+        return HttpResponseClientRedirect(review.get_absolute_url())
+    return redirect(review)
 
 
 @require_POST

@@ -269,6 +269,9 @@ MATRIX: dict[str, list[Call]] = {
     "reviews:queue": [Call("GET", p("/reviews/"), signed_in(200))],
     "reviews:detail": [Call("GET", p("/reviews/{review}/"), readers(200))],
     "reviews:decide": [Call("POST", p("/reviews/{review}/decide/"), only(DECIDERS, 302), data=DECISION)],
+    # Taking a group review: a current reviewer of its area; nobody holds the world's review to hand back.
+    "reviews:take": [Call("POST", p("/reviews/{review}/take/"), only({"area_reviewer"}, 302))],
+    "reviews:hand-back": [Call("POST", p("/reviews/{review}/hand-back/"), only(set(), 302))],
     "reviews:comment": [
         Call("POST", p("/reviews/{review}/comments/"), only(DISCUSSES, 302), data=lambda w: {"body": "Which region?"})
     ],
@@ -367,6 +370,12 @@ MATRIX: dict[str, list[Call]] = {
         Call(
             "POST", p("/api/reviews/{review}/decisions/"), only(DECIDERS, 201, anonymous=API_ANONYMOUS), DECISION, True
         )
+    ],
+    "api:review-take": [
+        Call("POST", p("/api/reviews/{review}/take/"), only({"area_reviewer"}, 200, anonymous=API_ANONYMOUS), json=True)
+    ],
+    "api:review-hand-back": [
+        Call("POST", p("/api/reviews/{review}/hand-back/"), only(set(), 200, anonymous=API_ANONYMOUS), json=True)
     ],
     "api:review-answer": [
         Call(
