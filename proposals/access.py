@@ -4,8 +4,9 @@ Views, the API, template tags, notifications (e-mail, digest, escalation, Slack)
 GitLab sync all ask here. `ProposalQuerySet.visible_to` and `readers_q` are the QuerySet
 twins of `may_read`, for lists and for choosing recipients in one query.
 
-Review-level predicates take a review (anything with `.proposal`, `.reviewer_id`,
-`.area.reviewer_group` and `.answer_written_by(user)`): proposals never import the reviews app.
+Review-level predicates take a review (anything with `.proposal`, `.reviewer_id`, `.answer_written_by(user)`
+and an `.area` with `.reviewer_group`, `.reviewers` and `.names_reviewer(user)`): proposals never import the
+reviews app.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ AUTHORS = "author"
 REVIEWERS = "reviewer"
 WORKING_GROUP = "working group"
 ADMINS = "admin"
-ROLE_GROUPS = (AUTHORS, REVIEWERS, WORKING_GROUP, ADMINS)
+# Working-group leads set up the ORR (areas' reviewers, leads, service levels, Slack) beside admins.
+WORKING_GROUP_LEADS = "working group lead"
+ROLE_GROUPS = (AUTHORS, REVIEWERS, WORKING_GROUP, ADMINS, WORKING_GROUP_LEADS)
 
 
 def group_names(user) -> set[str]:
@@ -67,6 +70,14 @@ def is_author(user) -> bool:
 def is_working_group(user) -> bool:
     return in_group(user, WORKING_GROUP)
 
+
+@rules.predicate
+def is_working_group_lead(user) -> bool:
+    return in_group(user, WORKING_GROUP_LEADS)
+
+
+# The ORR setup page: each area's reviewers, lead, service level and Slack webhook.
+may_set_up_orr = is_signed_in & (is_admin | is_working_group_lead)
 
 # Creating a proposal (form, Markdown import, API) is the `author` role's; the working group reads and watches.
 may_create = is_signed_in & (is_author | is_admin)
@@ -126,7 +137,9 @@ def serves_area(user, area) -> bool:
     if not (is_signed_in(user) and is_reviewer(user)):
         return False
     group = area.reviewer_group
-    return group is None or in_group(user, group.name)
+    if group is not None and in_group(user, group.name):
+        return True
+    return area.names_reviewer(user) or (group is None and not area.reviewers.exists())
 
 
 @rules.predicate
@@ -134,7 +147,8 @@ def is_area_reviewer(user, review) -> bool:
     """A current reviewer of the review's area; with no group on the area, the reviewer named on the review."""
     if not serves_area(user, review.area):
         return False
-    return review.area.reviewer_group is not None or review.reviewer_id == user.pk
+    area = review.area
+    return area.reviewer_group is not None or area.names_reviewer(user) or review.reviewer_id == user.pk
 
 
 @rules.predicate

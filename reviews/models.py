@@ -59,12 +59,39 @@ class OrrArea(models.Model):
     slack_webhook_url = models.URLField(
         blank=True, max_length=500, help_text="Optional Slack incoming webhook that receives this area's events."
     )
+    reviewers = models.ManyToManyField(
+        User,
+        blank=True,
+        related_name="named_orr_areas",
+        help_text="People who review this area by name, besides (or instead of) the reviewer group.",
+    )
 
     class Meta:
         ordering = ["number"]
 
     def __str__(self) -> str:
         return f"{self.number}. {self.title}"
+
+    def names_reviewer(self, user) -> bool:
+        """Is `user` one of the area's named reviewers? Read by `access.serves_area`."""
+        return user is not None and user.pk is not None and self.reviewers.filter(pk=user.pk).exists()
+
+
+class OrrAreaChange(models.Model):
+    """The ORR setup's timeline: who changed which setting of an area, from what to what. Never edited."""
+
+    area = models.ForeignKey(OrrArea, on_delete=models.CASCADE, related_name="changes")
+    changed_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now, db_index=True)
+    field = models.CharField(max_length=40)
+    before = models.TextField(blank=True)
+    after = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.changed_by} changed {self.field} of {self.area}"
 
 
 class ReviewQuerySet(models.QuerySet):
@@ -75,9 +102,15 @@ class ReviewQuerySet(models.QuerySet):
         """
         if not access.is_signed_in(user):
             return self.none()
-        reviews = self.filter(
-            Q(reviewer=user) | Q(reviewer__isnull=True, area__reviewer_group__in=user.groups.all())
-        ).exclude(proposal__owner=user)
+        reviews = (
+            self.filter(
+                Q(reviewer=user)
+                | Q(reviewer__isnull=True, area__reviewer_group__in=user.groups.all())
+                | Q(reviewer__isnull=True, area__reviewers=user)
+            )
+            .exclude(proposal__owner=user)
+            .distinct()
+        )
         if not (access.is_admin(user) or access.is_reviewer(user)):
             reviews = reviews.exclude(proposal__confidential=True)  # as access.may_decide: readers only
         return reviews

@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,6 +24,7 @@ from reviews.models import (
     Decision,
     Notification,
     OrrArea,
+    OrrAreaChange,
     Review,
     ReviewComment,
     ReviewSeen,
@@ -126,6 +128,63 @@ def reviews_return_lapsed_assignments(*, user) -> list[Review]:
     return returned
 
 
+# --- ORR setup ---------------------------------------------------------------------------------
+
+SETUP_FIELDS = ("reviewer_group", "reviewers", "lead", "service_level_days", "slack_webhook_url")
+
+
+def _setting_value(area: OrrArea, name: str):
+    if name == "reviewers":
+        return sorted(area.reviewers.values_list("pk", flat=True))
+    return getattr(area, f"{name}_id" if name in ("reviewer_group", "lead") else name)
+
+
+def _setting_text(area: OrrArea, name: str) -> str:
+    if name == "reviewers":
+        return ", ".join(sorted(user.get_username() for user in area.reviewers.all()))
+    value = getattr(area, name)
+    if name == "slack_webhook_url" and value:
+        return "a Slack webhook"  # the URL is a secret: the timeline says that it changed, not what it is
+    return "" if value is None else str(value)
+
+
+@transaction.atomic
+def orr_area_update(*, area: OrrArea, by, **settings) -> list[OrrAreaChange]:
+    """Change an area's setup (reviewer group, named reviewers, lead, service level, Slack); each change is
+    recorded on the setup's timeline. Reviews named to someone who no longer serves the area go back to it."""
+    if not access.may_set_up_orr(by):
+        raise PermissionDenied("Only admins and working-group leads set up the ORR.")
+    area = OrrArea.objects.select_for_update().get(pk=area.pk)
+    unknown = set(settings) - set(SETUP_FIELDS)
+    if unknown:
+        raise ValueError(f"Not an ORR area setting: {', '.join(sorted(unknown))}")
+    before = {name: (_setting_value(area, name), _setting_text(area, name)) for name in settings}
+    named_before = set(area.reviewers.values_list("pk", flat=True))
+    for name, value in settings.items():
+        if name != "reviewers":
+            setattr(area, name, value)
+    area.save()
+    if "reviewers" in settings:
+        area.reviewers.set(settings["reviewers"])
+    changes = OrrAreaChange.objects.bulk_create(
+        OrrAreaChange(area=area, changed_by=by, field=name, before=before[name][1], after=_setting_text(area, name))
+        for name in settings
+        if _setting_value(area, name) != before[name][0]
+    )
+    # Whoever named on an open review of this area no longer serves it: the review returns to the area.
+    affected = (
+        set(
+            Review.objects.filter(area=area, reviewer__isnull=False)
+            .exclude(status__in=Review.SIGNED_OFF)
+            .values_list("reviewer_id", flat=True)
+        )
+        | named_before
+    )
+    for user in get_user_model().objects.filter(pk__in=affected):
+        reviews_return_lapsed_assignments(user=user)
+    return changes
+
+
 # --- Who is told --------------------------------------------------------------------------------
 
 
@@ -134,11 +193,10 @@ def review_recipients(review: Review) -> list:
     if review.reviewer_id is not None:
         return [review.reviewer]
     group = review.area.reviewer_group
-    if group is None:
-        return []
+    serving = Q(named_orr_areas=review.area) | (Q(groups=group) if group is not None else Q(pk__in=[]))
     people = (
         get_user_model()
-        .objects.filter(groups=group)
+        .objects.filter(serving)
         .filter(access.readers_q(review.proposal))
         .exclude(pk=review.proposal.owner_id)
     )

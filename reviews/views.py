@@ -9,14 +9,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from proposals import access, workflow
 from proposals.models import Proposal
 from reviews import services
-from reviews.forms import AnswerForm, CommentForm, DecisionForm, QueueFilterForm
-from reviews.models import Review, ReviewComment
+from reviews.forms import AnswerForm, CommentForm, DecisionForm, OrrAreaSetupForm, QueueFilterForm
+from reviews.models import OrrArea, OrrAreaChange, Review, ReviewComment
 from reviews.status import orr_status_summary, proposal_reviews
 
 QUEUE_PAGE = "reviews/review_queue.html"
@@ -350,3 +350,42 @@ def gates_context(proposal: Proposal, *, user) -> dict:
         "transitions": workflow.transitions(proposal, by=user),
         "orr_rows": rows,
     }
+
+
+# --- ORR setup ---------------------------------------------------------------------------------
+
+SETUP_PAGE = "reviews/orr_setup.html"
+SETUP_TIMELINE_LENGTH = 50
+
+
+def _setup_page(request: HttpRequest, *, invalid: OrrAreaSetupForm | None = None, status: int = 200) -> HttpResponse:
+    areas = OrrArea.objects.select_related("reviewer_group", "lead").prefetch_related("reviewers")
+    forms = [
+        invalid
+        if invalid is not None and invalid.instance.pk == area.pk
+        else OrrAreaSetupForm(instance=area, prefix=area.key)
+        for area in areas
+    ]
+    changes = OrrAreaChange.objects.select_related("area", "changed_by")[:SETUP_TIMELINE_LENGTH]
+    return render(request, SETUP_PAGE, {"forms": forms, "changes": changes}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def orr_setup(request: HttpRequest, area_key: str | None = None) -> HttpResponse:
+    """Admins and working-group leads set each area's reviewers, lead, service level and Slack webhook."""
+    if not access.may_set_up_orr(request.user):
+        return _refusal(request, status=403, message="Only admins and working-group leads set up the ORR.")
+    if request.method == "GET":
+        return _setup_page(request)
+    area = OrrArea.objects.filter(key=area_key).first() if area_key else None
+    if area is None:
+        return _refusal(request, status=404, message="There is no such ORR area.")
+    form = OrrAreaSetupForm(request.POST, instance=OrrArea.objects.get(pk=area.pk), prefix=area.key)
+    if not form.is_valid():
+        return _setup_page(request, invalid=form)
+    changes = services.orr_area_update(
+        area=area, by=request.user, **{name: form.cleaned_data[name] for name in services.SETUP_FIELDS}
+    )
+    messages.success(request, f"{area.title}: {len(changes)} change{'s' if len(changes) != 1 else ''} saved.")
+    return redirect("reviews:setup")

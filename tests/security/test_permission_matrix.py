@@ -86,6 +86,11 @@ def creators(status: int, *, anonymous: int = LOGIN) -> Callable[[str, bool], in
     return lambda role, confidential: anonymous if role == "anonymous" else (status if role in CREATORS else 403)
 
 
+def signed_in_only(allowed: set[str], status: int) -> Callable[[str, bool], int]:
+    """A page about no proposal: `allowed` roles get `status`, every other signed-in role is refused (403)."""
+    return lambda role, confidential: LOGIN if role == "anonymous" else (status if role in allowed else 403)
+
+
 def approvers(status: int) -> Callable[[str, bool], int]:
     """The working group and admins who may read the proposal get `status`; everyone else is refused (403)."""
 
@@ -272,6 +277,16 @@ MATRIX: dict[str, list[Call]] = {
     # Taking a group review: a current reviewer of its area; nobody holds the world's review to hand back.
     "reviews:take": [Call("POST", p("/reviews/{review}/take/"), only({"area_reviewer"}, 302))],
     "reviews:hand-back": [Call("POST", p("/reviews/{review}/hand-back/"), only(set(), 302))],
+    # The ORR setup page: admins and working-group leads only.
+    "reviews:setup": [Call("GET", p("/reviews/setup/"), signed_in_only({"admin"}, 200))],
+    "reviews:setup-area": [
+        Call(
+            "POST",
+            p("/reviews/setup/data/"),
+            signed_in_only({"admin"}, 302),
+            data=lambda w: {"data-service_level_days": "3", "data-slack_webhook_url": ""},
+        )
+    ],
     "reviews:comment": [
         Call("POST", p("/reviews/{review}/comments/"), only(DISCUSSES, 302), data=lambda w: {"body": "Which region?"})
     ],
