@@ -10,7 +10,7 @@ from django.db.models import Q
 
 from proposals import access
 from proposals.models import TEXT_MAX_LENGTH
-from reviews.models import DUE_SOON_DAYS, Decision, OrrArea, Review
+from reviews.models import DUE_SOON_DAYS, Decision, NotificationPreference, OrrArea, Review
 
 
 class AnswerForm(forms.Form):
@@ -116,3 +116,10 @@ class OrrAreaSetupForm(forms.ModelForm):
         if url and not url.lower().startswith("https://"):
             raise forms.ValidationError("A Slack webhook is an https:// address.")
         return url
+
+
+class NotificationPreferenceForm(forms.ModelForm):
+    class Meta:
+        model = NotificationPreference
+        fields = ["email", "in_app"]
+        labels = {"email": "E-mail", "in_app": "In Stagegate (the bell)"}

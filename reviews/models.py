@@ -399,3 +399,59 @@ class Notification(models.Model):
     @property
     def delivered(self) -> bool:
         return self.sent_at is not None and (not self.slack_webhook_url or self.slack_sent_at is not None)
+
+
+class NotificationPreference(models.Model):
+    """How one person wants to be told: e-mail and in-app (the bell), each on or off. No row: both on."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="notification_preference")
+    email = models.BooleanField(default=True, help_text="Send me e-mail.")
+    in_app = models.BooleanField(default=True, help_text="Show it under the bell in Stagegate.")
+
+    def __str__(self) -> str:
+        return f"{self.user}: e-mail {'on' if self.email else 'off'}, in-app {'on' if self.in_app else 'off'}"
+
+
+class InAppNotificationQuerySet(models.QuerySet):
+    def for_user(self, user) -> InAppNotificationQuerySet:
+        """This person's notifications about what they may still read (a proposal may have become confidential)."""
+        visible = Proposal.objects.visible_to(user).values("pk")
+        return self.filter(user=user).filter(Q(proposal__isnull=True) | Q(proposal__in=visible))
+
+    def unread(self) -> InAppNotificationQuerySet:
+        return self.filter(read_at__isnull=True)
+
+
+class InAppNotification(models.Model):
+    """One line under a person's bell, written with the e-mail it stands beside."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="in_app_notifications")
+    proposal = models.ForeignKey(Proposal, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    event = models.CharField(max_length=20)
+    subject = models.CharField(max_length=255)
+    url = models.URLField(max_length=500)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InAppNotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="inapp_user_unread")]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class Watch(models.Model):
+    """Someone watching a proposal: told of its reviews' decisions, comments and changes like its reviewers."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="watches")
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="watches")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "proposal"], name="watch_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} watches {self.proposal}"

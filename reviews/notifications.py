@@ -23,7 +23,7 @@ from django.utils import timezone
 from config.celery import app
 from proposals import access
 from proposals.models import Proposal
-from reviews.models import Notification, Review
+from reviews.models import InAppNotification, Notification, NotificationPreference, Review, Watch
 from reviews.slack import post_to_slack
 
 logger = logging.getLogger(__name__)
@@ -54,6 +54,36 @@ def notification_subject(text: str) -> str:
     return SUBJECT_PREFIX + cleaned
 
 
+# Events a proposal's watchers hear of besides its reviewers (assignments and reminders are the reviewers' own).
+WATCHED_EVENTS = {
+    Notification.Event.DECIDED,
+    Notification.Event.COMMENT,
+    Notification.Event.STALE,
+    Notification.Event.RESUBMITTED,
+    Notification.Event.WAIVER_EXPIRED,
+}
+
+
+def _preferences(users) -> dict[str, set[int]]:
+    """Who turned e-mail or in-app notifications off, among `users` (no preference row: both on)."""
+    rows = NotificationPreference.objects.filter(user__in=[user.pk for user in users if user.pk])
+    return {
+        "email": {row.user_id for row in rows if not row.email},
+        "in_app": {row.user_id for row in rows if not row.in_app},
+    }
+
+
+def _tell_in_app(users, *, event: str, subject: str, url: str, proposal) -> None:
+    """One line under each person's bell; same subject rules as the e-mail (`notification_subject`)."""
+    line = notification_subject(subject).removeprefix(SUBJECT_PREFIX)
+    InAppNotification.objects.bulk_create(
+        [
+            InAppNotification(user=user, proposal=proposal, event=event, subject=line, url=url)
+            for user in {user.pk: user for user in users if user.pk}.values()
+        ]
+    )
+
+
 def absolute_url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
@@ -81,6 +111,7 @@ def notify(
     review: Review | None = None,
     slack: bool = True,
     dedupe_key: str | None = None,
+    by=None,
 ) -> Notification | None:
     """Store an e-mail (and the area's Slack post) to send once the surrounding transaction commits.
 
@@ -88,15 +119,31 @@ def notify(
     A notification about no single proposal (the digest) must be built from what each person may read.
     """
     proposal = proposal or (review.proposal if review is not None else None)
+    users = [user for user in users if user is not None]
+    if proposal is not None and event in WATCHED_EVENTS:
+        told = {user.pk for user in users}
+        users += [
+            watch.user
+            for watch in Watch.objects.filter(proposal=proposal).select_related("user")
+            if watch.user_id not in told and watch.user_id != getattr(by, "pk", None)
+        ]
     if proposal is not None:
-        users = [user for user in users if user is not None and access.may_be_told(user, proposal)]
-    recipients = _emails(users)
+        users = [user for user in users if access.may_be_told(user, proposal)]
+    if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
+        return None
+    refused = _preferences(users)
+    _tell_in_app(
+        [user for user in users if user.pk not in refused["in_app"]],
+        event=event,
+        subject=subject,
+        url=url,
+        proposal=proposal,
+    )
+    recipients = _emails(user for user in users if user.pk not in refused["email"])
     slack_url = review.area.slack_webhook_url if (slack and review is not None) else ""
     if proposal is not None and not access.may_post_to_channel(proposal):
         slack_url = ""
     if not recipients and not slack_url:
-        return None
-    if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
         return None
     body = render_to_string("reviews/email/notification.txt", {"lines": lines, "url": url})
     try:

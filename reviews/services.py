@@ -28,6 +28,7 @@ from reviews.models import (
     Review,
     ReviewComment,
     ReviewSeen,
+    Watch,
     answer_sha256,
 )
 from reviews.notifications import absolute_url, notify
@@ -126,6 +127,21 @@ def reviews_return_lapsed_assignments(*, user) -> list[Review]:
         )
         returned.append(review)
     return returned
+
+
+# --- Watching ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def proposal_watch_toggle(*, proposal: Proposal, user) -> bool:
+    """Start or stop watching a proposal one may read; True when now watching."""
+    if not access.may_read(user, proposal):
+        raise PermissionDenied("Only people who may read a proposal watch it.")
+    deleted, _ = Watch.objects.filter(proposal=proposal, user=user).delete()
+    if deleted:
+        return False
+    Watch.objects.get_or_create(proposal=proposal, user=user)
+    return True
 
 
 # --- ORR setup ---------------------------------------------------------------------------------
@@ -622,6 +638,7 @@ def review_decide(
         lines += ["", comment]
     notify(
         event=Notification.Event.DECIDED,
+        by=by,
         users=[proposal.owner],
         review=review,
         subject=f"{review.area.title}: {label} on “{proposal.title}”",
@@ -662,6 +679,7 @@ def review_comment_add(*, review: Review, body: str, by) -> ReviewComment:
     others = [proposal.owner] if by.pk != proposal.owner_id else review_recipients(review)
     notify(
         event=Notification.Event.COMMENT,
+        by=by,
         users=[user for user in others if user.pk != by.pk],
         review=review,
         slack=False,

@@ -16,5 +16,8 @@ urlpatterns = [
     path("answers/<int:proposal_id>/", views.answers_page, name="answers"),
     path("answer/<int:proposal_id>/<slug:area_key>/", views.answer_save, name="answer"),
     path("proposal/<int:proposal_id>/gates/", views.gates_panel, name="gates"),
+    path("proposal/<int:proposal_id>/watch/", views.proposal_watch, name="watch"),
+    path("notifications/", views.notification_inbox, name="notifications"),
+    path("notifications/read/", views.notifications_read, name="notifications-read"),
     path("proposal/<int:proposal_id>/<slug:transition>/", views.proposal_transition, name="transition"),
 ]

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F, Prefetch, prefetch_related_objects
+from django.db.models import Count, F, Prefetch, Q, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,8 +15,23 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 from proposals import access, workflow
 from proposals.models import Proposal
 from reviews import services
-from reviews.forms import AnswerForm, CommentForm, DecisionForm, OrrAreaSetupForm, QueueFilterForm
-from reviews.models import OrrArea, OrrAreaChange, Review, ReviewComment
+from reviews.forms import (
+    AnswerForm,
+    CommentForm,
+    DecisionForm,
+    NotificationPreferenceForm,
+    OrrAreaSetupForm,
+    QueueFilterForm,
+)
+from reviews.models import (
+    InAppNotification,
+    NotificationPreference,
+    OrrArea,
+    OrrAreaChange,
+    Review,
+    ReviewComment,
+    Watch,
+)
 from reviews.status import orr_status_summary, proposal_reviews
 
 QUEUE_PAGE = "reviews/review_queue.html"
@@ -348,6 +363,9 @@ def gates_context(proposal: Proposal, *, user) -> dict:
     return {
         "proposal": proposal,
         "transitions": workflow.transitions(proposal, by=user),
+        **Watch.objects.filter(proposal=proposal).aggregate(
+            watchers=Count("pk"), watching=Count("pk", filter=Q(user_id=getattr(user, "pk", None)))
+        ),
         "orr_rows": rows,
     }
 
@@ -389,3 +407,46 @@ def orr_setup(request: HttpRequest, area_key: str | None = None) -> HttpResponse
     )
     messages.success(request, f"{area.title}: {len(changes)} change{'s' if len(changes) != 1 else ''} saved.")
     return redirect("reviews:setup")
+
+
+# --- In-app notifications, preferences, watching ----------------------------------------------
+
+INBOX_PAGE = "reviews/notifications.html"
+INBOX_LENGTH = 50
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def notification_inbox(request: HttpRequest) -> HttpResponse:
+    """The bell's page: what this person was told, newest first; their preferences beside it."""
+    preference = NotificationPreference.objects.filter(user=request.user).first() or NotificationPreference(
+        user=request.user
+    )
+    # Both boxes unticked post nothing but the CSRF token: bind on the method, not on the data.
+    form = NotificationPreferenceForm(request.POST if request.method == "POST" else None, instance=preference)
+    if form.is_bound and form.is_valid():
+        form.save()
+        messages.success(request, "Your notification preferences are saved.")
+        return redirect("reviews:notifications")
+    items = InAppNotification.objects.for_user(request.user)
+    context = {"items": items[:INBOX_LENGTH], "unread": items.unread().count(), "form": form}
+    return render(request, INBOX_PAGE, context)
+
+
+@require_POST
+@login_required
+def notifications_read(request: HttpRequest) -> HttpResponse:
+    InAppNotification.objects.filter(user=request.user, read_at__isnull=True).update(read_at=timezone.now())
+    return redirect("reviews:notifications")
+
+
+@require_POST
+@login_required
+def proposal_watch(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    """Watch a proposal (or stop): its decisions, comments and resubmissions are then told to you too."""
+    proposal = Proposal.objects.visible_to(request.user).filter(pk=proposal_id).first()
+    if proposal is None:
+        return _refusal(request, status=404, message="This proposal does not exist or is not visible to you.")
+    watching = services.proposal_watch_toggle(proposal=proposal, user=request.user)
+    messages.success(request, "You watch this proposal." if watching else "You no longer watch this proposal.")
+    return redirect(proposal)

@@ -287,6 +287,13 @@ MATRIX: dict[str, list[Call]] = {
             data=lambda w: {"data-service_level_days": "3", "data-slack_webhook_url": ""},
         )
     ],
+    # In-app notifications and watching.
+    "reviews:notifications": [
+        Call("GET", p("/reviews/notifications/"), signed_in(200)),
+        Call("POST", p("/reviews/notifications/"), signed_in(302), data=lambda w: {"email": "on"}),
+    ],
+    "reviews:notifications-read": [Call("POST", p("/reviews/notifications/read/"), signed_in(302))],
+    "reviews:watch": [Call("POST", p("/reviews/proposal/{pk}/watch/"), readers(302))],
     "reviews:comment": [
         Call("POST", p("/reviews/{review}/comments/"), only(DISCUSSES, 302), data=lambda w: {"body": "Which region?"})
     ],
