@@ -161,6 +161,12 @@ CONTENT_SECURITY_POLICY = {
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Behind a reverse proxy, set TRUSTED_PROXY_COUNT to the number of proxies of ours in front of Stagegate
+# (1 for one nginx or load balancer): the lockout then keys on the address the outermost proxy saw, taken
+# from X-Forwarded-For; anything a client writes further left is ignored. 0 (the default) trusts no header
+# and keys on the connecting address. See README, "Deploying behind a proxy".
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
