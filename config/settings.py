@@ -212,10 +212,13 @@ GITLAB_OAUTH_CLIENT_ID = os.environ.get("GITLAB_OAUTH_CLIENT_ID", "")
 GITLAB_OAUTH_SECRET = os.environ.get("GITLAB_OAUTH_SECRET", "")
 GITLAB_SIGN_IN_ENABLED = bool(GITLAB_URL and GITLAB_OAUTH_CLIENT_ID and GITLAB_OAUTH_SECRET)
 GITLAB_SIGN_IN_GROUPS = env_list("GITLAB_SIGN_IN_GROUPS", "author")
+# Who may sign in with GitLab: members of any of these GitLab groups or projects ("group:ai-wg",
+# "project:ai/stagegate"). Empty: anyone with an account on the GitLab instance. Needs the read_api scope.
+GITLAB_SIGN_IN_MEMBERS_OF = env_list("GITLAB_SIGN_IN_MEMBERS_OF", "")
 SOCIALACCOUNT_PROVIDERS = {
     "gitlab": {
         "GITLAB_URL": GITLAB_URL or "https://gitlab.com",
-        "SCOPE": ["read_user"],
+        "SCOPE": ["read_user", "read_api"] if GITLAB_SIGN_IN_MEMBERS_OF else ["read_user"],
         "APPS": [{"client_id": GITLAB_OAUTH_CLIENT_ID, "secret": GITLAB_OAUTH_SECRET}]
         if GITLAB_SIGN_IN_ENABLED
         else [],

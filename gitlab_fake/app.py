@@ -128,6 +128,8 @@ class FakeGitLabApp:
         raw = environ_path(request.environ)
         if raw.startswith("/oauth/"):
             return oauth.provider_for(self).dispatch(request, raw)
+        if oauth.MEMBER_PATH.fullmatch(raw):
+            return oauth.provider_for(self).membership(request, raw, self._authenticate(request))
         if not raw.startswith("/api/v4/"):
             return _message(404, "404 Not Found", key="error")
         tail = raw[len("/api/v4/") :]
