@@ -400,10 +400,7 @@ def review_decide(request: Request, pk: int) -> Response:
 def _hold(request: Request, pk: int, *, take: bool) -> Response:
     review = _review_detail(request, pk)
     try:
-        if take:
-            review_services.review_take(review=review, by=request.user)
-        else:
-            review_services.review_hand_back(review=review, by=request.user)
+        review_services.review_hold(review=review, by=request.user, take=take)
     except review_services.DecisionForbidden as forbidden:
         return Response({"detail": str(forbidden)}, status=status.HTTP_403_FORBIDDEN)
     except review_services.ReviewRefused as refused:

@@ -518,6 +518,11 @@ def review_take(*, review: Review, by) -> Review:
     return _reassign(review, reviewer=by, by=by, message=f"{by} took ORR “{review.area.title}”")
 
 
+def review_hold(*, review: Review, by, take: bool) -> Review:
+    """Take the review (`take`) or hand it back: the one entry the page and the API share."""
+    return review_take(review=review, by=by) if take else review_hand_back(review=review, by=by)
+
+
 @transaction.atomic
 def review_hand_back(*, review: Review, by) -> Review:
     """The reviewer who has a review hands it back to the area's group, which is told if it waits."""

@@ -178,10 +178,7 @@ def review_hold(request: HttpRequest, pk: int, *, take: bool) -> HttpResponse:
     if review is None:
         return _refusal(request, status=404, message="This review does not exist or is not visible to you.")
     try:
-        if take:
-            services.review_take(review=review, by=request.user)
-        else:
-            services.review_hand_back(review=review, by=request.user)
+        services.review_hold(review=review, by=request.user, take=take)
     except services.DecisionForbidden as refusal:
         return _refusal(request, status=403, message=str(refusal))
     except services.ReviewRefused as refusal:
@@ -280,13 +277,17 @@ def answer_save(request: HttpRequest, proposal_id: int, area_key: str) -> HttpRe
     return render(request, ANSWERS_PAGE, context, status=409 if context["conflict"] else 200)
 
 
+def _not_visible(request: HttpRequest) -> HttpResponse:
+    return _refusal(request, status=404, message="This proposal does not exist or is not visible to you.")
+
+
 @require_GET
 @login_required
 def answers_page(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """The ORR answers on a page of their own (the edit page includes the same partial)."""
     proposal = Proposal.objects.visible_to(request.user).filter(pk=proposal_id).first()
     if proposal is None:
-        return _refusal(request, status=404, message="This proposal does not exist or is not visible to you.")
+        return _not_visible(request)
     return render(request, ANSWERS_PAGE, answers_context(proposal, user=request.user))
 
 
@@ -446,7 +447,7 @@ def proposal_watch(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """Watch a proposal (or stop): its decisions, comments and resubmissions are then told to you too."""
     proposal = Proposal.objects.visible_to(request.user).filter(pk=proposal_id).first()
     if proposal is None:
-        return _refusal(request, status=404, message="This proposal does not exist or is not visible to you.")
+        return _not_visible(request)
     watching = services.proposal_watch_toggle(proposal=proposal, user=request.user)
     messages.success(request, "You watch this proposal." if watching else "You no longer watch this proposal.")
     return redirect(proposal)
