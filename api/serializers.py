@@ -101,6 +101,19 @@ class ReviewSummarySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class SubmittedReviewSerializer(ReviewSummarySerializer):
+    """A review just submitted, with the people who were told about it (empty: nobody could be)."""
+
+    told = serializers.SerializerMethodField()
+
+    class Meta(ReviewSummarySerializer.Meta):
+        fields = [*ReviewSummarySerializer.Meta.fields, "told"]
+        read_only_fields = fields
+
+    def get_told(self, review) -> list[str]:
+        return sorted(self.context["told"].get(review.pk, []))
+
+
 class DecisionSerializer(serializers.ModelSerializer):
     decided_by = serializers.CharField(source="decided_by.username", read_only=True)
 

@@ -17,6 +17,8 @@ urlpatterns = [
     path("reviews/", views.review_list, name="review-list"),
     path("reviews/<int:pk>/", views.review_detail, name="review-detail"),
     path("reviews/<int:pk>/decisions/", views.review_decide, name="review-decide"),
+    path("reviews/<int:pk>/take/", views.review_take, name="review-take"),
+    path("reviews/<int:pk>/hand-back/", views.review_hand_back, name="review-hand-back"),
     path("reviews/<int:pk>/answer/", views.review_answer, name="review-answer"),
     path("dashboard/", views.dashboard_figures, name="dashboard"),
     # Any other path under /api/, control characters and line breaks included, is a JSON 404.

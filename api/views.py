@@ -23,7 +23,7 @@ from rest_framework.settings import api_settings
 from api import serializers as s
 from dashboard import queries as dashboard
 from dashboard.filters import DashboardFilter
-from proposals import services
+from proposals import access, services
 from proposals.filters import UNSET, ProposalFilter
 from proposals.forms import ProposalCreateForm, edit_sections, section_form_class
 from proposals.models import ChecklistItem, Proposal
@@ -115,11 +115,13 @@ def _detail_response(request: Request, pk: int, *, status_code: int = status.HTT
     operation_id="proposals_create",
     summary="Create a proposal owned by you",
     request=s.ProposalCreateSerializer,
-    responses={201: s.ProposalDetailSerializer, 400: OpenApiTypes.OBJECT},
+    responses={201: s.ProposalDetailSerializer, 400: OpenApiTypes.OBJECT, 403: REFUSED},
 )
 @api_view(["GET", "POST"])
 def proposal_list(request: Request) -> Response:
     if request.method == "POST":
+        if not access.may_create(request.user):
+            raise PermissionDenied("Only authors and admins can create proposals.")
         incoming = s.ProposalCreateSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         form = ProposalCreateForm(incoming.validated_data)
@@ -292,9 +294,10 @@ def research_link_add(request: Request, pk: int) -> Response:
 
 @extend_schema(
     operation_id="proposals_submit",
-    summary="Submit the ORR answers to the reviewers (or resubmit after changes were requested)",
+    summary="Submit the ORR answers to the reviewers (or resubmit after changes were requested); "
+    "each review names who was told (`told`, empty when nobody could be)",
     request=None,
-    responses={200: s.ReviewSummarySerializer(many=True), 400: REFUSED, 403: NOT_YOURS, 404: NOT_VISIBLE},
+    responses={200: s.SubmittedReviewSerializer(many=True), 400: REFUSED, 403: NOT_YOURS, 404: NOT_VISIBLE},
 )
 @api_view(["POST"])
 def proposal_submit(request: Request, pk: int) -> Response:
@@ -305,8 +308,9 @@ def proposal_submit(request: Request, pk: int) -> Response:
         return Response({"detail": "Not yet.", "reasons": closed.reasons}, status=status.HTTP_400_BAD_REQUEST)
     except review_services.ReviewRefused as refused:
         return Response({"detail": str(refused)}, status=status.HTTP_400_BAD_REQUEST)
-    reviews = Review.objects.filter(pk__in=[r.pk for r in reviews]).select_related("proposal", "area", "reviewer")
-    return Response(s.ReviewSummarySerializer(reviews, many=True).data)
+    told = {review.pk: [user.username for user in review.told] for review in reviews}
+    reviews = Review.objects.filter(pk__in=list(told)).select_related("proposal", "area", "reviewer")
+    return Response(s.SubmittedReviewSerializer(reviews, many=True, context={"told": told}).data)
 
 
 # --- reviews -------------------------------------------------------------------------------------
@@ -391,6 +395,39 @@ def review_decide(request: Request, pk: int) -> Response:
     except review_services.ReviewRefused as refused:
         return Response({"detail": str(refused)}, status=status.HTTP_400_BAD_REQUEST)
     return Response(s.DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
+
+
+def _hold(request: Request, pk: int, *, take: bool) -> Response:
+    review = _review_detail(request, pk)
+    try:
+        review_services.review_hold(review=review, by=request.user, take=take)
+    except review_services.DecisionForbidden as forbidden:
+        return Response({"detail": str(forbidden)}, status=status.HTTP_403_FORBIDDEN)
+    except review_services.ReviewRefused as refused:
+        return Response({"detail": str(refused)}, status=status.HTTP_400_BAD_REQUEST)
+    return Response(s.ReviewDetailSerializer(_review_detail(request, pk)).data)
+
+
+@extend_schema(
+    operation_id="reviews_take",
+    summary="Take a group review (assign it to yourself); you must be a current reviewer of its area",
+    request=None,
+    responses={200: s.ReviewDetailSerializer, 400: REFUSED, 403: REFUSED, 404: NOT_VISIBLE},
+)
+@api_view(["POST"])
+def review_take(request: Request, pk: int) -> Response:
+    return _hold(request, pk, take=True)
+
+
+@extend_schema(
+    operation_id="reviews_hand_back",
+    summary="Hand a review you have back to its area's reviewer group",
+    request=None,
+    responses={200: s.ReviewDetailSerializer, 403: REFUSED, 404: NOT_VISIBLE},
+)
+@api_view(["POST"])
+def review_hand_back(request: Request, pk: int) -> Response:
+    return _hold(request, pk, take=False)
 
 
 @extend_schema(

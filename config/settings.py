@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.csp_nonce",
+                "reviews.context_processors.unread_notifications",
             ],
             "builtins": ["template_partials.templatetags.partials"],
         },
@@ -160,6 +161,12 @@ CONTENT_SECURITY_POLICY = {
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Behind a reverse proxy, set TRUSTED_PROXY_COUNT to the number of proxies of ours in front of Stagegate
+# (1 for one nginx or load balancer): the lockout then keys on the address the outermost proxy saw, taken
+# from X-Forwarded-For; anything a client writes further left is ignored. 0 (the default) trusts no header
+# and keys on the connecting address. See README, "Deploying behind a proxy".
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
@@ -212,10 +219,13 @@ GITLAB_OAUTH_CLIENT_ID = os.environ.get("GITLAB_OAUTH_CLIENT_ID", "")
 GITLAB_OAUTH_SECRET = os.environ.get("GITLAB_OAUTH_SECRET", "")
 GITLAB_SIGN_IN_ENABLED = bool(GITLAB_URL and GITLAB_OAUTH_CLIENT_ID and GITLAB_OAUTH_SECRET)
 GITLAB_SIGN_IN_GROUPS = env_list("GITLAB_SIGN_IN_GROUPS", "author")
+# Who may sign in with GitLab: members of any of these GitLab groups or projects ("group:ai-wg",
+# "project:ai/stagegate"). Empty: anyone with an account on the GitLab instance. Needs the read_api scope.
+GITLAB_SIGN_IN_MEMBERS_OF = env_list("GITLAB_SIGN_IN_MEMBERS_OF", "")
 SOCIALACCOUNT_PROVIDERS = {
     "gitlab": {
         "GITLAB_URL": GITLAB_URL or "https://gitlab.com",
-        "SCOPE": ["read_user"],
+        "SCOPE": ["read_user", "read_api"] if GITLAB_SIGN_IN_MEMBERS_OF else ["read_user"],
         "APPS": [{"client_id": GITLAB_OAUTH_CLIENT_ID, "secret": GITLAB_OAUTH_SECRET}]
         if GITLAB_SIGN_IN_ENABLED
         else [],
@@ -252,6 +262,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "AI project proposals, their Operational Requirements Reviews and the working group's figures.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The OpenAPI document describes every operation: only signed-in users (token or session) read it.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
 }
 

@@ -145,6 +145,8 @@ class FakeGitLabApp:
             raw = raw[len(self.prefix) :]
         if raw.startswith("/oauth/"):
             return oauth.provider_for(self).dispatch(request, raw)
+        if oauth.MEMBER_PATH.fullmatch(raw):
+            return oauth.provider_for(self).membership(request, raw, self._authenticate(request))
         if not raw.startswith("/api/v4/"):
             return _message(404, "404 Not Found", key="error")
         tail = raw[len("/api/v4/") :]

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import secrets
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from werkzeug.wrappers import Request, Response
 
@@ -62,12 +63,34 @@ class OAuthProvider:
         self.issued: list[str] = []
         self._user: User | None = None
         self._lock = threading.Lock()
+        # Group and project memberships, as ``GET /api/v4/{groups|projects}/:id/members/all/:user_id`` answers.
+        self.members: dict[tuple[str, str], set[int]] = {}
 
     # -- test helpers ------------------------------------------------------
 
     def register_client(self, client_id: str, secret: str) -> None:
         with self._lock:
             self.clients[client_id] = secret
+
+    def add_member(self, kind: str, path: str, user: User) -> None:
+        """Make `user` a member of the group or project (`kind` "groups" or "projects") at `path`."""
+        with self._lock:
+            self.members.setdefault((kind, path), set()).add(user.id)
+
+    def membership(self, request: Request, raw: str, user: User | None) -> Response:
+        """GitLab's member lookup (inherited members included); needs a token with ``read_api``."""
+        match = MEMBER_PATH.fullmatch(raw)
+        if user is None:
+            return _error(401, "unauthorized", "401 Unauthorized")
+        kind, path, member = match.group("kind"), unquote(match.group("id")), int(match.group("user"))
+        if (kind, path) not in self.members:
+            return Response(
+                json.dumps({"message": f"404 {kind[:-1].title()} Not Found"}), 404, mimetype="application/json"
+            )
+        if member not in self.members[(kind, path)]:
+            return Response(json.dumps({"message": "404 Not found"}), 404, mimetype="application/json")
+        body = {"id": member, "access_level": 30, "state": "active"}
+        return Response(json.dumps(body), 200, mimetype="application/json")
 
     def sign_in_as(self, user: User | None) -> None:
         """Who approves the next authorizations (None: the fake's human user)."""
@@ -151,6 +174,8 @@ class OAuthProvider:
         }
         return Response(json.dumps(body), status=200, mimetype="application/json")
 
+
+MEMBER_PATH = re.compile(r"/api/v4/(?P<kind>groups|projects)/(?P<id>[^/]+)/members/all/(?P<user>\d+)")
 
 _providers_lock = threading.Lock()
 

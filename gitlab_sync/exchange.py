@@ -47,6 +47,7 @@ from proposals.markdown import canonical_text
 from proposals.models import Activity, Proposal
 from proposals.signals import send_proposal_changed
 from proposals.validators import ContentInvalid
+from reviews.models import Notification
 from reviews.notifications import absolute_url, notify
 
 
@@ -361,7 +362,7 @@ def _tell_owner_confidentiality_reasserted(proposal: Proposal, actor: str) -> No
         proposal, kind=Activity.Kind.SYNC, message=message, data={"confidential": True, "by": actor}
     )
     notify(
-        event="confidentiality",
+        event=Notification.Event.CONFIDENTIALITY,
         users=[proposal.owner],
         subject=f"GitLab issue of “{proposal.title}” made confidential again",
         lines=[message],

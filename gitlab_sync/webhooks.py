@@ -49,17 +49,52 @@ def _read_body(request: HttpRequest, limit: int) -> bytes | None:
     return None if len(body) > limit else body
 
 
-def _int(value) -> int | None:
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_payload(body: bytes) -> dict | None:
+    """The delivery's JSON object, or None for anything the parser refuses (a 400, never a 500).
+
+    Refused: bytes that are not UTF-8, text that is not JSON (NaN and Infinity included), nesting deep
+    enough to exhaust the parser's recursion, and any JSON value that is not an object.
+    """
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        payload = json.loads(body, parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return None
+    return payload if isinstance(payload, dict) else None
+
+
+# GitLab's own limit on an issue description.
+DESCRIPTION_MAX_CHARACTERS = 1_048_576
+
+
+def _mapping(value) -> dict:
+    """A nested object of the payload, or {} when GitLab (or anyone) sent something else there."""
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value, limit: int) -> str:
+    """A value for a text column: PostgreSQL refuses NUL characters and lone surrogates."""
+    text = str(value or "").replace("\x00", "")
+    return text.encode("utf-8", errors="replace").decode("utf-8")[:limit]
+
+
+def _int(value) -> int | None:
+    if isinstance(value, bool | float):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if -(2**63) <= number < 2**63 else None
 
 
 def _describe(event: str, payload: dict) -> dict:
-    attributes = payload.get("object_attributes") or {}
-    kind = payload.get("object_kind") or ""
-    issue = payload.get("issue") or {}
+    attributes = _mapping(payload.get("object_attributes"))
+    kind = _text(payload.get("object_kind"), 50)
+    issue = _mapping(payload.get("issue"))
     if kind == "note":
         iid = issue.get("iid")
         note_id = attributes.get("id")
@@ -68,24 +103,27 @@ def _describe(event: str, payload: dict) -> dict:
         iid = attributes.get("iid")
         note_id = None
         updated_at = attributes.get("updated_at")
-    project = payload.get("project") or {}
-    description = (payload.get("changes") or {}).get("description") if kind != "note" else None
+    project = _mapping(payload.get("project"))
+    description = _mapping(payload.get("changes")).get("description") if kind != "note" else None
     description = description if isinstance(description, dict) and "previous" in description else None
     handled = (event in ISSUE_EVENTS and kind in ("issue", "work_item")) or (
         event in NOTE_EVENTS and kind == "note" and attributes.get("noteable_type") == "Issue"
     )
     return {
         "handled": handled,
-        "object_kind": str(kind)[:50],
-        "action": str(attributes.get("action") or "")[:50],
+        "object_kind": kind,
+        "action": _text(attributes.get("action"), 50),
         "project_id": _int(project.get("id") or payload.get("project_id") or attributes.get("project_id")),
         "issue_iid": _int(iid),
         "note_id": _int(note_id),
-        "actor_username": str((payload.get("user") or {}).get("username") or "")[:255],
-        "payload_updated_at": str(updated_at or "")[:40],
+        "actor_username": _text(_mapping(payload.get("user")).get("username"), 255),
+        "payload_updated_at": _text(updated_at, 40),
         "description_changed": description is not None,
-        "description_previous": str((description or {}).get("previous") or ""),
-        "description_current_hash": text_hash((description or {}).get("current")) if description else "",
+        # Kept whole (GitLab allows 1,048,576 characters): recovering an overwritten edit needs all of it.
+        "description_previous": _text((description or {}).get("previous"), DESCRIPTION_MAX_CHARACTERS),
+        "description_current_hash": text_hash(_text(description.get("current"), DESCRIPTION_MAX_CHARACTERS))
+        if description
+        else "",
     }
 
 
@@ -102,11 +140,8 @@ def gitlab_webhook(request: HttpRequest) -> HttpResponse:
     body = _read_body(request, settings.GITLAB_WEBHOOK_MAX_BYTES)
     if body is None:
         return JsonResponse({"error": "payload too large"}, status=413)
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
-        return JsonResponse({"error": "malformed JSON"}, status=400)
-    if not isinstance(payload, dict):
+    payload = parse_payload(body)
+    if payload is None:
         return JsonResponse({"error": "malformed JSON"}, status=400)
 
     event = request.headers.get("X-Gitlab-Event", "")[:100]

@@ -4,8 +4,9 @@ Views, the API, template tags, notifications (e-mail, digest, escalation, Slack)
 GitLab sync all ask here. `ProposalQuerySet.visible_to` and `readers_q` are the QuerySet
 twins of `may_read`, for lists and for choosing recipients in one query.
 
-Review-level predicates take a review (anything with `.proposal`, `.reviewer_id` and
-`.area.reviewer_group`): proposals never import the reviews app.
+Review-level predicates take a review (anything with `.proposal`, `.reviewer_id`, `.answer_written_by(user)`
+and an `.area` with `.reviewer_group`, `.reviewers` and `.names_reviewer(user)`): proposals never import the
+reviews app.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ AUTHORS = "author"
 REVIEWERS = "reviewer"
 WORKING_GROUP = "working group"
 ADMINS = "admin"
-ROLE_GROUPS = (AUTHORS, REVIEWERS, WORKING_GROUP, ADMINS)
+# Working-group leads set up the ORR (areas' reviewers, leads, service levels, Slack) beside admins.
+WORKING_GROUP_LEADS = "working group lead"
+ROLE_GROUPS = (AUTHORS, REVIEWERS, WORKING_GROUP, ADMINS, WORKING_GROUP_LEADS)
 
 
 def group_names(user) -> set[str]:
@@ -58,6 +61,28 @@ def is_reviewer(user) -> bool:
     return in_group(user, REVIEWERS)
 
 
+@rules.predicate
+def is_author(user) -> bool:
+    return in_group(user, AUTHORS)
+
+
+@rules.predicate
+def is_working_group(user) -> bool:
+    return in_group(user, WORKING_GROUP)
+
+
+@rules.predicate
+def is_working_group_lead(user) -> bool:
+    return in_group(user, WORKING_GROUP_LEADS)
+
+
+# The ORR setup page: each area's reviewers, lead, service level and Slack webhook.
+may_set_up_orr = is_signed_in & (is_admin | is_working_group_lead)
+
+# Creating a proposal (form, Markdown import, API) is the `author` role's; the working group reads and watches.
+may_create = is_signed_in & (is_author | is_admin)
+
+
 # --- About the person and a proposal ---------------------------------------------------------
 
 
@@ -76,6 +101,8 @@ may_read = is_signed_in & (is_public | is_owner | is_reviewer | is_admin)
 may_edit = is_signed_in & (is_owner | is_admin)
 # GitLab shows internal notes to project members; in Stagegate those are the author, reviewers, admins.
 may_see_internal_notes = is_signed_in & (is_owner | is_reviewer | is_admin)
+# Approval for General Availability is the working group's decision (or an admin's), never the author's.
+may_approve = may_read & ~is_owner & (is_working_group | is_admin)
 # A notification (e-mail, digest, escalation, in-app) about a proposal goes to its readers only.
 may_be_told = may_read
 
@@ -101,15 +128,27 @@ def readers_q(proposal, *, prefix: str = "") -> Q:
 # --- About the person and one ORR review of a proposal ----------------------------------------
 
 
+def serves_area(user, area) -> bool:
+    """A current reviewer of the area: in the `reviewer` role and in the area's reviewer group today.
+
+    Membership is read now, not when a review was assigned: someone moved out of either group stops
+    deciding at once, even where a review still names them.
+    """
+    if not (is_signed_in(user) and is_reviewer(user)):
+        return False
+    group = area.reviewer_group
+    if group is not None and in_group(user, group.name):
+        return True
+    return area.names_reviewer(user) or (group is None and not area.reviewers.exists())
+
+
 @rules.predicate
 def is_area_reviewer(user, review) -> bool:
-    """Named on the review, or a member of the area's reviewer group."""
-    if not is_signed_in(user):
+    """A current reviewer of the review's area; with no group on the area, the reviewer named on the review."""
+    if not serves_area(user, review.area):
         return False
-    if review.reviewer_id is not None and review.reviewer_id == user.pk:
-        return True
-    group = review.area.reviewer_group
-    return group is not None and in_group(user, group.name)
+    area = review.area
+    return area.reviewer_group is not None or area.names_reviewer(user) or review.reviewer_id == user.pk
 
 
 @rules.predicate
@@ -123,11 +162,20 @@ def wrote_reviewed_proposal(user, review) -> bool:
 
 
 @rules.predicate
+def wrote_answer(user, review) -> bool:
+    """Wrote (any version of) the area's answer: an admin or co-author who filled it in."""
+    return is_signed_in(user) and review.answer_written_by(user)
+
+
+@rules.predicate
 def may_read_reviewed_proposal(user, review) -> bool:
     return may_read(user, review.proposal)
 
 
-# Separation of duties: nobody decides a review of their own proposal, admins included.
-may_decide = may_read_reviewed_proposal & ~wrote_reviewed_proposal & (is_area_reviewer | is_admin)
+# Separation of duties: nobody decides a review of their own proposal, nor an area whose answer they
+# wrote, admins included.
+may_decide = may_read_reviewed_proposal & ~wrote_reviewed_proposal & ~wrote_answer & (is_area_reviewer | is_admin)
+# Taking a group review ("assign to me"): a current reviewer of the area who may decide it.
+may_take = may_decide & is_area_reviewer
 may_discuss = may_read_reviewed_proposal & (wrote_reviewed_proposal | is_area_reviewer | is_admin)
 may_assign = is_admin | is_area_lead

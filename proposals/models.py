@@ -145,6 +145,26 @@ class Proposal(models.Model):
         return may_edit(user, self)
 
 
+class Approval(models.Model):
+    """Approval for General Availability: a decision of the working group (or an admin), never the author's.
+
+    Recorded like an ORR decision: who, when, and exactly which content (the proposal's version and the
+    SHA-256 of its Markdown as GitLab would show it). Never edited; a later approval adds a row.
+    """
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="approvals")
+    approved_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField(default=timezone.now)
+    proposal_version = models.PositiveIntegerField()
+    content_sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-approved_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.proposal} approved by {self.approved_by} on {self.approved_at:%Y-%m-%d}"
+
+
 class ResearchLink(models.Model):
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="research_links")
     title = models.CharField(max_length=200, blank=True)

@@ -35,9 +35,13 @@ def _control_characters(text: str, *, allowed: str = "") -> bool:
     return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text)
 
 
+# Bidirectional overrides and isolates make a title read differently from what it holds.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def one_line_error(text: str, *, max_length: int) -> str | None:
     """Why a one-line value (a title, a link's title, a requirement) is refused, or None."""
-    if _control_characters(text):
+    if _control_characters(text) or not BIDI_CONTROLS.isdisjoint(text):
         return "must be one line without control characters"
     if len(text) > max_length:
         return f"is {len(text):,} characters long; the limit is {max_length:,}"

@@ -59,6 +59,18 @@ def with_proposal(*, edit: bool = False, queryset=None):
     return decorator
 
 
+def creators_only(view):
+    """Creating and importing need the `author` role (or admin): `access.may_create`."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not access.may_create(request.user):
+            return _refusal(request, status=403, message="Only authors and admins can create proposals.")
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapper)
+
+
 def _edit_queryset():
     return Proposal.objects.select_related("owner").prefetch_related(
         "requirements", "research_links", "persona_tags", "checklist_items"
@@ -78,7 +90,7 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@login_required
+@creators_only
 def proposal_create(request: HttpRequest) -> HttpResponse:
     form = ProposalCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from django import forms
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -15,7 +14,7 @@ from proposals.models import TITLE_MAX_LENGTH, Activity, Proposal
 from proposals.template import NEEDS_FIELDS, get_definition
 from proposals.template_moves import proposal_import_markdown
 from proposals.validators import ContentInvalid
-from proposals.views import with_proposal
+from proposals.views import creators_only, with_proposal
 
 # GitLab's own limit for an issue description.
 MAX_CHARACTERS = 1_048_576
@@ -67,7 +66,7 @@ class MarkdownImportForm(forms.Form):
 
 
 @require_http_methods(["GET", "POST"])
-@login_required
+@creators_only
 def proposal_import(request: HttpRequest) -> HttpResponse:
     form = MarkdownImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():

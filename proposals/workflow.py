@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -9,7 +10,10 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import F
 
-from proposals.models import Activity, Proposal
+from proposals import access
+from proposals.content import content_from_proposal
+from proposals.markdown import render
+from proposals.models import Activity, Approval, Proposal
 from proposals.signals import send_proposal_changed
 from proposals.template import STAGE_LABELS, Field, Kind, Stage
 
@@ -135,6 +139,9 @@ def stage_work_reasons(proposal: Proposal, stage: Stage) -> list[str]:
     return reasons + checklist_reasons(proposal, stage)
 
 
+APPROVERS_ONLY = "Only the working group or an admin who did not write the proposal approves it"
+
+
 def _permission_reasons(proposal: Proposal, by) -> list[str]:
     if by is None or not proposal.is_editable_by(by):
         return ["Only the proposal's author or an admin can do this"]
@@ -162,8 +169,8 @@ def advance_gate(proposal: Proposal, *, by) -> list[str]:
 
 
 def approve_gate(proposal: Proposal, *, by, today=None) -> list[str]:
-    """Approved for General Availability."""
-    reasons = _permission_reasons(proposal, by)
+    """Approved for General Availability: the working group's (or an admin's) decision, never the author's."""
+    reasons = [] if by is not None and access.may_approve(by, proposal) else [APPROVERS_ONLY]
     if proposal.state == Proposal.State.CLOSED:
         return [*reasons, "The proposal is closed"]
     if proposal.state == Proposal.State.APPROVED:
@@ -204,11 +211,17 @@ class Transition:
 
 
 def transitions(proposal: Proposal, *, by, today=None) -> list[Transition]:
-    """The buttons the author sees on the proposal, each with the reasons it is disabled."""
+    """The buttons this person sees on the proposal, each with the reasons it is disabled.
+
+    The author (and admins) see the author's steps; the working group (and admins who did not write the
+    proposal) see approval. Nobody sees a button the rules would never let them press.
+    """
+    editor = by is not None and access.may_edit(by, proposal)
+    approver = by is not None and access.may_approve(by, proposal)
     if proposal.state == Proposal.State.CLOSED:
-        return [Transition(REOPEN, "Reopen", tuple(reopen_gate(proposal, by=by)))]
+        return [Transition(REOPEN, "Reopen", tuple(reopen_gate(proposal, by=by)))] if editor else []
     shown = []
-    if proposal.state != Proposal.State.APPROVED:
+    if proposal.state != Proposal.State.APPROVED and editor:
         resubmit = proposal.state == Proposal.State.IN_REVIEW
         shown.append(
             Transition(
@@ -220,13 +233,12 @@ def transitions(proposal: Proposal, *, by, today=None) -> list[Transition]:
             shown.append(
                 Transition(ADVANCE, f"Move into {STAGE_LABELS[upcoming]} work", tuple(advance_gate(proposal, by=by)))
             )
-        if Stage.GA in proposal.definition.stages:
-            shown.append(
-                Transition(
-                    APPROVE, "Approve for General Availability", tuple(approve_gate(proposal, by=by, today=today))
-                )
-            )
-    shown.append(Transition(CLOSE, "Close", tuple(close_gate(proposal, by=by))))
+    if proposal.state != Proposal.State.APPROVED and approver and Stage.GA in proposal.definition.stages:
+        shown.append(
+            Transition(APPROVE, "Approve for General Availability", tuple(approve_gate(proposal, by=by, today=today)))
+        )
+    if editor:
+        shown.append(Transition(CLOSE, "Close", tuple(close_gate(proposal, by=by))))
     return shown
 
 
@@ -234,7 +246,7 @@ def _locked(proposal: Proposal) -> Proposal:
     return Proposal.objects.select_for_update().get(pk=proposal.pk)
 
 
-def _move(proposal: Proposal, *, by, message: str, **changes) -> Proposal:
+def _move(proposal: Proposal, *, by, message: str, recorded: dict | None = None, **changes) -> Proposal:
     """The one way a proposal's stage or state changes: versioned, on the timeline, announced."""
     before = {name: getattr(proposal, name) for name in changes}
     for name, value in changes.items():
@@ -247,7 +259,7 @@ def _move(proposal: Proposal, *, by, message: str, **changes) -> Proposal:
         actor=by,
         kind=Activity.Kind.STATE,
         message=message,
-        data={name: [str(before[name]), str(value)] for name, value in changes.items()},
+        data={name: [str(before[name]), str(value)] for name, value in changes.items()} | (recorded or {}),
     )
     send_proposal_changed(proposal, fields=list(changes), by=by)
     return proposal
@@ -270,8 +282,20 @@ def proposal_approve(*, proposal: Proposal, by) -> Proposal:
     reasons = approve_gate(proposal, by=by)
     if reasons:
         raise GateClosed(reasons)
+    approval = Approval.objects.create(
+        proposal=proposal,
+        approved_by=by,
+        proposal_version=proposal.version,
+        content_sha256=content_sha256(proposal),
+    )
     message = f"{by} approved the proposal for General Availability"
-    return _move(proposal, by=by, message=message, state=Proposal.State.APPROVED)
+    recorded = {"approval": approval.pk, "version": approval.proposal_version, "sha256": approval.content_sha256}
+    return _move(proposal, by=by, message=message, recorded=recorded, state=Proposal.State.APPROVED)
+
+
+def content_sha256(proposal: Proposal) -> str:
+    """The fingerprint an approval is bound to: the proposal's Markdown as GitLab shows it."""
+    return hashlib.sha256(render(content_from_proposal(proposal)).encode("utf-8")).hexdigest()
 
 
 @transaction.atomic

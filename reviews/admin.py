@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from proposals import access
 from reviews import services
 from reviews.models import Decision, GitLabAccount, Notification, OrrArea, Review, ReviewComment
 
@@ -15,20 +16,37 @@ class OrrAreaAdmin(admin.ModelAdmin):
         "guidance",
         "reviewer_group",
         "reviewers",
+        "reviewers_now",
         "lead",
         "service_level_days",
         "slack_webhook_url",
     ]
-    readonly_fields = ["number", "key", "reviewers"]
+    readonly_fields = ["number", "key", "reviewers_now"]
     autocomplete_fields = ["lead"]
+    filter_horizontal = ["reviewers"]
 
     @admin.display(description="Reviewers now")
-    def reviewers(self, area: OrrArea) -> str:
-        """Who decides this area: the group's members (add people to the group under Authentication)."""
-        if area.reviewer_group is None:
-            return "Nobody yet: choose a reviewer group."
-        names = area.reviewer_group.user_set.filter(is_active=True).values_list("username", flat=True)
-        return ", ".join(names) or "The group has no members yet."
+    def reviewers_now(self, area: OrrArea) -> str:
+        """Who decides this area: the `reviewer` role and the area's group, or a place among its named reviewers."""
+        people = area.reviewers.filter(is_active=True, groups__name=access.REVIEWERS)
+        if area.reviewer_group is not None:
+            people = people | area.reviewer_group.user_set.filter(is_active=True, groups__name=access.REVIEWERS)
+        names = sorted(set(people.values_list("username", flat=True)))
+        if area.reviewer_group is None and not names:
+            return "Nobody yet: choose a reviewer group or name reviewers."
+        return ", ".join(names) or "Nobody with the reviewer role is in the group yet."
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        # The setup goes through the same service as the ORR setup page, so it lands on the same timeline.
+        setup = {name: form.cleaned_data[name] for name in services.SETUP_FIELDS if name in form.cleaned_data}
+        services.orr_area_update(area=obj, by=request.user, **setup)
+        obj.save(update_fields=["title", "guidance"])
+
+    def save_related(self, request, form, formsets, change):
+        if not change:
+            super().save_related(request, form, formsets, change)  # the named reviewers were set by the service
 
     @admin.display(boolean=True, description="Slack")
     def has_slack(self, area: OrrArea) -> bool:

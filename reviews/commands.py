@@ -3,6 +3,7 @@
     /orr approve data
     /orr changes legal Please name the data processing agreement.
     /orr na cost Hosted by the vendor; no infrastructure of ours.
+    /orr na legal until 2027-03-31 Covered by the pilot agreement until then.
 
 The GitLab sync calls `review_decide_from_comment` from its note-hook handling and posts
 every reply it returns as a comment on the issue.
@@ -10,6 +11,7 @@ every reply it returns as a comment on the issue.
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass
 
@@ -46,7 +48,12 @@ AREA_ALIASES = {
 }
 
 COMMAND_LINE = re.compile(r"[ \t]*/orr\b(?P<rest>.*)", re.IGNORECASE)
-USAGE = "Usage: `/orr approve <area>`, `/orr changes <area> <comment>` or `/orr na <area> <justification>`."
+USAGE = (
+    "Usage: `/orr approve <area>`, `/orr changes <area> <comment>` or "
+    "`/orr na <area> [until YYYY-MM-DD] <justification>`."
+)
+# A waiver's expiry, written right after the area: `until 2027-03-31`.
+UNTIL = re.compile(r"until\s+(?P<date>\S+)\s*(?P<rest>.*)", re.IGNORECASE | re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,7 @@ class OrrCommand:
     kind: str = ""  # a Decision.Kind value
     area: str = ""  # an area key as written, resolved later against OrrArea
     comment: str = ""
+    waiver_expires_on: datetime.date | None = None
     error: str = ""  # why the line is not a command we understand
 
 
@@ -81,7 +89,20 @@ def parse_orr_commands(body: str) -> list[OrrCommand]:
         if kind is None:
             commands.append(OrrCommand(line=line, error=f"“{verb}” is not an ORR decision. {USAGE}"))
             continue
-        commands.append(OrrCommand(line=line, kind=kind, area=AREA_ALIASES.get(area, area), comment=comment))
+        expires = None
+        until = UNTIL.fullmatch(comment)
+        if until is not None:
+            try:
+                expires = datetime.date.fromisoformat(until.group("date"))
+            except ValueError:
+                commands.append(OrrCommand(line=line, error=f"“{until.group('date')}” is not a date (YYYY-MM-DD)."))
+                continue
+            comment = until.group("rest").strip()
+        commands.append(
+            OrrCommand(
+                line=line, kind=kind, area=AREA_ALIASES.get(area, area), comment=comment, waiver_expires_on=expires
+            )
+        )
     return commands
 
 
@@ -149,6 +170,7 @@ def review_decide_from_comment(
                     review=review,
                     kind=command.kind,
                     comment=command.comment,
+                    waiver_expires_on=command.waiver_expires_on,
                     by=user,
                     source=Decision.Source.GITLAB,
                     gitlab_note_id=note_id,
@@ -158,8 +180,9 @@ def review_decide_from_comment(
             continue
         except IntegrityError:
             continue  # the same note is being applied concurrently
+        until = f" until {decision.waiver_expires_on:%Y-%m-%d}" if decision.waiver_expires_on else ""
         replies.append(
-            f"{mention} recorded “{area.title}”: {decision.get_kind_display().lower()}"
+            f"{mention} recorded “{area.title}”: {decision.get_kind_display().lower()}{until}"
             + (" (as admin)." if decision.decided_as_admin else ".")
         )
     return replies

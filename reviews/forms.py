@@ -3,10 +3,14 @@ from __future__ import annotations
 import datetime
 
 from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q
 
+from proposals import access
 from proposals.models import TEXT_MAX_LENGTH
-from reviews.models import DUE_SOON_DAYS, Decision, OrrArea, Review
+from reviews.models import DUE_SOON_DAYS, Decision, NotificationPreference, OrrArea, Review
 
 
 class AnswerForm(forms.Form):
@@ -87,3 +91,35 @@ class QueueFilterForm(forms.Form):
         if data.get("changed"):
             reviews = reviews.filter(Q(answer_changed_since_seen=True) | Q(new_comments=True))
         return reviews
+
+
+class OrrAreaSetupForm(forms.ModelForm):
+    """One area's setup on the ORR setup page."""
+
+    class Meta:
+        model = OrrArea
+        fields = ["reviewer_group", "reviewers", "lead", "service_level_days", "slack_webhook_url"]
+        widgets = {"reviewers": forms.SelectMultiple(attrs={"size": 4})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        people = get_user_model().objects.filter(is_active=True).order_by("username")
+        self.fields["reviewers"].queryset = people.filter(groups__name=access.REVIEWERS)
+        self.fields["lead"].queryset = people
+        self.fields["reviewer_group"].queryset = Group.objects.order_by("name")
+        self.fields["service_level_days"].min_value = 1
+        self.fields["service_level_days"].validators.append(MinValueValidator(1))
+        self.fields["service_level_days"].validators.append(MaxValueValidator(365))
+
+    def clean_slack_webhook_url(self):
+        url = self.cleaned_data["slack_webhook_url"].strip()
+        if url and not url.lower().startswith("https://"):
+            raise forms.ValidationError("A Slack webhook is an https:// address.")
+        return url
+
+
+class NotificationPreferenceForm(forms.ModelForm):
+    class Meta:
+        model = NotificationPreference
+        fields = ["email", "in_app"]
+        labels = {"email": "E-mail", "in_app": "In Stagegate (the bell)"}

@@ -24,6 +24,11 @@ def answer_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def default_reviewer_group() -> int:
+    """A new ORR area is served by the `reviewer` role's group until someone chooses another."""
+    return Group.objects.get_or_create(name=access.REVIEWERS)[0].pk
+
+
 class OrrArea(models.Model):
     """One of the five Operational Requirements Review areas."""
 
@@ -35,6 +40,7 @@ class OrrArea(models.Model):
         Group,
         null=True,
         blank=True,
+        default=default_reviewer_group,
         on_delete=models.SET_NULL,
         related_name="+",
         help_text="Everyone in this group reviews the area; a review may also be assigned to one of them by name.",
@@ -53,12 +59,39 @@ class OrrArea(models.Model):
     slack_webhook_url = models.URLField(
         blank=True, max_length=500, help_text="Optional Slack incoming webhook that receives this area's events."
     )
+    reviewers = models.ManyToManyField(
+        User,
+        blank=True,
+        related_name="named_orr_areas",
+        help_text="People who review this area by name, besides (or instead of) the reviewer group.",
+    )
 
     class Meta:
         ordering = ["number"]
 
     def __str__(self) -> str:
         return f"{self.number}. {self.title}"
+
+    def names_reviewer(self, user) -> bool:
+        """Is `user` one of the area's named reviewers? Read by `access.serves_area`."""
+        return user is not None and user.pk is not None and self.reviewers.filter(pk=user.pk).exists()
+
+
+class OrrAreaChange(models.Model):
+    """The ORR setup's timeline: who changed which setting of an area, from what to what. Never edited."""
+
+    area = models.ForeignKey(OrrArea, on_delete=models.CASCADE, related_name="changes")
+    changed_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now, db_index=True)
+    field = models.CharField(max_length=40)
+    before = models.TextField(blank=True)
+    after = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.changed_by} changed {self.field} of {self.area}"
 
 
 class ReviewQuerySet(models.QuerySet):
@@ -69,9 +102,15 @@ class ReviewQuerySet(models.QuerySet):
         """
         if not access.is_signed_in(user):
             return self.none()
-        reviews = self.filter(
-            Q(reviewer=user) | Q(reviewer__isnull=True, area__reviewer_group__in=user.groups.all())
-        ).exclude(proposal__owner=user)
+        reviews = (
+            self.filter(
+                Q(reviewer=user)
+                | Q(reviewer__isnull=True, area__reviewer_group__in=user.groups.all())
+                | Q(reviewer__isnull=True, area__reviewers=user)
+            )
+            .exclude(proposal__owner=user)
+            .distinct()
+        )
         if not (access.is_admin(user) or access.is_reviewer(user)):
             reviews = reviews.exclude(proposal__confidential=True)  # as access.may_decide: readers only
         return reviews
@@ -148,6 +187,12 @@ class Review(models.Model):
     )
     answer_updated_at = models.DateTimeField(null=True, blank=True)
     answer_updated_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    answer_authors = models.ManyToManyField(
+        User,
+        blank=True,
+        related_name="+",
+        help_text="Everyone who ever wrote this answer: none of them decides this area (separation of duties).",
+    )
     assigned_at = models.DateTimeField(null=True, blank=True, help_text="When the review last started waiting.")
     due_on = models.DateField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
@@ -169,6 +214,12 @@ class Review(models.Model):
     @property
     def answer_sha256(self) -> str:
         return answer_sha256(self.answer)
+
+    def answer_written_by(self, user) -> bool:
+        """Did `user` write (any version of) this answer? Read by `access.wrote_answer`."""
+        if user is None or user.pk is None:
+            return False
+        return self.answer_updated_by_id == user.pk or self.answer_authors.filter(pk=user.pk).exists()
 
     def effective_status(self, today=None) -> str:
         """The status as of `today`: a not-applicable waiver past its expiry date counts as expired
@@ -323,6 +374,7 @@ class Notification(models.Model):
         DIGEST = "digest", "Daily digest"
         ESCALATED = "escalated", "Overdue review escalated"
         COMMENT = "comment", "New comment"
+        CONFIDENTIALITY = "confidentiality", "Confidentiality restored"
 
     event = models.CharField(max_length=20, choices=Event.choices)
     review = models.ForeignKey(Review, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
@@ -348,3 +400,59 @@ class Notification(models.Model):
     @property
     def delivered(self) -> bool:
         return self.sent_at is not None and (not self.slack_webhook_url or self.slack_sent_at is not None)
+
+
+class NotificationPreference(models.Model):
+    """How one person wants to be told: e-mail and in-app (the bell), each on or off. No row: both on."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="notification_preference")
+    email = models.BooleanField(default=True, help_text="Send me e-mail.")
+    in_app = models.BooleanField(default=True, help_text="Show it under the bell in Stagegate.")
+
+    def __str__(self) -> str:
+        return f"{self.user}: e-mail {'on' if self.email else 'off'}, in-app {'on' if self.in_app else 'off'}"
+
+
+class InAppNotificationQuerySet(models.QuerySet):
+    def for_user(self, user) -> InAppNotificationQuerySet:
+        """This person's notifications about what they may still read (a proposal may have become confidential)."""
+        visible = Proposal.objects.visible_to(user).values("pk")
+        return self.filter(user=user).filter(Q(proposal__isnull=True) | Q(proposal__in=visible))
+
+    def unread(self) -> InAppNotificationQuerySet:
+        return self.filter(read_at__isnull=True)
+
+
+class InAppNotification(models.Model):
+    """One line under a person's bell, written with the e-mail it stands beside."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="in_app_notifications")
+    proposal = models.ForeignKey(Proposal, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    event = models.CharField(max_length=20)
+    subject = models.CharField(max_length=255)
+    url = models.URLField(max_length=500)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InAppNotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="inapp_user_unread")]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class Watch(models.Model):
+    """Someone watching a proposal: told of its reviews' decisions, comments and changes like its reviewers."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="watches")
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="watches")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "proposal"], name="watch_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} watches {self.proposal}"

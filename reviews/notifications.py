@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import unicodedata
 from datetime import timedelta
 
 from django.conf import settings
@@ -22,7 +23,7 @@ from django.utils import timezone
 from config.celery import app
 from proposals import access
 from proposals.models import Proposal
-from reviews.models import Notification, Review
+from reviews.models import InAppNotification, Notification, NotificationPreference, Review, Watch
 from reviews.slack import post_to_slack
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,54 @@ SEND_TASK = "reviews.tasks.send_notification"
 MAX_ATTEMPTS = 20
 # Delivered notifications are kept this long for the admin's view, then removed by the sweep.
 NOTIFICATION_RETENTION = timedelta(days=90)
+
+
+SUBJECT_PREFIX = "[Stagegate] "
+SUBJECT_MAX_LENGTH = Notification._meta.get_field("subject").max_length
+
+
+def notification_subject(text: str) -> str:
+    """The one place a subject is made from user text: one line, no control characters, and short enough.
+
+    Mail headers refuse line breaks and `Notification.subject` holds 255 characters, so a proposal
+    title of any accepted length (or an area title with odd characters) must never break a notification.
+    """
+    cleaned = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
+    cleaned = " ".join(cleaned.split())
+    room = SUBJECT_MAX_LENGTH - len(SUBJECT_PREFIX)
+    if len(cleaned) > room:
+        cleaned = cleaned[: room - 1].rstrip() + "…"
+    return SUBJECT_PREFIX + cleaned
+
+
+# Events a proposal's watchers hear of besides its reviewers (assignments and reminders are the reviewers' own).
+WATCHED_EVENTS = {
+    Notification.Event.DECIDED,
+    Notification.Event.COMMENT,
+    Notification.Event.STALE,
+    Notification.Event.RESUBMITTED,
+    Notification.Event.WAIVER_EXPIRED,
+}
+
+
+def _preferences(users) -> dict[str, set[int]]:
+    """Who turned e-mail or in-app notifications off, among `users` (no preference row: both on)."""
+    rows = NotificationPreference.objects.filter(user__in=[user.pk for user in users if user.pk])
+    return {
+        "email": {row.user_id for row in rows if not row.email},
+        "in_app": {row.user_id for row in rows if not row.in_app},
+    }
+
+
+def _tell_in_app(users, *, event: str, subject: str, url: str, proposal) -> None:
+    """One line under each person's bell; same subject rules as the e-mail (`notification_subject`)."""
+    line = notification_subject(subject).removeprefix(SUBJECT_PREFIX)
+    InAppNotification.objects.bulk_create(
+        [
+            InAppNotification(user=user, proposal=proposal, event=event, subject=line, url=url)
+            for user in {user.pk: user for user in users if user.pk}.values()
+        ]
+    )
 
 
 def absolute_url(path: str) -> str:
@@ -62,6 +111,7 @@ def notify(
     review: Review | None = None,
     slack: bool = True,
     dedupe_key: str | None = None,
+    by=None,
 ) -> Notification | None:
     """Store an e-mail (and the area's Slack post) to send once the surrounding transaction commits.
 
@@ -69,15 +119,31 @@ def notify(
     A notification about no single proposal (the digest) must be built from what each person may read.
     """
     proposal = proposal or (review.proposal if review is not None else None)
+    users = [user for user in users if user is not None]
+    if proposal is not None and event in WATCHED_EVENTS:
+        told = {user.pk for user in users}
+        users += [
+            watch.user
+            for watch in Watch.objects.filter(proposal=proposal).select_related("user")
+            if watch.user_id not in told and watch.user_id != getattr(by, "pk", None)
+        ]
     if proposal is not None:
-        users = [user for user in users if user is not None and access.may_be_told(user, proposal)]
-    recipients = _emails(users)
+        users = [user for user in users if access.may_be_told(user, proposal)]
+    if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
+        return None
+    refused = _preferences(users)
+    _tell_in_app(
+        [user for user in users if user.pk not in refused["in_app"]],
+        event=event,
+        subject=subject,
+        url=url,
+        proposal=proposal,
+    )
+    recipients = _emails(user for user in users if user.pk not in refused["email"])
     slack_url = review.area.slack_webhook_url if (slack and review is not None) else ""
     if proposal is not None and not access.may_post_to_channel(proposal):
         slack_url = ""
     if not recipients and not slack_url:
-        return None
-    if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
         return None
     body = render_to_string("reviews/email/notification.txt", {"lines": lines, "url": url})
     try:
@@ -86,7 +152,7 @@ def notify(
                 event=event,
                 review=review,
                 recipients=recipients,
-                subject=f"[Stagegate] {subject}",
+                subject=notification_subject(subject),
                 body=body,
                 url=url,
                 slack_webhook_url=slack_url,

@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,9 +24,11 @@ from reviews.models import (
     Decision,
     Notification,
     OrrArea,
+    OrrAreaChange,
     Review,
     ReviewComment,
     ReviewSeen,
+    Watch,
     answer_sha256,
 )
 from reviews.notifications import absolute_url, notify
@@ -84,6 +87,120 @@ def on_orr_answers_received(
             logger.warning("ORR answer %s of proposal %s from GitLab not applied", review.area.key, proposal.pk)
 
 
+def on_group_membership_changed(sender, *, instance, action, reverse, pk_set, **kwargs) -> None:
+    """Someone left a group (`user.groups` or `group.user_set`): reviews they may no longer decide go back."""
+    if action not in ("post_remove", "post_clear"):
+        return
+    users = get_user_model().objects.all()
+    if not reverse:
+        users = users.filter(pk=instance.pk)
+    elif pk_set:
+        users = users.filter(pk__in=pk_set)
+    open_reviews = Review.objects.exclude(status__in=Review.SIGNED_OFF)
+    for user in users.filter(pk__in=open_reviews.values("reviewer_id")):
+        reviews_return_lapsed_assignments(user=user)
+
+
+@transaction.atomic
+def reviews_return_lapsed_assignments(*, user) -> list[Review]:
+    """Open reviews assigned to `user` in areas they no longer serve return to the area's group.
+
+    Membership is read afresh: `access.serves_area` asks the groups the user is in now.
+    """
+    user = get_user_model().objects.get(pk=user.pk)  # no group cache from before the change
+    returned = []
+    named = (
+        Review.objects.select_for_update(of=("self",))
+        .filter(reviewer=user)
+        .exclude(status__in=Review.SIGNED_OFF)
+        .select_related("area", "area__reviewer_group", "proposal")
+    )
+    for review in named:
+        if access.serves_area(user, review.area):
+            continue
+        _reassign(
+            review,
+            reviewer=None,
+            by=None,
+            message=f"ORR “{review.area.title}” went back to the area's reviewers: {user} no longer reviews it",
+            tell=f"{user} no longer reviews “{review.area.title}”; it is back with the area's reviewers.",
+        )
+        returned.append(review)
+    return returned
+
+
+# --- Watching ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def proposal_watch_toggle(*, proposal: Proposal, user) -> bool:
+    """Start or stop watching a proposal one may read; True when now watching."""
+    if not access.may_read(user, proposal):
+        raise PermissionDenied("Only people who may read a proposal watch it.")
+    deleted, _ = Watch.objects.filter(proposal=proposal, user=user).delete()
+    if deleted:
+        return False
+    Watch.objects.get_or_create(proposal=proposal, user=user)
+    return True
+
+
+# --- ORR setup ---------------------------------------------------------------------------------
+
+SETUP_FIELDS = ("reviewer_group", "reviewers", "lead", "service_level_days", "slack_webhook_url")
+
+
+def _setting_value(area: OrrArea, name: str):
+    if name == "reviewers":
+        return sorted(area.reviewers.values_list("pk", flat=True))
+    return getattr(area, f"{name}_id" if name in ("reviewer_group", "lead") else name)
+
+
+def _setting_text(area: OrrArea, name: str) -> str:
+    if name == "reviewers":
+        return ", ".join(sorted(user.get_username() for user in area.reviewers.all()))
+    value = getattr(area, name)
+    if name == "slack_webhook_url" and value:
+        return "a Slack webhook"  # the URL is a secret: the timeline says that it changed, not what it is
+    return "" if value is None else str(value)
+
+
+@transaction.atomic
+def orr_area_update(*, area: OrrArea, by, **settings) -> list[OrrAreaChange]:
+    """Change an area's setup (reviewer group, named reviewers, lead, service level, Slack); each change is
+    recorded on the setup's timeline. Reviews named to someone who no longer serves the area go back to it."""
+    if not access.may_set_up_orr(by):
+        raise PermissionDenied("Only admins and working-group leads set up the ORR.")
+    area = OrrArea.objects.select_for_update().get(pk=area.pk)
+    unknown = set(settings) - set(SETUP_FIELDS)
+    if unknown:
+        raise ValueError(f"Not an ORR area setting: {', '.join(sorted(unknown))}")
+    before = {name: (_setting_value(area, name), _setting_text(area, name)) for name in settings}
+    named_before = set(area.reviewers.values_list("pk", flat=True))
+    for name, value in settings.items():
+        if name != "reviewers":
+            setattr(area, name, value)
+    area.save()
+    if "reviewers" in settings:
+        area.reviewers.set(settings["reviewers"])
+    changes = OrrAreaChange.objects.bulk_create(
+        OrrAreaChange(area=area, changed_by=by, field=name, before=before[name][1], after=_setting_text(area, name))
+        for name in settings
+        if _setting_value(area, name) != before[name][0]
+    )
+    # Whoever named on an open review of this area no longer serves it: the review returns to the area.
+    affected = (
+        set(
+            Review.objects.filter(area=area, reviewer__isnull=False)
+            .exclude(status__in=Review.SIGNED_OFF)
+            .values_list("reviewer_id", flat=True)
+        )
+        | named_before
+    )
+    for user in get_user_model().objects.filter(pk__in=affected):
+        reviews_return_lapsed_assignments(user=user)
+    return changes
+
+
 # --- Who is told --------------------------------------------------------------------------------
 
 
@@ -92,11 +209,10 @@ def review_recipients(review: Review) -> list:
     if review.reviewer_id is not None:
         return [review.reviewer]
     group = review.area.reviewer_group
-    if group is None:
-        return []
+    serving = Q(named_orr_areas=review.area) | (Q(groups=group) if group is not None else Q(pk__in=[]))
     people = (
         get_user_model()
-        .objects.filter(groups=group)
+        .objects.filter(serving)
         .filter(access.readers_q(review.proposal))
         .exclude(pk=review.proposal.owner_id)
     )
@@ -185,6 +301,8 @@ def review_answer_save(
             review.status = decision.kind
             fields.append("status")
     review.save(update_fields=fields)
+    if by is not None and by.pk is not None:
+        review.answer_authors.add(by)
 
     Activity.objects.record(
         proposal,
@@ -277,9 +395,10 @@ def review_submit_for_review(*, proposal: Proposal, by) -> list[Review]:
         review.save(update_fields=["status", "assigned_at", "due_on", "escalated_at", "updated_at"])
         review.proposal = proposal
         verb = "is waiting for your review" if event == Notification.Event.ASSIGNED else "was resubmitted for review"
-        notify(
+        recipients = review_recipients(review)
+        notification = notify(
             event=event,
-            users=review_recipients(review),
+            users=recipients,
             review=review,
             subject=f"{review.area.title}: “{proposal.title}” {verb}",
             lines=[
@@ -288,6 +407,8 @@ def review_submit_for_review(*, proposal: Proposal, by) -> list[Review]:
             ],
             url=_review_url(review),
         )
+        addresses = set(notification.recipients) if notification is not None else set()
+        review.told = [user for user in recipients if user.email in addresses]
 
     if first_submission:
         workflow.proposal_enter_review(proposal=proposal, by=by)
@@ -301,6 +422,29 @@ def review_submit_for_review(*, proposal: Proposal, by) -> list[Review]:
         )
     _orr_changed(proposal, by=by)
     return reviews
+
+
+def submission_told(reviews: list[Review]) -> tuple[bool, str]:
+    """What the author is told after submitting: who was notified, truthfully, or that nobody could be.
+
+    Returns (anyone_told, message). `reviews` are those `review_submit_for_review` returned.
+    """
+    told = sorted(
+        {user.username: user for review in reviews for user in getattr(review, "told", [])}.values(),
+        key=lambda user: user.username,
+    )
+    unserved = [review.area.title for review in reviews if not getattr(review, "told", [])]
+    if not told:
+        return False, (
+            "Submitted, but nobody could be told: no reviewer with an e-mail address serves "
+            + (", ".join(unserved) or "these areas")
+            + ". Ask an admin to set up the ORR areas."
+        )
+    names = ", ".join(user.get_full_name() or user.username for user in told)
+    message = f"Submitted for review; {len(told)} reviewer{'s were' if len(told) != 1 else ' was'} told: {names}."
+    if unserved:
+        message += f" Nobody could be told about {', '.join(unserved)}: ask an admin to set up the ORR areas."
+    return True, message
 
 
 def can_assign(review: Review, user) -> bool:
@@ -323,27 +467,75 @@ def review_assign(*, review: Review, reviewer, by) -> Review:
             raise ReviewRefused(f"{reviewer} may not read this confidential proposal.")
     if review.reviewer_id == (reviewer.pk if reviewer else None):
         return review
+    who = str(reviewer) if reviewer else "the area's reviewers"
+    return _reassign(
+        review,
+        reviewer=reviewer,
+        by=by,
+        message=f"{by} assigned ORR “{review.area.title}” to {who}",
+        tell=f"{by} assigned you the review of “{review.area.title}” on “{review.proposal.title}”.",
+    )
+
+
+def _reassign(review: Review, *, reviewer, by, message: str, tell: str = "") -> Review:
+    """Name `reviewer` on the review (None: the area's group), on the timeline; `tell` the new holders if it waits."""
     review.reviewer = reviewer
     review.save(update_fields=["reviewer", "updated_at"])
-    who = str(reviewer) if reviewer else "the area's reviewers"
     Activity.objects.record(
         review.proposal,
         actor=by,
         kind=Activity.Kind.REVIEW,
-        message=f"{by} assigned ORR “{review.area.title}” to {who}",
+        message=message,
         data={"review": review.pk, "reviewer": reviewer.pk if reviewer else None},
     )
-    if review.is_waiting:
+    if tell and review.is_waiting:
         notify(
             event=Notification.Event.ASSIGNED,
             users=review_recipients(review),
             review=review,
             subject=f"{review.area.title}: “{review.proposal.title}” is waiting for your review",
-            lines=[f"{by} assigned you the review of “{review.area.title}” on “{review.proposal.title}”."],
+            lines=[tell],
             url=_review_url(review),
         )
     send_proposal_changed(review.proposal, fields=["orr"], by=by)
     return review
+
+
+@transaction.atomic
+def review_take(*, review: Review, by) -> Review:
+    """A reviewer takes a group review ("assign to me"): the others stop being reminded of it."""
+    review = _lock_review(review)
+    if not access.may_take(by, review):
+        raise DecisionForbidden(
+            str(decide_refusal(review, by=by) or f"Only the reviewers of “{review.area.title}” take its review.")
+        )
+    if review.reviewer_id == by.pk:
+        return review
+    if review.reviewer_id is not None:
+        raise ReviewRefused(f"{review.reviewer} has this review; they or the area's lead can hand it on.")
+    if review.is_signed_off:
+        raise ReviewRefused("This area is signed off: there is nothing to take.")
+    return _reassign(review, reviewer=by, by=by, message=f"{by} took ORR “{review.area.title}”")
+
+
+def review_hold(*, review: Review, by, take: bool) -> Review:
+    """Take the review (`take`) or hand it back: the one entry the page and the API share."""
+    return review_take(review=review, by=by) if take else review_hand_back(review=review, by=by)
+
+
+@transaction.atomic
+def review_hand_back(*, review: Review, by) -> Review:
+    """The reviewer who has a review hands it back to the area's group, which is told if it waits."""
+    review = _lock_review(review)
+    if review.reviewer_id is None or review.reviewer_id != by.pk:
+        raise DecisionForbidden("Only the reviewer who has this review hands it back.")
+    return _reassign(
+        review,
+        reviewer=None,
+        by=by,
+        message=f"{by} handed ORR “{review.area.title}” back to the area's reviewers",
+        tell=f"{by} handed “{review.area.title}” on “{review.proposal.title}” back to the area's reviewers.",
+    )
 
 
 # --- Decisions -----------------------------------------------------------------------------------
@@ -360,6 +552,8 @@ def decide_refusal(review: Review, *, by) -> ReviewRefused | None:
         # The rule said no; say which part of it, in the reviewer's words.
         if access.wrote_reviewed_proposal(by, review):
             return DecisionForbidden("Nobody decides a review of their own proposal.")
+        if access.wrote_answer(by, review):
+            return DecisionForbidden("Nobody decides an area whose answer they wrote.")
         if not access.may_read(by, proposal):
             return DecisionForbidden("This proposal is confidential: only its author, reviewers and admins see it.")
         return DecisionForbidden(f"Only the reviewers of “{review.area.title}” decide it.")
@@ -449,6 +643,7 @@ def review_decide(
         lines += ["", comment]
     notify(
         event=Notification.Event.DECIDED,
+        by=by,
         users=[proposal.owner],
         review=review,
         subject=f"{review.area.title}: {label} on “{proposal.title}”",
@@ -489,6 +684,7 @@ def review_comment_add(*, review: Review, body: str, by) -> ReviewComment:
     others = [proposal.owner] if by.pk != proposal.owner_id else review_recipients(review)
     notify(
         event=Notification.Event.COMMENT,
+        by=by,
         users=[user for user in others if user.pk != by.pk],
         review=review,
         slack=False,

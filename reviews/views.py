@@ -4,19 +4,34 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F, Prefetch, prefetch_related_objects
+from django.db.models import Count, F, Prefetch, Q, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from proposals import workflow
+from proposals import access, workflow
 from proposals.models import Proposal
 from reviews import services
-from reviews.forms import AnswerForm, CommentForm, DecisionForm, QueueFilterForm
-from reviews.models import Review, ReviewComment
+from reviews.forms import (
+    AnswerForm,
+    CommentForm,
+    DecisionForm,
+    NotificationPreferenceForm,
+    OrrAreaSetupForm,
+    QueueFilterForm,
+)
+from reviews.models import (
+    InAppNotification,
+    NotificationPreference,
+    OrrArea,
+    OrrAreaChange,
+    Review,
+    ReviewComment,
+    Watch,
+)
 from reviews.status import orr_status_summary, proposal_reviews
 
 QUEUE_PAGE = "reviews/review_queue.html"
@@ -105,6 +120,8 @@ def _detail_context(request: HttpRequest, review: Review, *, decision_form=None,
         "decision_form": decision_form or DecisionForm(initial={"answer_sha256": review.answer_sha256}),
         "comment_form": comment_form or CommentForm(),
         "is_author": review.proposal.owner_id == user.pk,
+        "may_take": review.reviewer_id is None and not review.is_signed_off and access.may_take(user, review),
+        "may_hand_back": review.reviewer_id is not None and review.reviewer_id == user.pk,
     }
 
 
@@ -151,6 +168,26 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
     context = _detail_context(request, review, decision_form=form)
     # Re-rendered with the reviewer's words and the reason; 200 so htmx swaps it in.
     return render(request, _partial(request, DETAIL_PAGE, "decision-form"), context)
+
+
+@require_POST
+@login_required
+def review_hold(request: HttpRequest, pk: int, *, take: bool) -> HttpResponse:
+    """Take a group review ("assign to me"), or hand it back to the area's group."""
+    review = _visible_review(request, pk)
+    if review is None:
+        return _refusal(request, status=404, message="This review does not exist or is not visible to you.")
+    try:
+        services.review_hold(review=review, by=request.user, take=take)
+    except services.DecisionForbidden as refusal:
+        return _refusal(request, status=403, message=str(refusal))
+    except services.ReviewRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, "It is yours now." if take else "Handed back to the area's reviewers.")
+    if request.htmx:
+        return HttpResponseClientRedirect(review.get_absolute_url())
+    return redirect(review)
 
 
 @require_POST
@@ -240,13 +277,17 @@ def answer_save(request: HttpRequest, proposal_id: int, area_key: str) -> HttpRe
     return render(request, ANSWERS_PAGE, context, status=409 if context["conflict"] else 200)
 
 
+def _not_visible(request: HttpRequest) -> HttpResponse:
+    return _refusal(request, status=404, message="This proposal does not exist or is not visible to you.")
+
+
 @require_GET
 @login_required
 def answers_page(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """The ORR answers on a page of their own (the edit page includes the same partial)."""
     proposal = Proposal.objects.visible_to(request.user).filter(pk=proposal_id).first()
     if proposal is None:
-        return _refusal(request, status=404, message="This proposal does not exist or is not visible to you.")
+        return _not_visible(request)
     return render(request, ANSWERS_PAGE, answers_context(proposal, user=request.user))
 
 
@@ -259,7 +300,7 @@ TRANSITIONS = {
     workflow.REOPEN: workflow.proposal_reopen,
 }
 DONE = {
-    workflow.SUBMIT: "Submitted for review; the reviewers were told.",
+    workflow.SUBMIT: "Submitted for review.",
     workflow.ADVANCE: "Moved into the next stage's work.",
     workflow.APPROVE: "Approved for General Availability.",
     workflow.CLOSE: "Closed.",
@@ -270,20 +311,30 @@ DONE = {
 @require_POST
 @login_required
 def proposal_transition(request: HttpRequest, proposal_id: int, transition: str) -> HttpResponse:
-    proposal = Proposal.objects.editable_by(request.user).filter(pk=proposal_id).first()
-    if proposal is None:
-        return _refusal(request, status=403, message="Only the proposal's author or an admin can do this.")
     if transition not in DONE:
         return _refusal(request, status=404, message="There is no such step.")
+    if transition == workflow.APPROVE:
+        # The working group's decision (or an admin's), never the author's: `access.may_approve`.
+        proposal = Proposal.objects.visible_to(request.user).filter(pk=proposal_id).first()
+        if proposal is None or not access.may_approve(request.user, proposal):
+            return _refusal(request, status=403, message=workflow.APPROVERS_ONLY + ".")
+    else:
+        proposal = Proposal.objects.editable_by(request.user).filter(pk=proposal_id).first()
+        if proposal is None:
+            return _refusal(request, status=403, message="Only the proposal's author or an admin can do this.")
     try:
         if transition == workflow.SUBMIT:
-            services.review_submit_for_review(proposal=proposal, by=request.user)
+            reviews = services.review_submit_for_review(proposal=proposal, by=request.user)
         else:
             TRANSITIONS[transition](proposal=proposal, by=request.user)
     except workflow.GateClosed as closed:
         messages.error(request, "Not yet: " + "; ".join(closed.reasons))
     else:
-        messages.success(request, DONE[transition])
+        if transition == workflow.SUBMIT:
+            anyone, message = services.submission_told(reviews)
+            (messages.success if anyone else messages.warning)(request, message)
+        else:
+            messages.success(request, DONE[transition])
     return redirect(proposal)
 
 
@@ -312,6 +363,91 @@ def gates_context(proposal: Proposal, *, user) -> dict:
     rows = [(row, reviews[row.key]) for row in orr_status_summary(proposal)]
     return {
         "proposal": proposal,
-        "transitions": workflow.transitions(proposal, by=user) if proposal.is_editable_by(user) else [],
+        "transitions": workflow.transitions(proposal, by=user),
+        **Watch.objects.filter(proposal=proposal).aggregate(
+            watchers=Count("pk"), watching=Count("pk", filter=Q(user_id=getattr(user, "pk", None)))
+        ),
         "orr_rows": rows,
     }
+
+
+# --- ORR setup ---------------------------------------------------------------------------------
+
+SETUP_PAGE = "reviews/orr_setup.html"
+SETUP_TIMELINE_LENGTH = 50
+
+
+def _setup_page(request: HttpRequest, *, invalid: OrrAreaSetupForm | None = None, status: int = 200) -> HttpResponse:
+    areas = OrrArea.objects.select_related("reviewer_group", "lead").prefetch_related("reviewers")
+    forms = [
+        invalid
+        if invalid is not None and invalid.instance.pk == area.pk
+        else OrrAreaSetupForm(instance=area, prefix=area.key)
+        for area in areas
+    ]
+    changes = OrrAreaChange.objects.select_related("area", "changed_by")[:SETUP_TIMELINE_LENGTH]
+    return render(request, SETUP_PAGE, {"forms": forms, "changes": changes}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def orr_setup(request: HttpRequest, area_key: str | None = None) -> HttpResponse:
+    """Admins and working-group leads set each area's reviewers, lead, service level and Slack webhook."""
+    if not access.may_set_up_orr(request.user):
+        return _refusal(request, status=403, message="Only admins and working-group leads set up the ORR.")
+    if request.method == "GET":
+        return _setup_page(request)
+    area = OrrArea.objects.filter(key=area_key).first() if area_key else None
+    if area is None:
+        return _refusal(request, status=404, message="There is no such ORR area.")
+    form = OrrAreaSetupForm(request.POST, instance=OrrArea.objects.get(pk=area.pk), prefix=area.key)
+    if not form.is_valid():
+        return _setup_page(request, invalid=form)
+    changes = services.orr_area_update(
+        area=area, by=request.user, **{name: form.cleaned_data[name] for name in services.SETUP_FIELDS}
+    )
+    messages.success(request, f"{area.title}: {len(changes)} change{'s' if len(changes) != 1 else ''} saved.")
+    return redirect("reviews:setup")
+
+
+# --- In-app notifications, preferences, watching ----------------------------------------------
+
+INBOX_PAGE = "reviews/notifications.html"
+INBOX_LENGTH = 50
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def notification_inbox(request: HttpRequest) -> HttpResponse:
+    """The bell's page: what this person was told, newest first; their preferences beside it."""
+    preference = NotificationPreference.objects.filter(user=request.user).first() or NotificationPreference(
+        user=request.user
+    )
+    # Both boxes unticked post nothing but the CSRF token: bind on the method, not on the data.
+    form = NotificationPreferenceForm(request.POST if request.method == "POST" else None, instance=preference)
+    if form.is_bound and form.is_valid():
+        form.save()
+        messages.success(request, "Your notification preferences are saved.")
+        return redirect("reviews:notifications")
+    items = InAppNotification.objects.for_user(request.user)
+    context = {"items": items[:INBOX_LENGTH], "unread": items.unread().count(), "form": form}
+    return render(request, INBOX_PAGE, context)
+
+
+@require_POST
+@login_required
+def notifications_read(request: HttpRequest) -> HttpResponse:
+    InAppNotification.objects.filter(user=request.user, read_at__isnull=True).update(read_at=timezone.now())
+    return redirect("reviews:notifications")
+
+
+@require_POST
+@login_required
+def proposal_watch(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    """Watch a proposal (or stop): its decisions, comments and resubmissions are then told to you too."""
+    proposal = Proposal.objects.visible_to(request.user).filter(pk=proposal_id).first()
+    if proposal is None:
+        return _not_visible(request)
+    watching = services.proposal_watch_toggle(proposal=proposal, user=request.user)
+    messages.success(request, "You watch this proposal." if watching else "You no longer watch this proposal.")
+    return redirect(proposal)

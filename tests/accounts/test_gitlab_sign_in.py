@@ -88,3 +88,23 @@ def test_a_refused_token_exchange_signs_nobody_in(live_server, fake_gitlab, gitl
     assert "Third-Party Login Failure" in response.text
     assert not SocialAccount.objects.exists()
     assert response.browser.get(f"{live_server.url}/proposals/", allow_redirects=False).status_code == 302
+
+
+def test_only_members_of_the_configured_gitlab_group_or_project_get_in(
+    live_server, fake_gitlab, gitlab_sign_in, settings
+):
+    settings.GITLAB_SIGN_IN_MEMBERS_OF = ["group:ai-wg", "project:ai/stagegate"]
+    outsider = fake_gitlab.store.add_user("mallory", "Mallory")
+    gitlab_sign_in.sign_in_as(outsider)
+    refused = sign_in_with_gitlab(live_server)
+    assert refused.status_code == 403
+    assert "Signing in with GitLab is for members of ai-wg, ai/stagegate" in refused.text
+    assert not User.objects.filter(username="mallory").exists()
+    assert refused.browser.get(f"{live_server.url}/proposals/", allow_redirects=False).status_code == 302
+
+    member = fake_gitlab.store.add_user("ada.lovelace", "Ada Lovelace")
+    gitlab_sign_in.add_member("projects", "ai/stagegate", member)
+    gitlab_sign_in.sign_in_as(member)
+    admitted = sign_in_with_gitlab(live_server)
+    assert admitted.status_code == 200 and admitted.url == f"{live_server.url}/proposals/"
+    assert User.objects.filter(username="ada.lovelace").exists()

@@ -250,7 +250,7 @@ def test_an_issue_made_public_on_gitlab_never_makes_a_confidential_proposal_publ
     assert fake.issue(iid).confidential is True
     [entry] = sync_activities(proposal, "made public by alice")
     assert "confidential again" in entry.message
-    told = Notification.objects.get(event="confidentiality")
+    told = Notification.objects.get(event=Notification.Event.CONFIDENTIALITY)
     assert told.recipients == [author.email]
     exchange.sync_proposal(proposal.pk, actor="stagegate-bot")  # our own echo: nothing more
     assert len(sync_activities(proposal, "made public")) == 1

@@ -162,3 +162,17 @@ def test_deleting_a_proposal_takes_its_timeline_with_it(proposal):
     ProposalFactory(owner=proposal.owner)
     proposal.delete()
     assert not Activity.objects.filter(proposal_id=proposal.pk).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("title", ["Line\nbreak", "NUL\x00inside", "Looks \u202eeman elif", "Tab\there"])
+def test_a_title_with_control_or_direction_characters_is_refused_with_a_reason(author, title):
+    with pytest.raises(ValidationError, match="control characters"):
+        services.proposal_create(title=title, owner=author)
+
+
+@pytest.mark.django_db
+def test_a_javascript_research_link_never_reaches_the_database(author, proposal):
+    with pytest.raises(ValidationError, match="http or https"):
+        services.research_link_add(proposal=proposal, url="javascript:alert(1)//x", title="Interviews", by=author)
+    assert not proposal.research_links.exists()

@@ -51,3 +51,25 @@ def test_the_area_page_names_who_reviews_it(client, superuser, data_reviewer, ar
     client.force_login(superuser)
     page = client.get(reverse("admin:reviews_orrarea_change", args=[areas["data"].pk])).content.decode()
     assert "rev_data" in page
+
+
+@pytest.mark.django_db
+def test_a_change_of_an_area_in_the_admin_lands_on_the_orr_setup_timeline(client, superuser, areas):
+    from reviews.models import OrrAreaChange
+
+    area = areas["cost"]
+    client.force_login(superuser)
+    response = client.post(
+        reverse("admin:reviews_orrarea_change", args=[area.pk]),
+        {
+            "title": area.title,
+            "guidance": area.guidance,
+            "reviewer_group": area.reviewer_group_id,
+            "lead": area.lead_id,
+            "service_level_days": "9",
+            "slack_webhook_url": "",
+        },
+    )
+    assert response.status_code == 302
+    change = OrrAreaChange.objects.get(area=area)
+    assert (change.field, change.before, change.after, change.changed_by) == ("service_level_days", "5", "9", superuser)

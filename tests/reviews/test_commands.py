@@ -1,4 +1,7 @@
+import datetime
+
 import pytest
+from django.utils import timezone
 
 from reviews.commands import parse_orr_commands, review_decide_from_comment
 from reviews.models import Decision, GitLabAccount, Review
@@ -147,3 +150,38 @@ def test_a_username_does_not_match_an_account_mapped_to_another_gitlab_id(submit
     )
     assert "does not know your GitLab account" in replies[0]
     assert not Decision.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_waiver_from_gitlab_can_carry_its_expiry_date(submitted_proposal, legal_reviewer):
+    map_account(legal_reviewer, "lise", 42)
+    expires = timezone.localdate() + datetime.timedelta(days=120)
+    replies = review_decide_from_comment(
+        proposal=submitted_proposal,
+        gitlab_user_id=42,
+        gitlab_username="lise",
+        note_body=f"/orr na legal until {expires:%Y-%m-%d} Covered by the pilot agreement until then.",
+        note_id=950,
+    )
+    assert replies == [f"@lise recorded “Legal and Ethical Framework”: not applicable until {expires:%Y-%m-%d}."]
+    decision = review_of(submitted_proposal, "legal").current_decision
+    assert decision.waiver_expires_on == expires
+    assert decision.comment == "Covered by the pilot agreement until then."
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "reply"),
+    [
+        ("/orr na legal until 2027-02-30 Pilot.", "“2027-02-30” is not a date (YYYY-MM-DD)."),
+        ("/orr na legal until 2001-01-01 Pilot.", "A waiver's expiry date must be in the future."),
+        ("/orr approve legal until 2099-01-01", "Only a not-applicable decision carries an expiry date."),
+    ],
+)
+def test_a_bad_expiry_is_refused_with_a_reply_and_nothing_recorded(submitted_proposal, legal_reviewer, body, reply):
+    map_account(legal_reviewer, "lise", 42)
+    replies = review_decide_from_comment(
+        proposal=submitted_proposal, gitlab_user_id=42, gitlab_username="lise", note_body=body, note_id=951
+    )
+    assert len(replies) == 1 and reply in replies[0]
+    assert review_of(submitted_proposal, "legal").current_decision is None

@@ -220,3 +220,28 @@ def test_webhook_secret_and_gitlab_token_are_never_logged(fake, caplog, client, 
         assert secret not in text
         assert near_miss not in text
         assert token not in text
+
+
+def test_behind_a_trusted_proxy_the_lockout_keys_on_the_client_not_the_proxy(author, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = "10.0.0.2"
+
+    def through_proxy(client_address: str, spoofed: str = "") -> Client:
+        forwarded = f"{spoofed}, {client_address}" if spoofed else client_address
+        return Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=forwarded)
+
+    for attempt in range(django_settings.AXES_FAILURE_LIMIT):
+        # The attacker writes a different X-Forwarded-For entry each time: it is not what the proxy saw.
+        log_in(through_proxy("203.0.113.7", spoofed=f"192.0.2.{attempt}"), author.username, "wrong password")
+    assert log_in(through_proxy("203.0.113.7"), author.username, PASSWORD).status_code == 429
+    # The same person from elsewhere, through the same proxy, is not locked out with the attacker.
+    assert log_in(through_proxy("198.51.100.2"), author.username, PASSWORD).status_code == 302
+
+
+def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(author, settings):
+    settings.TRUSTED_PROXY_COUNT = 0
+    for attempt in range(django_settings.AXES_FAILURE_LIMIT):
+        client = Client(REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR=f"192.0.2.{attempt}")
+        log_in(client, author.username, "wrong password")
+    client = Client(REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR="192.0.2.200")
+    assert log_in(client, author.username, PASSWORD).status_code == 429

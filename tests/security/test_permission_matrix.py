@@ -32,6 +32,9 @@ SEES_CONFIDENTIAL = {"author", "area_reviewer", "other_reviewer", "admin"}
 EDITORS = {"author", "admin"}
 DECIDERS = {"area_reviewer", "admin"}  # of the review's area; never the author
 DISCUSSES = {"author", "area_reviewer", "admin"}
+# Creating and importing need the `author` role (or admin); the working group and reviewers only read.
+CREATORS = {"author", "other_author", "admin"}
+APPROVERS = {"working_group", "admin"}  # approval for General Availability; never the proposal's author
 
 LOGIN = 302  # anonymous visitors are sent to the login page
 API_ANONYMOUS = 401  # token auth comes first: an anonymous API call is asked to authenticate
@@ -74,6 +77,27 @@ def editors(
         if role in EDITORS:
             return status
         return refused if visible(role, confidential) else hidden
+
+    return expected
+
+
+def creators(status: int, *, anonymous: int = LOGIN) -> Callable[[str, bool], int]:
+    """Authors and admins get `status`; every other signed-in role is refused (403)."""
+    return lambda role, confidential: anonymous if role == "anonymous" else (status if role in CREATORS else 403)
+
+
+def signed_in_only(allowed: set[str], status: int) -> Callable[[str, bool], int]:
+    """A page about no proposal: `allowed` roles get `status`, every other signed-in role is refused (403)."""
+    return lambda role, confidential: LOGIN if role == "anonymous" else (status if role in allowed else 403)
+
+
+def approvers(status: int) -> Callable[[str, bool], int]:
+    """The working group and admins who may read the proposal get `status`; everyone else is refused (403)."""
+
+    def expected(role: str, confidential: bool) -> int:
+        if role == "anonymous":
+            return LOGIN
+        return status if role in APPROVERS and visible(role, confidential) else 403
 
     return expected
 
@@ -208,8 +232,14 @@ MATRIX: dict[str, list[Call]] = {
     "account_reset_password_from_key": [Call("GET", p("/accounts/password/reset/key/1-not-a-key/"), everyone(200))],
     # Proposal pages.
     "proposals:list": [Call("GET", p("/proposals/"), signed_in(200))],
-    "proposals:create": [Call("GET", p("/proposals/new/"), signed_in(200))],
-    "proposals:import": [Call("GET", p("/proposals/import/"), signed_in(200))],
+    "proposals:create": [
+        Call("GET", p("/proposals/new/"), creators(200)),
+        Call("POST", p("/proposals/new/"), creators(302), data=lambda w: {"title": "Made here"}),
+    ],
+    "proposals:import": [
+        Call("GET", p("/proposals/import/"), creators(200)),
+        Call("POST", p("/proposals/import/"), creators(302), data=lambda w: {"markdown": "## Problem\n\nX"}),
+    ],
     # The world's proposal was not imported: there is no report, even for its editors.
     "proposals:import-report": [Call("GET", p("/proposals/{pk}/import-report/"), editors(404))],
     "proposals:detail": [Call("GET", p("/proposals/{pk}/"), readers(200))],
@@ -244,6 +274,26 @@ MATRIX: dict[str, list[Call]] = {
     "reviews:queue": [Call("GET", p("/reviews/"), signed_in(200))],
     "reviews:detail": [Call("GET", p("/reviews/{review}/"), readers(200))],
     "reviews:decide": [Call("POST", p("/reviews/{review}/decide/"), only(DECIDERS, 302), data=DECISION)],
+    # Taking a group review: a current reviewer of its area; nobody holds the world's review to hand back.
+    "reviews:take": [Call("POST", p("/reviews/{review}/take/"), only({"area_reviewer"}, 302))],
+    "reviews:hand-back": [Call("POST", p("/reviews/{review}/hand-back/"), only(set(), 302))],
+    # The ORR setup page: admins and working-group leads only.
+    "reviews:setup": [Call("GET", p("/reviews/setup/"), signed_in_only({"admin"}, 200))],
+    "reviews:setup-area": [
+        Call(
+            "POST",
+            p("/reviews/setup/data/"),
+            signed_in_only({"admin"}, 302),
+            data=lambda w: {"data-service_level_days": "3", "data-slack_webhook_url": ""},
+        )
+    ],
+    # In-app notifications and watching.
+    "reviews:notifications": [
+        Call("GET", p("/reviews/notifications/"), signed_in(200)),
+        Call("POST", p("/reviews/notifications/"), signed_in(302), data=lambda w: {"email": "on"}),
+    ],
+    "reviews:notifications-read": [Call("POST", p("/reviews/notifications/read/"), signed_in(302))],
+    "reviews:watch": [Call("POST", p("/reviews/proposal/{pk}/watch/"), readers(302))],
     "reviews:comment": [
         Call("POST", p("/reviews/{review}/comments/"), only(DISCUSSES, 302), data=lambda w: {"body": "Which region?"})
     ],
@@ -257,7 +307,11 @@ MATRIX: dict[str, list[Call]] = {
         )
     ],
     "reviews:gates": [Call("GET", p("/reviews/proposal/{pk}/gates/"), readers(200))],
-    "reviews:transition": [Call("POST", p("/reviews/proposal/{pk}/close/"), editors(302, hidden=403))],
+    "reviews:transition": [
+        Call("POST", p("/reviews/proposal/{pk}/close/"), editors(302, hidden=403)),
+        # Approval for GA is the working group's (or an admin's) decision, never the author's.
+        Call("POST", p("/reviews/proposal/{pk}/approve/"), approvers(302)),
+    ],
     # GitLab.
     "gitlab_sync:webhook": [
         Call("POST", p("/gitlab/webhook/"), everyone(401), data=lambda w: {"object_kind": "issue"})
@@ -280,11 +334,11 @@ MATRIX: dict[str, list[Call]] = {
     "admin:index": [Call("GET", p("/admin/"), everyone(302))],
     "admin:proposals_proposal_changelist": [Call("GET", p("/admin/proposals/proposal/"), everyone(302))],
     # The JSON API (token or session auth): same rules, JSON refusals, 401 for the anonymous.
-    "api:schema": [Call("GET", p("/api/schema/"), everyone(200))],  # the OpenAPI document is public; no data
+    "api:schema": [Call("GET", p("/api/schema/"), signed_in(200, anonymous=API_ANONYMOUS))],
     "api:proposal-list": [
         Call("GET", p("/api/proposals/"), signed_in(200, anonymous=API_ANONYMOUS)),
         Call(
-            "POST", p("/api/proposals/"), signed_in(201, anonymous=API_ANONYMOUS), lambda w: {"title": "Via API"}, True
+            "POST", p("/api/proposals/"), creators(201, anonymous=API_ANONYMOUS), lambda w: {"title": "Via API"}, True
         ),
     ],
     "api:proposal-detail": [Call("GET", p("/api/proposals/{pk}/"), readers(200, anonymous=API_ANONYMOUS))],
@@ -338,6 +392,12 @@ MATRIX: dict[str, list[Call]] = {
         Call(
             "POST", p("/api/reviews/{review}/decisions/"), only(DECIDERS, 201, anonymous=API_ANONYMOUS), DECISION, True
         )
+    ],
+    "api:review-take": [
+        Call("POST", p("/api/reviews/{review}/take/"), only({"area_reviewer"}, 200, anonymous=API_ANONYMOUS), json=True)
+    ],
+    "api:review-hand-back": [
+        Call("POST", p("/api/reviews/{review}/hand-back/"), only(set(), 200, anonymous=API_ANONYMOUS), json=True)
     ],
     "api:review-answer": [
         Call(

@@ -89,14 +89,14 @@ def test_confidence_needs_at_least_one_research_link(answered_proposal, author):
 
 @pytest.mark.django_db
 def test_approval_for_ga_opens_once_all_five_areas_are_signed_off_and_closes_again_when_one_goes_stale(
-    answered_proposal, author, reviewers
+    answered_proposal, author, reviewers, working_group_member
 ):
     proposal = fill(answered_proposal, Stage.EXPERIMENT)
     proposal = workflow.proposal_advance_stage(proposal=proposal, by=author)
     proposal = fill(proposal, Stage.GA)
     services.review_submit_for_review(proposal=proposal, by=author)
     proposal.refresh_from_db()
-    reasons = workflow.approve_gate(proposal, by=author)
+    reasons = workflow.approve_gate(proposal, by=working_group_member)
     assert reasons == [
         f"ORR “{title}”: waiting for a reviewer's decision"
         for title in (
@@ -114,8 +114,8 @@ def test_approval_for_ga_opens_once_all_five_areas_are_signed_off_and_closes_aga
         comment="Internal tool, no customer data.",
         by=reviewers("legal"),
     )
-    assert workflow.approve_gate(proposal, by=author) == []
-    proposal = workflow.proposal_approve(proposal=proposal, by=author)
+    assert workflow.approve_gate(proposal, by=working_group_member) == []
+    proposal = workflow.proposal_approve(proposal=proposal, by=working_group_member)
     assert proposal.state == Proposal.State.APPROVED
 
     data = Review.objects.get(proposal=proposal, area__key="data")
@@ -124,7 +124,7 @@ def test_approval_for_ga_opens_once_all_five_areas_are_signed_off_and_closes_aga
     )
     proposal.refresh_from_db()
     assert proposal.state == Proposal.State.IN_REVIEW
-    assert workflow.approve_gate(proposal, by=author) == [
+    assert workflow.approve_gate(proposal, by=working_group_member) == [
         "ORR “Data Limitation”: sign-off is stale: the answer changed after it was signed"
     ]
 
