@@ -48,3 +48,15 @@ def list_items(page: Page, container: str) -> Locator:
 
 def checklist_box(page: Page, text: str) -> Locator:
     return page.locator("#checklists").get_by_role("checkbox", name=text, exact=True)
+
+
+def save_state(page: Page) -> Locator:
+    """The edit page's save state, the line that stays on screen while typing."""
+    return page.locator("#save-state")
+
+
+def assert_no_horizontal_scroll(page: Page) -> None:
+    """The page is no wider than the screen (an emulated phone would zoom an overflowing page out)."""
+    width = page.viewport_size["width"]
+    scroll_width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert scroll_width <= width, f"{page.url} is {scroll_width}px wide on a {width}px screen"

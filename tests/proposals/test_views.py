@@ -192,7 +192,8 @@ def test_two_people_editing_one_section_the_later_save_sees_both_texts(client, a
     response = client.post(url, {**stale, "user_problem": "The author's wording"}, **HTMX)
     html = response.content.decode()
     assert "Someone else changed this section" in html
-    assert "The admin&#x27;s wording" in html and "The author&#x27;s wording" in html
+    # Both texts side by side, the words that differ marked.
+    assert "<mark>admin&#x27;s</mark>" in html and "<mark>author&#x27;s</mark>" in html
     proposal.refresh_from_db()
     assert proposal.user_problem == "The admin's wording"
     # The next autosave, sent with what the fragment carries, still cannot overwrite unseen.
@@ -200,9 +201,9 @@ def test_two_people_editing_one_section_the_later_save_sees_both_texts(client, a
     assert "Someone else changed this section" in client.post(url, again, **HTMX).content.decode()
     proposal.refresh_from_db()
     assert proposal.user_problem == "The admin's wording"
-    # Keeping one's own version is a deliberate second step.
-    keep = re.search(r'name="resolve_base" value="([^"]+)"', html).group(1)
-    client.post(url, {**stale, "resolve_base": keep, "user_problem": "The author's wording"}, **HTMX)
+    # Keeping one's own version is a deliberate second step: the "Keep mine" button carries its choice.
+    keep = re.search(r'name="resolve" value="(mine:[^"]+)"', html).group(1)
+    client.post(url, {**stale, "resolve": keep, "user_problem": "The author's wording"}, **HTMX)
     proposal.refresh_from_db()
     assert proposal.user_problem == "The author's wording"
 
