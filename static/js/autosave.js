@@ -31,14 +31,24 @@
     }
   }
 
-  function remember(form) {
-    const pairs = [];
-    for (const [name, value] of new FormData(form)) {
-      if (name !== "csrfmiddlewaretoken" && !name.startsWith("merged-") && typeof value === "string") {
-        pairs.push([name, value]);
-      }
+  // Which tab wrote a draft: another open tab's unsaved text is its own business, not this page's.
+  const tabId = (() => {
+    try {
+      const id = sessionStorage.getItem("stagegate:tab") || `${Date.now()}-${Math.random()}`;
+      sessionStorage.setItem("stagegate:tab", id);
+      return id;
+    } catch (_) {
+      return "";
     }
-    store(draftKey(actionOf(form)), JSON.stringify(pairs));
+  })();
+
+  const fieldPairs = (form) =>
+    Array.from(new FormData(form)).filter(
+      ([name, value]) => name !== "csrfmiddlewaretoken" && !name.startsWith("merged-") && typeof value === "string",
+    );
+
+  function remember(form, orphan = false) {
+    store(draftKey(actionOf(form)), JSON.stringify({ tab: tabId, orphan, pairs: fieldPairs(form) }));
   }
 
   function csrfCookie() {
@@ -115,7 +125,15 @@
 
   document.addEventListener("htmx:configRequest", (event) => {
     const token = csrfCookie();
-    if (token) event.detail.headers["x-csrftoken"] = token; // the same key base.html's hx-headers uses
+    if (!token) return;
+    // Signing in again (in another tab) changes the token: send the current one, in the header under the key
+    // base.html's hx-headers uses and in the form field Django reads first.
+    event.detail.headers["x-csrftoken"] = token;
+    const data = event.detail.formData;
+    if (data && data.has("csrfmiddlewaretoken")) data.set("csrfmiddlewaretoken", token);
+    document.querySelectorAll("input[name=csrfmiddlewaretoken]").forEach((input) => {
+      input.value = token;
+    });
   });
 
   document.addEventListener("htmx:beforeRequest", (event) => {
@@ -166,14 +184,26 @@
   document.addEventListener("htmx:sendError", (event) => failed(event, "no connection to Stagegate"));
   document.addEventListener("htmx:timeout", (event) => failed(event, "Stagegate did not answer in time"));
 
-  document.addEventListener("htmx:afterRequest", (event) => {
+  document.addEventListener("htmx:sendAbort", (event) => {
     const info = requests.get(event.detail.xhr);
-    if (!info) return;
-    requests.delete(event.detail.xhr);
+    if (info) info.aborted = true; // replaced by a newer request (a conflict choice): that one reports
+  });
+
+  // htmx says afterRequest before sendError / sendAbort: settle once those have had their say.
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const xhr = event.detail.xhr;
+    if (requests.has(xhr)) window.setTimeout(() => settle(xhr), 0);
+  });
+
+  function settle(xhr) {
+    const info = requests.get(xhr);
+    requests.delete(xhr);
     const e = entry(info.action);
     e.inflight = Math.max(0, e.inflight - 1);
     const form = formFor(info.action);
-    if (info.problem) {
+    if (info.aborted) {
+      // nothing to say
+    } else if (info.problem) {
       e.problem = info.problem;
       if (e.problem.retrying) scheduleRetry(info.action);
     } else if (form && form.querySelector(".conflict")) {
@@ -188,7 +218,7 @@
       if (e.saved >= e.typed) store(draftKey(info.action), null);
     }
     render();
-  });
+  }
 
   // Back from the sign-in tab: try the signed-out saves again at once.
   window.addEventListener("focus", () => {
@@ -208,26 +238,34 @@
   });
 
   // ---- a draft left by an earlier visit --------------------------------------------------------
-  function restore(form) {
-    let pairs;
-    try {
-      pairs = JSON.parse(localStorage.getItem(draftKey(actionOf(form))) || "null");
-    } catch (_) {
-      pairs = null;
+  // Leaving with text unsaved (the person chose to leave): any later visit may bring it back.
+  window.addEventListener("pagehide", () => {
+    for (const [action, e] of entries) {
+      const form = formFor(action);
+      if (form && e.typed > e.saved) remember(form, true);
     }
-    if (!Array.isArray(pairs)) return;
-    const now = JSON.stringify(Array.from(new FormData(form)).filter(([n]) => n !== "csrfmiddlewaretoken" && !n.startsWith("merged-")));
-    if (now === JSON.stringify(pairs)) {
+  });
+
+  function restore(form) {
+    let draft;
+    try {
+      draft = JSON.parse(localStorage.getItem(draftKey(actionOf(form))) || "null");
+    } catch (_) {
+      draft = null;
+    }
+    if (!draft || !Array.isArray(draft.pairs) || (draft.tab !== tabId && !draft.orphan)) return;
+    if (JSON.stringify(fieldPairs(form)) === JSON.stringify(draft.pairs)) {
       store(draftKey(actionOf(form)), null);
       return;
     }
     for (const element of form.elements) {
       if (!element.name || element.name === "csrfmiddlewaretoken") continue;
-      const values = pairs.filter(([name]) => name === element.name).map(([, value]) => value);
+      const values = draft.pairs.filter(([name]) => name === element.name).map(([, value]) => value);
       if (element.type === "checkbox" || element.type === "radio") element.checked = values.includes(element.value);
       else if (values.length) element.value = values[0];
     }
     entry(actionOf(form)).typed += 1;
+    remember(form);
     // Saved with the version and base the text was written on: a change made meanwhile shows as a conflict.
     window.htmx.trigger(form, "submit");
   }

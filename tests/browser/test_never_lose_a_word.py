@@ -10,7 +10,8 @@ from playwright.sync_api import Page, expect
 
 from proposals import services
 from proposals.models import Proposal
-from tests.browser.pages import assert_no_horizontal_scroll, save_state, section_status
+from tests.browser.conftest import PASSWORD
+from tests.browser.pages import assert_no_horizontal_scroll, log_out, save_state, section_status
 from tests.factories import ProposalFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -102,3 +103,107 @@ def test_each_conflict_choice_saves_on_the_first_click(browsing, screen):
         "() => !Object.keys(localStorage).some(k => k.startsWith('stagegate:draft:'))"
     )  # nothing left unsaved in the browser's storage
     assert saved_problem(proposal) == "Threads are too long for every reviewer, every day."
+
+
+def draft_in_storage(page: Page) -> str:
+    """Everything the browser keeps in localStorage for unsaved drafts, as one text."""
+    return page.evaluate(
+        "() => Object.keys(localStorage).filter(k => k.startsWith('stagegate:draft:'))"
+        ".map(k => localStorage.getItem(k)).join(' ')"
+    )
+
+
+def test_signed_out_while_typing_keeps_the_text_and_saves_once_signed_in_again(browsing, screen):
+    author = UserFactory(username="ada", groups=["author"])
+    proposal = ProposalFactory(owner=author, title="Summarise merge request threads")
+    browsing.viewport = screen
+    page = browsing.as_user(author)
+    edit_url = browsing.url(f"/proposals/{proposal.pk}/edit/")
+    page.goto(edit_url)
+
+    # The author logs out in another tab of the same browser, then goes on typing here.
+    other_tab = browsing.tab(page)
+    other_tab.goto(browsing.url("/proposals/"))
+    log_out(other_tab)
+    success = page.get_by_label("Success:", exact=True)
+    success.click()
+    success.press_sequentially("Half of the reviewers use it again")
+    state = save_state(page)
+    expect(state).to_contain_text("Signed out — sign in again to save")
+    # The form is untouched: the text, the section's hidden version and base, no login page inside it.
+    expect(success).to_have_value("Half of the reviewers use it again")
+    expect(section_status(page, "experiment-proposal").locator("input[name=version]")).to_have_count(1)
+    expect(page.locator("#section-experiment-proposal form input[name=password]")).to_have_count(0)
+    assert "Half of the reviewers use it again" in draft_in_storage(page)
+    assert Proposal.objects.get(pk=proposal.pk).success == ""
+    expect(state).to_be_in_viewport()
+
+    # The message's link signs in in a new tab, which comes back to this page.
+    with page.expect_popup() as popup:
+        state.get_by_role("link", name="Sign in").click()
+    sign_in = popup.value
+    browsing.problems.watch(sign_in)
+    sign_in.get_by_label("Username").fill(author.username)
+    sign_in.get_by_label("Password").press_sequentially(PASSWORD)
+    sign_in.get_by_role("button", name="Log in").click()
+    sign_in.wait_for_url(edit_url)
+    # The sign-in tab does not save this tab's draft behind its back.
+    expect(sign_in.get_by_label("Success:", exact=True)).to_have_value("")
+
+    # Back here, the next keystroke saves everything typed.
+    page.bring_to_front()
+    success.press_sequentially(" within a week.")
+    expect(state).to_contain_text("Saved at")
+    assert Proposal.objects.get(pk=proposal.pk).success == "Half of the reviewers use it again within a week."
+    page.wait_for_function("() => !Object.keys(localStorage).some(k => k.startsWith('stagegate:draft:'))")
+
+
+def test_leaving_mid_save_asks_first_and_the_save_state_stays_on_screen(browsing, screen):
+    author = UserFactory(username="ada", groups=["author"])
+    proposal = ProposalFactory(owner=author, title="Summarise merge request threads")
+    browsing.viewport = screen
+    page = browsing.as_user(author)
+    page.goto(browsing.url("/proposals/"))
+    page.goto(browsing.url(f"/proposals/{proposal.pk}/edit/"))
+    state = save_state(page)
+    expect(state).to_contain_text("Every change saves as you type")
+
+    # Far down the page, the save state is still on screen while typing.
+    legal = page.get_by_label("Legal needs:", exact=True)
+    legal.click()
+    legal.press_sequentially("None beyond the AI terms.")
+    expect(state).to_be_in_viewport()
+    expect(state).to_contain_text("Saved at")
+    expect(state).to_be_in_viewport()
+
+    # The server cannot be reached: the save fails, the state says why, and it retries.
+    page.route("**/sections/**", lambda route: route.abort())
+    legal.press_sequentially(" And the DPA.")
+    expect(state).to_contain_text("Not saved — retrying (no connection to Stagegate)")
+    expect(state).to_be_in_viewport()
+
+    asked = []
+
+    def stay(dialog) -> None:
+        asked.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", stay)
+    # A typed address: the browser asks first; staying keeps the page and the text.
+    with pytest.raises(Exception):  # noqa: B017, PT011 - Playwright reports the cancelled navigation as an error
+        page.goto(browsing.url("/dashboard/"), timeout=5_000)
+    assert asked == ["beforeunload"]
+    expect(legal).to_have_value("None beyond the AI terms. And the DPA.")
+    # The back button: asked again, and staying keeps the text.
+    with pytest.raises(Exception):  # noqa: B017, PT011
+        page.go_back(timeout=5_000)
+    assert asked == ["beforeunload", "beforeunload"]
+    expect(legal).to_have_value("None beyond the AI terms. And the DPA.")
+    page.remove_listener("dialog", stay)
+
+    # The connection comes back: the retry saves, and leaving no longer asks.
+    page.unroute("**/sections/**")
+    expect(state).to_contain_text("Saved at")
+    assert Proposal.objects.get(pk=proposal.pk).legal_needs == "None beyond the AI terms. And the DPA."
+    page.go_back()
+    expect(page).to_have_url(browsing.url("/proposals/"))
