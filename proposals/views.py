@@ -5,6 +5,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -54,6 +55,11 @@ def with_proposal(*, edit: bool = False, queryset=None):
                 return _refusal(request, status=404, message="This proposal does not exist or is not visible to you.")
             if edit and not proposal.is_editable_by(request.user):
                 return _refusal(request, status=403, message="Only the proposal's author or an admin can change it.")
+            if edit and proposal.state == Proposal.State.CLOSED:
+                if request.method == "GET" and not request.htmx:
+                    messages.info(request, "This proposal is closed and read-only; reopen it to change it.")
+                    return redirect(proposal)
+                return _refusal(request, status=403, message="This proposal is closed: reopen it to change it.")
             return view(request, proposal, *args, **kwargs)
 
         signed_in = login_required(wrapper)
@@ -422,11 +428,38 @@ def _timeline(activities, *, user, proposal: Proposal) -> list[Activity]:
 @require_POST
 @with_proposal(edit=True)
 def template_change(request: HttpRequest, proposal: Proposal) -> HttpResponse:
-    """Move the proposal to another version of GitLab's template; what has no place there is kept and shown."""
+    """Move the proposal to another version of GitLab's template; what has no place there is kept and shown.
+
+    The first post shows what the move would do (a dry run, rolled back); the confirmed one moves.
+    """
+    version = request.POST.get("version", "")
     try:
-        proposal = proposal_change_template(proposal=proposal, version=request.POST.get("version", ""), by=request.user)
+        if request.POST.get("confirmed") != "yes":
+            return render(request, "proposals/template_move.html", _template_move_preview(proposal, version, request))
+        proposal = proposal_change_template(proposal=proposal, version=version, by=request.user)
     except (UnknownTemplateVersion, ContentInvalid) as refused:
         messages.error(request, str(refused))
     else:
         messages.success(request, f"The proposal now follows “{proposal.definition.name}”.")
     return redirect("proposals:edit", pk=proposal.pk)
+
+
+def _template_move_preview(proposal: Proposal, version: str, request: HttpRequest) -> dict:
+    """What the proposal would hold after the move: its answers under the new headings, and what is kept aside."""
+    with transaction.atomic():
+        moved = proposal_change_template(proposal=proposal, version=version, by=request.user)
+        moved = Proposal.objects.get(pk=moved.pk)
+        sections = []
+        for stage in moved.definition.stages:
+            fields = [(f.label, moved.field_value(f.name)) for f in moved.definition.fields_for(stage)]
+            sections.append({"label": STAGE_LABELS[stage], "fields": fields})
+        preview = {
+            "proposal": proposal,
+            "version": version,
+            "target": moved.definition.name,
+            "sections": sections,
+            "kept_blocks": list(moved.kept_blocks),
+            "same": version == proposal.template_version,
+        }
+        transaction.set_rollback(True)
+    return preview

@@ -338,7 +338,12 @@ def test_moving_to_the_latest_template_and_back_loses_no_answer(author_client, a
     proposal.refresh_from_db()
     section_post(author_client, proposal, "confidence", {"confidence": "high"}, **HTMX)
     url = reverse("proposals:template-change", args=[proposal.pk])
-    response = author_client.post(url, {"version": "2023-beta"})
+    # First a preview of what moves and what is kept; nothing moves until confirmed.
+    preview = author_client.post(url, {"version": "2023-beta"}).content.decode()
+    assert "Reviewers drown in threads." in preview and "Kept without a place in" in preview
+    proposal.refresh_from_db()
+    assert proposal.template_version == "2023-06"
+    response = author_client.post(url, {"version": "2023-beta", "confirmed": "yes"})
     assert response["Location"] == reverse("proposals:edit", args=[proposal.pk])
     proposal.refresh_from_db()
     assert proposal.template_version == "2023-beta"
@@ -348,7 +353,7 @@ def test_moving_to_the_latest_template_and_back_loses_no_answer(author_client, a
     detail = author_client.get(reverse("proposals:detail", args=[proposal.pk])).content.decode()
     assert any("High" in block["markdown"] for block in proposal.kept_blocks)
     assert "Kept without a place in this template" in detail and "<td>High</td>" in detail
-    author_client.post(url, {"version": "2023-06"})
+    author_client.post(url, {"version": "2023-06", "confirmed": "yes"})
     proposal.refresh_from_db()
     assert proposal.template_version == "2023-06"
     assert proposal.user_problem == "Reviewers drown in threads." and proposal.assumptions == "Threads are long."
