@@ -94,6 +94,12 @@ WIDEST = """width => Array.from(document.querySelectorAll('body *'))
   .slice(0, 5)
   .map(el => `${el.tagName.toLowerCase()}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`)"""
 
+# Visible text that still shows Markdown's link syntax (the raw Markdown of the issue, in <pre>, is meant to).
+RAW_LINKS = """() => Array.from(document.querySelectorAll('main *'))
+  .filter(el => el.checkVisibility() && !el.closest('pre, code, textarea')
+    && Array.from(el.childNodes).some(node => node.nodeType === 3 && node.textContent.includes('](http')))
+  .map(el => el.textContent.trim().slice(0, 80))"""
+
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screens"
 
 
@@ -118,7 +124,7 @@ def test_every_page_fits_the_screen_and_has_no_serious_accessibility_violation(b
     size = f"{screen['width']}x{screen['height']}"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     console_errors: list[str] = []
-    found, too_wide, too_small = {}, {}, {}
+    found, too_wide, too_small, raw_markdown = {}, {}, {}, {}
 
     def check(name: str, page: Page) -> None:
         page.screenshot(path=SCREENSHOTS / f"{name.replace(' ', '-')}-{size}.png", full_page=True)
@@ -147,6 +153,10 @@ def test_every_page_fits_the_screen_and_has_no_serious_accessibility_violation(b
             expect(page.locator("h1").first).to_be_visible()
             page.wait_for_load_state("networkidle")  # htmx's load-triggered fragments (the live preview) are in
             check(name, page)
+            # Markdown reads as GitLab shows it: help texts, checklist labels and answers carry no raw link syntax.
+            raw = page.evaluate(RAW_LINKS)
+            if raw:
+                raw_markdown[name] = raw
             if name in ("list", "read view", "review"):  # the stage says what it means
                 expect(page.locator("main")).to_contain_text("Experiment work · in review")
     print("axe-core findings per page:", json.dumps(found, indent=1))
@@ -155,6 +165,7 @@ def test_every_page_fits_the_screen_and_has_no_serious_accessibility_violation(b
     assert too_wide == {}, f"pages wider than the screen: {too_wide}"
     assert too_small == {}, f"touch targets under 44px: {json.dumps(too_small, indent=1)}"
     assert console_errors == []
+    assert raw_markdown == {}, "Markdown shown raw"
 
 
 def _bypassing(browsing, path: str, viewport: dict) -> Page:

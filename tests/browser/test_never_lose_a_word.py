@@ -5,6 +5,8 @@ Each journey runs on a phone (390×844) and a laptop (1366×900) screen, by real
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -17,6 +19,7 @@ from tests.factories import ProposalFactory, UserFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 PROBLEM = ("user_problem",)
+SCREENS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screens"
 
 
 def someone_else_saves(proposal: Proposal, text: str, by) -> None:
@@ -67,6 +70,11 @@ def test_each_conflict_choice_saves_on_the_first_click(browsing, screen):
 
     # Keep mine: one click saves the author's text.
     conflict_after("Reviewers read long threads every morning.", "Reviewers lose hours in long threads.")
+    conflict.get_by_text("Edit a merged text").scroll_into_view_if_needed()
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(
+        path=SCREENS / f"conflict-{screen['width']}.png", caret="initial"
+    )  # what the author sees, for a human to look at
     assert saved_problem(proposal) == "Reviewers read long threads every morning."
     with page.expect_response(lambda r: "/sections/problem/" in r.url):
         conflict.get_by_role("button", name="Keep mine").click()
