@@ -5,10 +5,12 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -26,6 +28,7 @@ from proposals.markdown import render as render_markdown
 from proposals.models import Activity, ChecklistItem, Proposal
 from proposals.template import DEFINITIONS, STAGE_LABELS, Stage
 from proposals.template_moves import UnknownTemplateVersion, proposal_change_template
+from proposals.textdiff import word_diff
 from proposals.validators import ContentInvalid
 from proposals.workflow import completeness
 
@@ -52,9 +55,23 @@ def with_proposal(*, edit: bool = False, queryset=None):
                 return _refusal(request, status=404, message="This proposal does not exist or is not visible to you.")
             if edit and not proposal.is_editable_by(request.user):
                 return _refusal(request, status=403, message="Only the proposal's author or an admin can change it.")
+            if edit and proposal.state == Proposal.State.CLOSED:
+                if request.method == "GET" and not request.htmx:
+                    messages.info(request, "This proposal is closed and read-only; reopen it to change it.")
+                    return redirect(proposal)
+                return _refusal(request, status=403, message="This proposal is closed: reopen it to change it.")
             return view(request, proposal, *args, **kwargs)
 
-        return login_required(wrapper)
+        signed_in = login_required(wrapper)
+
+        @wraps(view)
+        def htmx_aware(request, *args, **kwargs):
+            # An htmx request from a page whose session ended must not swap the login page into a form.
+            if request.htmx and not request.user.is_authenticated:
+                return HttpResponse("Signed out — sign in again to save.", status=401)
+            return signed_in(request, *args, **kwargs)
+
+        return htmx_aware
 
     return decorator
 
@@ -155,6 +172,10 @@ def proposal_edit(request: HttpRequest, proposal: Proposal) -> HttpResponse:
     return render(request, EDIT_PAGE, _edit_context(proposal))
 
 
+# How a conflict is resolved: the button's value is "<choice>:<fingerprint of the text the author saw>".
+RESOLVE_MINE, RESOLVE_THEIRS, RESOLVE_MERGED = "mine", "theirs", "merged"
+
+
 @require_POST
 @with_proposal(edit=True)
 def section_save(request: HttpRequest, proposal: Proposal, section_key: str) -> HttpResponse:
@@ -163,10 +184,21 @@ def section_save(request: HttpRequest, proposal: Proposal, section_key: str) -> 
     except KeyError:
         return _refusal(request, status=404, message="This proposal has no such section.")
     section = form_class.section
-    form = form_class(request.POST)
+    resolve, _, resolve_base = request.POST.get("resolve", "").partition(":")
+    if resolve == RESOLVE_THEIRS:
+        # Their text is already saved: the author's form simply shows it again.
+        if not request.htmx:
+            return redirect(f"{reverse('proposals:edit', args=[proposal.pk])}#section-{section_key}")
+        return _section_response(request, proposal, section, form=None, conflict=None, notice="You took their version.")
+    data = request.POST.copy()
+    if resolve == RESOLVE_MERGED:
+        for name in section.fields:
+            if f"merged-{name}" in data:
+                data[name] = data[f"merged-{name}"]
+    form = form_class(data)
     conflict = None
     if form.is_valid():
-        base = request.POST.get("resolve_base") or form.cleaned_data["base"]
+        base = resolve_base if resolve in (RESOLVE_MINE, RESOLVE_MERGED) and resolve_base else form.cleaned_data["base"]
         try:
             proposal = services.proposal_update_section(
                 proposal=proposal,
@@ -190,6 +222,12 @@ def section_save(request: HttpRequest, proposal: Proposal, section_key: str) -> 
                 entry["conflict"] = conflict
                 entry["current_base"] = services.section_fingerprint(services.section_values(proposal, section.fields))
         return render(request, EDIT_PAGE, context, status=409 if conflict else 400)
+    if resolve:
+        # A resolved conflict redraws the whole section: its fields show the text that was kept.
+        saved = form.is_valid() and conflict is None
+        return _section_response(
+            request, proposal, section, form=None if saved else form, conflict=conflict, notice="", saved=saved
+        )
 
     proposal = _edit_queryset().get(pk=proposal.pk)
     values = services.section_values(proposal, section.fields)
@@ -217,13 +255,49 @@ def section_save(request: HttpRequest, proposal: Proposal, section_key: str) -> 
     return response
 
 
+def _section_response(request, proposal, section, *, form, conflict, notice: str, saved: bool = False) -> HttpResponse:
+    """The whole section again: a fresh form from what is saved, or the author's form with its conflict."""
+    proposal = _edit_queryset().get(pk=proposal.pk)
+    values = services.section_values(proposal, section.fields)
+    base = services.section_fingerprint(values)
+    form_class = section_form_class(proposal.definition, section.key)
+    entry = {
+        "section": section,
+        "stage_label": STAGE_LABELS[section.stage],
+        "form": form or form_class(initial={**values, "version": proposal.version, "base": base}),
+        "conflict": conflict,
+        "current_base": base,
+    }
+    context = {
+        "proposal": proposal,
+        "entry": entry,
+        "version": proposal.version if conflict is None else form.data.get("version", ""),
+        "base": base if conflict is None else form.data.get("base", ""),
+        "saved": saved,
+        "notice": notice,
+        "completeness": completeness(proposal),
+        "oob": True,
+    }
+    response = HttpResponse(
+        render_to_string(f"{EDIT_PAGE}#section-form", context, request)
+        + render_to_string(f"{EDIT_PAGE}#completeness", context, request)
+    )
+    if saved:
+        trigger_client_event(response, "proposal-changed")
+    return response
+
+
 def _conflict_rows(form, stale: services.StaleSection) -> list[dict]:
     rows = []
     for name, mine in stale.submitted.items():
         theirs = stale.current.get(name)
         if theirs != mine:
             label = form.fields[name].label if name in form.fields else name
-            rows.append({"label": label, "mine": mine, "theirs": theirs})
+            row = {"name": name, "label": label, "mine": mine, "theirs": theirs, "mergeable": False}
+            if isinstance(mine, str) and isinstance(theirs, str):
+                row["theirs_diff"], row["mine_diff"] = word_diff(theirs, mine)
+                row["mergeable"] = True
+            rows.append(row)
     return rows
 
 
@@ -366,11 +440,38 @@ def _timeline(activities, *, user, proposal: Proposal) -> list[Activity]:
 @require_POST
 @with_proposal(edit=True)
 def template_change(request: HttpRequest, proposal: Proposal) -> HttpResponse:
-    """Move the proposal to another version of GitLab's template; what has no place there is kept and shown."""
+    """Move the proposal to another version of GitLab's template; what has no place there is kept and shown.
+
+    The first post shows what the move would do (a dry run, rolled back); the confirmed one moves.
+    """
+    version = request.POST.get("version", "")
     try:
-        proposal = proposal_change_template(proposal=proposal, version=request.POST.get("version", ""), by=request.user)
+        if request.POST.get("confirmed") != "yes":
+            return render(request, "proposals/template_move.html", _template_move_preview(proposal, version, request))
+        proposal = proposal_change_template(proposal=proposal, version=version, by=request.user)
     except (UnknownTemplateVersion, ContentInvalid) as refused:
         messages.error(request, str(refused))
     else:
         messages.success(request, f"The proposal now follows “{proposal.definition.name}”.")
     return redirect("proposals:edit", pk=proposal.pk)
+
+
+def _template_move_preview(proposal: Proposal, version: str, request: HttpRequest) -> dict:
+    """What the proposal would hold after the move: its answers under the new headings, and what is kept aside."""
+    with transaction.atomic():
+        moved = proposal_change_template(proposal=proposal, version=version, by=request.user)
+        moved = Proposal.objects.get(pk=moved.pk)
+        sections = []
+        for stage in moved.definition.stages:
+            fields = [(f.label, moved.field_value(f.name)) for f in moved.definition.fields_for(stage)]
+            sections.append({"label": STAGE_LABELS[stage], "fields": fields})
+        preview = {
+            "proposal": proposal,
+            "version": version,
+            "target": moved.definition.name,
+            "sections": sections,
+            "kept_blocks": list(moved.kept_blocks),
+            "same": version == proposal.template_version,
+        }
+        transaction.set_rollback(True)
+    return preview

@@ -299,6 +299,20 @@ TRANSITIONS = {
     workflow.CLOSE: workflow.proposal_close,
     workflow.REOPEN: workflow.proposal_reopen,
 }
+CONFIRM = {
+    workflow.CLOSE: {
+        "question": "Close this proposal?",
+        "consequence": "A closed proposal is read-only: nobody can change its sections, checklists or lists, "
+        "and reviewers stop being asked, until someone reopens it.",
+        "button": "Close the proposal",
+    },
+    workflow.REOPEN: {
+        "question": "Reopen this proposal?",
+        "consequence": "It becomes a draft again: its author can change it, and it has to be submitted for "
+        "review again before it can move on.",
+        "button": "Reopen as a draft",
+    },
+}
 DONE = {
     workflow.SUBMIT: "Submitted for review.",
     workflow.ADVANCE: "Moved into the next stage's work.",
@@ -322,6 +336,10 @@ def proposal_transition(request: HttpRequest, proposal_id: int, transition: str)
         proposal = Proposal.objects.editable_by(request.user).filter(pk=proposal_id).first()
         if proposal is None:
             return _refusal(request, status=403, message="Only the proposal's author or an admin can do this.")
+    if transition in CONFIRM and request.POST.get("confirmed") != "yes":
+        # Closing and reopening change what everyone may do: say so, and ask once more.
+        context = {"proposal": proposal, "transition": transition, **CONFIRM[transition]}
+        return render(request, "reviews/confirm_transition.html", context)
     try:
         if transition == workflow.SUBMIT:
             reviews = services.review_submit_for_review(proposal=proposal, by=request.user)

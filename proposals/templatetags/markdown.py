@@ -14,3 +14,13 @@ def gitlab_markdown(text: str, heading_offset: int = 0) -> str:
     return mark_safe(
         to_html(text or "", heading_offset=int(heading_offset))
     )  # to_html sanitises with nh3: only the allowed tags and schemes remain
+
+
+@register.filter
+def gitlab_markdown_inline(text: str) -> str:
+    """``{{ label|gitlab_markdown_inline }}``: one line of Markdown (links, emphasis, code) without its paragraph,
+    for help texts and checklist labels that sit inside a label or a line of their own."""
+    html = to_html(text or "").strip()
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        html = html[3:-4]
+    return mark_safe(html)  # to_html sanitises with nh3

@@ -38,6 +38,11 @@ CHROMIUM_ARGS = [
 
 expect.set_options(timeout=10_000)
 
+# The two screens every UI journey is tried on: a phone and a laptop.
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 900}
+SCREENS = {"phone": PHONE, "desktop": DESKTOP}
+
 
 def pytest_collection_modifyitems(items):
     for item in items:
@@ -94,9 +99,13 @@ class Browsing:
         self.base_url = base_url
         self.problems = PageProblems()
         self.contexts: list[BrowserContext] = []
+        self.viewport = {"width": 1280, "height": 900}
 
     def new_page(self) -> Page:
-        context = self.browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+        phone = self.viewport["width"] < 600
+        context = self.browser.new_context(
+            viewport=self.viewport, locale="en-GB", is_mobile=phone, has_touch=phone, device_scale_factor=1
+        )
         self.contexts.append(context)
         page = context.new_page()
         self.problems.watch(page)
@@ -107,12 +116,18 @@ class Browsing:
         self.log_in(page, user)
         return page
 
+    def tab(self, page: Page) -> Page:
+        """Another tab of the same browser window: it shares the cookies (and so the session) with `page`."""
+        other = page.context.new_page()
+        self.problems.watch(other)
+        return other
+
     def log_in(self, page: Page, user) -> None:
         page.goto(f"{self.base_url}/accounts/login/")
         page.get_by_label("Username").fill(user.username)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
-        expect(page.get_by_role("button", name="Log out")).to_be_visible()
+        expect(page.locator("form.logout")).to_have_count(1)  # on a phone it waits behind the menu button
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -130,6 +145,12 @@ class Browsing:
     def close(self) -> None:
         for context in self.contexts:
             context.close()
+
+
+@pytest.fixture(params=list(SCREENS))
+def screen(request) -> dict:
+    """Run the test once on a phone and once on a laptop screen."""
+    return SCREENS[request.param]
 
 
 @pytest.fixture

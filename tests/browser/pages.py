@@ -48,3 +48,29 @@ def list_items(page: Page, container: str) -> Locator:
 
 def checklist_box(page: Page, text: str) -> Locator:
     return page.locator("#checklists").get_by_role("checkbox", name=text, exact=True)
+
+
+def save_state(page: Page) -> Locator:
+    """The edit page's save state, the line that stays on screen while typing."""
+    return page.locator("#save-state")
+
+
+def assert_no_horizontal_scroll(page: Page) -> None:
+    """The page is no wider than the screen (an emulated phone would zoom an overflowing page out)."""
+    width = page.viewport_size["width"]
+    scroll_width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert scroll_width <= width, f"{page.url} is {scroll_width}px wide on a {width}px screen"
+
+
+def open_menu_if_folded(page: Page) -> None:
+    """On a phone the navigation waits behind the Menu button; on a laptop it is always shown."""
+    menu = page.get_by_role("button", name="Menu")
+    if menu.is_visible():
+        menu.click()
+        expect(menu).to_have_attribute("aria-expanded", "true")
+
+
+def log_out(page: Page) -> None:
+    open_menu_if_folded(page)
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("heading", name="Log in to Stagegate")).to_be_visible()

@@ -62,9 +62,12 @@ def portfolio(db):
     return {"author": author, "reviewer": reviewer, "member": member, "proposal": proposal, "review": review}
 
 
-def axe_page(browsing, user) -> Page:
+def axe_page(browsing, user, viewport: dict) -> Page:
     """A logged-in page whose context lets axe-core's script in (the CSP would rightly refuse it)."""
-    context = browsing.browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    phone = viewport["width"] < 600
+    context = browsing.browser.new_context(
+        viewport=viewport, is_mobile=phone, has_touch=phone, bypass_csp=True, locale="en-GB"
+    )
     browsing.contexts.append(context)
     page = context.new_page()
     browsing.problems.watch(page)
@@ -72,35 +75,102 @@ def axe_page(browsing, user) -> Page:
     return page
 
 
-def test_every_main_page_has_no_serious_or_critical_accessibility_violation(browsing, portfolio):
+# What on a page is too small to touch: visible buttons, fields, menus and navigation links under 44px.
+SMALL_TARGETS = """() => Array.from(document.querySelectorAll(
+    'button, select, input:not([type=hidden]):not([type=checkbox]):not([type=radio]), summary, nav a, .menu-button'
+  )).concat(Array.from(document.querySelectorAll(
+    'input[type=checkbox]:not(:disabled), input[type=radio]:not(:disabled)'
+  )).map(box => box.closest('label') || box))
+  .filter(el => el.offsetParent !== null)
+  .map(el => [el, el.getBoundingClientRect()])
+  .filter(([el, box]) => box.height < 44 && box.width > 0)
+  .map(([el, box]) => `${el.tagName.toLowerCase()} "${(el.textContent || el.name || '').trim().slice(0, 30)}"`
+    + ` ${Math.round(box.width)}x${Math.round(box.height)}`)"""
+
+# The innermost elements reaching past the screen's right edge: what makes a page scroll sideways.
+WIDEST = """width => Array.from(document.querySelectorAll('body *'))
+  .filter(el => el.getBoundingClientRect().right > width + 1
+    && !Array.from(el.children).some(child => child.getBoundingClientRect().right > width + 1))
+  .slice(0, 5)
+  .map(el => `${el.tagName.toLowerCase()}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`)"""
+
+# Visible text that still shows Markdown's link syntax (the raw Markdown of the issue, in <pre>, is meant to).
+RAW_LINKS = """() => Array.from(document.querySelectorAll('main *'))
+  .filter(el => el.checkVisibility() && !el.closest('pre, code, textarea')
+    && Array.from(el.childNodes).some(node => node.nodeType === 3 && node.textContent.includes('](http')))
+  .map(el => el.textContent.trim().slice(0, 80))"""
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screens"
+
+
+def test_every_page_fits_the_screen_and_has_no_serious_accessibility_violation(browsing, portfolio, screen):
+    """On a phone and a laptop: no horizontal scrolling, touch targets of 44px, axe clean, no console error."""
     pk, review_pk = portfolio["proposal"].pk, portfolio["review"].pk
     visits = {
         "author": [
             ("list", "/proposals/"),
             ("create", "/proposals/new/"),
+            ("import", "/proposals/import/"),
             ("edit", f"/proposals/{pk}/edit/"),
             ("read view", f"/proposals/{pk}/"),
             ("preview", f"/proposals/{pk}/preview/"),
+            ("answers", f"/reviews/answers/{pk}/"),
+            ("sync conflicts", f"/gitlab/proposals/{pk}/conflicts/"),
+            ("api token", "/accounts/api-token/"),
         ],
         "reviewer": [("my reviews", "/reviews/"), ("review", f"/reviews/{review_pk}/")],
         "member": [("dashboard", "/dashboard/")],
     }
-    found = {}
-    found["login"] = axe_violations(_bypassing(browsing, "/accounts/login/"))
+    size = f"{screen['width']}x{screen['height']}"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    console_errors: list[str] = []
+    found, too_wide, too_small, raw_markdown = {}, {}, {}, {}
+
+    def check(name: str, page: Page) -> None:
+        page.screenshot(path=SCREENSHOTS / f"{name.replace(' ', '-')}-{size}.png", full_page=True)
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        if width > screen["width"]:
+            too_wide[name] = [width, page.evaluate(WIDEST, screen["width"])]
+        small = page.evaluate(SMALL_TARGETS)
+        if small:
+            too_small[name] = small
+        found[name] = axe_violations(page)
+
+    login = _bypassing(browsing, "/accounts/login/", screen)
+    check("login", login)
     for who, pages in visits.items():
-        page = axe_page(browsing, portfolio[who])
+        page = axe_page(browsing, portfolio[who], screen)
+        page.on("console", lambda m, page=page: m.type == "error" and console_errors.append(f"{page.url}: {m.text}"))
+        # Every page has its favicon, and on a phone the navigation opens from a menu button.
+        expect(page.locator("link[rel=icon]")).to_have_count(1)
+        if screen["width"] < 600:
+            expect(page.get_by_role("link", name="Dashboard")).to_be_hidden()
+            page.get_by_role("button", name="Menu").click()
+            expect(page.get_by_role("link", name="Dashboard")).to_be_visible()
+            check(f"{who} menu", page)
         for name, path in pages:
             page.goto(browsing.url(path))
             expect(page.locator("h1").first).to_be_visible()
             page.wait_for_load_state("networkidle")  # htmx's load-triggered fragments (the live preview) are in
-            found[name] = axe_violations(page)
+            check(name, page)
+            # Markdown reads as GitLab shows it: help texts, checklist labels and answers carry no raw link syntax.
+            raw = page.evaluate(RAW_LINKS)
+            if raw:
+                raw_markdown[name] = raw
+            if name in ("list", "read view", "review"):  # the stage says what it means
+                expect(page.locator("main")).to_contain_text("Experiment work · in review")
     print("axe-core findings per page:", json.dumps(found, indent=1))
     blocking = {name: [v for v in violations if v["impact"] in BLOCKING] for name, violations in found.items()}
     assert {name: v for name, v in blocking.items() if v} == {}
+    assert too_wide == {}, f"pages wider than the screen: {too_wide}"
+    assert too_small == {}, f"touch targets under 44px: {json.dumps(too_small, indent=1)}"
+    assert console_errors == []
+    assert raw_markdown == {}, "Markdown shown raw"
 
 
-def _bypassing(browsing, path: str) -> Page:
-    context = browsing.browser.new_context(bypass_csp=True)
+def _bypassing(browsing, path: str, viewport: dict) -> Page:
+    phone = viewport["width"] < 600
+    context = browsing.browser.new_context(viewport=viewport, is_mobile=phone, has_touch=phone, bypass_csp=True)
     browsing.contexts.append(context)
     page = context.new_page()
     page.goto(browsing.url(path))

@@ -192,7 +192,8 @@ def test_two_people_editing_one_section_the_later_save_sees_both_texts(client, a
     response = client.post(url, {**stale, "user_problem": "The author's wording"}, **HTMX)
     html = response.content.decode()
     assert "Someone else changed this section" in html
-    assert "The admin&#x27;s wording" in html and "The author&#x27;s wording" in html
+    # Both texts side by side, the words that differ marked.
+    assert "<mark>admin&#x27;s</mark>" in html and "<mark>author&#x27;s</mark>" in html
     proposal.refresh_from_db()
     assert proposal.user_problem == "The admin's wording"
     # The next autosave, sent with what the fragment carries, still cannot overwrite unseen.
@@ -200,9 +201,9 @@ def test_two_people_editing_one_section_the_later_save_sees_both_texts(client, a
     assert "Someone else changed this section" in client.post(url, again, **HTMX).content.decode()
     proposal.refresh_from_db()
     assert proposal.user_problem == "The admin's wording"
-    # Keeping one's own version is a deliberate second step.
-    keep = re.search(r'name="resolve_base" value="([^"]+)"', html).group(1)
-    client.post(url, {**stale, "resolve_base": keep, "user_problem": "The author's wording"}, **HTMX)
+    # Keeping one's own version is a deliberate second step: the "Keep mine" button carries its choice.
+    keep = re.search(r'name="resolve" value="(mine:[^"]+)"', html).group(1)
+    client.post(url, {**stale, "resolve": keep, "user_problem": "The author's wording"}, **HTMX)
     proposal.refresh_from_db()
     assert proposal.user_problem == "The author's wording"
 
@@ -337,7 +338,12 @@ def test_moving_to_the_latest_template_and_back_loses_no_answer(author_client, a
     proposal.refresh_from_db()
     section_post(author_client, proposal, "confidence", {"confidence": "high"}, **HTMX)
     url = reverse("proposals:template-change", args=[proposal.pk])
-    response = author_client.post(url, {"version": "2023-beta"})
+    # First a preview of what moves and what is kept; nothing moves until confirmed.
+    preview = author_client.post(url, {"version": "2023-beta"}).content.decode()
+    assert "Reviewers drown in threads." in preview and "Kept without a place in" in preview
+    proposal.refresh_from_db()
+    assert proposal.template_version == "2023-06"
+    response = author_client.post(url, {"version": "2023-beta", "confirmed": "yes"})
     assert response["Location"] == reverse("proposals:edit", args=[proposal.pk])
     proposal.refresh_from_db()
     assert proposal.template_version == "2023-beta"
@@ -347,7 +353,7 @@ def test_moving_to_the_latest_template_and_back_loses_no_answer(author_client, a
     detail = author_client.get(reverse("proposals:detail", args=[proposal.pk])).content.decode()
     assert any("High" in block["markdown"] for block in proposal.kept_blocks)
     assert "Kept without a place in this template" in detail and "<td>High</td>" in detail
-    author_client.post(url, {"version": "2023-06"})
+    author_client.post(url, {"version": "2023-06", "confirmed": "yes"})
     proposal.refresh_from_db()
     assert proposal.template_version == "2023-06"
     assert proposal.user_problem == "Reviewers drown in threads." and proposal.assumptions == "Threads are long."

@@ -246,7 +246,12 @@ MATRIX: dict[str, list[Call]] = {
     "proposals:edit": [Call("GET", p("/proposals/{pk}/edit/"), editors(200))],
     "proposals:preview": [Call("GET", p("/proposals/{pk}/preview/"), readers(200))],
     "proposals:template-change": [
-        Call("POST", p("/proposals/{pk}/template/"), editors(302), data=lambda w: {"version": "2023-06"})
+        Call(
+            "POST",
+            p("/proposals/{pk}/template/"),
+            editors(302),
+            data=lambda w: {"version": "2023-06", "confirmed": "yes"},
+        )
     ],
     "proposals:section-save": [
         Call("POST", p("/proposals/{pk}/sections/needs/"), editors(302), data=lambda w: w.section_post)
@@ -308,7 +313,7 @@ MATRIX: dict[str, list[Call]] = {
     ],
     "reviews:gates": [Call("GET", p("/reviews/proposal/{pk}/gates/"), readers(200))],
     "reviews:transition": [
-        Call("POST", p("/reviews/proposal/{pk}/close/"), editors(302, hidden=403)),
+        Call("POST", p("/reviews/proposal/{pk}/close/"), editors(302, hidden=403), data=lambda w: {"confirmed": "yes"}),
         # Approval for GA is the working group's (or an admin's) decision, never the author's.
         Call("POST", p("/reviews/proposal/{pk}/approve/"), approvers(302)),
     ],
