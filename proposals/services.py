@@ -52,6 +52,9 @@ def proposal_bump_version(proposal: Proposal) -> None:
 def _ensure_editable(proposal: Proposal, by) -> None:
     if not proposal.is_editable_by(by):
         raise PermissionDenied("Only the proposal's author or an admin can change it.")
+    if proposal.state == Proposal.State.CLOSED:
+        # Read-only until reopened, whichever way the change comes (page, API, admin action).
+        raise PermissionDenied("The proposal is closed; reopen it to change it.")
 
 
 def section_values(proposal: Proposal, fields: tuple[str, ...]) -> dict:

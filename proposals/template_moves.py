@@ -82,6 +82,8 @@ def proposal_change_template(*, proposal: Proposal, version: str, by) -> Proposa
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     if not proposal.is_editable_by(by):
         raise PermissionDenied("Only the proposal's author or an admin can change its template.")
+    if proposal.state == Proposal.State.CLOSED:
+        raise PermissionDenied("The proposal is closed; reopen it to change it.")
     source = proposal.template_version
     if version == source:
         return proposal

@@ -176,3 +176,27 @@ def test_a_javascript_research_link_never_reaches_the_database(author, proposal)
     with pytest.raises(ValidationError, match="http or https"):
         services.research_link_add(proposal=proposal, url="javascript:alert(1)//x", title="Interviews", by=author)
     assert not proposal.research_links.exists()
+
+
+@pytest.mark.django_db
+def test_a_closed_proposal_is_read_only_whichever_way_the_change_comes(author, proposal):
+    from django.core.exceptions import PermissionDenied
+
+    from proposals import workflow
+
+    workflow.proposal_close(proposal=proposal, by=author)
+    proposal.refresh_from_db()
+    with pytest.raises(PermissionDenied, match="closed"):
+        services.requirement_add(proposal=proposal, text="Ask for one finding", by=author)
+    with pytest.raises(PermissionDenied, match="closed"):
+        services.proposal_update_section(
+            proposal=proposal,
+            fields=("user_problem",),
+            data={"user_problem": "Changed after closing"},
+            version=proposal.version,
+            base="",
+            by=author,
+            section_title="Problem",
+        )
+    proposal.refresh_from_db()
+    assert proposal.user_problem != "Changed after closing" and not proposal.requirements.exists()
