@@ -241,6 +241,10 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
     base = dict(state.base_fields)
     local = fields.local_snapshot(proposal)
     remote_values = fields.remote_snapshot(remote)
+    if state.last_pushed_hash and text_hash(remote.get("description")) == state.last_pushed_hash:
+        # The issue holds exactly our last description write, even when we never heard back (a push that
+        # timed out but landed): what we wrote is the agreed base, not a change made on GitLab.
+        base = {**remote_values, TITLE: base.get(TITLE, remote_values[TITLE])}
     outcome = merge_values(base, local, remote_values)
 
     base_labels = list(state.base_labels)

@@ -1,7 +1,16 @@
+import os
+
 import pytest
+from hypothesis import settings
 
 from config.celery import app as celery_app
 from tests.factories import ProposalFactory, UserFactory
+
+# In CI the property tests run the same examples every time (a failure is reproducible, a pass is not
+# luck); on a developer's machine they explore new ones and remember failures in .hypothesis/.
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture

@@ -402,3 +402,24 @@ def test_a_late_delivery_about_an_older_version_costs_no_api_call(fake, linked):
     )  # fmt: skip
     assert inbound.handle_delivery(delivery.pk) == "stale"
     assert fake.requests_to() == []
+
+
+def test_an_edit_whose_push_timed_out_but_landed_is_our_own_write_not_a_conflict(fake, linked, author, settings):
+    edit(linked, author, user_problem="Reviewers lose the thread.")
+    iid = SyncState.objects.get(proposal=linked).issue_iid
+    fake.fail("issues.edit", status=None, hang=0.5)
+    settings.GITLAB_TIMEOUT = 0.1
+    client._client.cache_clear()
+    with pytest.raises(failures.RetryLater):
+        outbox.push(linked.pk)
+    settings.GITLAB_TIMEOUT = 10
+    client._client.cache_clear()
+    deadline = time.monotonic() + 5
+    while "Reviewers lose the thread." not in fake.issue(iid).description and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "Reviewers lose the thread." in fake.issue(iid).description  # the write landed all the same
+    # The author goes on typing before the retry runs.
+    edit(linked, author, user_problem="Reviewers lose the thread of long merge requests.")
+    outbox.push(linked.pk)
+    assert not SyncConflict.objects.filter(proposal=linked, resolved_at__isnull=True).exists()
+    assert "Reviewers lose the thread of long merge requests." in fake.issue(iid).description
