@@ -17,13 +17,10 @@ from proposals.content import (
     content_from_proposal,
     content_values,
     content_with_values,
-    normalise_title,
     proposal_apply_content,
 )
 from proposals.models import Proposal
 from proposals.signals import Origin
-
-__all__ = ["TITLE", "normalise_title"]
 
 
 def local_snapshot(proposal: Proposal) -> dict[str, Any]:

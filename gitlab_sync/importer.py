@@ -12,6 +12,7 @@ from gitlab_sync.exchange import linked_to_issue
 from gitlab_sync.managed import MANAGED_PREFIXES
 from gitlab_sync.models import SyncState
 from proposals.checklists import refresh_verified_checklist
+from proposals.content import TITLE
 from proposals.models import Activity
 from proposals.services import proposal_create
 from proposals.signals import Origin
@@ -60,7 +61,7 @@ def import_issues(*, owner, label: str | None = None) -> ImportReport:
                 changes = {
                     key: value
                     for key, value in remote_values.items()
-                    if key != fields.TITLE and value not in ("", [], None, False)
+                    if key != TITLE and value not in ("", [], None, False)
                 }
                 fields.apply_remote(proposal, changes)
                 proposal.labels = [name for name in issue.get("labels") or [] if not name.startswith(MANAGED_PREFIXES)]

@@ -99,6 +99,15 @@ def is_public(user, proposal) -> bool:
 # Confidential proposals are read by their author, reviewers and admins only.
 may_read = is_signed_in & (is_public | is_owner | is_reviewer | is_admin)
 may_edit = is_signed_in & (is_owner | is_admin)
+
+
+@rules.predicate
+def is_closed(user, proposal) -> bool:
+    return proposal is not None and proposal.state == "closed"
+
+
+# A closed proposal is read-only until an editor reopens it (reopening itself needs only may_edit).
+may_change_content = may_edit & ~is_closed
 # GitLab shows internal notes to project members; in Stagegate those are the author, reviewers, admins.
 may_see_internal_notes = is_signed_in & (is_owner | is_reviewer | is_admin)
 # Approval for General Availability is the working group's decision (or an admin's), never the author's.

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from proposals import access
 from proposals.checklists import create_checklist_items, refresh_verified_checklist
 from proposals.content import TITLE, content_from_proposal, content_with_values, normalise_title, proposal_apply_content
 from proposals.markdown import canonical_text
@@ -49,11 +50,11 @@ def proposal_bump_version(proposal: Proposal) -> None:
     proposal.refresh_from_db(fields=["version", "updated_at"])
 
 
-def _ensure_editable(proposal: Proposal, by) -> None:
+def ensure_content_changeable(proposal: Proposal, by) -> None:
+    """The one check before a person changes a proposal's content, whichever way the change comes."""
     if not proposal.is_editable_by(by):
         raise PermissionDenied("Only the proposal's author or an admin can change it.")
-    if proposal.state == Proposal.State.CLOSED:
-        # Read-only until reopened, whichever way the change comes (page, API, admin action).
+    if not access.may_change_content(by, proposal):
         raise PermissionDenied("The proposal is closed; reopen it to change it.")
 
 
@@ -125,7 +126,7 @@ def proposal_update_section(
     *, proposal: Proposal, fields: tuple[str, ...], data: dict, version: int, base: str, by, section_title: str
 ) -> Proposal:
     """Save one section. A stale version is fine when nobody touched this section since the form loaded."""
-    _ensure_editable(proposal, by)
+    ensure_content_changeable(proposal, by)
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     current = section_values(proposal, fields)
     submitted = {name: _as_stored(name, data[name]) for name in fields if name in data}
@@ -177,7 +178,7 @@ class ChecklistItemVerified(Exception):
 @transaction.atomic
 def checklist_toggle(*, item: ChecklistItem, checked: bool, by) -> ChecklistItem:
     proposal = item.proposal
-    _ensure_editable(proposal, by)
+    ensure_content_changeable(proposal, by)
     entry = item.entry
     if entry is not None and entry.verified_by:
         raise ChecklistItemVerified(
@@ -236,7 +237,7 @@ def _row_errors(row) -> dict[str, str]:
 
 def _add_row(row, *, by):
     proposal = row.proposal
-    _ensure_editable(proposal, by)
+    ensure_content_changeable(proposal, by)
     errors = _row_errors(row)
     if errors:
         raise ContentInvalid(errors)
@@ -261,7 +262,7 @@ def research_link_add(*, proposal: Proposal, url: str, title: str, by) -> Resear
 def ordered_row_move(*, row: Requirement | ResearchLink, direction: str, by) -> None:
     """Swap a requirement or research link with its neighbour; nothing happens at either end."""
     proposal = row.proposal
-    _ensure_editable(proposal, by)
+    ensure_content_changeable(proposal, by)
     ordered = list(type(row).objects.filter(proposal=proposal).select_for_update().order_by("position", "id"))
     index = next(i for i, sibling in enumerate(ordered) if sibling.pk == row.pk)
     target = index - 1 if direction == MOVE_UP else index + 1
@@ -277,7 +278,7 @@ def ordered_row_move(*, row: Requirement | ResearchLink, direction: str, by) -> 
 @transaction.atomic
 def ordered_row_remove(*, row: Requirement | ResearchLink, by) -> None:
     proposal = row.proposal
-    _ensure_editable(proposal, by)
+    ensure_content_changeable(proposal, by)
     label = str(row)[:200]
     row.delete()
     _list_changed(proposal, row=row, by=by, message=f"removed a {ORDERED_ROWS[type(row)][1]}: {label}")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from proposals import markdown, services
@@ -80,10 +79,7 @@ def proposal_change_template(*, proposal: Proposal, version: str, by) -> Proposa
     if version not in DEFINITIONS:
         raise UnknownTemplateVersion(f"There is no template version “{version}”.")
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
-    if not proposal.is_editable_by(by):
-        raise PermissionDenied("Only the proposal's author or an admin can change its template.")
-    if proposal.state == Proposal.State.CLOSED:
-        raise PermissionDenied("The proposal is closed; reopen it to change it.")
+    services.ensure_content_changeable(proposal, by)
     source = proposal.template_version
     if version == source:
         return proposal

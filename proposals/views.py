@@ -55,7 +55,7 @@ def with_proposal(*, edit: bool = False, queryset=None):
                 return _refusal(request, status=404, message="This proposal does not exist or is not visible to you.")
             if edit and not proposal.is_editable_by(request.user):
                 return _refusal(request, status=403, message="Only the proposal's author or an admin can change it.")
-            if edit and proposal.state == Proposal.State.CLOSED:
+            if edit and not access.may_change_content(request.user, proposal):
                 if request.method == "GET" and not request.htmx:
                     messages.info(request, "This proposal is closed and read-only; reopen it to change it.")
                     return redirect(proposal)

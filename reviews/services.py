@@ -215,8 +215,12 @@ def review_recipients(review: Review) -> list:
         .objects.filter(serving)
         .filter(access.readers_q(review.proposal))
         .exclude(pk=review.proposal.owner_id)
+        .distinct()
+        .prefetch_related("groups")
     )
-    return list(people.distinct())
+    for person in people:  # notify() asks the access rules per person: their groups are read here, once
+        access.remember_groups(person, (group.name for group in person.groups.all()))
+    return list(people)
 
 
 def _review_url(review: Review) -> str:
