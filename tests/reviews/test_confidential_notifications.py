@@ -13,12 +13,13 @@ import datetime
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.urls import reverse
 from django.utils import timezone
 
 from proposals import access
 from proposals.models import Proposal
 from reviews import services
-from reviews.models import Notification, Review
+from reviews.models import InAppNotification, Notification, Review
 from tests.factories import UserFactory
 from tests.reviews.conftest import review_of
 
@@ -27,7 +28,7 @@ TITLE = "Acquire the secret start-up"
 
 @pytest.mark.django_db
 def test_every_notification_about_a_confidential_proposal_reaches_only_its_readers(
-    answered_proposal, author, areas, make_reviewer, slack_server, django_capture_on_commit_callbacks
+    answered_proposal, author, areas, make_reviewer, slack_server, django_capture_on_commit_callbacks, client
 ):
     data_reviewer = make_reviewer("data")
     # In the area's group, but without a role that may read confidential proposals.
@@ -94,6 +95,29 @@ def test_every_notification_about_a_confidential_proposal_reaches_only_its_reade
     assert slack_server.posts == []
     assert all(TITLE not in str(post) for post in slack_server.posts)
 
+    # In-app notices: only readers have one, and the people outside see no trace of it anywhere
+    # they look: the bell, the inbox, the dashboard's CSV and figures, and the API.
+    noticed = InAppNotification.objects.filter(proposal=proposal).select_related("user")
+    assert noticed.exists() and all(access.may_read(notice.user, proposal) for notice in noticed)
+    for outsider in (group_only, outsider_lead):
+        assert not InAppNotification.objects.filter(user=outsider).exists()
+        client.force_login(outsider)
+        pages = {
+            "inbox": client.get(reverse("reviews:notifications")),
+            "queue": client.get(reverse("reviews:queue")),
+            "dashboard": client.get(reverse("dashboard:index")),
+            "csv": client.get(reverse("dashboard:csv")),
+            "api proposals": client.get("/api/proposals/", {"search": "secret"}),
+            "api reviews": client.get("/api/reviews/"),
+            "api dashboard": client.get("/api/dashboard/"),
+        }
+        for name, response in pages.items():
+            assert response.status_code == 200, name
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+            assert TITLE.encode() not in body, f"{name} shows the title to {outsider.username}"
+        seen = pages["api dashboard"].json()["proposals"]
+        assert seen == _dashboard_as(client, admin)["proposals"] - 1, "the proposal is counted for an outsider"
+
 
 @pytest.mark.django_db
 def test_a_public_proposal_still_posts_to_the_areas_slack(
@@ -105,3 +129,8 @@ def test_a_public_proposal_still_posts_to_the_areas_slack(
         services.review_decide(review=review_of(submitted_proposal, "data"), kind="approved", by=make_reviewer("data"))
     assert any(submitted_proposal.title in post["text"] for post in slack_server.posts)
     assert Review.objects.get(pk=review_of(submitted_proposal, "data").pk).status == Review.Status.APPROVED
+
+
+def _dashboard_as(client, user) -> dict:
+    client.force_login(user)
+    return client.get("/api/dashboard/").json()
