@@ -238,7 +238,12 @@ MATRIX: dict[str, list[Call]] = {
     ],
     "proposals:import": [
         Call("GET", p("/proposals/import/"), creators(200)),
-        Call("POST", p("/proposals/import/"), creators(302), data=lambda w: {"markdown": "## Problem\n\nX"}),
+        Call(
+            "POST",
+            p("/proposals/import/"),
+            creators(302),
+            data=lambda w: {"markdown": "## Problem\n\nX", "step": "confirm"},
+        ),
     ],
     # The world's proposal was not imported: there is no report, even for its editors.
     "proposals:import-report": [Call("GET", p("/proposals/{pk}/import-report/"), editors(404))],
