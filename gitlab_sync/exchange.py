@@ -545,7 +545,7 @@ def resolve_conflict(*, conflict: SyncConflict, choice: str, by, text: str | Non
             proposal,
             kind=Activity.Kind.CONFLICT,
             message=f"{by} resolved the conflict on {conflict.label or conflict.field}: "
-            f"{SyncConflict.Resolution(choice).label.lower()}",
+            + ("wrote a merged text" if text is not None else SyncConflict.Resolution(choice).label.lower()),
             data={"field": conflict.field, "choice": choice},
         )
 
