@@ -104,7 +104,7 @@ class OrrAreaSetupForm(forms.ModelForm):
     class Meta:
         model = OrrArea
         fields = ["reviewer_group", "reviewers", "lead", "service_level_days", "slack_webhook_url"]
-        widgets = {"reviewers": forms.SelectMultiple(attrs={"size": 4})}
+        widgets = {"reviewers": forms.CheckboxSelectMultiple}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
