@@ -44,6 +44,7 @@ class MarkdownImportForm(forms.Form):
     markdown = forms.CharField(
         label="Issue description (Markdown)",
         required=False,
+        strip=False,  # the text as pasted, carried through the preview unchanged
         widget=forms.Textarea(attrs={"rows": 16, "spellcheck": "false"}),
         help_text="Paste the issue body as GitLab shows it in its editor, from any version of the template.",
     )
