@@ -360,12 +360,10 @@ def proposal_transition(request: HttpRequest, proposal_id: int, transition: str)
 @login_required
 def review_resubmit(request: HttpRequest, pk: int) -> HttpResponse:
     """The author's "resubmit" next to one area whose requested changes they answered."""
-    review = (
-        Review.objects.filter(pk=pk, proposal__in=Proposal.objects.editable_by(request.user))
-        .select_related("area", "proposal")
-        .first()
-    )
+    review = _visible_review(request, pk)
     if review is None:
+        return _refusal(request, status=404, message="This review does not exist or is not visible to you.")
+    if not Proposal.objects.editable_by(request.user).filter(pk=review.proposal_id).exists():
         return _refusal(request, status=403, message="Only the proposal's author or an admin can resubmit its areas.")
     try:
         reviews = services.review_submit_for_review(proposal=review.proposal, by=request.user, only=review)

@@ -307,6 +307,8 @@ MATRIX: dict[str, list[Call]] = {
     "reviews:comment": [
         Call("POST", p("/reviews/{review}/comments/"), only(DISCUSSES, 302), data=lambda w: {"body": "Which region?"})
     ],
+    # The author's one-button resubmit of an area (the world's review is not waiting for it: told so, redirected).
+    "reviews:resubmit": [Call("POST", p("/reviews/{review}/resubmit/"), editors(302))],
     "reviews:answers": [Call("GET", p("/reviews/answers/{pk}/"), readers(200))],
     "reviews:answer": [
         Call(
