@@ -554,25 +554,24 @@ class IssueLinkError(Exception):
     """The issue named cannot be linked to the proposal; the message says why, in the author's words."""
 
 
-# An issue named by "#12", "12" or its address: https://gitlab.example.com/group/project/-/issues/12
+# An issue named by "#12", "12" or its address: https://gitlab.example.com/group/sub/project/-/issues/12
 _ISSUE_IID = re.compile(r"^#?(?P<iid>\d+)$")
-_ISSUE_URL = re.compile(
-    r"^https?://[^/\s]+(?:/[^\s]*)?/(?P<project>[^/\s]+/[^\s]+?)/-/issues/(?P<iid>\d+)/?(?:[?#]\S*)?$"
-)
+_ISSUE_URL = re.compile(r"^https?://(?P<project_url>[^\s]+?)/-/issues/(?P<iid>\d+)/?(?:[?#]\S*)?$", re.IGNORECASE)
 
 
 def parse_issue_ref(ref: str) -> tuple[str, int]:
-    """(project path or "", iid) of an issue reference; IssueLinkError when it names no issue."""
+    """(the project's address without scheme, or "", iid) of an issue reference; IssueLinkError when it names
+    no issue. The address keeps host, any path prefix and subgroups: GitLab's web_url is compared with it."""
     ref = ref.strip()
     found = _ISSUE_IID.match(ref) or _ISSUE_URL.match(ref)
     if found is None or int(found["iid"]) < 1:
         raise IssueLinkError(f"“{ref[:80]}” is not an issue: write its address or #number, e.g. #12")
-    return found.groupdict().get("project") or "", int(found["iid"])
+    return (found.groupdict().get("project_url") or "").rstrip("/"), int(found["iid"])
 
 
 def _project_of(web_url: str) -> str:
     found = _ISSUE_URL.match(web_url or "")
-    return found["project"] if found else ""
+    return found["project_url"].rstrip("/") if found else ""
 
 
 def link_existing_issue(proposal: Proposal, issue_iid_or_url: str, by) -> dict:
@@ -593,7 +592,9 @@ def link_existing_issue(proposal: Proposal, issue_iid_or_url: str, by) -> dict:
         raise IssueLinkError(f"GitLab did not answer ({error}); try again, or import without linking") from None
     issue_project = _project_of(issue.get("web_url", ""))
     if project and issue_project and project.lower() != issue_project.lower():
-        raise IssueLinkError(f"That issue is in {project}; Stagegate links issues of {issue_project} only")
+        raise IssueLinkError(
+            f"That address is not an issue of {configured} (its issue #{iid} is at {issue.get('web_url')})"
+        )
     taken = (
         SyncState.objects.filter(issue_iid=iid, project_path="")
         .exclude(proposal=proposal)

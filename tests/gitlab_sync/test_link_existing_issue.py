@@ -64,5 +64,11 @@ def test_an_issue_that_does_not_exist_is_refused_with_the_project_named(fake, au
 
 def test_an_issue_of_another_project_is_refused(fake, author_client):
     issue = fake.create_issue(title="Elsewhere")
-    page = confirm(author_client, gitlab_issue=f"{fake.url}/other/project/-/issues/{issue.iid}").content.decode()
-    assert "other/project" in page and not Proposal.objects.exists()
+    for elsewhere in (
+        f"{fake.url}/other/project/-/issues/{issue.iid}",
+        f"{fake.url}/other/{fake.project.path_with_namespace}/-/issues/{issue.iid}",  # a subgroup of the same name
+        f"https://gitlab.example.com/{fake.project.path_with_namespace}/-/issues/{issue.iid}",  # another GitLab
+    ):
+        page = confirm(author_client, gitlab_issue=elsewhere).content.decode()
+        assert "is not an issue of" in page and fake.project.path_with_namespace in page
+    assert not Proposal.objects.exists()
