@@ -45,6 +45,17 @@ class DecisionForm(forms.Form):
     )
     answer_sha256 = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
+    # What each decision does, under its choice on the review page.
+    KIND_HELP = {
+        Decision.Kind.APPROVED: "Signs off exactly this text; a later change makes it stale.",
+        Decision.Kind.CHANGES_REQUESTED: "The author sees your reason next to the area, answers, and resubmits it.",
+        Decision.Kind.NOT_APPLICABLE: "Say why below; optionally until a date.",
+    }
+
+    def kinds(self) -> list[tuple]:
+        """Each decision's radio with what it does."""
+        return [(choice, self.KIND_HELP.get(choice.data["value"], "")) for choice in self["kind"]]
+
 
 class CommentForm(forms.Form):
     body = forms.CharField(label="Your message", max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}))
