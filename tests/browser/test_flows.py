@@ -247,3 +247,49 @@ def test_changes_requested_reach_the_author_as_the_reviewer_wrote_them(people):
     review = proposal.reviews.get(area__key="data")
     services.review_decide(review=review, kind="changes_requested", comment="Which region?", by=people["reviewer"])
     assert proposal.reviews.get(area__key="data").current_decision.comment == "Which region?"
+
+
+@pytest.fixture
+def gitlab(settings):
+    """The fake GitLab over real HTTP, configured as Stagegate's GitLab for this test."""
+    from gitlab_fake import FakeGitLab
+    from gitlab_sync import client, connection
+
+    fake = FakeGitLab().start()
+    settings.GITLAB_URL, settings.GITLAB_TOKEN = fake.url, fake.token
+    settings.GITLAB_PROJECT = fake.project.path_with_namespace
+    client._client.cache_clear()
+    connection.redis_client.cache_clear()
+    yield fake
+    fake.stop()
+    client._client.cache_clear()
+
+
+def test_an_import_links_an_existing_gitlab_issue_instead_of_creating_one(browsing, people, gitlab, screen):
+    issue = gitlab.create_issue(title="🤖 [AI Proposal] Thread summaries for reviewers", description=ISSUE_BODY)
+    page = axe_page(browsing, people["author"], screen)
+    page.goto(browsing.url("/proposals/import/"))
+    page.get_by_label("Issue description (Markdown)").fill(ISSUE_BODY)
+    page.get_by_label("Link an existing GitLab issue (optional)").click()
+    page.keyboard.type(f"#{issue.iid}")
+    page.get_by_role("button", name="Preview the import").click()
+    expect(page.locator(".summary")).to_contain_text(f"link #{issue.iid}")
+    expect(page.locator(".summary")).to_contain_text("the issue's title")
+    inspect(page, "import-preview-link", screen)
+    assert not Proposal.objects.exists()
+    page.get_by_role("button", name="Create the proposal").click()
+    expect(
+        page.get_by_role("heading", name="Imported “🤖 [AI Proposal] Thread summaries for reviewers”")
+    ).to_be_visible()
+    proposal = Proposal.objects.get()
+    assert SyncState.objects.get(proposal=proposal).issue_iid == issue.iid
+    assert len(gitlab.issues()) == 1  # no second issue
+
+    # The same issue again: refused with the reason, the preview kept, nothing created.
+    page.goto(browsing.url("/proposals/import/"))
+    page.get_by_label("Issue description (Markdown)").fill(ISSUE_BODY)
+    page.get_by_label("Link an existing GitLab issue (optional)").fill(f"#{issue.iid}")
+    page.get_by_role("button", name="Preview the import").click()
+    page.get_by_role("button", name="Create the proposal").click()
+    expect(page.get_by_role("alert")).to_contain_text("already linked")
+    assert Proposal.objects.count() == 1
