@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
 
+from dashboard.bottleneck import bottleneck
 from dashboard.charts import dashboard_charts, sort_headers
 from dashboard.export import csv_chunks
 from dashboard.filters import DashboardFilter
@@ -26,6 +27,7 @@ def dashboard_index(request: HttpRequest) -> HttpResponse:
     context = {
         **figures,
         **dashboard_charts(figures),
+        "bottleneck": bottleneck(figures["review_waits"], figures["reviewer_load"]),
         "filters": filters,
         "sort_headers": sort_headers(filters.ordering),
         # The filter form sits outside the swapped part, so an htmx update skips its choices.

@@ -10,8 +10,10 @@ class GitLabSyncConfig(AppConfig):
     def ready(self) -> None:
         # Registers the tasks, which the app enqueues by name, in every process (eager mode in tests too).
         import gitlab_sync.tasks  # noqa: F401
-        from gitlab_sync.outbox import on_proposal_changed
-        from proposals.signals import proposal_changed
+        from gitlab_sync.outbox import on_proposal_changed, on_proposal_created
+        from proposals.signals import proposal_changed, proposal_created
 
         # The outbox row is written in the transaction of the change it records.
         proposal_changed.connect(on_proposal_changed, dispatch_uid="gitlab_sync.outbox")
+        # A new proposal may ask to be linked to an existing issue rather than get a new one.
+        proposal_created.connect(on_proposal_created, dispatch_uid="gitlab_sync.link_existing_issue")

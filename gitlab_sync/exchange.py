@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from gitlab_sync import client, fields
 from gitlab_sync.client import TransientGitLabError
-from gitlab_sync.connection import ensure_healthy, note_success, parse_time
+from gitlab_sync.connection import ensure_healthy, note_success, parse_time, sync_enabled
 from gitlab_sync.managed import (
     desired_labels,
     enforce_managed,
@@ -545,6 +545,74 @@ def resolve_conflict(*, conflict: SyncConflict, choice: str, by, text: str | Non
             proposal,
             kind=Activity.Kind.CONFLICT,
             message=f"{by} resolved the conflict on {conflict.label or conflict.field}: "
-            f"{SyncConflict.Resolution(choice).label.lower()}",
+            + ("wrote a merged text" if text is not None else SyncConflict.Resolution(choice).label.lower()),
             data={"field": conflict.field, "choice": choice},
         )
+
+
+class IssueLinkError(Exception):
+    """The issue named cannot be linked to the proposal; the message says why, in the author's words."""
+
+
+# An issue named by "#12", "12" or its address: https://gitlab.example.com/group/sub/project/-/issues/12
+_ISSUE_IID = re.compile(r"^#?(?P<iid>\d+)$")
+_ISSUE_URL = re.compile(r"^https?://(?P<project_url>[^\s]+?)/-/issues/(?P<iid>\d+)/?(?:[?#]\S*)?$", re.IGNORECASE)
+
+
+def parse_issue_ref(ref: str) -> tuple[str, int]:
+    """(the project's address without scheme, or "", iid) of an issue reference; IssueLinkError when it names
+    no issue. The address keeps host, any path prefix and subgroups: GitLab's web_url is compared with it."""
+    ref = ref.strip()
+    found = _ISSUE_IID.match(ref) or _ISSUE_URL.match(ref)
+    if found is None or int(found["iid"]) < 1:
+        raise IssueLinkError(f"“{ref[:80]}” is not an issue: write its address or #number, e.g. #12")
+    return (found.groupdict().get("project_url") or "").rstrip("/"), int(found["iid"])
+
+
+def _project_of(web_url: str) -> str:
+    found = _ISSUE_URL.match(web_url or "")
+    return found["project_url"].rstrip("/") if found else ""
+
+
+def link_existing_issue(proposal: Proposal, issue_iid_or_url: str, by) -> dict:
+    """Link `proposal` to an existing issue of the configured project instead of creating one; returns the issue.
+
+    The issue becomes the agreed base, so the next push writes only what Stagegate's text changes. Refused
+    (IssueLinkError) when the reference names no issue of the project, or the issue is another proposal's.
+    """
+    if not sync_enabled():
+        raise IssueLinkError("GitLab is not connected to Stagegate, so no issue can be linked")
+    project, iid = parse_issue_ref(issue_iid_or_url)
+    configured = str(settings.GITLAB_PROJECT)
+    try:
+        issue = client.get_issue(iid)
+    except client.IssueNotFound:
+        raise IssueLinkError(f"There is no issue #{iid} in {configured} that Stagegate can read") from None
+    except client.GitLabError as error:
+        raise IssueLinkError(f"GitLab did not answer ({error}); try again, or import without linking") from None
+    issue_project = _project_of(issue.get("web_url", ""))
+    if project and issue_project and project.lower() != issue_project.lower():
+        raise IssueLinkError(
+            f"That address is not an issue of {configured} (its issue #{iid} is at {issue.get('web_url')})"
+        )
+    taken = (
+        SyncState.objects.filter(issue_iid=iid, project_path="")
+        .exclude(proposal=proposal)
+        .select_related("proposal")
+        .first()
+    )
+    if taken is not None:
+        raise IssueLinkError(f"Issue #{iid} is already linked to the proposal “{taken.proposal.title}”")
+    marked = fields.marked_proposal(issue.get("description"))
+    if marked not in (None, proposal.pk) and Proposal.objects.filter(pk=marked).exists():
+        raise IssueLinkError(f"Issue #{iid} was written by Stagegate for another proposal")
+    state, _ = SyncState.objects.get_or_create(proposal=proposal)
+    SyncState.objects.filter(pk=state.pk).update(**linked_to_issue(issue, proposal), link_broken=False)
+    Activity.objects.record(
+        proposal,
+        actor=by,
+        kind=Activity.Kind.SYNC,
+        message=f"Linked to the existing GitLab issue #{iid}",
+        data={"iid": iid, "web_url": issue.get("web_url", "")},
+    )
+    return issue

@@ -7,7 +7,18 @@ from functools import cache
 from django import forms
 
 from proposals.models import TEXT_MAX_LENGTH, TITLE_MAX_LENGTH, Persona, Proposal, Requirement, ResearchLink
-from proposals.template import NEEDS_FIELDS, EditSection, Kind, Stage, TemplateDefinition, get_definition
+from proposals.template import (
+    DEFINITIONS,
+    NEEDS_FIELDS,
+    NEWEST_VERSION,
+    VERSION_NOTES,
+    EditSection,
+    Kind,
+    Stage,
+    TemplateDefinition,
+    get_definition,
+    title_pattern,
+)
 from proposals.validators import (
     LINK_TITLE_MAX_LENGTH,
     REQUIREMENT_MAX_LENGTH,
@@ -132,16 +143,50 @@ def _refuse(what: str, problem: str | None) -> None:
         raise forms.ValidationError(f"{what} {problem}.")
 
 
+def template_versions() -> list[dict]:
+    """The template versions a new proposal may start from, newest first, each with its date, what
+    differs and the title format it asks for."""
+    return [
+        {
+            "version": version,
+            "name": DEFINITIONS[version].name,
+            "when": when,
+            "differs": differs,
+            "title_pattern": title_pattern(DEFINITIONS[version]),
+        }
+        for version, (when, differs) in VERSION_NOTES.items()
+    ]
+
+
 class ProposalCreateForm(forms.ModelForm):
+    # Not required: a request that names no version (an older form, a script) gets the newest.
+    template_version = forms.ChoiceField(
+        label="Template version",
+        required=False,
+        widget=forms.RadioSelect,
+        initial=NEWEST_VERSION,
+        choices=[(version, when) for version, (when, _) in VERSION_NOTES.items()],
+    )
+
     class Meta:
         model = Proposal
-        fields = ["title", "confidential"]
+        fields = ["title", "template_version", "confidential"]
         help_texts = {"title": "What the feature does for whom, e.g. “Summarise long issue threads for reviewers”."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        chosen = self.data.get("template_version") if self.is_bound else None
+        pattern = title_pattern(get_definition(chosen if chosen in DEFINITIONS else NEWEST_VERSION))
+        if pattern:
+            self.fields["title"].widget.attrs["placeholder"] = pattern
 
     def clean_title(self):
         title = self.cleaned_data["title"]
         _refuse("The title", one_line_error(title, max_length=TITLE_MAX_LENGTH))
         return title
+
+    def clean_template_version(self):
+        return self.cleaned_data["template_version"] or NEWEST_VERSION
 
 
 class RequirementForm(forms.ModelForm):

@@ -16,7 +16,7 @@ from proposals.checklists import create_checklist_items, refresh_verified_checkl
 from proposals.content import TITLE, content_from_proposal, content_with_values, normalise_title, proposal_apply_content
 from proposals.markdown import canonical_text
 from proposals.models import TITLE_MAX_LENGTH, Activity, ChecklistItem, Persona, Proposal, Requirement, ResearchLink
-from proposals.signals import Origin, proposal_created, send_proposal_changed
+from proposals.signals import IssueLinkRefused, Origin, proposal_created, send_proposal_changed
 from proposals.template import Stage
 from proposals.validators import (
     LINK_TITLE_MAX_LENGTH,
@@ -84,7 +84,11 @@ def proposal_create(
     confidential: bool = False,
     template_version: str | None = None,
     origin: Origin = Origin.STAGEGATE,
+    gitlab_issue_ref: str = "",
+    title_from_issue: bool = False,
 ) -> Proposal:
+    """A new proposal with its checklists. With `gitlab_issue_ref` it is linked to that existing GitLab
+    issue (and, with `title_from_issue`, takes the issue's title) instead of a new issue being created."""
     problem = "is empty" if not title.strip() else one_line_error(title.strip(), max_length=TITLE_MAX_LENGTH)
     if problem:
         raise ContentInvalid({"Title": problem})
@@ -97,7 +101,16 @@ def proposal_create(
     create_checklist_items(proposal)
     refresh_verified_checklist(proposal)
     Activity.objects.record(proposal, actor=owner, kind=Activity.Kind.CREATED, message=f"{owner} created the proposal")
-    proposal_created.send(sender=Proposal, proposal=proposal, by=owner, origin=Origin(origin))
+    answers = proposal_created.send(
+        sender=Proposal, proposal=proposal, by=owner, origin=Origin(origin), gitlab_issue_ref=gitlab_issue_ref
+    )
+    if gitlab_issue_ref:
+        issue_titles = [answer for _, answer in answers if isinstance(answer, str) and answer]
+        if not issue_titles:
+            raise IssueLinkRefused("GitLab is not connected to Stagegate, so no issue can be linked")
+        if title_from_issue and not one_line_error(issue_titles[0], max_length=TITLE_MAX_LENGTH):
+            proposal.title = normalise_title(issue_titles[0])
+            proposal.save(update_fields=["title"])
     send_proposal_changed(proposal, fields=["created"], by=owner, origin=origin)
     return proposal
 

@@ -18,8 +18,16 @@ class Origin(StrEnum):
     GITLAB = "gitlab"
 
 
-# proposal_created(sender, proposal, by, origin): the proposal and its checklists exist.
+# proposal_created(sender, proposal, by, origin, gitlab_issue_ref): the proposal and its checklists exist.
+# `gitlab_issue_ref` ("" or an existing issue's URL or "#iid") asks for the proposal to be linked to that
+# issue instead of a new one being created; the receiver that links it returns the issue's title, or
+# raises IssueLinkRefused, which rolls the creation back.
 proposal_created = Signal()
+
+
+class IssueLinkRefused(Exception):
+    """The GitLab issue a new proposal was to be linked to cannot be linked; the message says why."""
+
 
 # orr_answers_received(sender, proposal, answers, by, origin): content written onto the proposal
 # (an import, a template move, GitLab) carried these ORR answers, {area key: text}. The reviews

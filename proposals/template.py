@@ -8,6 +8,7 @@ renderer and parser. A new version of GitLab's template is a new
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
@@ -903,3 +904,39 @@ DEFAULT_VERSION = JUNE_2023.version
 
 def get_definition(version: str | None = None) -> TemplateDefinition:
     return DEFINITIONS.get(version or DEFAULT_VERSION, JUNE_2023)
+
+
+# The newest version recovered (see ../shared/spec/gitlab-history/INDEX.md): what a new proposal starts from.
+NEWEST_VERSION = EXPERIMENT_BETA_GA.version
+
+# For a person choosing the version of a new proposal: when each was GitLab's template and what sets it apart.
+# Newest first, the order the choice is offered in.
+VERSION_NOTES: dict[str, tuple[str, str]] = {
+    EXPERIMENT_BETA_GA.version: (
+        "Latest, late 2023",
+        "Experiment, Beta and Generally Available sections with UX maturity tables; no Confidence section.",
+    ),
+    JULY_2023_APPSEC.version: ("2023, after July", "As July 2023, plus the AppSec item under Technical needs."),
+    JULY_2023.version: (
+        "July 2023",
+        "Experiment and Feature release; adds the outage, feature-flag and red-data checks.",
+    ),
+    JUNE_2023.version: (
+        "June 2023",
+        "Experiment and General Availability, with Confidence and research links.",
+    ),
+    APRIL_2023.version: ("April 2023", "The first version: Experiment/Prototype and Feature release."),
+}
+
+_TITLE_FORMAT = re.compile(r"title format:?\s*(?P<pattern>🤖[^\n]*)", re.IGNORECASE)
+_TITLE_SLOT = re.compile(r"\{\s*`?\s*(?P<slot>[^`}]*?)\s*`?\s*\}")
+
+
+def title_pattern(definition: TemplateDefinition) -> str:
+    """The title format a version's leading comment asks for, e.g. "🤖 [AI Proposal] {Need/outcome} …", or ""."""
+    # June 2023's comments are TEMPLATE_COMMENTS: Stagegate's copy of that text leaves them out of the body.
+    for comment in definition.comments or TEMPLATE_COMMENTS:
+        found = _TITLE_FORMAT.search(comment)
+        if found:
+            return _TITLE_SLOT.sub(r"{\g<slot>}", found["pattern"]).strip()
+    return ""

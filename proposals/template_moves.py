@@ -30,16 +30,24 @@ class UnknownTemplateVersion(ValueError):
 
 
 @transaction.atomic
-def proposal_import_markdown(*, markdown_text: str, title: str, owner) -> tuple[Proposal, markdown.ParseResult]:
+def proposal_import_markdown(
+    *, markdown_text: str, title: str, owner, gitlab_issue_ref: str = "", title_from_issue: bool = False
+) -> tuple[Proposal, markdown.ParseResult]:
     """A new proposal owned by ``owner`` holding what the issue body says, in the version it was written from.
 
     Labels and confidentiality left in the body as quick actions are applied; persona names mentioned in
-    the personas text become persona tags. The parse report is kept on the proposal's timeline.
+    the personas text become persona tags. The parse report is kept on the proposal's timeline. With
+    ``gitlab_issue_ref`` the proposal is linked to that existing issue instead of getting a new one.
     """
     personas = {persona.name: persona for persona in Persona.objects.all()}
-    result = markdown.parse(markdown_text, personas=list(personas))
+    result = parse_import(markdown_text, personas=list(personas))
     proposal = services.proposal_create(
-        title=title, owner=owner, confidential=result.confidential, template_version=result.version
+        title=title,
+        owner=owner,
+        confidential=result.confidential,
+        template_version=result.version,
+        gitlab_issue_ref=gitlab_issue_ref,
+        title_from_issue=title_from_issue,
     )
     proposal_apply_content(proposal=proposal, content=result.content, by=owner)
     mentioned = [personas[name] for name in result.persona_mentions if name in personas]
@@ -57,6 +65,13 @@ def proposal_import_markdown(*, markdown_text: str, title: str, owner) -> tuple[
         data={"import": import_report(result)},
     )
     return proposal, result
+
+
+def parse_import(markdown_text: str, *, personas: list[str] | None = None) -> markdown.ParseResult:
+    """What an import would read from an issue body: the preview and the import itself both call this."""
+    if personas is None:
+        personas = list(Persona.objects.values_list("name", flat=True))
+    return markdown.parse(markdown_text, personas=personas)
 
 
 def import_report(result: markdown.ParseResult) -> dict:

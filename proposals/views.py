@@ -23,6 +23,7 @@ from proposals.forms import (
     ResearchLinkForm,
     edit_sections,
     section_form_class,
+    template_versions,
 )
 from proposals.markdown import render as render_markdown
 from proposals.models import Activity, ChecklistItem, Proposal
@@ -112,11 +113,15 @@ def proposal_create(request: HttpRequest) -> HttpResponse:
     form = ProposalCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         proposal = services.proposal_create(
-            title=form.cleaned_data["title"], owner=request.user, confidential=form.cleaned_data["confidential"]
+            title=form.cleaned_data["title"],
+            owner=request.user,
+            confidential=form.cleaned_data["confidential"],
+            template_version=form.cleaned_data["template_version"],
         )
         messages.success(request, "Proposal created. Each section saves itself as you type.")
         return redirect("proposals:edit", pk=proposal.pk)
-    return render(request, "proposals/proposal_create.html", {"form": form})
+    context = {"form": form, "versions": template_versions()}
+    return render(request, "proposals/proposal_create.html", context)
 
 
 def _checklists(proposal: Proposal) -> list[dict]:

@@ -30,11 +30,12 @@ class DecisionForm(forms.Form):
         widget=forms.RadioSelect,
     )
     comment = forms.CharField(
-        label="Comment",
+        label="Comment for the author",
         required=False,
         max_length=TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Required when you request changes (what to change) or mark the area not applicable (why).",
+        help_text="Required to request changes (say what to change) or to mark the area not applicable (say why). "
+        "The author sees it next to the area.",
     )
     waiver_expires_on = forms.DateField(
         label="Waiver expires on",
@@ -44,9 +45,20 @@ class DecisionForm(forms.Form):
     )
     answer_sha256 = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
+    # What each decision does, under its choice on the review page.
+    KIND_HELP = {
+        Decision.Kind.APPROVED: "Signs off exactly this text; a later change makes it stale.",
+        Decision.Kind.CHANGES_REQUESTED: "The author sees your reason next to the area, answers, and resubmits it.",
+        Decision.Kind.NOT_APPLICABLE: "Say why below; optionally until a date.",
+    }
+
+    def kinds(self) -> list[tuple]:
+        """Each decision's radio with what it does."""
+        return [(choice, self.KIND_HELP.get(choice.data["value"], "")) for choice in self["kind"]]
+
 
 class CommentForm(forms.Form):
-    body = forms.CharField(label="Comment", max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}))
+    body = forms.CharField(label="Your message", max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class QueueFilterForm(forms.Form):
@@ -60,7 +72,7 @@ class QueueFilterForm(forms.Form):
     show = forms.ChoiceField(
         required=False,
         choices=[
-            (SHOW_WAITING, "Waiting for me"),
+            (SHOW_WAITING, "Open: waiting for me or the author"),
             (SHOW_CHANGES_REQUESTED, "Changes requested"),
             (SHOW_DECIDED, "Signed off"),
             (SHOW_ALL, "All"),
@@ -77,7 +89,11 @@ class QueueFilterForm(forms.Form):
         data = self.cleaned_data if self.is_valid() else {}
         show = data.get("show") or self.SHOW_WAITING
         if show == self.SHOW_WAITING:
-            reviews = reviews.waiting()
+            # A "changes requested" stays in view (waiting for the author, or answered) until it is resubmitted.
+            reviews = reviews.filter(
+                Q(status__in=Review.WAITING) | Q(status=Review.Status.CHANGES_REQUESTED),
+                proposal__state__in=Review.OPEN_PROPOSAL_STATES,
+            )
         elif show == self.SHOW_CHANGES_REQUESTED:
             reviews = reviews.filter(status=Review.Status.CHANGES_REQUESTED)
         elif show == self.SHOW_DECIDED:
@@ -99,7 +115,7 @@ class OrrAreaSetupForm(forms.ModelForm):
     class Meta:
         model = OrrArea
         fields = ["reviewer_group", "reviewers", "lead", "service_level_days", "slack_webhook_url"]
-        widgets = {"reviewers": forms.SelectMultiple(attrs={"size": 4})}
+        widgets = {"reviewers": forms.CheckboxSelectMultiple}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -5,7 +5,7 @@ import hashlib
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
-from django.db.models import Exists, ExpressionWrapper, OuterRef, Q, Subquery
+from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -136,6 +136,25 @@ class ReviewQuerySet(models.QuerySet):
             ),
         )
 
+    def with_author_answer(self) -> ReviewQuerySet:
+        """Annotate whether the author answered a "changes requested" (`Review.author_answered`'s query twin)."""
+        return self.annotate(
+            author_answered_flag=ExpressionWrapper(
+                Q(status=Review.Status.CHANGES_REQUESTED, current_decision__isnull=False)
+                & (
+                    Q(answer_updated_at__gt=F("current_decision__decided_at"))
+                    | Exists(
+                        ReviewComment.objects.filter(
+                            review=OuterRef("pk"),
+                            author=OuterRef("proposal__owner"),
+                            created_at__gt=OuterRef("current_decision__decided_at"),
+                        )
+                    )
+                ),
+                output_field=models.BooleanField(),
+            )
+        )
+
     def for_queue(self) -> ReviewQuerySet:
         """Only the columns the queue shows: answers and proposal texts stay in the database."""
         return self.select_related("proposal", "proposal__owner", "area").only(
@@ -150,6 +169,10 @@ class ReviewQuerySet(models.QuerySet):
             "area__number",
             "area__title",
         )
+
+
+# A "changes requested" review, as the reviewer's queue and the author's answers page tell it.
+LOOP_STATUS_TEXT = {"waiting_for_author": "Waiting for author", "answered": "Answered"}
 
 
 class Review(models.Model):
@@ -248,6 +271,35 @@ class Review(models.Model):
     def is_overdue(self, today=None) -> bool:
         today = today or timezone.localdate()
         return self.is_waiting and self.due_on is not None and self.due_on < today
+
+    @property
+    def author_answered(self) -> bool:
+        """After "changes requested": the author changed the answer or replied in the review's discussion.
+
+        The area then waits for the author to resubmit it (one button), and the reviewer's queue says "answered".
+        """
+        annotated = self.__dict__.get("author_answered_flag")
+        if annotated is not None:
+            return bool(annotated)
+        decision = self.current_decision
+        if self.status != self.Status.CHANGES_REQUESTED or decision is None:
+            return False
+        if self.answer_updated_at is not None and self.answer_updated_at > decision.decided_at:
+            return True
+        return ReviewComment.objects.filter(
+            review=self, author_id=self.proposal.owner_id, created_at__gt=decision.decided_at
+        ).exists()
+
+    @property
+    def loop_status(self) -> str:
+        """Where a "changes requested" stands, for queue and answers: waiting for the author, or answered."""
+        if self.status != self.Status.CHANGES_REQUESTED:
+            return self.status
+        return "answered" if self.author_answered else "waiting_for_author"
+
+    @property
+    def loop_status_text(self) -> str:
+        return LOOP_STATUS_TEXT.get(self.loop_status) or self.get_status_display()
 
     def is_reviewer(self, user) -> bool:
         """Whether this person belongs to the area's reviewers (uses the user's cached groups)."""

@@ -371,8 +371,10 @@ def _due_on(area: OrrArea, when: datetime.datetime) -> datetime.date:
 
 
 @transaction.atomic
-def review_submit_for_review(*, proposal: Proposal, by) -> list[Review]:
-    """Send the ORR answers to the reviewers: first submission, or resubmission after changes were requested."""
+def review_submit_for_review(*, proposal: Proposal, by, only: Review | None = None) -> list[Review]:
+    """Send the ORR answers to the reviewers: first submission, or resubmission after changes were requested.
+
+    `only` resubmits that one area (the "answered — resubmit" button next to it)."""
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     reviews_ensure(proposal=proposal)
     reasons = workflow.submit_gate(proposal, by=by)
@@ -383,8 +385,11 @@ def review_submit_for_review(*, proposal: Proposal, by) -> list[Review]:
     reviews = list(
         Review.objects.select_for_update(of=("self",))
         .filter(proposal=proposal, status__in=[Review.Status.NOT_STARTED, Review.Status.CHANGES_REQUESTED])
+        .filter(**({"pk": only.pk, "status": Review.Status.CHANGES_REQUESTED} if only is not None else {}))
         .select_related("area", "area__reviewer_group", "reviewer")
     )
+    if only is not None and not reviews:
+        raise ReviewRefused(f"“{only.area.title}” is not waiting to be resubmitted.")
     first_submission = proposal.state == Proposal.State.DRAFT
     for review in reviews:
         event = (

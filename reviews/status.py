@@ -67,7 +67,9 @@ def proposal_reviews(proposal: Proposal) -> list[Review]:
     return list(
         proposal.reviews.select_related(
             "area", "area__reviewer_group", "current_decision", "current_decision__decided_by", "reviewer"
-        ).order_by("area__number")
+        )
+        .with_author_answer()
+        .order_by("area__number")
     )
 
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/take/", views.review_hold, {"take": True}, name="take"),
     path("<int:pk>/hand-back/", views.review_hold, {"take": False}, name="hand-back"),
     path("<int:pk>/comments/", views.review_comment, name="comment"),
+    path("<int:pk>/resubmit/", views.review_resubmit, name="resubmit"),
     path("answers/<int:proposal_id>/", views.answers_page, name="answers"),
     path("answer/<int:proposal_id>/<slug:area_key>/", views.answer_save, name="answer"),
     path("proposal/<int:proposal_id>/gates/", views.gates_panel, name="gates"),

@@ -40,7 +40,7 @@ ANSWERS_PAGE = "reviews/orr_answers.html"
 QUEUE_PAGE_SIZE = 50
 REVIEWS_FOR_GATES = Review.objects.select_related(
     "area", "area__reviewer_group", "current_decision", "current_decision__decided_by", "reviewer"
-)
+).with_author_answer()
 
 
 def _refusal(request: HttpRequest, *, status: int, message: str) -> HttpResponse:
@@ -84,7 +84,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     visible = Proposal.objects.visible_to(request.user)
     if visible.query.has_filters():  # a join only when some proposals are hidden from this person
         reviews = reviews.filter(proposal__in=visible)
-    reviews = reviews.with_last_seen(request.user).for_queue()
+    reviews = reviews.with_last_seen(request.user).with_author_answer().for_queue()
     reviews = filters.apply(reviews, today=today).order_by(
         F("due_on").asc(nulls_last=True), "assigned_at", "area__number", "pk"
     )
@@ -356,6 +356,30 @@ def proposal_transition(request: HttpRequest, proposal_id: int, transition: str)
     return redirect(proposal)
 
 
+@require_POST
+@login_required
+def review_resubmit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The author's "resubmit" next to one area whose requested changes they answered."""
+    review = _visible_review(request, pk)
+    if review is None:
+        return _refusal(request, status=404, message="This review does not exist or is not visible to you.")
+    if not Proposal.objects.editable_by(request.user).filter(pk=review.proposal_id).exists():
+        return _refusal(request, status=403, message="Only the proposal's author or an admin can resubmit its areas.")
+    try:
+        reviews = services.review_submit_for_review(proposal=review.proposal, by=request.user, only=review)
+    except workflow.GateClosed as closed:
+        messages.error(request, "Not yet: " + "; ".join(closed.reasons))
+    except services.ReviewRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        anyone, message = services.submission_told(reviews)
+        (messages.success if anyone else messages.warning)(request, message)
+    back = request.POST.get("next", "")
+    if back == "answers":
+        return redirect(f"{reverse('reviews:answers', args=[review.proposal_id])}#orr-{review.area.key}")
+    return redirect(review.proposal)
+
+
 @require_GET
 @login_required
 def gates_panel(request: HttpRequest, proposal_id: int) -> HttpResponse:
@@ -386,6 +410,7 @@ def gates_context(proposal: Proposal, *, user) -> dict:
             watchers=Count("pk"), watching=Count("pk", filter=Q(user_id=getattr(user, "pk", None)))
         ),
         "orr_rows": rows,
+        "editable": proposal.is_editable_by(user) and proposal.state != Proposal.State.CLOSED,
     }
 
 

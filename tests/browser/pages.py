@@ -7,9 +7,14 @@ from urllib.parse import parse_qs
 from playwright.sync_api import Locator, Page, expect
 
 
-def create_proposal(page: Page, base_url: str, title: str) -> int:
-    """Fill the new-proposal form; returns the new proposal's id, read from the edit page's URL."""
+def create_proposal(page: Page, base_url: str, title: str, version: str | None = "2023-06") -> int:
+    """Fill the new-proposal form; returns the new proposal's id, read from the edit page's URL.
+
+    The journeys written for June 2023's sections choose that version; `version=None` keeps the default.
+    """
     page.goto(f"{base_url}/proposals/new/")
+    if version:
+        page.locator(f"input[name=template_version][value='{version}']").check()
     page.get_by_label("Title").fill(title)
     page.get_by_role("button", name="Create proposal").click()
     page.wait_for_url("**/proposals/*/edit/")

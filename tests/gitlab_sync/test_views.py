@@ -56,7 +56,7 @@ def test_conflict_page_shows_both_texts_and_resolving_takes_gitlabs(author_clien
         remote_value="GitLab's words",
     )
     body = author_client.get(f"/gitlab/proposals/{proposal.pk}/conflicts/").content.decode()
-    assert "Stagegate&#x27;s words" in body and "GitLab&#x27;s words" in body
+    assert "<mark>Stagegate&#x27;s</mark> words" in body and "<mark>GitLab&#x27;s</mark> words" in body
     response = author_client.post(f"/gitlab/conflicts/{conflict.pk}/resolve/", {"choice": "remote"})
     assert response.status_code == 302
     proposal.refresh_from_db()
@@ -92,3 +92,39 @@ def test_admin_import_action_reports(superuser_client, fake):
         follow=True,
     )
     assert "Imported 1 issue(s)" in response.content.decode()
+
+
+def _conflict(proposal, field="field:user_problem", label="User problem", local="Stagegate's words", remote="GitLab's"):
+    SyncState.objects.update_or_create(proposal=proposal, defaults={"issue_iid": 7})
+    return SyncConflict.objects.create(
+        proposal=proposal, field=field, label=label, base_value="", local_value=local, remote_value=remote
+    )
+
+
+def test_a_merged_text_resolves_the_conflict_and_goes_to_gitlab(author_client, fake, proposal):
+    conflict = _conflict(proposal, local="Reviewers drown in threads.", remote="Reviewers drown in long threads.")
+    other = _conflict(proposal, field="field:proposal", label="Proposal", local="A", remote="B")
+    response = author_client.post(
+        f"/gitlab/conflicts/{conflict.pk}/resolve/", {"choice": "merged", "text": "Reviewers drown in long MR threads."}
+    )
+    assert response.status_code == 302 and response["Location"].endswith(f"/gitlab/proposals/{proposal.pk}/conflicts/")
+    proposal.refresh_from_db()
+    assert proposal.user_problem == "Reviewers drown in long MR threads."
+    assert SyncConflict.objects.get(pk=conflict.pk).resolved_at is not None
+    assert SyncState.objects.get(proposal=proposal).needs_push
+    # The last one settled: back to the proposal.
+    response = author_client.post(f"/gitlab/conflicts/{other.pk}/resolve/", {"choice": "local"})
+    assert response["Location"] == proposal.get_absolute_url()
+
+
+def test_a_list_or_a_tick_in_conflict_is_kept_or_taken_whole(author_client, fake, proposal):
+    _conflict(proposal, field="list:requirements", label="Requirements", local=["See it", "Hide it"], remote=["See it"])
+    body = author_client.get(f"/gitlab/proposals/{proposal.pk}/conflicts/").content.decode()
+    assert "Hide it</mark>" in body  # one requirement a line, the one GitLab lacks marked
+    assert "Edit a merged text" not in body and 'value="local"' in body and 'value="remote"' in body
+
+
+def test_the_conflicts_page_word_diff_marks_only_the_changed_words(author_client, fake, proposal):
+    _conflict(proposal, local="Summaries for long threads", remote="Summaries for short threads")
+    body = author_client.get(f"/gitlab/proposals/{proposal.pk}/conflicts/").content.decode()
+    assert "Summaries for <mark>long</mark> threads" in body and "Summaries for <mark>short</mark> threads" in body

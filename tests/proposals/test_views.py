@@ -367,3 +367,22 @@ def test_only_the_author_moves_a_proposal_to_another_template(client, other_auth
     assert response.status_code == 403
     proposal.refresh_from_db()
     assert proposal.template_version == "2023-06"
+
+
+@pytest.mark.django_db
+def test_a_new_proposal_starts_from_the_newest_template_unless_another_version_is_chosen(author_client):
+    page = author_client.get(reverse("proposals:create")).content.decode()
+    assert 'value="2023-beta"' in page and "checked" in page.split('value="2023-beta"')[1].split(">")[0]
+    assert "June 2023" in page and "April 2023" in page  # every version, each with its date
+    assert 'placeholder="🤖 [AI Proposal] {Need/outcome} {Beneficiary} {Job/Small Job}"' in page
+    author_client.post(reverse("proposals:create"), {"title": "Newest by default"})
+    author_client.post(reverse("proposals:create"), {"title": "Chosen June", "template_version": "2023-06"})
+    assert Proposal.objects.get(title="Newest by default").template_version == "2023-beta"
+    assert Proposal.objects.get(title="Chosen June").template_version == "2023-06"
+
+
+@pytest.mark.django_db
+def test_an_unknown_template_version_is_refused_on_the_form(author_client):
+    response = author_client.post(reverse("proposals:create"), {"title": "T", "template_version": "1999"})
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    assert not Proposal.objects.exists()

@@ -87,3 +87,17 @@ def test_named_reviewers_serve_an_area_and_leave_it_when_removed(
         {"kind": "approved", "comment": "", "answer_sha256": review.answer_sha256},
     )
     assert response.status_code == 403
+
+
+@pytest.mark.django_db
+def test_named_reviewers_are_a_searchable_list_of_checkboxes_labelled_by_name(client, admin_user):
+
+    for name in ("rosalind", "grace", "katherine"):
+        UserFactory(username=name, groups=["reviewer"])
+    client.force_login(admin_user)
+    page = client.get("/reviews/setup/").content.decode()
+    data = page[page.index('id="area-data"') :]
+    data = data[: data.index("</fieldset>")]
+    assert "<select multiple" not in page and "data-people-search" in data
+    assert data.count('type="checkbox" name="data-reviewers"') == 3
+    assert '<label for="id_data-reviewers_0">' in data and "grace" in data

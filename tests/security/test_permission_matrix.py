@@ -238,7 +238,12 @@ MATRIX: dict[str, list[Call]] = {
     ],
     "proposals:import": [
         Call("GET", p("/proposals/import/"), creators(200)),
-        Call("POST", p("/proposals/import/"), creators(302), data=lambda w: {"markdown": "## Problem\n\nX"}),
+        Call(
+            "POST",
+            p("/proposals/import/"),
+            creators(302),
+            data=lambda w: {"markdown": "## Problem\n\nX", "step": "confirm"},
+        ),
     ],
     # The world's proposal was not imported: there is no report, even for its editors.
     "proposals:import-report": [Call("GET", p("/proposals/{pk}/import-report/"), editors(404))],
@@ -302,6 +307,8 @@ MATRIX: dict[str, list[Call]] = {
     "reviews:comment": [
         Call("POST", p("/reviews/{review}/comments/"), only(DISCUSSES, 302), data=lambda w: {"body": "Which region?"})
     ],
+    # The author's one-button resubmit of an area (the world's review is not waiting for it: told so, redirected).
+    "reviews:resubmit": [Call("POST", p("/reviews/{review}/resubmit/"), editors(302))],
     "reviews:answers": [Call("GET", p("/reviews/answers/{pk}/"), readers(200))],
     "reviews:answer": [
         Call(
