@@ -198,6 +198,8 @@ def build_note_payload(change: Change, base_url: str) -> dict[str, Any]:
             "line_code": None,
             "commit_id": "",
             "noteable_id": issue.id,
+            "discussion_id": note.discussion_id,
+            "type": None if note.individual_note else "DiscussionNote",
             "system": note.system,
             "st_diff": None,
             "internal": note.internal,
