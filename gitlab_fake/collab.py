@@ -242,8 +242,11 @@ def create_discussion(app: FakeGitLabApp, request: Request, *, params, user, pro
 def reply(app: FakeGitLabApp, request: Request, *, params, user, project, iid, discussion) -> Response:
     issue = app.store.find_issue(project, iid)
     with app.store.lock:
-        if not any(note.discussion_id == discussion for note in issue.notes.values()):
+        thread = [note for note in issue.notes.values() if note.discussion_id == discussion]
+        if not thread:
             raise NotFound("Discussion")
+        # A reply in an internal thread is internal (Notes::BuildService).
+        params = {**params, "internal": any(note.internal for note in thread)}
         note = app.store.create_note(project, issue, params, user, discussion_id=discussion)
         return _json(app.note_json(note, issue), status=201)
 

@@ -15,3 +15,10 @@ class GitLabSyncConfig(AppConfig):
 
         # The outbox row is written in the transaction of the change it records.
         proposal_changed.connect(on_proposal_changed, dispatch_uid="gitlab_sync.outbox")
+
+        # "Link related issues" and "add relevant designs" are ticked from what GitLab shows.
+        from gitlab_sync import designs, links
+        from proposals import checklists
+
+        checklists.register_verifier(links.VERIFIER, links.has_linked_issues)
+        checklists.register_verifier(designs.VERIFIER, designs.has_designs)

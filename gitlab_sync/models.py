@@ -233,6 +233,8 @@ class IssueComment(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     client_marker = models.CharField(max_length=64, blank=True, db_index=True)
+    # A reply written in Stagegate to a comment not yet on GitLab waits for that comment's thread.
+    in_reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     posting = models.CharField(max_length=10, choices=Posting.choices, blank=True, default="")
     # An edit or a deletion made in Stagegate that GitLab has not taken yet.
     edit_pending = models.BooleanField(default=False)
