@@ -66,6 +66,9 @@ def _http(url: str | None) -> str:
     return url[:2000] if url.startswith(("https://", "http://")) else ""
 
 
-def has_designs(proposal: Proposal) -> bool:
-    """The checklist's "add relevant designs" item: the issue's Design Management area holds a design."""
+def has_designs(proposal: Proposal) -> bool | None:
+    """The checklist's "add relevant designs" item: the issue's Design Management area holds a design
+    (None: the designs were never read; the item keeps what it says)."""
+    if not IssueCollabState.objects.filter(proposal=proposal, designs_read_at__isnull=False).exists():
+        return None
     return IssueDesign.objects.filter(proposal=proposal).exists()

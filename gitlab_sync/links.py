@@ -162,8 +162,11 @@ def refresh_links(proposal_id: int) -> int:
     return len(kept)
 
 
-def has_linked_issues(proposal: Proposal) -> bool:
-    """The checklist's "link related issues" item: GitLab shows at least one linked issue."""
+def has_linked_issues(proposal: Proposal) -> bool | None:
+    """The checklist's "link related issues" item: GitLab shows at least one linked issue (None: the
+    links were never read, e.g. the proposal is not on GitLab yet; the item keeps what it says)."""
+    if not IssueCollabState.objects.filter(proposal=proposal, links_read_at__isnull=False).exists():
+        return None
     return LinkedIssue.objects.filter(proposal=proposal).exists()
 
 
