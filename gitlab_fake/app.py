@@ -150,6 +150,9 @@ class FakeGitLabApp:
             return oauth.provider_for(self).membership(request, raw, self._authenticate(request))
         if raw == "/api/graphql" and request.method == "POST":
             return collab.graphql(self, request)
+        design_image = collab.DESIGN_IMAGE.fullmatch(raw)
+        if design_image and request.method == "GET":
+            return collab.design_image(self, request, design_image)
         if not raw.startswith("/api/v4/"):
             return _message(404, "404 Not Found", key="error")
         tail = raw[len("/api/v4/") :]

@@ -280,6 +280,27 @@ def remove_design(app: FakeGitLabApp, project: Project, issue: Issue, filename: 
         app.store.create_note(project, issue, {"body": f"archived [1 design]({filename})"}, actor, system=True)
 
 
+DESIGN_IMAGE = re.compile(
+    r"/(?P<project>.+)/-/design_management/designs/(?P<design>\d+)/(?:raw_image|resized_image/\w+)"
+)
+
+
+def design_image(app: FakeGitLabApp, request: Request, match: re.Match) -> Response:
+    """A design's image (raw or resized): a drawing with the design's file name, as image/svg+xml."""
+    for project in app.store.projects.values():
+        for issue in project.issues.values():
+            for design in issue.designs:
+                if design.id == int(match.group("design")):
+                    label = design.filename.replace("&", "&amp;").replace("<", "&lt;")
+                    svg = (
+                        '<svg xmlns="http://www.w3.org/2000/svg" width="432" height="230">'
+                        '<rect width="432" height="230" fill="#e8e4f7"/>'
+                        f'<text x="216" y="120" font-size="24" text-anchor="middle">{label}</text></svg>'
+                    )
+                    return Response(svg, mimetype="image/svg+xml")
+    return _json({"message": "404 Not Found"}, status=404)
+
+
 def graphql(app: FakeGitLabApp, request: Request) -> Response:
     """POST /api/graphql: ``{"query": …, "variables": …}``; GitLab answers 200 with ``data`` and ``errors``."""
     user = app._authenticate(request)

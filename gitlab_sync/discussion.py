@@ -277,11 +277,20 @@ def read_notes(state: SyncState) -> list[dict]:
             notes.append({**note, "discussion_id": thread["id"]})
     newest_system = max((n["id"] for n in notes if n.get("system")), default=0)
     collab = IssueCollabState.objects.filter(proposal_id=state.proposal_id).first()
-    if collab is None or newest_system > collab.last_system_note_id:
-        links.refresh_links(state.proposal_id)
-        designs.refresh_designs(state.proposal_id)
+    known = collab.last_system_note_id if collab is not None else 0
+    if newest_system > known or (newest_system and (collab is None or collab.links_read_at is None)):
+        try:
+            links.refresh_links(state.proposal_id)
+            designs.refresh_designs(state.proposal_id)
+        except (client.PermanentGitLabError, client.IssueNotFound) as exc:
+            log.warning("Could not read the links or designs of proposal %s: %s", state.proposal_id, exc.message)
+            return notes
+        IssueCollabState.objects.filter(proposal_id=state.proposal_id).update(last_system_note_id=newest_system)
+    elif not newest_system and (collab is None or collab.links_read_at is None):
+        # Not one system note: nobody ever linked an issue or added a design to this one. Known without asking.
+        now = timezone.now()
         IssueCollabState.objects.update_or_create(
-            proposal_id=state.proposal_id, defaults={"last_system_note_id": newest_system}
+            proposal_id=state.proposal_id, defaults={"links_read_at": now, "designs_read_at": now}
         )
     return notes
 
