@@ -289,6 +289,8 @@ class Dispatcher:
     # -- producing ---------------------------------------------------------
 
     def on_change(self, change: Change) -> None:
+        if change.kind == "note" and change.note is not None and change.note.system:
+            return  # Notes::PostProcessService: "Skip system notes" - no Note Hook for them
         base_url = self._base_url()
         event, flag = event_for(change)
         if change.kind == "issue":

@@ -141,7 +141,8 @@ def comment_edit(*, comment: IssueComment, body: str, by) -> IssueComment:
     _own(comment, by)
     comment.body = _clean(body)
     comment.updated_at = timezone.now()
-    comment.edit_pending = comment.posting != IssueComment.Posting.PENDING
+    # Even while it waits to be posted: a post already on its way carries the old text.
+    comment.edit_pending = True
     comment.save(update_fields=["body", "updated_at", "edit_pending"])
     transaction.on_commit(lambda: _enqueue(comment.pk), robust=True)
     return comment
@@ -152,11 +153,9 @@ def comment_delete(*, comment: IssueComment, by) -> None:
     """Delete a comment written in Stagegate; the worker deletes its note on GitLab."""
     _own(comment, by)
     comment.deleted_at = timezone.now()
-    comment.edit_pending = comment.posting != IssueComment.Posting.PENDING
-    if not comment.edit_pending:
-        comment.posting = IssueComment.Posting.FAILED  # never posted: nothing left to post
-        comment.post_error = "Deleted before it reached GitLab."
-    comment.save(update_fields=["deleted_at", "edit_pending", "posting", "post_error"])
+    comment.updated_at = comment.deleted_at
+    comment.edit_pending = True
+    comment.save(update_fields=["deleted_at", "updated_at", "edit_pending"])
     transaction.on_commit(lambda: _enqueue(comment.pk), robust=True)
 
 
@@ -197,61 +196,79 @@ def _post(comment: IssueComment, state: SyncState) -> dict:
 
 
 def comment_deliver(comment_id: int) -> str:
-    """Post, change or delete one Stagegate comment's note on GitLab. Idempotent: runs again harmlessly."""
-    comment = IssueComment.objects.select_related("written_by", "in_reply_to").filter(pk=comment_id).first()
-    if comment is None:
+    """Post, change or delete one Stagegate comment's note on GitLab. Idempotent: runs again harmlessly,
+    and two runs at once (a retry and the sweep's) take turns under the proposal's lock."""
+    proposal_id = IssueComment.objects.filter(pk=comment_id).values_list("proposal_id", flat=True).first()
+    if proposal_id is None:
         return "gone"
+    try:
+        ensure_healthy()
+        with proposal_lock(proposal_id, wait=5.0):
+            return _deliver(comment_id)
+    except LockBusy:
+        raise RetryLater(2.0) from None
+    except (client.SyncDisabled, client.AuthenticationFailed, client.ConnectionBlocked) as exc:
+        # The connection as a whole waits (an admin fixes it); the sweep sends the comment afterwards.
+        IssueComment.objects.filter(pk=comment_id).update(post_error=exc.message[:500])
+        return "waiting"
+    except client.TransientGitLabError as exc:
+        IssueComment.objects.filter(pk=comment_id).update(post_error=exc.message[:500])
+        attempts = IssueComment.objects.filter(pk=comment_id).values_list("post_attempts", flat=True).first() or 1
+        raise RetryLater(backoff(attempts, exc.retry_after)) from exc
+    except client.GitLabError as exc:
+        failed = IssueComment.objects.filter(pk=comment_id)
+        failed.filter(posting=IssueComment.Posting.PENDING).update(posting=IssueComment.Posting.FAILED)
+        failed.update(edit_pending=False, post_error=exc.message[:500])
+        return "failed"
+
+
+def _deliver(comment_id: int) -> str:
+    """The delivery itself, under the proposal's lock: what the comment needs is read here, fresh."""
+    comment = IssueComment.objects.select_related("written_by", "in_reply_to").get(pk=comment_id)
     pending = comment.posting == IssueComment.Posting.PENDING and comment.deleted_at is None
     if not pending and not comment.edit_pending:
         return "done"
     state = SyncState.objects.filter(proposal_id=comment.proposal_id).first()
     if state is None or state.issue_iid is None:
         raise RetryLater(10.0)  # the issue is being created
-    try:
-        ensure_healthy()
-        with proposal_lock(comment.proposal_id, wait=5.0):
-            IssueComment.objects.filter(pk=comment.pk).update(post_attempts=comment.post_attempts + 1)
-            if pending:
-                note = _find_posted(state, comment.client_marker) if comment.post_attempts else None
-                note = note or _post(comment, state)
-                IssueComment.objects.filter(pk=comment.pk).update(
-                    gitlab_note_id=note["id"],
-                    discussion_id=note["discussion_id"],
-                    posting=IssueComment.Posting.POSTED,
-                    post_error="",
-                )
-                comment.refresh_from_db()
-                if comment.edit_pending or comment.deleted_at:
-                    _enqueue(comment.pk)  # changed while it was being posted
-                return "posted"
-            token = gitlab_write_token_for(comment.written_by)
-            try:
-                if comment.deleted_at is not None:
-                    client.delete_note(state.issue_iid, comment.gitlab_note_id, project=state.project, token=token)
-                else:
-                    client.update_note(
-                        state.issue_iid,
-                        comment.gitlab_note_id,
-                        note_body(comment, signed=token is None),
-                        project=state.project,
-                        token=token,
-                    )
-            except client.IssueNotFound:
-                pass  # deleted on GitLab meanwhile: the next read tombstones it
-            IssueComment.objects.filter(pk=comment.pk, updated_at=comment.updated_at).update(edit_pending=False)
-            return "changed"
-    except LockBusy:
-        raise RetryLater(2.0) from None
-    except client.TransientGitLabError as exc:
-        IssueComment.objects.filter(pk=comment.pk).update(post_error=exc.message[:500])
-        raise RetryLater(backoff(comment.post_attempts + 1, exc.retry_after)) from exc
-    except client.GitLabError as exc:
+    IssueComment.objects.filter(pk=comment.pk).update(post_attempts=comment.post_attempts + 1)
+    if pending:
+        # An earlier attempt may have posted it and lost GitLab's answer: look for its marker first.
+        note = _find_posted(state, comment.client_marker) if comment.post_attempts else None
+        note = note or _post(comment, state)
         IssueComment.objects.filter(pk=comment.pk).update(
-            posting=IssueComment.Posting.FAILED if pending else comment.posting,
-            edit_pending=False,
-            post_error=exc.message[:500],
+            gitlab_note_id=note["id"], discussion_id=note["discussion_id"], posting=IssueComment.Posting.POSTED
         )
-        return "failed"
+        comment.refresh_from_db()
+        IssueComment.objects.filter(pk=comment.pk).update(post_error="")
+        if comment.deleted_at is not None or comment.edit_pending:
+            IssueComment.objects.filter(pk=comment.pk).update(edit_pending=True)
+            _enqueue(comment.pk)  # deleted or changed while it was being posted
+        return "posted"
+    if comment.gitlab_note_id is None:
+        # Deleted before it was posted; an attempt whose answer was lost may still have posted it.
+        found = _find_posted(state, comment.client_marker) if comment.post_attempts else None
+        if found is None:
+            IssueComment.objects.filter(pk=comment.pk).update(
+                edit_pending=False, posting=IssueComment.Posting.FAILED, post_error="Deleted before it reached GitLab."
+            )
+            return "done"
+        comment.gitlab_note_id = found["id"]
+        IssueComment.objects.filter(pk=comment.pk).update(gitlab_note_id=found["id"])
+    token = gitlab_write_token_for(comment.written_by)
+    try:
+        if comment.deleted_at is not None:
+            client.delete_note(state.issue_iid, comment.gitlab_note_id, project=state.project, token=token)
+        else:
+            body = note_body(comment, signed=token is None)
+            client.update_note(state.issue_iid, comment.gitlab_note_id, body, project=state.project, token=token)
+    except client.IssueNotFound:
+        pass  # deleted on GitLab meanwhile: the next read tombstones it
+    # A change made while this one travelled keeps the flag (and its own task).
+    IssueComment.objects.filter(pk=comment.pk, updated_at=comment.updated_at, deleted_at=comment.deleted_at).update(
+        edit_pending=False, post_error=""
+    )
+    return "changed"
 
 
 def comments_requeue(*, now=None) -> int:
@@ -308,6 +325,9 @@ def claim_own_note(proposal_id: int, note: dict) -> bool:
         comment.discussion_id = note.get("discussion_id", "")
         comment.posting = IssueComment.Posting.POSTED
         comment.save(update_fields=["gitlab_note_id", "discussion_id", "posting"])
+        if comment.deleted_at is not None:  # deleted here while its post was on the way
+            IssueComment.objects.filter(pk=comment.pk).update(edit_pending=True)
+            transaction.on_commit(lambda: _enqueue(comment.pk), robust=True)
     return True
 
 

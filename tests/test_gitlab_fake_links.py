@@ -162,3 +162,14 @@ def test_graphql_answers_null_for_a_project_the_caller_may_not_see_and_errors_fo
     assert wrong["errors"]
     refused = requests.post(f"{fake.url}/api/graphql", json={"query": "{ __typename }"}, timeout=5)
     assert refused.status_code == 401
+
+
+def test_system_notes_of_links_and_designs_send_no_webhook_but_comments_do(fake):
+    source, target = _issues(fake)
+    fake.add_hook("http://127.0.0.1:9/never-called/")
+    fake.hooks.hold()
+    fake.human_link(source.iid, target)
+    fake.add_design(source.iid, "flow.png")
+    assert fake.hooks.held == []  # Notes::PostProcessService skips system notes
+    fake.human_comment(source.iid, "A comment")
+    assert [d.event for d in fake.hooks.held] == ["Note Hook"]

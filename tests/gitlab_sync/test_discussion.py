@@ -254,3 +254,35 @@ def test_the_proposal_page_reads_the_discussion_in_the_same_queries_for_10_or_10
         return len(captured)
 
     assert queries_with(10) == queries_with(100)
+
+
+def test_a_comment_deleted_before_the_worker_posted_it_never_reaches_gitlab(fake, linked, author):
+    comment = discussion.comment_post(proposal=linked, body="Oops, wrong proposal", by=author)
+    discussion.comment_delete(comment=comment, by=author)
+    deliver_all()
+    assert user_notes(issue_of(fake, linked)) == []
+    comment.refresh_from_db()
+    assert not comment.edit_pending and comment.gitlab_note_id is None
+
+
+def test_a_comment_edited_before_the_worker_posted_it_reaches_gitlab_as_edited(fake, linked, author):
+    comment = discussion.comment_post(proposal=linked, body="Frist", by=author)
+    discussion.comment_edit(comment=comment, body="First", by=author)
+    deliver_all()
+    deliver_all()
+    [note] = user_notes(issue_of(fake, linked))
+    assert note.body.startswith("First\n\n— ada via Stagegate")
+    comment.refresh_from_db()
+    assert (comment.posting, comment.edit_pending) == ("posted", False)
+
+
+def test_comments_wait_while_sync_is_off_and_go_once_it_is_on(fake, linked, author, settings):
+    url = settings.GITLAB_URL
+    settings.GITLAB_URL = ""
+    comment = discussion.comment_post(proposal=linked, body="Written while GitLab was off", by=author)
+    assert discussion.comment_deliver(comment.pk) == "waiting"
+    comment.refresh_from_db()
+    assert comment.posting == "pending"
+    settings.GITLAB_URL = url
+    assert discussion.comment_deliver(comment.pk) == "posted"
+    assert len(user_notes(issue_of(fake, linked))) == 1
