@@ -318,8 +318,8 @@ def claim_own_note(proposal_id: int, note: dict) -> bool:
     if not marker:
         return False
     comment = IssueComment.objects.filter(proposal_id=proposal_id, client_marker=marker).first()
-    if comment is None:
-        return False
+    if comment is None or comment.gitlab_note_id not in (None, note["id"]):
+        return False  # a marker copied into another note makes that note no less someone else's
     if comment.gitlab_note_id is None:
         comment.gitlab_note_id = note["id"]
         comment.discussion_id = note.get("discussion_id", "")

@@ -152,7 +152,7 @@ def refresh_links(proposal_id: int) -> int:
                     "title": (row.get("title") or "")[:255],
                     "state": (row.get("state") or "")[:10],
                     "confidential": bool(row.get("confidential")),
-                    "web_url": (row.get("web_url") or "")[:1000],
+                    "web_url": _http(row.get("web_url")),
                 },
             )
             kept.append(link.pk)
@@ -160,6 +160,12 @@ def refresh_links(proposal_id: int) -> int:
         IssueCollabState.objects.update_or_create(proposal_id=proposal_id, defaults={"links_read_at": timezone.now()})
         refresh_verified_checklist(Proposal.objects.get(pk=proposal_id))
     return len(kept)
+
+
+def _http(url: str | None) -> str:
+    """Only http(s) URLs reach a link on the page."""
+    url = (url or "").strip()
+    return url[:1000] if url.startswith(("https://", "http://")) else ""
 
 
 def has_linked_issues(proposal: Proposal) -> bool | None:

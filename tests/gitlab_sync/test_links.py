@@ -177,3 +177,18 @@ def test_a_proposal_without_an_issue_says_links_wait_for_sync(fake, author, auth
         f"/gitlab/proposals/{proposal.pk}/links/", {"reference": "#1", "link_type": "blocks"}, **HTMX
     )
     assert "no GitLab issue yet" in response.content.decode()
+
+
+def test_links_are_read_once_per_change_on_gitlab_not_on_every_reconcile(fake, linked):
+    iid = issue_of(fake, linked).iid
+    fake.human_link(iid, fake.create_issue(title="Once"))
+    fake.clear_request_log()
+    inbound.reconcile()
+    assert (len(fake.requests_to("discussions.list")), len(fake.requests_to("links.list"))) == (1, 1)
+    fake.clear_request_log()
+    inbound.reconcile()
+    assert fake.requests_to("discussions.list") == [] and fake.requests_to("links.list") == []
+    fake.human_comment(iid, "A plain comment changes no link")
+    fake.clear_request_log()
+    inbound.reconcile()
+    assert (len(fake.requests_to("discussions.list")), len(fake.requests_to("links.list"))) == (1, 0)
