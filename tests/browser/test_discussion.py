@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from config.celery import app as celery_app
 from gitlab_fake import FakeGitLab
-from gitlab_sync import client, connection, inbound, outbox
-from gitlab_sync.models import SyncState
+from gitlab_sync import client, connection, discussion, inbound, outbox
+from gitlab_sync.models import IssueComment, SyncState
 from tests.browser.pages import assert_no_horizontal_scroll
 from tests.browser.test_accessibility import BLOCKING, axe_page, axe_violations
 from tests.factories import ProposalFactory, UserFactory
+from tests.gitlab_sync.conftest import point_celery_at
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -96,3 +98,34 @@ def test_post_a_comment_and_a_reply_and_find_them_in_their_thread_on_gitlab(brow
     page.locator("#discussion").screenshot(path=SCREENSHOTS / f"discussion-{size}.png")
     page.locator("#linked-items").screenshot(path=SCREENSHOTS / f"linked-items-{size}.png")
     page.screenshot(path=SCREENSHOTS / f"proposal-with-discussion-{size}.png", full_page=True)
+
+
+@pytest.fixture
+def queued_tasks():
+    """Tasks queued, not run: the test plays the worker. In memory, so no real worker takes them."""
+    previous = celery_app.conf.broker_url
+    point_celery_at("memory://")
+    yield
+    point_celery_at(previous)
+
+
+def test_the_comment_says_when_the_worker_has_posted_it_without_a_reload(browsing, fake_server, settings, queued_tasks):
+    settings.GITLAB_URL = fake_server.url
+    settings.GITLAB_TOKEN = fake_server.token
+    settings.GITLAB_PROJECT = fake_server.project.path_with_namespace
+    fake_server.reset()
+    client._client.cache_clear()
+    author = UserFactory(username="ada", groups=["author"])
+    proposal = ProposalFactory(owner=author, title="Summarise merge request threads")
+    outbox.push(proposal.pk)
+
+    page = browsing.as_user(author)
+    page.goto(browsing.url(proposal.get_absolute_url()))
+    page.get_by_label("Comment", exact=True).fill("Waiting for the worker")
+    page.get_by_role("button", name="Comment", exact=True).click()
+    badge = page.locator("#discussion .comment-meta .badge")
+    expect(badge).to_have_text("Posting to GitLab…")
+    comment = IssueComment.objects.get(proposal=proposal)
+    assert discussion.comment_deliver(comment.pk) == "posted"  # what the worker does
+    expect(badge).to_have_text("via Stagegate")
+    fake_server.reset()
