@@ -351,8 +351,10 @@ def mentioned_users(body: str, *, exclude=None):
 
 
 def notify_mentions(*, proposal: Proposal, body: str, by=None, by_name: str = "", internal: bool = False) -> None:
-    """Tell the people a comment names; only readers of the proposal (and of an internal note, members)."""
-    people = mentioned_users(body, exclude=by)
+    """Tell the people a comment names, and nobody else: readers of the proposal (of an internal note,
+    those who may see internal notes). The proposal's watchers are not added: "mentioned you" is not news
+    for them, and an internal note's text must not reach a watcher who may not see it."""
+    people = [person for person in mentioned_users(body, exclude=by) if access.may_be_told(person, proposal)]
     if internal:
         people = [person for person in people if access.may_see_internal_notes(person, proposal)]
     if not people:
@@ -360,11 +362,10 @@ def notify_mentions(*, proposal: Proposal, body: str, by=None, by_name: str = ""
     who = by.get_username() if by is not None else (by_name or "Someone on GitLab")
     notify(
         event=Notification.Event.COMMENT,
-        users=people,
+        users=people,  # each one checked above: notify() adds watchers only when given the proposal
         subject=f"{who} mentioned you on “{proposal.title}”",
         lines=[f"{who} mentioned you in the discussion of “{proposal.title}”:", "", body[:1000]],
         url=absolute_url(proposal.get_absolute_url() + "#discussion"),
-        proposal=proposal,
         slack=False,
         by=by,
     )

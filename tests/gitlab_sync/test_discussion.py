@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from gitlab_sync import discussion, inbound
 from gitlab_sync.failures import RetryLater
 from gitlab_sync.models import IssueComment
-from reviews.models import InAppNotification
+from reviews.models import InAppNotification, Watch
 from tests.factories import ProposalFactory
 
 from .conftest import issue_of
@@ -184,7 +184,7 @@ def test_mentions_tell_only_people_who_may_read_the_proposal(fake, author, revie
     secret = ProposalFactory(owner=author, title="Secret plan", confidential=True)
     outbox.push(secret.pk)
     discussion.comment_post(proposal=secret, body="@rosalind and @katherine, please look", by=author)
-    assert InAppNotification.objects.filter(user=reviewer, proposal=secret).exists()
+    assert InAppNotification.objects.filter(user=reviewer, url__endswith=f"/proposals/{secret.pk}/#discussion").exists()
     assert not InAppNotification.objects.filter(user=working_group_member).exists()
     assert not InAppNotification.objects.filter(user=author).exists()
 
@@ -192,8 +192,18 @@ def test_mentions_tell_only_people_who_may_read_the_proposal(fake, author, revie
 def test_a_mention_in_a_gitlab_comment_tells_the_person_in_stagegate(fake, linked, reviewer):
     fake.human_comment(issue_of(fake, linked).iid, "Hey @rosalind, can you check the rollout plan?")
     inbound.pull_comments(linked.pk)
-    notice = InAppNotification.objects.get(user=reviewer, proposal=linked)
-    assert "alice mentioned you" in notice.subject
+    notice = InAppNotification.objects.get(user=reviewer)
+    assert "alice mentioned you" in notice.subject and notice.url.endswith(f"/proposals/{linked.pk}/#discussion")
+
+
+def test_a_mention_in_an_internal_note_reaches_no_watcher_who_may_not_see_internal_notes(
+    fake, linked, reviewer, working_group_member
+):
+    Watch.objects.create(user=working_group_member, proposal=linked)
+    fake.human_comment(issue_of(fake, linked).iid, "@rosalind @katherine the customer is Acme", internal=True)
+    inbound.pull_comments(linked.pk)
+    assert InAppNotification.objects.filter(user=reviewer).count() == 1
+    assert not InAppNotification.objects.filter(user=working_group_member).exists()
 
 
 def test_a_person_whose_gitlab_token_may_write_posts_as_themselves_unsigned(fake, linked, author, settings):
