@@ -118,13 +118,16 @@ def comment_post(*, proposal: Proposal, body: str, by, reply_to: IssueComment | 
         discussion_id=reply_to.discussion_id if reply_to is not None else "",
         in_reply_to=reply_to,
     )
-    Activity.objects.record(
-        proposal,
-        actor=by,
-        kind=Activity.Kind.COMMENT,
-        message=f"{by.get_username()} {'replied' if reply_to else 'commented'}: {body[:300]}",
-        data={"comment": comment.pk, "internal": comment.internal},
-    )
+    # Like GitLab's internal notes, a reply in an internal thread stays off the timeline unless an admin
+    # turned them on (then only those who may see internal notes see it).
+    if not comment.internal or settings.GITLAB_INTERNAL_NOTES_ON_TIMELINE:
+        Activity.objects.record(
+            proposal,
+            actor=by,
+            kind=Activity.Kind.COMMENT,
+            message=f"{by.get_username()} {'replied' if reply_to else 'commented'}: {body[:300]}",
+            data={"comment": comment.pk, "internal": comment.internal},
+        )
     notify_mentions(proposal=proposal, body=body, by=by, internal=comment.internal)
     transaction.on_commit(lambda: _enqueue(comment.pk), robust=True)
     return comment

@@ -263,7 +263,9 @@ def test_the_proposal_page_reads_the_discussion_in_the_same_queries_for_10_or_10
         assert html.count('class="comment') >= count
         return len(captured)
 
-    assert queries_with(10) == queries_with(100)
+    few, many = queries_with(10), queries_with(100)
+    print(f"proposal page queries: {few} with 10 comments, {many} with 100")
+    assert few == many
 
 
 def test_a_comment_deleted_before_the_worker_posted_it_never_reaches_gitlab(fake, linked, author):
@@ -296,3 +298,21 @@ def test_comments_wait_while_sync_is_off_and_go_once_it_is_on(fake, linked, auth
     settings.GITLAB_URL = url
     assert discussion.comment_deliver(comment.pk) == "posted"
     assert len(user_notes(issue_of(fake, linked))) == 1
+
+
+def test_a_reply_in_an_internal_thread_stays_internal_here_and_on_gitlab(
+    fake, linked, reviewer, client, working_group_member
+):
+    iid = issue_of(fake, linked).iid
+    note = fake.human_comment(iid, "Internal: pricing is open", internal=True)
+    inbound.pull_comments(linked.pk)
+    head = IssueComment.objects.get(gitlab_note_id=note.id)
+    reply = discussion.comment_post(proposal=linked, body="Noted, keep it internal", by=reviewer, reply_to=head)
+    discussion.comment_deliver(reply.pk)
+    posted = fake.issue(iid).notes[IssueComment.objects.get(pk=reply.pk).gitlab_note_id]
+    assert posted.internal and posted.discussion_id == note.discussion_id
+    client.force_login(working_group_member)
+    html = page(client, linked)
+    assert "keep it internal" not in html and "pricing is open" not in html
+    with pytest.raises(discussion.CommentRefused):
+        discussion.comment_post(proposal=linked, body="Let me in", by=working_group_member, reply_to=head)

@@ -165,6 +165,7 @@ def test_the_page_reads_links_and_designs_in_the_same_queries_for_1_or_30(fake, 
         fake.add_design(iid, f"design-{n}.png")
     many = queries()
     assert LinkedIssue.objects.filter(proposal=linked).count() == 30
+    print(f"proposal page queries: {few} with 1 link and 1 design, {many} with 30 of each")
     assert many == few
 
 
