@@ -287,3 +287,10 @@ LOGGING = {
     # django-axes logs every successful login at INFO; failures and lockouts stay at WARNING.
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+
+# Design thumbnails on the proposal page are GitLab's images: the browser loads them from GitLab itself.
+if GITLAB_URL:
+    from urllib.parse import urlsplit as _urlsplit
+
+    _gitlab_origin = "{0.scheme}://{0.netloc}".format(_urlsplit(GITLAB_URL))
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(_gitlab_origin)

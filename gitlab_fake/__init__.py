@@ -17,7 +17,9 @@ import time
 from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.test import EnvironBuilder
 
+from . import collab
 from .app import FakeGitLabApp, RequestRecord
 from .faults import Fault
 from .hooks import Delivery, Dispatcher
@@ -212,6 +214,33 @@ class FakeGitLab:
         issue = self.issue(iid)
         note = self.app.store.find_note(issue, str(note_id))
         return self.app.store.edit_note(self.project, issue, note, {"body": body}, note.author)
+
+    def human_reply(self, iid: int, discussion_id: str, body: str, *, user: User | None = None) -> Note:
+        """Reply in a thread on GitLab (a lone comment becomes a thread)."""
+        issue = self.issue(iid)
+        return self.app.store.create_note(
+            self.project, issue, {"body": body}, user or self.human, discussion_id=discussion_id
+        )
+
+    def human_delete_comment(self, iid: int, note_id: int) -> None:
+        issue = self.issue(iid)
+        self.app.store.delete_note(issue, self.app.store.find_note(issue, str(note_id)))
+
+    def human_link(self, iid: int, target: Issue, link_type: str = "relates_to", *, user: User | None = None):
+        """Link ``target`` to issue ``iid`` as a person does under "Linked items"."""
+        target_project = self.app.store.projects[target.project_id]
+        request = EnvironBuilder(method="POST").get_request()
+        params = {"target_project_id": target_project.id, "target_issue_iid": target.iid, "link_type": link_type}
+        return collab.create_link(
+            self.app, request, params=params, user=user or self.human, project=self.project, iid=iid
+        )
+
+    def add_design(self, iid: int, filename: str, *, user: User | None = None):
+        """Upload a design to the issue's Design Management area."""
+        return collab.add_design(self.app, self.project, self.issue(iid), filename, user or self.human)
+
+    def remove_design(self, iid: int, filename: str, *, user: User | None = None) -> None:
+        collab.remove_design(self.app, self.project, self.issue(iid), filename, user or self.human)
 
     def add_hook(self, url: str, *, token: str | None = None, **flags: bool) -> Hook:
         """Register a project hook for issue and note events (confidential too)."""

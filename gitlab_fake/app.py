@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlencode
 
 from werkzeug.wrappers import Request, Response
 
-from . import oauth
+from . import collab, oauth
 from .faults import FaultPlan
 from .hooks import Dispatcher
 from .state import (
@@ -115,6 +115,7 @@ class FakeGitLabApp:
             ("DELETE", "hooks.delete", rf"projects/{P}/hooks/(?P<hook>\d+)", self.delete_hook),
         ):  # fmt: skip
             self._routes.append((method, name, re.compile(pattern + r"\Z"), handler))
+        collab.register(self)  # links, discussions
 
     # -- WSGI --------------------------------------------------------------
 
@@ -147,6 +148,11 @@ class FakeGitLabApp:
             return oauth.provider_for(self).dispatch(request, raw)
         if oauth.MEMBER_PATH.fullmatch(raw):
             return oauth.provider_for(self).membership(request, raw, self._authenticate(request))
+        if raw == "/api/graphql" and request.method == "POST":
+            return collab.graphql(self, request)
+        design_image = collab.DESIGN_IMAGE.fullmatch(raw)
+        if design_image and request.method == "GET":
+            return collab.design_image(self, request, design_image)
         if not raw.startswith("/api/v4/"):
             return _message(404, "404 Not Found", key="error")
         tail = raw[len("/api/v4/") :]
@@ -348,7 +354,7 @@ class FakeGitLabApp:
     def note_json(self, note: Note, issue: Issue) -> dict[str, Any]:
         return {
             "id": note.id,
-            "type": None,
+            "type": None if note.individual_note else "DiscussionNote",
             "body": note.body,
             "attachment": None,
             "author": note.author.as_json(self.base_url),

@@ -198,6 +198,8 @@ def build_note_payload(change: Change, base_url: str) -> dict[str, Any]:
             "line_code": None,
             "commit_id": "",
             "noteable_id": issue.id,
+            "discussion_id": note.discussion_id,
+            "type": None if note.individual_note else "DiscussionNote",
             "system": note.system,
             "st_diff": None,
             "internal": note.internal,
@@ -287,6 +289,8 @@ class Dispatcher:
     # -- producing ---------------------------------------------------------
 
     def on_change(self, change: Change) -> None:
+        if change.kind == "note" and change.note is not None and change.note.system:
+            return  # Notes::PostProcessService: "Skip system notes" - no Note Hook for them
         base_url = self._base_url()
         event, flag = event_for(change)
         if change.kind == "issue":

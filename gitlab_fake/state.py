@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -110,6 +111,9 @@ class Note:
     updated_at: datetime
     system: bool = False
     internal: bool = False
+    # Every note is in a discussion; a lone comment's is its own until someone replies (gitlab_fake.collab).
+    discussion_id: str = ""
+    individual_note: bool = True
 
 
 @dataclass
@@ -131,6 +135,7 @@ class Issue:
     notes: dict[int, Note] = field(default_factory=dict)
     moved_to_id: int | None = None
     duplicated_to_id: int | None = None
+    designs: list = field(default_factory=list)  # gitlab_fake.collab.Design
 
 
 @dataclass
@@ -251,6 +256,7 @@ class Store:
             self.bot = self.add_user("stagegate-bot", "Stagegate Bot", token=self.BOT_TOKEN)
             self.human = self.add_user("alice", "Alice Author", token=self.HUMAN_TOKEN)
             self.project = self.add_project("ai-group/proposals", project_id=1)
+            self.issue_links: dict[int, Any] = {}  # gitlab_fake.collab.IssueLink by id
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -326,6 +332,8 @@ class Store:
                     updated_at=note.updated_at,
                     system=note.system,
                     internal=note.internal,
+                    discussion_id=note.discussion_id,
+                    individual_note=note.individual_note,
                 )
                 moved.notes[copy.id] = copy
             self.create_note(
@@ -570,6 +578,7 @@ class Store:
         actor: User,
         *,
         system: bool = False,
+        discussion_id: str | None = None,
     ) -> Note:
         with self.lock:
             body = params.get("body")
@@ -587,7 +596,14 @@ class Store:
                 updated_at=now,
                 system=system,
                 internal=internal,
+                discussion_id=discussion_id or secrets.token_hex(20),
+                individual_note=discussion_id is None,
             )
+            if discussion_id is not None:
+                # A reply turns the lone comment it answers into a thread (Discussion#convert_to_discussion!).
+                for other in issue.notes.values():
+                    if other.discussion_id == discussion_id:
+                        other.individual_note = False
             issue.notes[note.id] = note
             # Note#touch_noteable: a comment, even a system note, moves its issue's updated_at.
             issue.updated_at = now

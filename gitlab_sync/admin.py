@@ -94,5 +94,5 @@ class SyncConflictAdmin(admin.ModelAdmin):
 
 @admin.register(IssueComment)
 class IssueCommentAdmin(admin.ModelAdmin):
-    list_display = ("proposal", "gitlab_note_id", "author_username", "created_at", "deleted_at")
+    list_display = ("proposal", "gitlab_note_id", "author_username", "posting", "created_at", "deleted_at")
     list_select_related = ("proposal",)

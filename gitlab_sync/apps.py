@@ -17,3 +17,10 @@ class GitLabSyncConfig(AppConfig):
         proposal_changed.connect(on_proposal_changed, dispatch_uid="gitlab_sync.outbox")
         # A new proposal may ask to be linked to an existing issue rather than get a new one.
         proposal_created.connect(on_proposal_created, dispatch_uid="gitlab_sync.link_existing_issue")
+
+        # "Link related issues" and "add relevant designs" are ticked from what GitLab shows.
+        from gitlab_sync import designs, links
+        from proposals import checklists
+
+        checklists.register_verifier(links.VERIFIER, links.has_linked_issues)
+        checklists.register_verifier(designs.VERIFIER, designs.has_designs)

@@ -8,6 +8,7 @@ Retries happen in Celery (with backoff), never by sleeping inside a request.
 from __future__ import annotations
 
 import functools
+import json
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -220,3 +221,112 @@ def create_note(iid: int, body: str, *, project: str | None = None) -> dict[str,
     """POST /projects/:id/issues/:iid/notes — https://docs.gitlab.com/api/notes/#create-new-issue-note"""
     path = f"{_issues_path(project)}/{iid}/notes"
     return _call(lambda: client().http_post(path, post_data={"body": body}, **_ONE_TRY))
+
+
+# --- Linked issues, designs, discussions (issue 15) -------------------------------------------
+
+
+def _as(token: str | None) -> gitlab.Gitlab:
+    """The bot's client, or one acting with a person's own token (a comment posted as them)."""
+    if token is None:
+        return client()
+    client()  # sync configured at all
+    return _client(settings.GITLAB_URL, token, settings.GITLAB_TIMEOUT)
+
+
+def list_issue_links(iid: int, *, project: str | None = None) -> list[dict[str, Any]]:
+    """GET /projects/:id/issues/:iid/links: the linked issues the bot may read, each with
+    ``issue_link_id`` and ``link_type`` — https://docs.gitlab.com/api/issue_links/#list-issue-relations"""
+    return _call(lambda: list(client().http_list(f"{_issues_path(project)}/{iid}/links", get_all=True, **_ONE_TRY)))
+
+
+def create_issue_link(
+    iid: int, *, target_project: str | int, target_iid: int, link_type: str, project: str | None = None
+) -> dict[str, Any]:
+    """POST /projects/:id/issues/:iid/links —
+    https://docs.gitlab.com/api/issue_links/#create-an-issue-link"""
+    data = {"target_project_id": str(target_project), "target_issue_iid": str(target_iid), "link_type": link_type}
+    return _call(lambda: client().http_post(f"{_issues_path(project)}/{iid}/links", post_data=data, **_ONE_TRY))
+
+
+def delete_issue_link(iid: int, link_id: int, *, project: str | None = None) -> None:
+    """DELETE /projects/:id/issues/:iid/links/:issue_link_id —
+    https://docs.gitlab.com/api/issue_links/#delete-an-issue-link"""
+    _call(lambda: client().http_delete(f"{_issues_path(project)}/{iid}/links/{link_id}", **_ONE_TRY))
+
+
+def list_discussions(iid: int, *, project: str | None = None) -> list[dict[str, Any]]:
+    """GET /projects/:id/issues/:iid/discussions, every page: threads with their notes, system notes
+    included — https://docs.gitlab.com/api/discussions/#list-project-issue-discussion-items"""
+    return _call(
+        lambda: list(
+            client().http_list(
+                f"{_issues_path(project)}/{iid}/discussions", query_data={"per_page": 100}, get_all=True, **_ONE_TRY
+            )
+        )
+    )
+
+
+def create_discussion(iid: int, body: str, *, project: str | None = None, token: str | None = None) -> dict:
+    """POST /projects/:id/issues/:iid/discussions: a new thread —
+    https://docs.gitlab.com/api/discussions/#create-new-issue-thread"""
+    path = f"{_issues_path(project)}/{iid}/discussions"
+    return _call(lambda: _as(token).http_post(path, post_data={"body": body}, **_ONE_TRY))
+
+
+def reply_to_discussion(
+    iid: int, discussion_id: str, body: str, *, project: str | None = None, token: str | None = None
+) -> dict:
+    """POST /projects/:id/issues/:iid/discussions/:discussion_id/notes (a lone comment becomes a
+    thread) — https://docs.gitlab.com/api/discussions/#add-note-to-existing-issue-thread"""
+    path = f"{_issues_path(project)}/{iid}/discussions/{quote(discussion_id, safe='')}/notes"
+    return _call(lambda: _as(token).http_post(path, post_data={"body": body}, **_ONE_TRY))
+
+
+def update_note(iid: int, note_id: int, body: str, *, project: str | None = None, token: str | None = None) -> dict:
+    """PUT /projects/:id/issues/:iid/notes/:note_id — https://docs.gitlab.com/api/notes/#modify-existing-issue-note"""
+    path = f"{_issues_path(project)}/{iid}/notes/{note_id}"
+    return _call(lambda: _as(token).http_put(path, post_data={"body": body}, **_ONE_TRY))
+
+
+def delete_note(iid: int, note_id: int, *, project: str | None = None, token: str | None = None) -> None:
+    """DELETE /projects/:id/issues/:iid/notes/:note_id — https://docs.gitlab.com/api/notes/#delete-an-issue-note"""
+    _call(lambda: _as(token).http_delete(f"{_issues_path(project)}/{iid}/notes/{note_id}", **_ONE_TRY))
+
+
+def designs_query(project_path: str, iid: int) -> str:
+    """The designCollection query; values as JSON strings, which are valid GraphQL string literals."""
+    fields = "nodes { id filename fullPath image imageV432x230 }"
+    issue = f"issue(iid: {json.dumps(str(iid))}) {{ designCollection {{ designs {{ {fields} }} }} }}"
+    return f"query {{ project(fullPath: {json.dumps(project_path)}) {{ {issue} }} }}"
+
+
+@functools.cache
+def _graphql(url: str, token: str, timeout: float) -> gitlab.GraphQL:
+    return gitlab.GraphQL(url, token=token, timeout=timeout, max_retries=0, obey_rate_limit=False)
+
+
+def list_designs(iid: int, *, project_path: str) -> list[dict[str, Any]] | None:
+    """The issue's designs through GitLab's GraphQL API (``designCollection``; Design Management has no
+    REST list). None when GitLab answers that the project or issue is not visible —
+    https://docs.gitlab.com/api/graphql/reference/#designcollection"""
+    client()
+    graphql = _graphql(settings.GITLAB_URL, settings.GITLAB_TOKEN, settings.GITLAB_TIMEOUT)
+    try:
+        import gql.transport.exceptions as gql_errors
+        import httpx
+
+        result = graphql.execute(designs_query(project_path, iid))
+    except (gitlab.GitlabError, requests.RequestException) as exc:
+        raise _translate(exc) from exc
+    except httpx.TimeoutException as exc:
+        raise TransientGitLabError(f"GitLab did not answer in time ({exc.__class__.__name__})") from exc
+    except httpx.HTTPError as exc:
+        raise TransientGitLabError(f"Could not reach GitLab: {exc.__class__.__name__}") from exc
+    except gql_errors.TransportQueryError as exc:
+        raise PermanentGitLabError(f"GitLab refused the designs query: {exc}") from exc
+    issue = ((result or {}).get("project") or {}).get("issue")
+    if issue is None:
+        return None
+    collection = issue.get("designCollection") or {}
+    return list(((collection.get("designs") or {}).get("nodes")) or [])

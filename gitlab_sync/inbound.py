@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.gitlab import user_for_gitlab_id
 from config.celery import app
-from gitlab_sync import client
+from gitlab_sync import client, discussion
 from gitlab_sync.client import TransientGitLabError
 from gitlab_sync.connection import (
     LockBusy,
@@ -104,7 +104,8 @@ def pull_comments(proposal_id: int) -> int:
     """Mirror the issue's comments (not system notes) onto the proposal; returns how many are new."""
     ensure_healthy()
     state = SyncState.objects.get(proposal_id=proposal_id)
-    notes = [note for note in client.list_notes(state.issue_iid, project=state.project) if not note.get("system")]
+    # Read as threads: replies keep their thread, and GitLab's system notes say when links or designs changed.
+    notes = [note for note in discussion.read_notes(state) if not note.get("system")]
     proposal = Proposal(pk=proposal_id)
     known = {c.gitlab_note_id: c for c in IssueComment.objects.filter(proposal_id=proposal_id)}
     seen = set()
@@ -114,7 +115,10 @@ def pull_comments(proposal_id: int) -> int:
         for note in notes:
             seen.add(note["id"])
             author = note.get("author") or {}
+            body = discussion.shown_body(note.get("body", ""))
             comment = known.get(note["id"])
+            if comment is None and discussion.claim_own_note(proposal_id, note):
+                continue  # written in Stagegate: its row and timeline entry exist
             if comment is None:
                 internal = bool(note.get("internal") or note.get("confidential"))
                 verb = "wrote an internal note" if internal else "commented"
@@ -123,7 +127,8 @@ def pull_comments(proposal_id: int) -> int:
                     gitlab_note_id=note["id"],
                     author_username=author.get("username", ""),
                     author_name=author.get("name", ""),
-                    body=note.get("body", ""),
+                    body=body,
+                    discussion_id=note.get("discussion_id", ""),
                     internal=internal,
                     created_at=parse_time(note.get("created_at")),
                     updated_at=parse_time(note.get("updated_at")),
@@ -142,14 +147,19 @@ def pull_comments(proposal_id: int) -> int:
                 new += 1
                 if REPLY_MARKER not in note.get("body", ""):
                     fresh_notes.append(note)
-            elif comment.body != note.get("body") or comment.deleted_at:
-                comment.body = note.get("body", "")
+            elif not comment.edit_pending and (
+                comment.body != body or comment.deleted_at or comment.discussion_id != note.get("discussion_id")
+            ):
+                comment.body = body
                 comment.updated_at = parse_time(note.get("updated_at"))
                 comment.deleted_at = None
-                comment.save(update_fields=["body", "updated_at", "deleted_at"])
-        IssueComment.objects.filter(proposal_id=proposal_id, deleted_at__isnull=True).exclude(
-            gitlab_note_id__in=seen
-        ).update(deleted_at=timezone.now())
+                comment.discussion_id = note.get("discussion_id", "")
+                comment.save(update_fields=["body", "updated_at", "deleted_at", "discussion_id"])
+        # Gone from GitLab (no webhook says so). Comments not posted yet, or changed here and not yet there, stay.
+        IssueComment.objects.filter(proposal_id=proposal_id, deleted_at__isnull=True, edit_pending=False).exclude(
+            gitlab_note_id=None
+        ).exclude(gitlab_note_id__in=seen).update(deleted_at=timezone.now())
+    discussion.notify_gitlab_mentions(proposal_id, fresh_notes)
     _run_orr_commands(proposal_id, state, fresh_notes)
     return new
 

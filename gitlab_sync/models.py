@@ -217,8 +217,29 @@ class SyncConflict(models.Model):
 class IssueComment(models.Model):
     """A comment on the proposal's GitLab issue, mirrored onto its timeline."""
 
+    class Posting(models.TextChoices):
+        FROM_GITLAB = "", "From GitLab"
+        PENDING = "pending", "Waiting to be posted"
+        POSTED = "posted", "Posted"
+        FAILED = "failed", "Not posted"
+
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="issue_comments")
-    gitlab_note_id = models.PositiveBigIntegerField(unique=True)
+    # None until a comment written in Stagegate is on GitLab.
+    gitlab_note_id = models.PositiveBigIntegerField(unique=True, null=True, blank=True)
+    # GitLab's thread: replies share it; a lone comment has one of its own.
+    discussion_id = models.CharField(max_length=64, blank=True, db_index=True)
+    # Written in Stagegate: who wrote it, and the marker its GitLab note carries (no double post).
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    client_marker = models.CharField(max_length=64, blank=True, db_index=True)
+    # A reply written in Stagegate to a comment not yet on GitLab waits for that comment's thread.
+    in_reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    posting = models.CharField(max_length=10, choices=Posting.choices, blank=True, default="")
+    # An edit or a deletion made in Stagegate that GitLab has not taken yet.
+    edit_pending = models.BooleanField(default=False)
+    post_attempts = models.PositiveIntegerField(default=0)
+    post_error = models.CharField(max_length=500, blank=True)
     author_username = models.CharField(max_length=255)
     author_name = models.CharField(max_length=255, blank=True)
     body = models.TextField()
@@ -232,3 +253,70 @@ class IssueComment(models.Model):
 
     def __str__(self) -> str:
         return f"comment {self.gitlab_note_id} by {self.author_username}"
+
+
+# --- Linked issues, designs and the discussion (issue 15) --------------------------------------
+
+
+class IssueCollabState(models.Model):
+    """When the issue's links and designs were last read, and the newest system note seen then.
+
+    GitLab writes a system note whenever a link or a design is added or removed, so a new system note
+    is what makes the links and designs worth reading again.
+    """
+
+    proposal = models.OneToOneField(Proposal, on_delete=models.CASCADE, related_name="issue_collab")
+    last_system_note_id = models.PositiveBigIntegerField(default=0)
+    links_read_at = models.DateTimeField(null=True, blank=True)
+    designs_read_at = models.DateTimeField(null=True, blank=True)
+    designs_error = models.CharField(max_length=500, blank=True)
+
+    def __str__(self) -> str:
+        return f"links and designs of proposal {self.proposal_id}"
+
+
+class LinkedIssue(models.Model):
+    """One of the issue's linked items (``GET /projects/:id/issues/:iid/links``), as the bot reads it."""
+
+    class LinkType(models.TextChoices):
+        RELATES_TO = "relates_to", "relates to"
+        BLOCKS = "blocks", "blocks"
+        IS_BLOCKED_BY = "is_blocked_by", "is blocked by"
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="linked_issues")
+    link_id = models.PositiveBigIntegerField()
+    link_type = models.CharField(max_length=20, choices=LinkType.choices, default=LinkType.RELATES_TO)
+    issue_id = models.PositiveBigIntegerField()
+    issue_iid = models.PositiveIntegerField()
+    project_id = models.PositiveBigIntegerField(null=True, blank=True)
+    reference = models.CharField(max_length=300, blank=True, help_text="GitLab's full reference, group/project#iid.")
+    title = models.CharField(max_length=255)
+    state = models.CharField(max_length=10, blank=True)
+    confidential = models.BooleanField(default=False)
+    web_url = models.URLField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["link_type", "reference", "id"]
+        constraints = [models.UniqueConstraint(fields=["proposal", "link_id"], name="one_row_per_issue_link")]
+
+    def __str__(self) -> str:
+        return f"{self.get_link_type_display()} {self.reference}"
+
+
+class IssueDesign(models.Model):
+    """One design in the issue's Design Management area (GraphQL ``designCollection``)."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="issue_designs")
+    gitlab_id = models.CharField(max_length=200)
+    filename = models.CharField(max_length=255)
+    full_path = models.CharField(max_length=1000, blank=True)
+    image_url = models.URLField(max_length=2000, blank=True)
+    thumbnail_url = models.URLField(max_length=2000, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["proposal", "gitlab_id"], name="one_row_per_issue_design")]
+
+    def __str__(self) -> str:
+        return self.filename

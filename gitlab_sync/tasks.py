@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 
 from config.celery import app
-from gitlab_sync import client, failures, inbound, outbox
+from gitlab_sync import client, discussion, failures, inbound, outbox
 from gitlab_sync.connection import auth_failed, sync_enabled
 from gitlab_sync.failures import RetryLater
 from gitlab_sync.models import SyncState
@@ -51,6 +51,16 @@ def process_delivery(self, delivery_id: int) -> None:
             raise self.retry(countdown=later.countdown) from None
 
 
+@app.task(name=discussion.DELIVER_TASK, **SYNC_TASK_OPTIONS)
+def deliver_comment(self, comment_id: int) -> None:
+    """Post, change or delete a Stagegate comment's note on the GitLab issue (idempotent by its marker)."""
+    try:
+        discussion.comment_deliver(comment_id)
+    except RetryLater as later:
+        if self.request.retries < self.max_retries:
+            raise self.retry(countdown=later.countdown) from None
+
+
 @app.task(name="gitlab_sync.tasks.sweep")
 def sweep() -> int:
     """Every minute: pushes whose enqueue was lost or whose back-off is over, and lost deliveries."""
@@ -58,6 +68,7 @@ def sweep() -> int:
         return 0
     pushed = outbox.sweep()
     inbound.deliveries_requeue()
+    discussion.comments_requeue()
     return pushed
 
 

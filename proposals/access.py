@@ -112,6 +112,8 @@ may_change_content = may_edit & ~is_closed
 may_see_internal_notes = is_signed_in & (is_owner | is_reviewer | is_admin)
 # Approval for General Availability is the working group's decision (or an admin's), never the author's.
 may_approve = may_read & ~is_owner & (is_working_group | is_admin)
+# The proposal's discussion (mirrored with the GitLab issue's comments) is open to every reader, closed or not.
+may_comment = may_read
 # A notification (e-mail, digest, escalation, in-app) about a proposal goes to its readers only.
 may_be_told = may_read
 

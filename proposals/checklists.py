@@ -18,16 +18,17 @@ def create_checklist_items(proposal: Proposal) -> None:
 
 
 # Checks that apps depending on proposals add for the items they can verify (the ORR's sign-off),
-# by the name the template gives in an item's `verified_by`.
-_verifiers: dict[str, Callable[[Proposal], bool]] = {}
+# by the name the template gives in an item's `verified_by`. A check answers None while it has no data
+# to judge by (GitLab's links and designs not read yet): the item then stays as it is.
+_verifiers: dict[str, Callable[[Proposal], bool | None]] = {}
 
 
-def register_verifier(name: str, check: Callable[[Proposal], bool]) -> None:
+def register_verifier(name: str, check: Callable[[Proposal], bool | None]) -> None:
     _verifiers[name] = check
 
 
-def verified_state(proposal: Proposal, verified_by: str) -> bool:
-    """Whether the data itself satisfies a checklist item the app can check."""
+def verified_state(proposal: Proposal, verified_by: str) -> bool | None:
+    """Whether the data itself satisfies a checklist item the app can check (None: no data yet)."""
     if verified_by in _verifiers:
         return _verifiers[verified_by](proposal)
     if verified_by.startswith("label:"):
@@ -47,6 +48,8 @@ def refresh_verified_checklist(proposal: Proposal) -> None:
             if item is None or not entry.verified_by:
                 continue
             should_be = verified_state(proposal, entry.verified_by)
+            if should_be is None:
+                continue
             if item.checked != should_be or not item.checked_by_app:
                 item.checked = should_be
                 item.checked_by_app = True

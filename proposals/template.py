@@ -349,6 +349,7 @@ JUNE_2023 = TemplateDefinition(
                         ChecklistEntry(
                             "designs",
                             "Add relevant designs to the Design Management area of the issue if available",
+                            "gitlab:designs",
                         ),
                         ChecklistEntry("label", LABEL_ITEM, "label:wg-ai-integration"),
                     ),
@@ -377,7 +378,11 @@ JUNE_2023 = TemplateDefinition(
                             "this proposal will solve the customer problem, or details explaining why it's not "
                             "possible to provide that validation.",
                         ),
-                        ChecklistEntry("designs", "Add relevant designs to the Design Management area of the issue."),
+                        ChecklistEntry(
+                            "designs",
+                            "Add relevant designs to the Design Management area of the issue.",
+                            "gitlab:designs",
+                        ),
                         ChecklistEntry(
                             "definition_of_done",
                             "You have adhered to our [Definition of Done](https://docs.gitlab.com/ee/development/"
@@ -819,7 +824,11 @@ EXPERIMENT_BETA_GA = TemplateDefinition(
                             ("success", "Success metrics have been defined", "beta_success"),
                             ("ux_maturity", "UX maturity requirements have been measured", "ux_maturity_ga"),
                         ),
-                        ChecklistEntry("linked_features", "Add all related feature issues to the Linked items section"),
+                        ChecklistEntry(
+                            "linked_features",
+                            "Add all related feature issues to the Linked items section",
+                            "gitlab:linked_issues",
+                        ),
                         _SOLUTION_VALIDATION,
                         _DESIGNS_GA,
                         _DEFINITION_OF_DONE,

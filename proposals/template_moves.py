@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from django.db import transaction
 
-from proposals import markdown, services
+from proposals import checklists, markdown, services
 from proposals.content import content_from_proposal, proposal_apply_content
 from proposals.models import Activity, Persona, Proposal
 from proposals.template import DEFINITIONS, get_definition
@@ -100,9 +100,13 @@ def proposal_change_template(*, proposal: Proposal, version: str, by) -> Proposa
         return proposal
     content = content_from_proposal(proposal)
     # Ticks the app sets from the answers are not carried: the target version sets its own from the same
-    # answers. Ticks a person set are, to the same item or as a ticked line where it has no place.
+    # answers. Ticks a person set are, to the same item or as a ticked line where it has no place; so are
+    # ticks of items the app has no data for yet (GitLab's links and designs not read).
     verified = {
-        (c.stage.value, item.key) for c in content.definition.checklists for item in c.items if item.verified_by
+        (c.stage.value, item.key)
+        for c in content.definition.checklists
+        for item in c.items
+        if item.verified_by and checklists.verified_state(proposal, item.verified_by) is not None
     }
     content = replace(content, checked=content.checked - verified)
     moved = markdown.parse(markdown.render(content), version=version).content

@@ -110,7 +110,7 @@ def test_verified_items_cannot_be_ticked_by_hand(author, proposal):
 
 @pytest.mark.django_db
 def test_ticking_records_who_and_when(author, proposal):
-    item = ChecklistItem.objects.get(proposal=proposal, stage="experiment", key="designs")
+    item = ChecklistItem.objects.get(proposal=proposal, stage="experiment", key="add_information")
     services.checklist_toggle(item=item, checked=True, by=author)
     item.refresh_from_db()
     assert item.checked and item.checked_by == author and item.checked_at is not None

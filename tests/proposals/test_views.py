@@ -110,7 +110,7 @@ def test_a_forged_post_for_someone_elses_proposal_is_refused(client, other_autho
     url = reverse("proposals:section-save", args=[proposal.pk, "problem"])
     response = client.post(url, {"version": proposal.version, "base": "x", "user_problem": "hijacked"}, **HTMX)
     assert response.status_code == 403
-    item = proposal.checklist_items.get(key="designs", stage="experiment")
+    item = proposal.checklist_items.get(key="add_information", stage="experiment")
     assert (
         client.post(reverse("proposals:checklist-toggle", args=[proposal.pk, item.pk]), {"checked": "on"}).status_code
         == 403
@@ -241,7 +241,7 @@ def test_details_section_sets_title_labels_and_confidentiality(author_client, pr
 
 @pytest.mark.django_db
 def test_tick_and_untick_a_checklist_item_in_place(author_client, proposal):
-    item = proposal.checklist_items.get(stage="experiment", key="designs")
+    item = proposal.checklist_items.get(stage="experiment", key="add_information")
     url = reverse("proposals:checklist-toggle", args=[proposal.pk, item.pk])
     html = author_client.post(url, {"checked": "on"}, **HTMX).content.decode()
     assert html.lstrip().startswith('<section id="checklists"')

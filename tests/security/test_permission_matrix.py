@@ -20,6 +20,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from gitlab_sync import discussion
 from gitlab_sync.models import SyncConflict
 from proposals import services
 from proposals.forms import section_form_class
@@ -141,7 +142,8 @@ def make_world(author, *, confidential: bool) -> World:
     link = services.research_link_add(proposal=proposal, url="https://gitlab.example.com/r/1", title="R1", by=author)
     services.research_link_add(proposal=proposal, url="https://gitlab.example.com/r/2", title="R2", by=author)
     proposal.refresh_from_db()
-    item = proposal.checklist_items.filter(key="designs").first() or proposal.checklist_items.first()
+    item = proposal.checklist_items.filter(key="add_information").first() or proposal.checklist_items.first()
+    discussion.comment_post(proposal=proposal, body="Written in Stagegate by the author", by=author)
     conflict = SyncConflict.objects.create(
         proposal=proposal, field="user_problem", base_value="a", local_value="b", remote_value="c"
     )
@@ -329,6 +331,24 @@ MATRIX: dict[str, list[Call]] = {
         Call("POST", p("/gitlab/webhook/"), everyone(401), data=lambda w: {"object_kind": "issue"})
     ],
     "gitlab_sync:badge": [Call("GET", p("/gitlab/proposals/{pk}/sync/"), readers(200))],
+    # The discussion is every reader's; a comment written in Stagegate is changed by its writer only.
+    "gitlab_sync:discussion": [Call("GET", p("/gitlab/proposals/{pk}/discussion/"), readers(302))],
+    "gitlab_sync:comment": [
+        Call("POST", p("/gitlab/proposals/{pk}/discussion/comment/"), readers(302), data=lambda w: {"body": "Hi"})
+    ],
+    "gitlab_sync:comment-change": [
+        Call(
+            "POST",
+            lambda w: f"/gitlab/comments/{w.proposal.issue_comments.get().pk}/",
+            only({"author"}, 302),
+            data=lambda w: {"body": "Edited"},
+        )
+    ],
+    # Links are changed by those who change the proposal (here sync is off: they are told why, 302).
+    "gitlab_sync:link-create": [
+        Call("POST", p("/gitlab/proposals/{pk}/links/"), editors(302), data=lambda w: {"reference": "#1"})
+    ],
+    "gitlab_sync:link-delete": [Call("POST", p("/gitlab/proposals/{pk}/links/999999/remove/"), editors(302))],
     "gitlab_sync:retry": [Call("POST", p("/gitlab/proposals/{pk}/sync/retry/"), editors(302, refused=404))],
     "gitlab_sync:conflicts": [Call("GET", p("/gitlab/proposals/{pk}/conflicts/"), readers(200))],
     "gitlab_sync:resolve": [
