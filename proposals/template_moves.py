@@ -22,7 +22,7 @@ from django.db import transaction
 from proposals import markdown, services
 from proposals.content import content_from_proposal, proposal_apply_content
 from proposals.models import Activity, Persona, Proposal
-from proposals.template import DEFINITIONS, get_definition
+from proposals.template import DEFINITIONS, STAGE_LABELS, get_definition
 
 
 class UnknownTemplateVersion(ValueError):
@@ -100,3 +100,30 @@ def proposal_change_template(*, proposal: Proposal, version: str, by) -> Proposa
         data={"template_from": source, "template_to": version, "kept_blocks": len(moved.kept_blocks)},
     )
     return proposal
+
+
+def proposal_template_move_preview(*, proposal: Proposal, version: str, by) -> dict:
+    """What the proposal would hold after the move (a dry run, rolled back): the page and the API show this.
+
+    `sections` lists each stage's fields as (label, name, value); `kept_blocks` what has no place there.
+    """
+    with transaction.atomic():
+        moved = proposal_change_template(proposal=proposal, version=version, by=by)
+        moved = Proposal.objects.get(pk=moved.pk)
+        sections = [
+            {
+                "label": STAGE_LABELS[stage],
+                "stage": stage.value,
+                "fields": [(f.label, f.name, moved.field_value(f.name)) for f in moved.definition.fields_for(stage)],
+            }
+            for stage in moved.definition.stages
+        ]
+        preview = {
+            "version": version,
+            "target": moved.definition.name,
+            "sections": sections,
+            "kept_blocks": list(moved.kept_blocks),
+            "same": version == proposal.template_version,
+        }
+        transaction.set_rollback(True)
+    return preview

@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:pk>/checklist/", views.checklist_panel, name="checklist"),
     path("<int:pk>/checklist/<int:item_id>/", views.checklist_toggle, name="checklist-toggle"),
     path("<int:pk>/requirements/", views.requirement_add, name="requirement-add"),
+    path("<int:pk>/requirements/<int:row_id>/edit/", views.requirement_edit, name="requirement-edit"),
     re_path(
         r"^(?P<pk>\d+)/requirements/(?P<row_id>\d+)/(?P<action>up|down|remove)/$",
         views.ordered_row_change,
