@@ -91,7 +91,8 @@ def confidence_unbacked(proposal) -> bool:
     annotated = getattr(proposal, "confidence_unbacked", None)
     if annotated is not None:
         return bool(annotated)
-    return proposal.confidence == Proposal.Confidence.HIGH and not proposal.research_links.exists()
+    # `.all()` reads prefetched research links when the caller prefetched them.
+    return proposal.confidence == Proposal.Confidence.HIGH and not list(proposal.research_links.all())
 
 
 class Proposal(models.Model):
