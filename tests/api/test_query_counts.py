@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 # Token and groups, then what each read needs; the same with 10 rows as with 50.
 QUERIES_PROPOSAL_LIST = 4
-QUERIES_PROPOSAL_DETAIL = 9
+QUERIES_PROPOSAL_DETAIL = 11  # with the co-authors and the watchers
 QUERIES_REVIEW_LIST = 4
 QUERIES_DASHBOARD = 14  # the page's figures, without the filter form's choices
 
