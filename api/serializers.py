@@ -401,6 +401,9 @@ class SyncFiguresSerializer(serializers.Serializer):
 
 class DashboardSerializer(serializers.Serializer):
     proposals = serializers.IntegerField(help_text="Proposals the filters select, of those you may see.")
+    unbacked_confidence = serializers.IntegerField(
+        help_text="Of those, how many claim High confidence with no research link."
+    )
     stages = StageFiguresSerializer(many=True)
     ga_blocked = BlockedSerializer()
     stale = StaleSerializer()

@@ -115,6 +115,7 @@ def _detail_response(request: Request, pk: int, *, status_code: int = status.HTT
         OpenApiParameter("state", str, enum=Proposal.State.values),
         OpenApiParameter("confidence", str, enum=[*Proposal.Confidence.values, UNSET]),
         OpenApiParameter("owner", str, description="Owner's username."),
+        OpenApiParameter("unbacked", bool, description="Only High confidence with no research link behind it."),
     ],
     responses={200: s.ProposalPageSerializer, 400: OpenApiTypes.OBJECT, 404: NOT_VISIBLE},
 )
@@ -481,7 +482,8 @@ def review_answer(request: Request, pk: int) -> Response:
 @extend_schema(
     operation_id="dashboard_figures",
     summary="The working group's figures over the proposals you may see",
-    description="Takes the dashboard page's filters (`stage`, `state`, `confidence`, `owner`, `area`, `label`, `q`).",
+    description="Takes the dashboard page's filters (`stage`, `state`, `confidence`, `unbacked`, `owner`, `area`, "
+    "`label`, `q`).",
     responses={200: s.DashboardSerializer},
 )
 @api_view(["GET"])
@@ -492,6 +494,7 @@ def dashboard_figures(request: Request) -> Response:
     blocked, stale, spreads, sync = page["blocked"], page["stale"], page["time_in_stage"], page["sync"]
     figures = {
         "proposals": page["total"],
+        "unbacked_confidence": page["unbacked_confidence"],
         "stages": [
             {
                 "stage": row.stage.value,

@@ -55,8 +55,8 @@ def test_the_working_group_approves_through_the_api_and_the_author_never_does(
     api_client_for,
     answered_proposal,
     author,
-    reviewers,
-    working_group_member,  # noqa: F811
+    reviewers,  # noqa: F811 - the fixture imported above
+    working_group_member,
 ):
     proposal = fill(answered_proposal, Stage.EXPERIMENT)
     author_api = api_client_for(author)
