@@ -6,9 +6,10 @@ import hashlib
 import json
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from proposals import access
@@ -315,6 +316,13 @@ def ordered_row_remove(*, row: Requirement | ResearchLink, by) -> None:
 
 class AuthorRefused(Exception):
     """This person cannot become the proposal's owner or co-author; the message says why."""
+
+
+def possible_authors():
+    """People who may own or co-author a proposal (`access.may_create`): active authors and admins."""
+    people = get_user_model().objects.filter(is_active=True)
+    role = Q(groups__name__in=[access.AUTHORS, access.ADMINS]) | Q(is_superuser=True)
+    return people.filter(pk__in=people.filter(role).values("pk")).order_by("username")
 
 
 def _ensure_may_author(proposal: Proposal, person) -> None:

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from proposals import views, views_import
+from proposals import views, views_import, views_people
 
 app_name = "proposals"
 
@@ -25,6 +25,8 @@ urlpatterns = [
         name="requirement-change",
     ),
     path("<int:pk>/research/", views.research_link_add, name="research-add"),
+    path("<int:pk>/co-authors/", views_people.co_authors_change, name="co-authors"),
+    path("<int:pk>/owner/", views_people.owner_change, name="owner"),
     re_path(
         r"^(?P<pk>\d+)/research/(?P<row_id>\d+)/(?P<action>up|down|remove)/$",
         views.ordered_row_change,

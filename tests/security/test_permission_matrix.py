@@ -288,6 +288,11 @@ MATRIX: dict[str, list[Call]] = {
             data=lambda w: {f"requirement-{w.requirement_id}-text": "See the summary first"},
         ),
     ],
+    # Naming co-authors and handing over: the owner and admins (the editors of the world's proposal).
+    "proposals:co-authors": [
+        Call("POST", p("/proposals/{pk}/co-authors/"), editors(302), data=lambda w: {"add": "grace"})
+    ],
+    "proposals:owner": [Call("POST", p("/proposals/{pk}/owner/"), editors(302), data=lambda w: {"owner": "grace"})],
     "proposals:research-add": [
         Call(
             "POST",
