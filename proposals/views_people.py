@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from proposals import access, services
@@ -51,6 +51,15 @@ def owner_change(request: HttpRequest, proposal: Proposal) -> HttpResponse:
     if new_owner is None:
         messages.error(request, "Choose the new owner.")
         return redirect(proposal)
+    if request.POST.get("confirmed") != "yes" and new_owner.pk != proposal.owner_id:
+        # Handing over changes who may edit (and, when confidential, read) it: say so, and ask once more.
+        context = {
+            "proposal": proposal,
+            "new_owner": new_owner,
+            "still_edits": access.is_admin(request.user),
+            "still_reads": access.is_admin(request.user) or access.is_reviewer(request.user),
+        }
+        return render(request, "proposals/confirm_owner.html", context)
     try:
         proposal = services.proposal_transfer_ownership(proposal=proposal, new_owner=new_owner, by=request.user)
     except (services.AuthorRefused, PermissionDenied) as refused:

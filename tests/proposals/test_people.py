@@ -29,7 +29,7 @@ def test_the_owner_names_a_co_author_who_then_edits_and_reads_the_confidential_p
     assert "grace" in [p.username for p in Proposal.objects.visible_to(other_author).get(pk=secret.pk).co_authors.all()]
     assert InAppNotification.objects.filter(user=other_author, proposal=secret).exists()
     # A co-author edits; handing over and naming co-authors stay the owner's.
-    assert client.post(f"/proposals/{secret.pk}/owner/", {"owner": "grace"}).status_code == 403
+    assert client.post(f"/proposals/{secret.pk}/owner/", {"owner": "grace", "confirmed": "yes"}).status_code == 403
     assert client.post(f"/proposals/{secret.pk}/co-authors/", {"remove": "grace"}).status_code == 403
     assert "Hand over this proposal" not in client.get(f"/proposals/{secret.pk}/").content.decode()
 
@@ -53,7 +53,9 @@ def test_handing_over_is_on_the_timeline_and_the_new_owner_is_told_by_mail_and_b
     proposal = ProposalFactory(owner=author)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = author_client.post(f"/proposals/{proposal.pk}/owner/", {"owner": "grace"})
+        asked = author_client.post(f"/proposals/{proposal.pk}/owner/", {"owner": "grace"})
+        assert "Hand “" in asked.content.decode() and Proposal.objects.get(pk=proposal.pk).owner == author
+        response = author_client.post(f"/proposals/{proposal.pk}/owner/", {"owner": "grace", "confirmed": "yes"})
 
     assert response.status_code == 302
     proposal.refresh_from_db()
@@ -68,7 +70,7 @@ def test_handing_over_is_on_the_timeline_and_the_new_owner_is_told_by_mail_and_b
 def test_nobody_without_the_author_role_becomes_owner_or_co_author(author_client, author, working_group_member):
     proposal = ProposalFactory(owner=author)
 
-    author_client.post(f"/proposals/{proposal.pk}/owner/", {"owner": "katherine"})
+    author_client.post(f"/proposals/{proposal.pk}/owner/", {"owner": "katherine", "confirmed": "yes"})
     author_client.post(f"/proposals/{proposal.pk}/co-authors/", {"add": "katherine"})
 
     proposal.refresh_from_db()

@@ -292,7 +292,10 @@ MATRIX: dict[str, list[Call]] = {
     "proposals:co-authors": [
         Call("POST", p("/proposals/{pk}/co-authors/"), editors(302), data=lambda w: {"add": "grace"})
     ],
-    "proposals:owner": [Call("POST", p("/proposals/{pk}/owner/"), editors(302), data=lambda w: {"owner": "grace"})],
+    "proposals:owner": [
+        Call("POST", p("/proposals/{pk}/owner/"), editors(200), data=lambda w: {"owner": "grace"}),
+        Call("POST", p("/proposals/{pk}/owner/"), editors(302), data=lambda w: {"owner": "grace", "confirmed": "yes"}),
+    ],
     "proposals:research-add": [
         Call(
             "POST",
