@@ -262,7 +262,8 @@ def research_link_add(*, proposal: Proposal, url: str, title: str, by) -> Resear
 @transaction.atomic
 def requirement_edit(*, requirement: Requirement, text: str, by) -> Requirement:
     """Change a requirement's text in place; it keeps its place in the list."""
-    proposal = requirement.proposal
+    # Read the proposal as it is now (it may have been closed since the requirement was loaded), locked.
+    proposal = Proposal.objects.select_for_update().get(pk=requirement.proposal_id)
     ensure_content_changeable(proposal, by)
     requirement = Requirement.objects.select_for_update().get(pk=requirement.pk)
     before, requirement.text = requirement.text, text.strip()
