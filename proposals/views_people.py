@@ -11,13 +11,17 @@ from django.views.decorators.http import require_POST
 
 from proposals import access, services
 from proposals.models import Proposal
+from proposals.validators import one_line_error
 from proposals.views import _refusal, with_proposal
 
 MANAGERS_ONLY = "Only the proposal's owner or an admin names co-authors and hands it over."
 
 
 def _person(username: str):
-    return get_user_model().objects.filter(username=username).first() if username else None
+    """The person a form names, or None: a name that no account could have is not looked up."""
+    if not username or one_line_error(username, max_length=150):
+        return None
+    return get_user_model().objects.filter(username=username).first()
 
 
 @require_POST
