@@ -2,6 +2,7 @@
 
 import pytest
 
+from gitlab_sync.models import SyncConflict
 from proposals import services
 from tests.factories import ProposalFactory
 
@@ -64,3 +65,18 @@ def test_dashboard(api_client_for, working_group_member, author, get_in_queries)
     ProposalFactory.create_batch(40, owner=author)
 
     get_in_queries(client, "/api/dashboard/", QUERIES_DASHBOARD)
+
+
+QUERIES_CONFLICT_LIST = 4  # token and groups, the proposal, its open conflicts
+
+
+def test_conflict_list(api_client_for, author, proposal, get_in_queries):
+    client = api_client_for(author)
+    url = f"/api/proposals/{proposal.pk}/conflicts/"
+    SyncConflict.objects.create(proposal=proposal, field="field:0", local_value="a", remote_value="b")
+    get_in_queries(client, url, QUERIES_CONFLICT_LIST)
+
+    for n in range(1, 20):
+        SyncConflict.objects.create(proposal=proposal, field=f"field:{n}", local_value="a", remote_value="b")
+
+    get_in_queries(client, url, QUERIES_CONFLICT_LIST)
