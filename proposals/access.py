@@ -124,7 +124,7 @@ def is_public(user, proposal) -> bool:
     return proposal is not None and not proposal.confidential
 
 
-# Confidential proposals are read by their author, reviewers and admins only.
+# Confidential proposals are read by their authors (owner and co-authors), reviewers and admins only.
 may_read = is_signed_in & (is_public | is_owner | is_reviewer | is_admin | is_co_author)
 may_edit = is_signed_in & (is_owner | is_admin | is_co_author)
 # Naming co-authors and handing the proposal to a new owner: the owner's call (or an admin's), not a co-author's.
