@@ -28,7 +28,7 @@ from proposals import services
 from tests.factories import ProposalFactory
 
 # Bounded so the whole schema (every operation) fuzzes in well under a minute on a shared CI machine.
-EXAMPLES_PER_OPERATION = 15
+EXAMPLES_PER_OPERATION = 10
 
 
 @pytest.fixture(autouse=True)
