@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from proposals.models import ChecklistItem, Proposal, Requirement, ResearchLink
+from gitlab_sync.models import SyncConflict
+from proposals.models import ChecklistItem, Proposal, Requirement, ResearchLink, confidence_unbacked
+from proposals.template import DEFINITIONS
+from proposals.views_import import MAX_CHARACTERS
 from reviews.models import Decision, Review
 
 
@@ -14,6 +17,9 @@ class ProposalSummarySerializer(serializers.ModelSerializer):
         choices=[("", "Not set"), *Proposal.Confidence.choices], read_only=True, help_text='"" while not set.'
     )
     url = serializers.SerializerMethodField()
+    confidence_unbacked = serializers.SerializerMethodField(
+        help_text="High confidence with no research link behind it (the list's and dashboard's marker)."
+    )
 
     class Meta:
         model = Proposal
@@ -30,11 +36,15 @@ class ProposalSummarySerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "url",
+            "confidence_unbacked",
         ]
         read_only_fields = fields
 
     def get_url(self, proposal: Proposal) -> str:
         return self.context["request"].build_absolute_uri(proposal.get_absolute_url())
+
+    def get_confidence_unbacked(self, proposal: Proposal) -> bool:
+        return confidence_unbacked(proposal)
 
 
 class SectionSerializer(serializers.Serializer):
@@ -143,6 +153,12 @@ class ReviewDetailSerializer(ReviewSummarySerializer):
 
 
 class ProposalDetailSerializer(ProposalSummarySerializer):
+    co_authors = serializers.SlugRelatedField(
+        many=True, read_only=True, slug_field="username", help_text="They edit the proposal like its owner."
+    )
+    watchers = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text="Who is told of its decisions and comments."
+    )
     sections = SectionSerializer(many=True, read_only=True)
     checklist = ChecklistItemSerializer(many=True, read_only=True, source="checklist_items")
     requirements = RequirementSerializer(many=True, read_only=True)
@@ -155,6 +171,8 @@ class ProposalDetailSerializer(ProposalSummarySerializer):
             *ProposalSummarySerializer.Meta.fields,
             "template_version",
             "editable",
+            "co_authors",
+            "watchers",
             "sections",
             "checklist",
             "requirements",
@@ -221,6 +239,117 @@ class RefusalSerializer(serializers.Serializer):
     reasons = serializers.ListField(child=serializers.CharField(), required=False)
 
 
+class RequirementEditSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=1000, help_text="The requirement's new text; it keeps its place.")
+
+
+class RowMoveSerializer(serializers.Serializer):
+    direction = serializers.ChoiceField(choices=[("up", "Up"), ("down", "Down")])
+
+
+class TemplateMoveSerializer(serializers.Serializer):
+    version = serializers.ChoiceField(choices=sorted(DEFINITIONS), help_text="The template version to move to.")
+
+
+class TemplateMovePreviewFieldSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    value = serializers.CharField(help_text="The answer the field would hold after the move (lists one a line).")
+
+
+class TemplateMovePreviewSectionSerializer(serializers.Serializer):
+    stage = serializers.CharField()
+    label = serializers.CharField()
+    fields = TemplateMovePreviewFieldSerializer(many=True)
+
+
+class KeptBlockSerializer(serializers.Serializer):
+    after = serializers.CharField(allow_blank=True, help_text="The heading it stood after (empty: the top).")
+    markdown = serializers.CharField(allow_blank=True)
+
+
+class TemplateMovePreviewSerializer(serializers.Serializer):
+    version = serializers.CharField()
+    target = serializers.CharField(help_text="The target template's name.")
+    same = serializers.BooleanField(help_text="The proposal already follows this version: nothing would change.")
+    sections = TemplateMovePreviewSectionSerializer(many=True)
+    kept_blocks = KeptBlockSerializer(many=True, help_text="Text the target version has no place for, kept.")
+
+
+class SyncConflictSerializer(serializers.ModelSerializer):
+    base_value = serializers.JSONField(read_only=True, help_text="The text both sides started from.")
+    local_value = serializers.JSONField(read_only=True, help_text="Stagegate's text.")
+    remote_value = serializers.JSONField(read_only=True, help_text="GitLab's text.")
+    resolution = serializers.CharField(read_only=True, help_text='`local` or `remote` once resolved, "" while open.')
+
+    class Meta:
+        model = SyncConflict
+        fields = ["id", "field", "label", "base_value", "local_value", "remote_value", "detected_at", "resolution"]
+        read_only_fields = fields
+
+
+class ConflictResolveSerializer(serializers.Serializer):
+    choice = serializers.ChoiceField(choices=SyncConflict.Resolution.choices)
+    text = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=20_000,
+        help_text="An edited text to keep instead of either side's (a text field's conflict only).",
+    )
+
+
+class MarkdownImportSerializer(serializers.Serializer):
+    markdown = serializers.CharField(
+        max_length=MAX_CHARACTERS, trim_whitespace=False, help_text="The issue description, from any template version."
+    )
+    title = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, default="", help_text="The issue's title."
+    )
+
+
+class ImportReportSerializer(serializers.Serializer):
+    version = serializers.CharField(help_text="The template version the issue was written from.")
+    template = serializers.CharField()
+    found = serializers.ListField(child=serializers.CharField(), help_text="Fields with an answer.")
+    empty = serializers.ListField(child=serializers.CharField(), help_text="Fields whose section is unanswered.")
+    missing = serializers.ListField(child=serializers.CharField(), help_text="Fields whose section is absent.")
+    checked = serializers.IntegerField(help_text="Ticked checklist items.")
+    orr_answers = serializers.ListField(child=serializers.CharField(), help_text="ORR areas answered.")
+    kept_blocks = serializers.IntegerField(help_text="Blocks kept without a place in the template.")
+    quick_actions = serializers.ListField(child=serializers.CharField())
+
+
+class ImportResultSerializer(serializers.Serializer):
+    proposal = ProposalDetailSerializer()
+    report = ImportReportSerializer()
+
+
+class OwnerTransferSerializer(serializers.Serializer):
+    owner = serializers.CharField(max_length=150, help_text="Username of the new owner (an author or admin).")
+
+
+class OwnerTransferredSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    owner = serializers.CharField()
+    readable = serializers.BooleanField(
+        help_text="Whether you may still read it: a confidential proposal is its authors', reviewers' and admins'."
+    )
+
+
+class CoAuthorsSerializer(serializers.Serializer):
+    co_authors = serializers.ListField(
+        child=serializers.CharField(max_length=150),
+        max_length=50,
+        help_text="Usernames: exactly these people become the co-authors (authors or admins).",
+    )
+
+
+class WatchSerializer(serializers.Serializer):
+    watching = serializers.BooleanField()
+    watchers = serializers.IntegerField()
+
+
 # --- dashboard -----------------------------------------------------------------------------------
 
 
@@ -272,6 +401,9 @@ class SyncFiguresSerializer(serializers.Serializer):
 
 class DashboardSerializer(serializers.Serializer):
     proposals = serializers.IntegerField(help_text="Proposals the filters select, of those you may see.")
+    unbacked_confidence = serializers.IntegerField(
+        help_text="Of those, how many claim High confidence with no research link."
+    )
     stages = StageFiguresSerializer(many=True)
     ga_blocked = BlockedSerializer()
     stale = StaleSerializer()

@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from api import views
+from api import views, views_lifecycle
 
 app_name = "api"
 
@@ -14,6 +14,42 @@ urlpatterns = [
     path("proposals/<int:pk>/requirements/", views.requirement_add, name="requirement-add"),
     path("proposals/<int:pk>/research-links/", views.research_link_add, name="research-link-add"),
     path("proposals/<int:pk>/submit/", views.proposal_submit, name="proposal-submit"),
+    path("proposals/<int:pk>/advance/", views_lifecycle.proposal_advance, name="proposal-advance"),
+    path("proposals/<int:pk>/approve/", views_lifecycle.proposal_approve, name="proposal-approve"),
+    path("proposals/<int:pk>/close/", views_lifecycle.proposal_close, name="proposal-close"),
+    path("proposals/<int:pk>/reopen/", views_lifecycle.proposal_reopen, name="proposal-reopen"),
+    path(
+        "proposals/<int:pk>/requirements/<int:row_id>/",
+        views_lifecycle.requirement_change,
+        name="requirement-change",
+    ),
+    path(
+        "proposals/<int:pk>/requirements/<int:row_id>/move/",
+        views_lifecycle.requirement_move,
+        name="requirement-move",
+    ),
+    path(
+        "proposals/<int:pk>/research-links/<int:row_id>/",
+        views_lifecycle.research_link_remove,
+        name="research-link-remove",
+    ),
+    path(
+        "proposals/<int:pk>/research-links/<int:row_id>/move/",
+        views_lifecycle.research_link_move,
+        name="research-link-move",
+    ),
+    path("proposals/<int:pk>/template/", views_lifecycle.template_move, name="template-move"),
+    path("proposals/<int:pk>/conflicts/", views_lifecycle.conflict_list, name="conflict-list"),
+    path(
+        "proposals/<int:pk>/conflicts/<int:conflict_id>/resolve/",
+        views_lifecycle.conflict_resolve,
+        name="conflict-resolve",
+    ),
+    path("proposals/<int:pk>/owner/", views_lifecycle.owner_transfer, name="owner-transfer"),
+    path("proposals/<int:pk>/co-authors/", views_lifecycle.co_authors_set, name="co-authors"),
+    path("proposals/<int:pk>/watch/", views_lifecycle.watch, name="watch"),
+    path("proposals/import/", views_lifecycle.import_create, name="import"),
+    path("proposals/import/preview/", views_lifecycle.import_preview, name="import-preview"),
     path("reviews/", views.review_list, name="review-list"),
     path("reviews/<int:pk>/", views.review_detail, name="review-detail"),
     path("reviews/<int:pk>/decisions/", views.review_decide, name="review-decide"),

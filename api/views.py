@@ -29,14 +29,16 @@ from proposals.forms import ProposalCreateForm, edit_sections, section_form_clas
 from proposals.models import ChecklistItem, Proposal
 from proposals.workflow import GateClosed
 from reviews import services as review_services
-from reviews.models import Decision, Review
+from reviews.models import Decision, Review, Watch
 
 REFUSED = OpenApiResponse(s.RefusalSerializer, description="Refused: the message says why.")
 INVALID = OpenApiResponse(
     OpenApiTypes.OBJECT, description="Invalid input (the errors by field) or refused (`detail` says why)."
 )
 NOT_VISIBLE = OpenApiResponse(s.RefusalSerializer, description="No such proposal or review, or not visible to you.")
-NOT_YOURS = OpenApiResponse(s.RefusalSerializer, description="Visible, but only its author or an admin may change it.")
+NOT_YOURS = OpenApiResponse(
+    s.RefusalSerializer, description="Visible, but only its authors (owner, co-authors) or an admin may change it."
+)
 
 
 def _paginated(request: Request, queryset, serializer_class) -> Response:
@@ -79,19 +81,25 @@ def _sections(proposal: Proposal) -> list[dict]:
     return sections
 
 
-def _detail_response(request: Request, pk: int, *, status_code: int = status.HTTP_200_OK) -> Response:
+def _detail_data(request: Request, pk: int) -> dict:
     queryset = Proposal.objects.select_related("owner").prefetch_related(
         "persona_tags",
         "requirements",
         "research_links",
         "checklist_items",
+        "co_authors",
+        Prefetch("watches", queryset=Watch.objects.select_related("user").order_by("user__username")),
         Prefetch("reviews", queryset=Review.objects.select_related("area", "reviewer")),
     )
     proposal = _visible_proposal(request, pk, queryset)
     proposal.sections = _sections(proposal)
     proposal.editable = proposal.is_editable_by(request.user)
-    data = s.ProposalDetailSerializer(proposal, context={"request": request}).data
-    return Response(data, status=status_code)
+    proposal.watchers = [watch.user.get_username() for watch in proposal.watches.all()]
+    return s.ProposalDetailSerializer(proposal, context={"request": request}).data
+
+
+def _detail_response(request: Request, pk: int, *, status_code: int = status.HTTP_200_OK) -> Response:
+    return Response(_detail_data(request, pk), status=status_code)
 
 
 # --- proposals -----------------------------------------------------------------------------------
@@ -107,6 +115,7 @@ def _detail_response(request: Request, pk: int, *, status_code: int = status.HTT
         OpenApiParameter("state", str, enum=Proposal.State.values),
         OpenApiParameter("confidence", str, enum=[*Proposal.Confidence.values, UNSET]),
         OpenApiParameter("owner", str, description="Owner's username."),
+        OpenApiParameter("unbacked", bool, description="Only High confidence with no research link behind it."),
     ],
     responses={200: s.ProposalPageSerializer, 400: OpenApiTypes.OBJECT, 404: NOT_VISIBLE},
 )
@@ -473,7 +482,8 @@ def review_answer(request: Request, pk: int) -> Response:
 @extend_schema(
     operation_id="dashboard_figures",
     summary="The working group's figures over the proposals you may see",
-    description="Takes the dashboard page's filters (`stage`, `state`, `confidence`, `owner`, `area`, `label`, `q`).",
+    description="Takes the dashboard page's filters (`stage`, `state`, `confidence`, `unbacked`, `owner`, `area`, "
+    "`label`, `q`).",
     responses={200: s.DashboardSerializer},
 )
 @api_view(["GET"])
@@ -484,6 +494,7 @@ def dashboard_figures(request: Request) -> Response:
     blocked, stale, spreads, sync = page["blocked"], page["stale"], page["time_in_stage"], page["sync"]
     figures = {
         "proposals": page["total"],
+        "unbacked_confidence": page["unbacked_confidence"],
         "stages": [
             {
                 "stage": row.stage.value,

@@ -40,7 +40,7 @@ from django.db.models.functions import Coalesce
 
 from dashboard.filters import STAGES, DashboardFilter, sorted_proposals
 from proposals.filters import CONFIDENCE_CHOICES, UNSET
-from proposals.models import Activity, Proposal
+from proposals.models import Activity, Proposal, unbacked_confidence_q
 from proposals.template import STAGE_LABELS, Stage
 from proposals.workflow import approve_gate
 from reviews.models import OrrArea, Review
@@ -68,6 +68,7 @@ class StageRow:
     moved_week: int = 0
     moved_month: int = 0
     stale: int = 0  # active proposals without activity for STALE_AFTER_DAYS
+    unbacked: int = 0  # high confidence without a research link (proposals.models.unbacked_confidence_q)
 
     @property
     def label(self) -> str:
@@ -95,14 +96,19 @@ def portfolio(proposals: QuerySet[Proposal], *, now: datetime) -> list[StageRow]
     counts = (
         proposals.order_by()
         .values_list("stage", "state", "confidence")
-        .annotate(n=Count("id"), stale=Count("id", filter=_stale_proposal(now)))
+        .annotate(
+            n=Count("id"),
+            stale=Count("id", filter=_stale_proposal(now)),
+            unbacked=Count("id", filter=unbacked_confidence_q()),
+        )
     )
-    for stage, state, confidence, n, stale in counts:
+    for stage, state, confidence, n, stale, unbacked in counts:
         row = rows.get(stage)
         if row is None:
             continue
         row.total += n
         row.stale += stale
+        row.unbacked += unbacked
         row.by_state[state] = row.by_state.get(state, 0) + n
         row.by_confidence[confidence] = row.by_confidence.get(confidence, 0) + n
     moves = (
@@ -172,6 +178,7 @@ def orr_matrix(
             "owner__username",
         )
         .prefetch_related(Prefetch("reviews", queryset=reviews))
+        .with_unbacked_confidence()
     )
     current = CountedPaginator(rows, PAGE_SIZE, count=total).get_page(page)
     matrix = []
@@ -474,6 +481,7 @@ def dashboard_figures(filters: DashboardFilter, *, now: datetime) -> dict:
         "area": area,
         "stages": stages,
         "total": total,
+        "unbacked_confidence": sum(row.unbacked for row in stages),
         "page": page,
         "matrix": matrix,
         "blocked": ga_blockers(shown, total=sum(ga.by_state.get(state, 0) for state in ACTIVE_STATES)),

@@ -91,14 +91,44 @@ def is_owner(user, proposal) -> bool:
     return proposal is not None and user is not None and proposal.owner_id == user.pk
 
 
+def co_author_ids(proposal) -> set[int]:
+    """The proposal's co-authors' ids, read once per proposal object (prefetched `co_authors` when there)."""
+    cached = getattr(proposal, "_stagegate_co_authors", None)
+    if cached is None:
+        prefetched = getattr(proposal, "_prefetched_objects_cache", {}).get("co_authors")
+        if prefetched is not None:
+            cached = {user.pk for user in prefetched}
+        else:
+            cached = set(proposal.co_authors.values_list("pk", flat=True)) if proposal.pk else set()
+        proposal._stagegate_co_authors = cached
+    return cached
+
+
+def forget_co_authors(proposal) -> None:
+    """After the co-authors or the owner changed: the next question reads them again."""
+    proposal.__dict__.pop("_stagegate_co_authors", None)
+    getattr(proposal, "_prefetched_objects_cache", {}).pop("co_authors", None)
+
+
+@rules.predicate
+def is_co_author(user, proposal) -> bool:
+    return proposal is not None and is_signed_in(user) and user.pk in co_author_ids(proposal)
+
+
+# The proposal's authors: its owner and its co-authors (they read, edit and never review it).
+is_proposal_author = is_owner | is_co_author
+
+
 @rules.predicate
 def is_public(user, proposal) -> bool:
     return proposal is not None and not proposal.confidential
 
 
-# Confidential proposals are read by their author, reviewers and admins only.
-may_read = is_signed_in & (is_public | is_owner | is_reviewer | is_admin)
-may_edit = is_signed_in & (is_owner | is_admin)
+# Confidential proposals are read by their authors (owner and co-authors), reviewers and admins only.
+may_read = is_signed_in & (is_public | is_owner | is_reviewer | is_admin | is_co_author)
+may_edit = is_signed_in & (is_owner | is_admin | is_co_author)
+# Naming co-authors and handing the proposal to a new owner: the owner's call (or an admin's), not a co-author's.
+may_manage_authors = is_signed_in & (is_owner | is_admin)
 
 
 @rules.predicate
@@ -109,9 +139,9 @@ def is_closed(user, proposal) -> bool:
 # A closed proposal is read-only until an editor reopens it (reopening itself needs only may_edit).
 may_change_content = may_edit & ~is_closed
 # GitLab shows internal notes to project members; in Stagegate those are the author, reviewers, admins.
-may_see_internal_notes = is_signed_in & (is_owner | is_reviewer | is_admin)
-# Approval for General Availability is the working group's decision (or an admin's), never the author's.
-may_approve = may_read & ~is_owner & (is_working_group | is_admin)
+may_see_internal_notes = is_signed_in & (is_owner | is_reviewer | is_admin | is_co_author)
+# Approval for General Availability is the working group's decision (or an admin's), never an author's.
+may_approve = may_read & ~is_proposal_author & (is_working_group | is_admin)
 # The proposal's discussion (mirrored with the GitLab issue's comments) is open to every reader, closed or not.
 may_comment = may_read
 # A notification (e-mail, digest, escalation, in-app) about a proposal goes to its readers only.
@@ -129,10 +159,12 @@ def readers_q(proposal, *, prefix: str = "") -> Q:
     if not proposal.confidential:
         return active
     privileged = get_user_model().objects.filter(groups__name__in=[REVIEWERS, ADMINS]).values("pk")
+    co_authors = proposal.co_authors.through.objects.filter(proposal_id=proposal.pk).values("user_id")
     return active & (
         Q(**{f"{prefix}pk": proposal.owner_id})
         | Q(**{f"{prefix}is_superuser": True})
         | Q(**{f"{prefix}pk__in": privileged})
+        | Q(**{f"{prefix}pk__in": co_authors})
     )
 
 
@@ -169,7 +201,7 @@ def is_area_lead(user, review) -> bool:
 
 @rules.predicate
 def wrote_reviewed_proposal(user, review) -> bool:
-    return is_owner(user, review.proposal)
+    return is_proposal_author(user, review.proposal)
 
 
 @rules.predicate

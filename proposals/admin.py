@@ -1,6 +1,74 @@
 from django.contrib import admin
 
 from proposals.models import Activity, ChecklistItem, Persona, Proposal, Requirement, ResearchLink
+from proposals.services import proposal_bump_version
+from proposals.signals import send_proposal_changed
+
+# A changed value is kept on the timeline entry up to this many characters (the whole text stays on the proposal).
+VALUE_EXCERPT = 200
+
+
+def _excerpt(value) -> str:
+    if hasattr(value, "all") or isinstance(value, list | tuple | set):
+        value = ", ".join(sorted(str(item) for item in value))
+    text = "" if value is None else str(value)
+    return text if len(text) <= VALUE_EXCERPT else text[: VALUE_EXCERPT - 1] + "…"
+
+
+def form_changes(form) -> dict[str, list[str]]:
+    """What an admin form changed, field by field: [before, after] as short text.
+
+    Compared as text because the admin reports a JSON field posted back unchanged as changed.
+    """
+    changes = {}
+    for name in form.changed_data:
+        before, after = _excerpt(form.initial.get(name)), _excerpt(form.cleaned_data.get(name))
+        if before != after:
+            changes[name] = [before, after]
+    return changes
+
+
+def record_admin_edit(proposal: Proposal, *, by, what: str, data: dict | None = None) -> None:
+    """Every edit made in the Django admin lands on the proposal's timeline, with who made it and what changed.
+
+    The proposal's version moves too, so an editor's open form learns of the change, and the GitLab issue follows.
+    """
+    Activity.objects.record(
+        proposal,
+        actor=by,
+        kind=Activity.Kind.EDITED,
+        message=f"{by} {what} in the admin",
+        data={"admin": True, **(data or {})},
+    )
+    proposal_bump_version(proposal)
+    send_proposal_changed(proposal, fields=["admin"], by=by)
+
+
+class ProposalRowAdminMixin:
+    """Admin pages of a proposal's rows (requirements, research links, checklist items): each save or delete
+    is recorded on the row's proposal."""
+
+    row_name = "row"
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            record_admin_edit(obj.proposal, by=request.user, what=f"added a {self.row_name} “{_excerpt(obj)}”")
+        elif changes := form_changes(form):
+            what = f"changed a {self.row_name} ({', '.join(changes)})"
+            data = {"fields": list(changes), "changes": changes}
+            record_admin_edit(obj.proposal, by=request.user, what=what, data=data)
+
+    def delete_model(self, request, obj):
+        proposal, label = obj.proposal, _excerpt(obj)
+        super().delete_model(request, obj)
+        record_admin_edit(proposal, by=request.user, what=f"removed a {self.row_name} “{label}”")
+
+    def delete_queryset(self, request, queryset):
+        removed = [(row.proposal, _excerpt(row)) for row in queryset.select_related("proposal")]
+        super().delete_queryset(request, queryset)
+        for proposal, label in removed:
+            record_admin_edit(proposal, by=request.user, what=f"removed a {self.row_name} “{label}”")
 
 
 class RequirementInline(admin.TabularInline):
@@ -26,8 +94,33 @@ class ProposalAdmin(admin.ModelAdmin):
     search_fields = ["title", "owner__username", "user_problem"]
     list_select_related = ["owner"]
     readonly_fields = ["version", "created_at", "updated_at"]
-    filter_horizontal = ["persona_tags"]
+    filter_horizontal = ["persona_tags", "co_authors"]
     inlines = [RequirementInline, ResearchLinkInline, ChecklistItemInline]
+
+    def save_related(self, request, form, formsets, change):
+        # After the many-to-many fields and the inlines are saved: one entry for the proposal's own fields.
+        super().save_related(request, form, formsets, change)
+        proposal = form.instance
+        if not change:
+            record_admin_edit(proposal, by=request.user, what="created the proposal")
+        elif changes := form_changes(form):
+            what = f"changed {', '.join(str(form.fields[name].label or name) for name in changes)}"
+            data = {"fields": list(changes), "changes": changes}
+            record_admin_edit(proposal, by=request.user, what=what, data=data)
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        name, plural = formset.model._meta.verbose_name, formset.model._meta.verbose_name_plural
+        done = {"added": formset.new_objects, "changed": formset.changed_objects, "removed": formset.deleted_objects}
+        parts = [f"{verb} {len(rows)} {name if len(rows) == 1 else plural}" for verb, rows in done.items() if rows]
+        if parts:
+            data = {
+                "rows": name,
+                "added": [_excerpt(row) for row in formset.new_objects],
+                "changed": {_excerpt(row): fields for row, fields in formset.changed_objects},
+                "removed": [_excerpt(row) for row in formset.deleted_objects],
+            }
+            record_admin_edit(form.instance, by=request.user, what=" and ".join(parts), data=data)
 
 
 @admin.register(Persona)
@@ -37,22 +130,25 @@ class PersonaAdmin(admin.ModelAdmin):
 
 
 @admin.register(Requirement)
-class RequirementAdmin(admin.ModelAdmin):
+class RequirementAdmin(ProposalRowAdminMixin, admin.ModelAdmin):
     list_display = ["text", "proposal", "position"]
     list_select_related = ["proposal"]
+    row_name = "requirement"
 
 
 @admin.register(ResearchLink)
-class ResearchLinkAdmin(admin.ModelAdmin):
+class ResearchLinkAdmin(ProposalRowAdminMixin, admin.ModelAdmin):
     list_display = ["title", "url", "proposal"]
     list_select_related = ["proposal"]
+    row_name = "research link"
 
 
 @admin.register(ChecklistItem)
-class ChecklistItemAdmin(admin.ModelAdmin):
+class ChecklistItemAdmin(ProposalRowAdminMixin, admin.ModelAdmin):
     list_display = ["proposal", "stage", "key", "checked", "checked_by_app", "checked_by", "checked_at"]
     list_filter = ["stage", "checked", "checked_by_app"]
     list_select_related = ["proposal", "checked_by"]
+    row_name = "checklist item"
 
 
 @admin.register(Activity)

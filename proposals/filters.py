@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.core.validators import RegexValidator
 
 from proposals.models import Proposal, ProposalQuerySet
@@ -28,9 +29,16 @@ class ProposalFilter(django_filters.FilterSet):
     owner = django_filters.CharFilter(
         label="Owner", field_name="owner__username", max_length=150, validators=[no_control_characters]
     )
+    # Confidence without evidence (`proposals.models.unbacked_confidence_q`): the claim to question first.
+    unbacked = django_filters.BooleanFilter(
+        label="High confidence, no research", method="with_unbacked_confidence", widget=forms.CheckboxInput
+    )
 
     def search(self, proposals: ProposalQuerySet, name: str, value: str) -> ProposalQuerySet:
         return proposals.search(value)
 
     def with_confidence(self, proposals: ProposalQuerySet, name: str, value: str) -> ProposalQuerySet:
         return proposals.filter(confidence="" if value == UNSET else value)
+
+    def with_unbacked_confidence(self, proposals: ProposalQuerySet, name: str, value: bool) -> ProposalQuerySet:
+        return proposals.unbacked_confidence() if value else proposals

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import models
-from django.db.models import Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.utils import timezone
 
 from proposals.access import is_admin, is_reviewer, may_edit
@@ -38,17 +38,25 @@ class ProposalQuerySet(models.QuerySet):
             return self.none()
         if is_admin(user) or is_reviewer(user):
             return self
-        return self.filter(Q(confidential=False) | Q(owner=user))
+        return self.filter(Q(confidential=False) | _written_by(user))
 
     def editable_by(self, user) -> ProposalQuerySet:
+        """The QuerySet twin of `access.may_edit`: the owner, the co-authors and admins."""
         if not user.is_authenticated:
             return self.none()
         if is_admin(user):
             return self
-        return self.filter(owner=user)
+        return self.filter(_written_by(user))
 
     def for_list(self) -> ProposalQuerySet:
-        return self.select_related("owner")
+        return self.select_related("owner").with_unbacked_confidence()
+
+    def with_unbacked_confidence(self) -> ProposalQuerySet:
+        """Each proposal's `confidence_unbacked` flag, read in the same query (see `unbacked_confidence_q`)."""
+        return self.annotate(confidence_unbacked=ExpressionWrapper(unbacked_confidence_q(), BooleanField()))
+
+    def unbacked_confidence(self) -> ProposalQuerySet:
+        return self.filter(unbacked_confidence_q())
 
     def search(self, text: str) -> ProposalQuerySet:
         text = text.strip()
@@ -60,6 +68,31 @@ class ProposalQuerySet(models.QuerySet):
             | Q(main_job_story__icontains=text)
             | Q(owner__username__icontains=text)
         )
+
+
+def _written_by(user) -> Q:
+    """Proposals this person owns or co-authors (a subquery, so a proposal is never listed twice)."""
+    co_authored = Proposal.co_authors.through.objects.filter(user_id=user.pk).values("proposal_id")
+    return Q(owner=user) | Q(pk__in=co_authored)
+
+
+def unbacked_confidence_q() -> Q:
+    """High confidence with no research link behind it: the one rule for "confidence without evidence".
+
+    The list, the dashboard (its marker, count and filter) and the API all ask this; the approval gate
+    asks for research behind any confidence, but the claim worth flagging early is "High".
+    """
+    research = ResearchLink.objects.filter(proposal=OuterRef("pk"))
+    return Q(confidence=Proposal.Confidence.HIGH) & ~Exists(research)
+
+
+def confidence_unbacked(proposal) -> bool:
+    """The Python twin of `unbacked_confidence_q`, for one proposal already loaded (uses the annotation)."""
+    annotated = getattr(proposal, "confidence_unbacked", None)
+    if annotated is not None:
+        return bool(annotated)
+    # `.all()` reads prefetched research links when the caller prefetched them.
+    return proposal.confidence == Proposal.Confidence.HIGH and not list(proposal.research_links.all())
 
 
 class Proposal(models.Model):
@@ -78,6 +111,8 @@ class Proposal(models.Model):
 
     title = models.CharField(max_length=TITLE_MAX_LENGTH)
     owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="proposals")
+    # Co-authors edit like the owner; only the owner (or an admin) names them and hands the proposal over.
+    co_authors = models.ManyToManyField(User, blank=True, related_name="co_authored_proposals")
     template_version = models.CharField(max_length=20, default=DEFAULT_VERSION)
     stage = models.CharField(max_length=20, choices=STAGE_CHOICES, default=Stage.EXPERIMENT.value)
     state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT)

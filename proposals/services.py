@@ -6,9 +6,10 @@ import hashlib
 import json
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from proposals import access
@@ -16,7 +17,13 @@ from proposals.checklists import create_checklist_items, refresh_verified_checkl
 from proposals.content import TITLE, content_from_proposal, content_with_values, normalise_title, proposal_apply_content
 from proposals.markdown import canonical_text
 from proposals.models import TITLE_MAX_LENGTH, Activity, ChecklistItem, Persona, Proposal, Requirement, ResearchLink
-from proposals.signals import IssueLinkRefused, Origin, proposal_created, send_proposal_changed
+from proposals.signals import (
+    IssueLinkRefused,
+    Origin,
+    proposal_authors_changed,
+    proposal_created,
+    send_proposal_changed,
+)
 from proposals.template import Stage
 from proposals.validators import (
     LINK_TITLE_MAX_LENGTH,
@@ -272,6 +279,33 @@ def research_link_add(*, proposal: Proposal, url: str, title: str, by) -> Resear
 
 
 @transaction.atomic
+def requirement_edit(*, requirement: Requirement, text: str, by) -> Requirement:
+    """Change a requirement's text in place; it keeps its place in the list."""
+    # Read the proposal as it is now (it may have been closed since the requirement was loaded), locked.
+    proposal = Proposal.objects.select_for_update().get(pk=requirement.proposal_id)
+    ensure_content_changeable(proposal, by)
+    requirement = Requirement.objects.select_for_update().get(pk=requirement.pk)
+    before, requirement.text = requirement.text, text.strip()
+    errors = {"Requirement": "is empty"} if not requirement.text else _row_errors(requirement)
+    if errors:
+        raise ContentInvalid(errors)
+    if requirement.text == before:
+        return requirement
+    requirement.full_clean()
+    requirement.save(update_fields=["text"])
+    proposal_bump_version(proposal)
+    Activity.objects.record(
+        proposal,
+        actor=by,
+        kind=Activity.Kind.REQUIREMENT,
+        message=f"{by} edited a requirement: {requirement.text[:200]}",
+        data={"requirement": requirement.pk, "text": [before, requirement.text]},
+    )
+    send_proposal_changed(proposal, fields=["requirements"], by=by)
+    return requirement
+
+
+@transaction.atomic
 def ordered_row_move(*, row: Requirement | ResearchLink, direction: str, by) -> None:
     """Swap a requirement or research link with its neighbour; nothing happens at either end."""
     proposal = row.proposal
@@ -295,3 +329,92 @@ def ordered_row_remove(*, row: Requirement | ResearchLink, by) -> None:
     label = str(row)[:200]
     row.delete()
     _list_changed(proposal, row=row, by=by, message=f"removed a {ORDERED_ROWS[type(row)][1]}: {label}")
+
+
+# --- Authors: co-authors and the owner -----------------------------------------------------------
+
+
+class AuthorRefused(Exception):
+    """This person cannot become the proposal's owner or co-author; the message says why."""
+
+
+def possible_authors():
+    """People who may own or co-author a proposal (`access.may_create`): active authors and admins."""
+    people = get_user_model().objects.filter(is_active=True)
+    role = Q(groups__name__in=[access.AUTHORS, access.ADMINS]) | Q(is_superuser=True)
+    return people.filter(pk__in=people.filter(role).values("pk")).order_by("username")
+
+
+def _ensure_may_author(proposal: Proposal, person) -> None:
+    if person is None or not person.is_active:
+        raise AuthorRefused("Only active people can write a proposal.")
+    if not access.may_create(person):
+        raise AuthorRefused(f"{person} is neither an author nor an admin, so cannot write proposals.")
+
+
+def _ensure_may_manage_authors(proposal: Proposal, by) -> None:
+    if not access.may_manage_authors(by, proposal):
+        raise PermissionDenied("Only the proposal's owner or an admin names its co-authors and hands it over.")
+
+
+@transaction.atomic
+def proposal_transfer_ownership(*, proposal: Proposal, new_owner, by) -> Proposal:
+    """Hand the proposal to another author: recorded on the timeline, the new owner told.
+
+    The previous owner keeps nothing by right: the new owner (or an admin) names them co-author if wanted.
+    """
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    _ensure_may_manage_authors(proposal, by)
+    _ensure_may_author(proposal, new_owner)
+    previous = proposal.owner
+    if new_owner.pk == previous.pk:
+        return proposal
+    proposal.owner = new_owner
+    proposal.save(update_fields=["owner", "updated_at"])
+    proposal.co_authors.remove(new_owner)
+    access.forget_co_authors(proposal)
+    Activity.objects.record(
+        proposal,
+        actor=by,
+        kind=Activity.Kind.EDITED,
+        message=f"{by} handed the proposal from {previous} to {new_owner}",
+        data={"owner": [previous.get_username(), new_owner.get_username()]},
+    )
+    proposal_authors_changed.send(sender=Proposal, proposal=proposal, new_owner=new_owner, added_co_authors=[], by=by)
+    return proposal
+
+
+@transaction.atomic
+def proposal_set_co_authors(*, proposal: Proposal, co_authors, by) -> Proposal:
+    """Make exactly these people the proposal's co-authors (they edit it like its owner)."""
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    _ensure_may_manage_authors(proposal, by)
+    wanted = {person.pk: person for person in co_authors if person.pk != proposal.owner_id}
+    current = {person.pk: person for person in proposal.co_authors.all()}
+    added = [person for pk, person in wanted.items() if pk not in current]
+    removed = [person for pk, person in current.items() if pk not in wanted]
+    for person in added:
+        _ensure_may_author(proposal, person)
+    if not added and not removed:
+        return proposal
+    proposal.co_authors.remove(*removed)
+    proposal.co_authors.add(*added)
+    access.forget_co_authors(proposal)
+    parts = []
+    if added:
+        parts.append("added " + ", ".join(sorted(person.get_username() for person in added)))
+    if removed:
+        parts.append("removed " + ", ".join(sorted(person.get_username() for person in removed)))
+    Activity.objects.record(
+        proposal,
+        actor=by,
+        kind=Activity.Kind.EDITED,
+        message=f"{by} {' and '.join(parts)} as co-author{'s' if len(added) + len(removed) > 1 else ''}",
+        data={
+            "co_authors_added": sorted(person.get_username() for person in added),
+            "co_authors_removed": sorted(person.get_username() for person in removed),
+        },
+    )
+    if added:
+        proposal_authors_changed.send(sender=Proposal, proposal=proposal, new_owner=None, added_co_authors=added, by=by)
+    return proposal

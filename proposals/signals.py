@@ -42,3 +42,8 @@ proposal_changed = Signal()
 
 def send_proposal_changed(proposal, *, fields: list[str], by=None, origin: Origin = Origin.STAGEGATE) -> None:
     proposal_changed.send(sender=type(proposal), proposal=proposal, fields=list(fields), by=by, origin=Origin(origin))
+
+
+# proposal_authors_changed(sender, proposal, new_owner, added_co_authors, by): the proposal was handed to
+# `new_owner` (None when the owner stayed) and/or these people became co-authors. The reviews app tells them.
+proposal_authors_changed = Signal()

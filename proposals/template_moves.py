@@ -22,7 +22,7 @@ from django.db import transaction
 from proposals import checklists, markdown, services
 from proposals.content import content_from_proposal, proposal_apply_content
 from proposals.models import Activity, Persona, Proposal
-from proposals.template import DEFINITIONS, get_definition
+from proposals.template import DEFINITIONS, STAGE_LABELS, Field, Kind, get_definition
 
 
 class UnknownTemplateVersion(ValueError):
@@ -119,3 +119,42 @@ def proposal_change_template(*, proposal: Proposal, version: str, by) -> Proposa
         data={"template_from": source, "template_to": version, "kept_blocks": len(moved.kept_blocks)},
     )
     return proposal
+
+
+def _shown_value(proposal: Proposal, field: Field) -> str:
+    """A field's answer as text: the list kinds (requirements, persona tags) are rows, not one value."""
+    if field.kind == Kind.REQUIREMENTS:
+        return "\n".join(requirement.text for requirement in proposal.requirements.all())
+    if field.kind == Kind.PERSONAS:
+        tags = ", ".join(persona.name for persona in proposal.persona_tags.all())
+        return "\n".join(part for part in (tags, proposal.personas) if part)
+    if field.kind == Kind.CONFIDENCE:
+        return proposal.get_confidence_display() if proposal.confidence else ""
+    return str(proposal.field_value(field.name) or "")
+
+
+def proposal_template_move_preview(*, proposal: Proposal, version: str, by) -> dict:
+    """What the proposal would hold after the move (a dry run, rolled back): the page and the API show this.
+
+    `sections` lists each stage's fields as (label, name, value); `kept_blocks` what has no place there.
+    """
+    with transaction.atomic():
+        moved = proposal_change_template(proposal=proposal, version=version, by=by)
+        moved = Proposal.objects.get(pk=moved.pk)
+        sections = [
+            {
+                "label": STAGE_LABELS[stage],
+                "stage": stage.value,
+                "fields": [(f.label, f.name, _shown_value(moved, f)) for f in moved.definition.fields_for(stage)],
+            }
+            for stage in moved.definition.stages
+        ]
+        preview = {
+            "version": version,
+            "target": moved.definition.name,
+            "sections": sections,
+            "kept_blocks": list(moved.kept_blocks),
+            "same": version == proposal.template_version,
+        }
+        transaction.set_rollback(True)
+    return preview

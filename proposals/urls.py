@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from proposals import views, views_import
+from proposals import views, views_import, views_people
 
 app_name = "proposals"
 
@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:pk>/checklist/", views.checklist_panel, name="checklist"),
     path("<int:pk>/checklist/<int:item_id>/", views.checklist_toggle, name="checklist-toggle"),
     path("<int:pk>/requirements/", views.requirement_add, name="requirement-add"),
+    path("<int:pk>/requirements/<int:row_id>/edit/", views.requirement_edit, name="requirement-edit"),
     re_path(
         r"^(?P<pk>\d+)/requirements/(?P<row_id>\d+)/(?P<action>up|down|remove)/$",
         views.ordered_row_change,
@@ -24,6 +25,8 @@ urlpatterns = [
         name="requirement-change",
     ),
     path("<int:pk>/research/", views.research_link_add, name="research-add"),
+    path("<int:pk>/co-authors/", views_people.co_authors_change, name="co-authors"),
+    path("<int:pk>/owner/", views_people.owner_change, name="owner"),
     re_path(
         r"^(?P<pk>\d+)/research/(?P<row_id>\d+)/(?P<action>up|down|remove)/$",
         views.ordered_row_change,

@@ -5,7 +5,6 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -28,7 +27,11 @@ from proposals.forms import (
 from proposals.markdown import render as render_markdown
 from proposals.models import Activity, ChecklistItem, Proposal
 from proposals.template import DEFINITIONS, STAGE_LABELS, Stage
-from proposals.template_moves import UnknownTemplateVersion, proposal_change_template
+from proposals.template_moves import (
+    UnknownTemplateVersion,
+    proposal_change_template,
+    proposal_template_move_preview,
+)
 from proposals.textdiff import word_diff
 from proposals.validators import ContentInvalid
 from proposals.workflow import completeness
@@ -167,6 +170,8 @@ def _edit_context(proposal: Proposal) -> dict:
         "completeness": completeness(proposal),
         "requirement_form": RequirementForm(),
         "research_form": ResearchLinkForm(),
+        "editing_requirement": None,
+        "requirement_edit_form": None,
         "template_versions": [(d.version, d.name) for d in DEFINITIONS.values()],
     }
 
@@ -338,17 +343,16 @@ def checklist_toggle(request: HttpRequest, proposal: Proposal, item_id: int) -> 
     return response
 
 
-def _list_response(request, proposal: Proposal, *, partial: str, form_key: str, form) -> HttpResponse:
+def _list_response(request, proposal: Proposal, *, partial: str, form_key: str, form, **extra) -> HttpResponse:
     if not request.htmx:
         if form.errors:
             messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("proposals:edit", pk=proposal.pk)
     proposal = _edit_queryset().get(pk=proposal.pk)
-    response = render(
-        request,
-        f"{EDIT_PAGE}#{partial}",
-        {"proposal": proposal, form_key: form, "completeness": completeness(proposal), "oob": True},
-    )
+    context = {"proposal": proposal, form_key: form, "completeness": completeness(proposal), "oob": True}
+    if partial == "requirements":
+        context.update({"editing_requirement": None, "requirement_edit_form": None, **extra})
+    response = render(request, f"{EDIT_PAGE}#{partial}", context)
     if not form.errors:
         trigger_client_event(response, "proposal-changed")
     return response
@@ -395,6 +399,46 @@ def ordered_row_change(request: HttpRequest, proposal: Proposal, kind: str, row_
     else:
         services.ordered_row_move(row=row, direction=action, by=request.user)
     return _list_response(request, proposal, partial=partial, form_key=form_key, form=form_class())
+
+
+@require_http_methods(["GET", "POST"])
+@with_proposal(edit=True, queryset=_edit_queryset)
+def requirement_edit(request: HttpRequest, proposal: Proposal, row_id: int) -> HttpResponse:
+    """Edit one requirement's text in place: GET opens its field (or closes it with `?cancel`), POST saves."""
+    requirement = next((row for row in proposal.requirements.all() if row.pk == row_id), None)
+    if requirement is None:
+        return _refusal(request, status=404, message="This requirement does not exist any more.")
+    if request.method == "GET":
+        editing = None if "cancel" in request.GET else requirement.pk
+        edit_form = RequirementForm(initial={"text": requirement.text}, prefix=f"requirement-{requirement.pk}")
+        if not request.htmx:
+            context = {**_edit_context(proposal), "editing_requirement": editing, "requirement_edit_form": edit_form}
+            return render(request, EDIT_PAGE, context)
+        context = {
+            "proposal": proposal,
+            "requirement_form": RequirementForm(),
+            "editing_requirement": editing,
+            "requirement_edit_form": edit_form,
+        }
+        return render(request, f"{EDIT_PAGE}#requirements", context)
+    edit_form = RequirementForm(request.POST, prefix=f"requirement-{requirement.pk}")
+    if edit_form.is_valid():
+        try:
+            services.requirement_edit(requirement=requirement, text=edit_form.cleaned_data["text"], by=request.user)
+        except ContentInvalid as invalid:
+            edit_form.add_error("text", str(invalid))
+    failed = bool(edit_form.errors)
+    return _list_response(
+        request,
+        proposal,
+        partial="requirements",
+        form_key="requirement_form",
+        form=edit_form if failed else RequirementForm(),
+        # The add form below stays empty; the failed edit keeps its field open with the error.
+        requirement_form=RequirementForm(),
+        editing_requirement=requirement.pk if failed else None,
+        requirement_edit_form=edit_form if failed else None,
+    )
 
 
 @require_GET
@@ -463,20 +507,7 @@ def template_change(request: HttpRequest, proposal: Proposal) -> HttpResponse:
 
 def _template_move_preview(proposal: Proposal, version: str, request: HttpRequest) -> dict:
     """What the proposal would hold after the move: its answers under the new headings, and what is kept aside."""
-    with transaction.atomic():
-        moved = proposal_change_template(proposal=proposal, version=version, by=request.user)
-        moved = Proposal.objects.get(pk=moved.pk)
-        sections = []
-        for stage in moved.definition.stages:
-            fields = [(f.label, moved.field_value(f.name)) for f in moved.definition.fields_for(stage)]
-            sections.append({"label": STAGE_LABELS[stage], "fields": fields})
-        preview = {
-            "proposal": proposal,
-            "version": version,
-            "target": moved.definition.name,
-            "sections": sections,
-            "kept_blocks": list(moved.kept_blocks),
-            "same": version == proposal.template_version,
-        }
-        transaction.set_rollback(True)
-    return preview
+    preview = proposal_template_move_preview(proposal=proposal, version=version, by=request.user)
+    for section in preview["sections"]:
+        section["fields"] = [(label, value) for label, _, value in section["fields"]]
+    return {"proposal": proposal, **preview}

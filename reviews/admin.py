@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
 from proposals import access
+from proposals.admin import record_admin_edit
 from reviews import services
 from reviews.models import Decision, GitLabAccount, Notification, OrrArea, Review, ReviewComment
 
@@ -107,6 +108,18 @@ class ReviewAdmin(admin.ModelAdmin):
                 services.review_assign(review=obj, reviewer=form.cleaned_data["reviewer"], by=request.user)
             except services.ReviewRefused as refusal:
                 messages.error(request, str(refusal))
+
+    # Assignment is recorded by the service; removing a review is recorded here, on its proposal's timeline.
+    def delete_model(self, request, obj):
+        proposal, area = obj.proposal, obj.area.title
+        super().delete_model(request, obj)
+        record_admin_edit(proposal, by=request.user, what=f"removed the ORR review of “{area}”")
+
+    def delete_queryset(self, request, queryset):
+        removed = [(review.proposal, review.area.title) for review in queryset.select_related("proposal", "area")]
+        super().delete_queryset(request, queryset)
+        for proposal, area in removed:
+            record_admin_edit(proposal, by=request.user, what=f"removed the ORR review of “{area}”")
 
 
 @admin.register(Decision)

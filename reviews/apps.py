@@ -12,11 +12,13 @@ class ReviewsConfig(AppConfig):
 
         import reviews.tasks  # noqa: F401
         from proposals import checklists, workflow
-        from proposals.signals import orr_answers_received, proposal_created
+        from proposals.signals import orr_answers_received, proposal_authors_changed, proposal_created
+        from reviews.notifications import on_proposal_authors_changed
         from reviews.services import on_group_membership_changed, on_orr_answers_received, on_proposal_created
         from reviews.status import orr_reasons, orr_signed_off, submit_reasons
 
         proposal_created.connect(on_proposal_created, dispatch_uid="reviews.create_orr_reviews")
+        proposal_authors_changed.connect(on_proposal_authors_changed, dispatch_uid="reviews.tell_new_authors")
         orr_answers_received.connect(on_orr_answers_received, dispatch_uid="reviews.save_orr_answers")
         # Leaving a group ends the right to decide; named reviews return to the area's group.
         m2m_changed.connect(

@@ -109,6 +109,7 @@ class ReviewQuerySet(models.QuerySet):
                 | Q(reviewer__isnull=True, area__reviewers=user)
             )
             .exclude(proposal__owner=user)
+            .exclude(proposal__co_authors=user)
             .distinct()
         )
         if not (access.is_admin(user) or access.is_reviewer(user)):
@@ -427,6 +428,7 @@ class Notification(models.Model):
         ESCALATED = "escalated", "Overdue review escalated"
         COMMENT = "comment", "New comment"
         CONFIDENTIALITY = "confidentiality", "Confidentiality restored"
+        AUTHORS = "authors", "Made an author"
 
     event = models.CharField(max_length=20, choices=Event.choices)
     review = models.ForeignKey(Review, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")

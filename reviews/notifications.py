@@ -205,3 +205,29 @@ def notifications_prune(*, now: datetime.datetime | None = None) -> int:
     )
     deleted, _ = stale.delete()
     return deleted
+
+
+def on_proposal_authors_changed(sender, *, proposal: Proposal, new_owner, added_co_authors, by, **kwargs) -> None:
+    """A proposal handed to someone, or co-authors named: each new author is told (not who did it)."""
+    url = absolute_url(proposal.get_absolute_url())
+    if new_owner is not None and new_owner.pk != getattr(by, "pk", None):
+        notify(
+            event=Notification.Event.AUTHORS,
+            users=[new_owner],
+            subject=f"{by} handed you the proposal “{proposal.title}”",
+            lines=[f"{by} made you the owner of “{proposal.title}”. You now write it and answer for it."],
+            url=url,
+            proposal=proposal,
+            slack=False,
+        )
+    added = [person for person in added_co_authors if person.pk != getattr(by, "pk", None)]
+    if added:
+        notify(
+            event=Notification.Event.AUTHORS,
+            users=added,
+            subject=f"{by} made you a co-author of “{proposal.title}”",
+            lines=[f"{by} made you a co-author of “{proposal.title}”: you can edit it like its owner."],
+            url=url,
+            proposal=proposal,
+            slack=False,
+        )

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Prefetch, Q, prefetch_related_objects
+from django.db.models import F, Prefetch, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -403,12 +403,15 @@ def gates_context(proposal: Proposal, *, user) -> dict:
         prefetch_related_objects([proposal], Prefetch("reviews", queryset=REVIEWS_FOR_GATES))
     reviews = {review.area.key: review for review in proposal_reviews(proposal)}
     rows = [(row, reviews[row.key]) for row in orr_status_summary(proposal)]
+    # Who watches, by name (one query): they are told of its decisions and comments, so the author sees them.
+    watches = Watch.objects.filter(proposal=proposal).order_by("user__username")
+    watchers = list(watches.values_list("user_id", "user__username"))
     return {
         "proposal": proposal,
         "transitions": workflow.transitions(proposal, by=user),
-        **Watch.objects.filter(proposal=proposal).aggregate(
-            watchers=Count("pk"), watching=Count("pk", filter=Q(user_id=getattr(user, "pk", None)))
-        ),
+        "watchers": len(watchers),
+        "watcher_names": [name for _, name in watchers],
+        "watching": any(user_id == getattr(user, "pk", None) for user_id, _ in watchers),
         "orr_rows": rows,
         "editable": proposal.is_editable_by(user) and proposal.state != Proposal.State.CLOSED,
     }

@@ -2,6 +2,7 @@
 
 import pytest
 
+from gitlab_sync.models import SyncConflict
 from proposals import services
 from tests.factories import ProposalFactory
 
@@ -9,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 # Token and groups, then what each read needs; the same with 10 rows as with 50.
 QUERIES_PROPOSAL_LIST = 4
-QUERIES_PROPOSAL_DETAIL = 9
+QUERIES_PROPOSAL_DETAIL = 11  # with the co-authors and the watchers
 QUERIES_REVIEW_LIST = 4
 QUERIES_DASHBOARD = 14  # the page's figures, without the filter form's choices
 
@@ -64,3 +65,18 @@ def test_dashboard(api_client_for, working_group_member, author, get_in_queries)
     ProposalFactory.create_batch(40, owner=author)
 
     get_in_queries(client, "/api/dashboard/", QUERIES_DASHBOARD)
+
+
+QUERIES_CONFLICT_LIST = 4  # token and groups, the proposal, its open conflicts
+
+
+def test_conflict_list(api_client_for, author, proposal, get_in_queries):
+    client = api_client_for(author)
+    url = f"/api/proposals/{proposal.pk}/conflicts/"
+    SyncConflict.objects.create(proposal=proposal, field="field:0", local_value="a", remote_value="b")
+    get_in_queries(client, url, QUERIES_CONFLICT_LIST)
+
+    for n in range(1, 20):
+        SyncConflict.objects.create(proposal=proposal, field=f"field:{n}", local_value="a", remote_value="b")
+
+    get_in_queries(client, url, QUERIES_CONFLICT_LIST)

@@ -103,6 +103,19 @@ def approvers(status: int) -> Callable[[str, bool], int]:
     return expected
 
 
+def api_approvers(status: int) -> Callable[[str, bool], int]:
+    """As `approvers`, with the API's answers: 401 for the anonymous, and a proposal one cannot read is a 404."""
+
+    def expected(role: str, confidential: bool) -> int:
+        if role == "anonymous":
+            return API_ANONYMOUS
+        if not visible(role, confidential):
+            return 404
+        return status if role in APPROVERS else 403
+
+    return expected
+
+
 def only(allowed: set[str], status: int, *, anonymous: int = LOGIN) -> Callable[[str, bool], int]:
     """`allowed` roles get `status`; others who see the proposal are refused (403); it is hidden from the rest."""
 
@@ -273,6 +286,23 @@ MATRIX: dict[str, list[Call]] = {
     "proposals:requirement-change": [
         Call("POST", p("/proposals/{pk}/requirements/{requirement}/remove/"), editors(302))
     ],
+    "proposals:requirement-edit": [
+        Call("GET", p("/proposals/{pk}/requirements/{requirement}/edit/"), editors(200)),
+        Call(
+            "POST",
+            p("/proposals/{pk}/requirements/{requirement}/edit/"),
+            editors(302),
+            data=lambda w: {f"requirement-{w.requirement_id}-text": "See the summary first"},
+        ),
+    ],
+    # Naming co-authors and handing over: the owner and admins (the editors of the world's proposal).
+    "proposals:co-authors": [
+        Call("POST", p("/proposals/{pk}/co-authors/"), editors(302), data=lambda w: {"add": "grace"})
+    ],
+    "proposals:owner": [
+        Call("POST", p("/proposals/{pk}/owner/"), editors(200), data=lambda w: {"owner": "grace"}),
+        Call("POST", p("/proposals/{pk}/owner/"), editors(302), data=lambda w: {"owner": "grace", "confirmed": "yes"}),
+    ],
     "proposals:research-add": [
         Call(
             "POST",
@@ -437,6 +467,106 @@ MATRIX: dict[str, list[Call]] = {
             p("/api/reviews/{review}/answer/"),
             editors(200, anonymous=API_ANONYMOUS),
             lambda w: {"answer": "EU region only.", "base_sha256": w.review.answer_sha256},
+            True,
+        )
+    ],
+    # The world's proposal is an Experiment in review: moving on and approving meet closed gates (400).
+    "api:proposal-advance": [
+        Call("POST", p("/api/proposals/{pk}/advance/"), editors(400, anonymous=API_ANONYMOUS), json=True)
+    ],
+    "api:proposal-approve": [Call("POST", p("/api/proposals/{pk}/approve/"), api_approvers(400), json=True)],
+    "api:proposal-close": [
+        Call("POST", p("/api/proposals/{pk}/close/"), editors(200, anonymous=API_ANONYMOUS), json=True)
+    ],
+    "api:proposal-reopen": [
+        Call("POST", p("/api/proposals/{pk}/reopen/"), editors(400, anonymous=API_ANONYMOUS), json=True)
+    ],
+    "api:requirement-change": [
+        Call(
+            "PATCH",
+            p("/api/proposals/{pk}/requirements/{requirement}/"),
+            editors(200, anonymous=API_ANONYMOUS),
+            lambda w: {"text": "See the summary first"},
+            True,
+        ),
+        Call("DELETE", p("/api/proposals/{pk}/requirements/{requirement}/"), editors(204, anonymous=API_ANONYMOUS)),
+    ],
+    "api:requirement-move": [
+        Call(
+            "POST",
+            p("/api/proposals/{pk}/requirements/{requirement}/move/"),
+            editors(200, anonymous=API_ANONYMOUS),
+            lambda w: {"direction": "down"},
+            True,
+        )
+    ],
+    "api:research-link-remove": [
+        Call("DELETE", p("/api/proposals/{pk}/research-links/{link}/"), editors(204, anonymous=API_ANONYMOUS))
+    ],
+    "api:research-link-move": [
+        Call(
+            "POST",
+            p("/api/proposals/{pk}/research-links/{link}/move/"),
+            editors(200, anonymous=API_ANONYMOUS),
+            lambda w: {"direction": "down"},
+            True,
+        )
+    ],
+    "api:template-move": [
+        Call("GET", p("/api/proposals/{pk}/template/?version=2023-07"), editors(200, anonymous=API_ANONYMOUS)),
+        Call(
+            "POST",
+            p("/api/proposals/{pk}/template/"),
+            editors(200, anonymous=API_ANONYMOUS),
+            lambda w: {"version": "2023-07"},
+            True,
+        ),
+    ],
+    "api:conflict-list": [Call("GET", p("/api/proposals/{pk}/conflicts/"), readers(200, anonymous=API_ANONYMOUS))],
+    "api:conflict-resolve": [
+        Call(
+            "POST",
+            p("/api/proposals/{pk}/conflicts/{conflict}/resolve/"),
+            editors(200, anonymous=API_ANONYMOUS),
+            lambda w: {"choice": "local"},
+            True,
+        )
+    ],
+    # Naming co-authors and handing over: the owner and admins (the editors of the world's proposal).
+    "api:owner-transfer": [
+        Call(
+            "POST",
+            p("/api/proposals/{pk}/owner/"),
+            editors(200, anonymous=API_ANONYMOUS),
+            lambda w: {"owner": "grace"},
+            True,
+        )
+    ],
+    "api:co-authors": [
+        Call(
+            "PUT",
+            p("/api/proposals/{pk}/co-authors/"),
+            editors(200, anonymous=API_ANONYMOUS),
+            lambda w: {"co_authors": ["grace"]},
+            True,
+        )
+    ],
+    "api:watch": [Call("PUT", p("/api/proposals/{pk}/watch/"), readers(200, anonymous=API_ANONYMOUS), json=True)],
+    "api:import": [
+        Call(
+            "POST",
+            p("/api/proposals/import/"),
+            creators(201, anonymous=API_ANONYMOUS),
+            lambda w: {"markdown": "## Problem\n\nX"},
+            True,
+        )
+    ],
+    "api:import-preview": [
+        Call(
+            "POST",
+            p("/api/proposals/import/preview/"),
+            creators(200, anonymous=API_ANONYMOUS),
+            lambda w: {"markdown": "## Problem\n\nX"},
             True,
         )
     ],

@@ -1,0 +1,102 @@
+"""Every edit made in the Django admin is on the proposal's timeline: who, and what changed."""
+
+import pytest
+from django.contrib.admin.sites import site
+from django.test import RequestFactory
+
+from proposals.models import Activity, Proposal, Requirement
+from reviews.models import Review
+from tests.factories import ProposalFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def superuser(django_user_model):
+    return django_user_model.objects.create_superuser("root", "root@example.com", "pw")
+
+
+@pytest.fixture
+def admin_client(client, superuser):
+    client.force_login(superuser)
+    return client
+
+
+def change_form_data(model, obj, superuser) -> dict:
+    """What the admin's change form posts back unchanged, with empty inlines (the rows stay as they are)."""
+    model_admin = site._registry[model]
+    request = RequestFactory().get("/")
+    request.user = superuser
+    form = model_admin.get_form(request, obj)(instance=obj)
+    data = {}
+    for name in form.fields:
+        value = form[name].value()  # as the form would show it: prepared already
+        if value is None or value is False:
+            continue
+        data[name] = "on" if value is True else value
+    for inline in model_admin.get_inline_instances(request, obj):
+        prefix = inline.get_formset(request, obj).get_default_prefix()
+        data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0})
+    return data
+
+
+def admin_entries(proposal):
+    return list(Activity.objects.filter(proposal=proposal, data__admin=True).order_by("created_at", "id"))
+
+
+def test_changing_a_proposal_in_the_admin_records_who_changed_which_fields(admin_client, superuser, author):
+    proposal = ProposalFactory(owner=author, title="Before")
+    version = proposal.version
+    data = change_form_data(Proposal, proposal, superuser) | {"title": "After", "user_problem": "Long threads."}
+
+    response = admin_client.post(f"/admin/proposals/proposal/{proposal.pk}/change/", data)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    (entry,) = admin_entries(proposal)
+    assert entry.actor == superuser
+    assert "root changed" in entry.message and "in the admin" in entry.message
+    assert set(entry.data["fields"]) == {"title", "user_problem"}
+    assert entry.data["changes"]["title"] == ["Before", "After"]
+    assert Proposal.objects.get(pk=proposal.pk).version > version
+
+
+def test_saving_without_a_change_records_nothing(admin_client, superuser, author):
+    proposal = ProposalFactory(owner=author)
+
+    unchanged = change_form_data(Proposal, proposal, superuser)
+    admin_client.post(f"/admin/proposals/proposal/{proposal.pk}/change/", unchanged)
+
+    assert admin_entries(proposal) == []
+
+
+def test_requirement_edits_and_deletions_in_the_admin_are_on_the_proposal_timeline(admin_client, author):
+    proposal = ProposalFactory(owner=author)
+    requirement = Requirement.objects.create(proposal=proposal, text="Read a summary", position=0)
+    other = Requirement.objects.create(proposal=proposal, text="Share it", position=1)
+
+    admin_client.post(
+        f"/admin/proposals/requirement/{requirement.pk}/change/",
+        {"proposal": proposal.pk, "text": "Read a short summary", "position": 0},
+    )
+    admin_client.post(
+        "/admin/proposals/requirement/",
+        {"action": "delete_selected", "_selected_action": [other.pk], "post": "yes"},
+    )
+
+    messages = [entry.message for entry in admin_entries(proposal)]
+    assert messages == [
+        "root changed a requirement (text) in the admin",
+        "root removed a requirement “Share it” in the admin",
+    ]
+    assert admin_entries(proposal)[0].data["changes"]["text"] == ["Read a summary", "Read a short summary"]
+
+
+def test_removing_an_orr_review_in_the_admin_is_on_the_timeline(admin_client, author):
+    proposal = ProposalFactory(owner=author)
+    review = Review.objects.filter(proposal=proposal).select_related("area").first()
+
+    response = admin_client.post(f"/admin/reviews/review/{review.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    (entry,) = admin_entries(proposal)
+    assert entry.message == f"root removed the ORR review of “{review.area.title}” in the admin"
