@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
+from proposals.markdown.answers import head_changes
 from proposals.markdown.known import (
     all_captions,
     all_item_texts,
@@ -72,6 +73,9 @@ class Context:
     prompts: frozenset[str] = frozenset()
     headings: frozenset[str] | None = None  # known heading texts; None: every template version's
     extra: Callable[[str], bool] | None = None
+    # An answer's first line is read as people write answers (``answers.answer_head``) with these prompts;
+    # None: the block is no answer (kept Markdown, a requirement's continuation lines).
+    head: tuple[str, ...] | None = None
 
 
 def _dangerous(base: str, context: Context) -> bool:
@@ -98,12 +102,26 @@ def _dangerous_any(base: str, context: Context) -> bool:
     return _dangerous(base, context) or fence_of(base) is not None or opens_comment(base)
 
 
+def _first_line(lines: list[str], context: Context) -> int:
+    """The index of the answer's first line, when the block is an answer; else -1."""
+    if context.head is None:
+        return -1
+    return next((i for i, line in enumerate(lines) if line.strip()), -1)
+
+
+def _head_danger(base: str, index: int, lines: list[str], context: Context) -> bool:
+    """Would the parser leave part of an answer's first line out, as a prompt, marker or list marker?"""
+    return head_changes(base, lines[index + 1 :], context.head or ())
+
+
 def escape_lines(lines: list[str], context: Context) -> list[str]:
     """Escape lines (as they stand in the issue, indentation included) so that none reads as structure."""
     out: list[str] = []
+    first = _first_line(lines, context)
     # Only fences and comments closed inside the block stay as they are; the template's own hint comments
     # are read as text here, so that their opening line gets its backslash below.
-    for line, where, _ in LineWalker(lines, closed_only=True, comment_is_text=is_known_comment):
+    walked = LineWalker(lines, closed_only=True, comment_is_text=is_known_comment)
+    for index, (line, where, _) in enumerate(walked):
         if where != TEXT:
             out.append(line)
             continue
@@ -112,8 +130,14 @@ def escape_lines(lines: list[str], context: Context) -> list[str]:
         if len(spaces) > 3:
             out.append(line)
         elif slashes:
-            out.append(spaces + "\\" * (slashes + 1) + rest if _dangerous_any(base, context) else line)
-        elif fence_of(base) is not None or opens_comment(base) or _dangerous(base, context):
+            dangerous = _dangerous_any(base, context) or (index == first and _head_danger(base, index, lines, context))
+            out.append(spaces + "\\" * (slashes + 1) + rest if dangerous else line)
+        elif (
+            fence_of(base) is not None
+            or opens_comment(base)
+            or _dangerous(base, context)
+            or (index == first and _head_danger(base, index, lines, context))
+        ):
             out.append(spaces + "\\" + rest)  # a fence or comment read as text here: left open, or a template hint
         else:
             out.append(line)
@@ -123,9 +147,16 @@ def escape_lines(lines: list[str], context: Context) -> list[str]:
 def unescape_lines(lines: list[str], context: Context) -> list[str]:
     """The inverse of ``escape_lines`` on what it wrote."""
     out: list[str] = []
-    for line, where, _ in LineWalker(lines):
+    first = _first_line(lines, context)
+    for index, (line, where, _) in enumerate(LineWalker(lines)):
         spaces, slashes, rest = _split_backslashes(line)
-        if where == TEXT and slashes and len(spaces) <= 3 and _dangerous_any(spaces + rest, context):
+        base = spaces + rest
+        if (
+            where == TEXT
+            and slashes
+            and len(spaces) <= 3
+            and (_dangerous_any(base, context) or (index == first and _head_danger(base, index, lines, context)))
+        ):
             out.append(spaces + "\\" * (slashes - 1) + rest)
         else:
             out.append(line)
@@ -199,12 +230,25 @@ def field_context(f: Field) -> Context:
     return Context(level=f.level or 6, prompts=prompts, extra=extra)
 
 
+@cache
+def answer_text_context(f: Field) -> Context:
+    """A text field's answer: its first line may carry the prompt, a marker or a lone list marker."""
+    context = field_context(f)
+    return replace(context, head=tuple(sorted(context.prompts)))
+
+
 def _is_persona_bullet(line: str) -> bool:
     return bool(BULLET_LINK.match(line))
 
 
 def answer_context(level: int) -> Context:
-    return Context(level=level, extra=_is_status_line)
+    """An ORR area's answer, under the area's line."""
+    return Context(level=level, extra=_is_status_line, head=())
+
+
+def needs_context(level: int) -> Context:
+    """The dependency or legal needs, under their checklist item."""
+    return Context(level=level, head=())
 
 
 def _is_status_line(line: str) -> bool:

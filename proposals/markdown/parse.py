@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from proposals.markdown.anchors import START, group_anchor, node_anchors
+from proposals.markdown.answers import answer_head, prompt_end, prompt_match
 from proposals.markdown.detect import detect_version
 from proposals.markdown.document import (
     CONFIDENCE_LEVELS,
@@ -44,8 +45,10 @@ from proposals.markdown.escaping import (
     STATUS_PREFIX,
     Context,
     answer_context,
+    answer_text_context,
     field_context,
     kept_context,
+    needs_context,
     unescape_inline,
     unescape_item,
     unescape_lines,
@@ -391,7 +394,7 @@ class _Reader:
         return Context(level=level, prompts=base.prompts, extra=base.extra)
 
     def _read_text(self, f: Field, lines: list[tuple[str, int]], level: int) -> None:
-        context = self._context(f, level)
+        context = replace(self._context(f, level), head=answer_text_context(f).head)
         body: list[str] = []
         for line, state in lines:
             if state == NORMAL and context.prompts and italic_norm(line) in context.prompts:
@@ -400,6 +403,7 @@ class _Reader:
                 self.tags.append(persona_of(*link))
                 continue
             body.append(line)
+        body = answer_head(body, context.head)
         text = canonical_text("\n".join(unescape_lines(body, context)))
         if f.level == 0 and same_lines(text, f.notes):
             text = ""
@@ -590,7 +594,8 @@ class _Reader:
             else:
                 kept.setdefault(group_anchor(checklist, group), []).append(line)
         for name, lines in needs.items():
-            text = "\n".join(dedent(line, 2) for line in unescape_lines(lines, Context(section.level)))
+            lines = answer_head(lines, ())
+            text = "\n".join(dedent(line, 2) for line in unescape_lines(lines, needs_context(section.level)))
             if canonical_text(text):
                 self.fields[name] = canonical_text(text)
             self.present.add(name)
@@ -632,6 +637,7 @@ class _Reader:
         level = getattr(self, "answer_level", 3)
         orr = {}
         for key, lines in self.orr_answers.items():
+            lines = answer_head(lines, ())
             text = "\n".join(dedent(line, 3) for line in unescape_lines(lines, answer_context(level)))
             orr[key] = OrrAnswer(canonical_text(text), self.orr_status.get(key, ""))
         for key, status in self.orr_status.items():
@@ -725,34 +731,42 @@ def _items_by_text(version: str, stage: str) -> dict[str, tuple[tuple[ChecklistG
 
 def area_line(line: str, definition: TemplateDefinition) -> tuple[str, bool] | None:
     """(area key, the line is the template's own text) of an ORR area line, else None.
-    The template's text may be cut short (``…``) or worded as in another version."""
-    match = AREA_LINE.match(line)
-    if not match:
+    The title may be bold or not, numbered or not, cut short (``Work estimate and skills…:``); the
+    template's guidance after it may be cut short (``…``) or worded as in another version."""
+    head = _area_head(line, definition)
+    if head is None:
         return None
-    words = norm(line[match.end() :])
-    for key, title in area_titles(definition.version):
-        if words.startswith(title):
-            rest = words[len(title) :].strip()
-            guidance = area_guidance().get(title, ())
-            cut_short = line.rstrip().endswith(("...", "…"))
-            return key, not rest or rest in guidance or (cut_short and any(g.startswith(rest) for g in guidance))
-    return None
+    key, rest = head
+    title = next(title for area_key, title in area_titles(definition.version) if area_key == key)
+    words = norm(rest)
+    guidance = area_guidance().get(title, ())
+    cut_short = line.rstrip().endswith(("...", "…"))
+    return key, not words or words in guidance or (cut_short and any(g.startswith(words) for g in guidance))
 
 
 def after_area_title(line: str, definition: TemplateDefinition, key: str) -> str:
     """``2. **Data Limitation:** our answer`` -> ``our answer``; the whole line when the title is worded
     otherwise."""
-    title = next(area.title for area in definition.orr_areas if area.key == key)
-    match = AREA_LINE.match(line)
-    rest = line[match.end() :].lstrip() if match else line
-    bold = rest.startswith("**")
-    body = rest[2:] if bold else rest
-    if not body.casefold().startswith(title.casefold()):
+    head = _area_head(line, definition)
+    if head is None or head[0] != key or not head[1]:
         return line
-    body = body[len(title) :].lstrip(" :")
-    if bold and body.startswith("**"):
-        body = body[2:]
-    return body.lstrip(" :") or line
+    return head[1]
+
+
+def _area_head(line: str, definition: TemplateDefinition) -> tuple[str, str] | None:
+    """(area key, what follows the title) of a line that starts with an ORR area's title."""
+    titles = area_titles(definition.version)
+    match = prompt_match(line, tuple(title for _, title in titles))
+    if match is not None:
+        return titles[match[0]][0], match[1]
+    numbered = AREA_LINE.match(line)
+    if not numbered:
+        return None
+    for key, title in titles:  # "3. Model Limitation we would fine-tune": no colon, still the area's line
+        end = prompt_end(line, title)
+        if end is not None:
+            return key, line[end:].lstrip(" \t:*_").strip()
+    return None
 
 
 @cache

@@ -18,8 +18,8 @@ from proposals.markdown.document import Link, PersonaMention, ProposalContent, c
 from proposals.markdown.escaping import (
     LINK_TEXT_SPECIAL,
     STATUS_PREFIX,
-    Context,
     answer_context,
+    answer_text_context,
     autolinkable,
     escape_inline,
     escape_item,
@@ -27,6 +27,7 @@ from proposals.markdown.escaping import (
     field_context,
     kept_context,
     link_destination,
+    needs_context,
     render_link,
 )
 from proposals.markdown.known import needs_field
@@ -94,11 +95,11 @@ def _render_field(f: Field, content: ProposalContent) -> str:
     empty += list(f.notes)
     if f.kind == Kind.TEXT:
         text = content.fields.get(f.name, "")
-        lines += escape_lines(text.split("\n"), field_context(f)) if text else empty
+        lines += escape_lines(text.split("\n"), answer_text_context(f)) if text else empty
     elif f.kind == Kind.PERSONAS:
         text = content.fields.get(f.name, "")
         mentions = [render_persona(p) for p in content.persona_tags]
-        body = escape_lines(text.split("\n"), field_context(f)) if text else []
+        body = escape_lines(text.split("\n"), answer_text_context(f)) if text else []
         if mentions and body:
             mentions.append("")
         lines += mentions + body if (mentions or body) else empty
@@ -166,7 +167,7 @@ def _render_group(
     if needs and content.fields.get(needs):
         text = content.fields[needs]
         parts.append(
-            "\n".join(escape_lines(_indent(text.split("\n"), NEEDS_INDENT), Context(checklist_level(checklist))))
+            "\n".join(escape_lines(_indent(text.split("\n"), NEEDS_INDENT), needs_context(checklist_level(checklist))))
         )
     return "\n\n".join(parts)
 
