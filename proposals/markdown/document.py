@@ -11,7 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
-from proposals.markdown.anchors import anchor_order
+from proposals.markdown.anchors import anchor_order, item_of_anchor
+from proposals.markdown.items import item_for_wording
+from proposals.markdown.lines import norm
 from proposals.template import DEFAULT_VERSION, NEEDS_FIELDS, Field, Kind, TemplateDefinition, get_definition
 
 
@@ -181,13 +183,30 @@ def canonical(content: ProposalContent) -> ProposalContent:
 
 
 def _merge_kept(version: str, blocks: Iterable[KeptBlock]) -> tuple[KeptBlock, ...]:
-    """One block per anchor, in the order they render: blocks of one anchor stand next to each other anyway."""
+    """One block per anchor, in the order they render: blocks of one anchor stand next to each other anyway.
+    An item's wording is one line that still reads as that item (and not as its template text): else it
+    says nothing the item does not, and is dropped."""
     merged: dict[str, list[str]] = {}
     for block in blocks:
+        item = item_of_anchor(block.after)
+        if item is not None:
+            if block.after not in merged and _is_wording_of(version, item, block.markdown):
+                merged[block.after] = [block.markdown.strip()]
+            continue
         merged.setdefault(block.after, []).append(block.markdown)
     order = anchor_order(version)
     anchors = sorted(merged, key=lambda anchor: order.get(anchor, len(order)))
     return tuple(KeptBlock(after, "\n\n".join(merged[after])) for after in anchors)
+
+
+def _is_wording_of(version: str, item: tuple[str, str], text: str) -> bool:
+    stage, key = item
+    text = text.strip()
+    if "\n" in text or not text or item_for_wording(version, stage, text) != key:
+        return False
+    checklist = next(c for c in get_definition(version).checklists if c.stage.value == stage)
+    template_text = next(entry.text for entry in checklist.items if entry.key == key)
+    return norm(text) != norm(template_text)
 
 
 def text_field_names(definition: TemplateDefinition) -> list[str]:

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import cache
 
-from proposals.markdown.anchors import START, group_anchor, node_anchors
+from proposals.markdown.anchors import START, group_anchor, item_anchor, node_anchors
 from proposals.markdown.answers import answer_head, prompt_end, prompt_match
 from proposals.markdown.detect import detect_version
 from proposals.markdown.document import (
@@ -61,6 +61,7 @@ from proposals.markdown.inline import (
     split_cells,
     whole_link_bullet,
 )
+from proposals.markdown.items import item_for_wording
 from proposals.markdown.known import (
     DROP,
     NORMAL,
@@ -609,6 +610,8 @@ class _Reader:
         group first); (the item's group, False) when it was read already; (None, False) for no item."""
         mark, text, _ = task
         candidates = _items_by_text(self.d.version, checklist.stage.value).get(norm(text), ())
+        if not candidates:
+            return self._match_reworded_item(checklist, task)
         wanted = norm(text)
         first_owner = None
         for owner_group, item in sorted(candidates, key=lambda pair: pair[0] is not group):
@@ -621,6 +624,22 @@ class _Reader:
                 self._mark(key, mark)
                 return owner_group, True
         return first_owner, False
+
+    def _match_reworded_item(self, checklist: Checklist, task):
+        """``_match_item`` for an item the author reworded a little; the wording is kept for the item."""
+        mark, text, _ = task
+        stage = checklist.stage.value
+        found = item_for_wording(self.d.version, stage, text)
+        if found is None:
+            return None, False
+        owner = next(group for group in checklist.groups if any(item.key == found for item in group.items))
+        key = (stage, found)
+        if key in self.seen_items:
+            return owner, False
+        self.seen_items.add(key)
+        self._mark(key, mark)
+        self.kept.append(KeptBlock(item_anchor(stage, found), text))
+        return owner, True
 
     def _mark(self, key: tuple[str, str], mark: str) -> None:
         if mark == "x":

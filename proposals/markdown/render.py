@@ -13,7 +13,7 @@ confidentiality through the API.
 
 from __future__ import annotations
 
-from proposals.markdown.anchors import START, group_anchor, node_anchors
+from proposals.markdown.anchors import START, group_anchor, item_anchor, item_of_anchor, node_anchors
 from proposals.markdown.document import Link, PersonaMention, ProposalContent, canonical
 from proposals.markdown.escaping import (
     LINK_TEXT_SPECIAL,
@@ -46,8 +46,12 @@ def render(content: ProposalContent) -> str:
     content = canonical(content)
     definition = content.definition
     kept: dict[str, list[str]] = {}
+    wordings: dict[str, str] = {}  # the author's wording of a checklist item, by item anchor
     for block in content.kept_blocks:
-        kept.setdefault(block.after, []).append(block.markdown)
+        if item_of_anchor(block.after) is not None:
+            wordings[block.after] = block.markdown
+        else:
+            kept.setdefault(block.after, []).append(block.markdown)
     blocks: list[str] = []
 
     def emit_kept(anchor: str) -> None:
@@ -64,7 +68,9 @@ def render(content: ProposalContent) -> str:
             blocks.append(_render_field(node, content))
         else:
             for group in node.groups:
-                block = _render_group(node, group, content, definition, kept.pop(group_anchor(node, group), []))
+                block = _render_group(
+                    node, group, content, definition, kept.pop(group_anchor(node, group), []), wordings
+                )
                 blocks.append(block if group is not node.groups[0] else f"{node.heading.markdown}\n{block}")
         emit_kept(anchor)
     for anchor in list(kept):  # anchors this definition does not have: keep the text, at the end
@@ -151,13 +157,15 @@ def _render_group(
     content: ProposalContent,
     definition: TemplateDefinition,
     kept: list[str],
+    wordings: dict[str, str],
 ) -> str:
     stage = checklist.stage.value
     lines = [group.title]
     for item in group.items:
         pair = (stage, item.key)
         mark = "x" if pair in content.checked else "~" if pair in content.inapplicable else " "
-        lines.append(f"{'  ' * item.depth}- [{mark}] {item.text}")
+        text = wordings.get(item_anchor(stage, item.key), item.text)
+        lines.append(f"{'  ' * item.depth}- [{mark}] {text}")
         lines += list(item.notes)
     parts = ["\n".join(lines)]
     parts += [render_kept(text) for text in kept]
