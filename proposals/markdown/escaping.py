@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 
 from proposals.markdown.answers import head_changes
+from proposals.markdown.items import reads_as_any_item
 from proposals.markdown.known import (
     all_captions,
     all_item_texts,
@@ -247,8 +248,14 @@ def answer_context(level: int) -> Context:
 
 
 def needs_context(level: int) -> Context:
-    """The dependency or legal needs, under their checklist item."""
-    return Context(level=level, head=())
+    """The dependency or legal needs, under their checklist item: there, a task line that reads as a
+    template item, even reworded, is that item (or a copy of it)."""
+    return Context(level=level, head=(), extra=_reads_as_item)
+
+
+def _reads_as_item(line: str) -> bool:
+    task = task_item(line)
+    return task is not None and reads_as_any_item(task[1])
 
 
 def _is_status_line(line: str) -> bool:

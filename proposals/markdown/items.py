@@ -134,3 +134,13 @@ def item_for_wording(version: str, stage: str, text: str) -> str | None:
     if len(ranked) > 1 and ranked[0][1] - ranked[1][1] < MARGIN:
         return None  # close to two items: neither
     return ranked[0][0]
+
+
+@lru_cache(maxsize=4096)
+def reads_as_any_item(text: str) -> bool:
+    """Does this task text read as an item of any checklist of any template version, even reworded?"""
+    return any(
+        item_for_wording(version, checklist.stage.value, text) is not None
+        for version, definition in DEFINITIONS.items()
+        for checklist in definition.checklists
+    )

@@ -552,7 +552,12 @@ class _Reader:
                 if area and indent >= 3:
                     self.orr_answers[area].append(line)
                     continue
-                if needs_name and indent >= 2 and needs.get(needs_name) is not None:
+                if (
+                    needs_name
+                    and indent >= 2
+                    and needs.get(needs_name) is not None
+                    and not self._reads_as_item(checklist, line)  # a copy of an item, kept next to it
+                ):
                     needs[needs_name].append(line)
                     continue
                 if is_details_line(line):
@@ -613,17 +618,30 @@ class _Reader:
         if not candidates:
             return self._match_reworded_item(checklist, task)
         wanted = norm(text)
-        first_owner = None
+        last_owner = None
         for owner_group, item in sorted(candidates, key=lambda pair: pair[0] is not group):
             if norm(item.text) != wanted and item.key in own_keys:
                 continue  # this version's own words for the item are in the issue too: they count
-            first_owner = first_owner or owner_group
             key = (checklist.stage.value, item.key)
             if key not in self.seen_items:
                 self.seen_items.add(key)
                 self._mark(key, mark)
                 return owner_group, True
-        return first_owner, False
+        # A copy is kept after the last item with its text (template order), where it reads as a copy again.
+        for owner_group, item in candidates:
+            if not (norm(item.text) != wanted and item.key in own_keys):
+                last_owner = _later_group(checklist, last_owner, owner_group)
+        return last_owner, False
+
+    def _reads_as_item(self, checklist: Checklist, line: str) -> bool:
+        """Is this a task line with one of the checklist's items' texts, exactly or reworded a little?"""
+        task = task_item(line)
+        if task is None:
+            return False
+        stage = checklist.stage.value
+        return norm(task[1]) in _items_by_text(self.d.version, stage) or (
+            item_for_wording(self.d.version, stage, task[1]) is not None
+        )
 
     def _match_reworded_item(self, checklist: Checklist, task):
         """``_match_item`` for an item the author reworded a little; the wording is kept for the item."""
@@ -796,6 +814,13 @@ def _own_item_texts(version: str, stage: str) -> dict[str, tuple[str, ...]]:
     for item in checklist.items:
         keys.setdefault(norm(item.text), []).append(item.key)
     return {text: tuple(found) for text, found in keys.items()}
+
+
+def _later_group(checklist: Checklist, a: ChecklistGroup | None, b: ChecklistGroup) -> ChecklistGroup:
+    if a is None:
+        return b
+    groups = list(checklist.groups)
+    return b if groups.index(b) > groups.index(a) else a
 
 
 def _choose(candidates: list[int], last: int, level: int, levels: dict[int, int]) -> int:
