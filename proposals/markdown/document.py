@@ -14,6 +14,7 @@ from functools import cache
 from proposals.markdown.anchors import anchor_order, item_of_anchor
 from proposals.markdown.items import item_for_wording
 from proposals.markdown.lines import norm
+from proposals.markdown.normal import normal_form
 from proposals.template import DEFAULT_VERSION, NEEDS_FIELDS, Field, Kind, TemplateDefinition, get_definition
 
 
@@ -81,10 +82,11 @@ class ProposalContent:
 
 
 def canonical_text(text: str | None) -> str:
-    """Line endings as ``\\n``; whitespace-only lines at the start and end dropped."""
+    """Line endings as ``\\n``; whitespace-only lines at the start and end dropped; the Markdown in the
+    one spelling GitLab's editors agree on (``normal.normal_form``)."""
     if not text:
         return ""
-    lines = str(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = normal_form(str(text).replace("\r\n", "\n").replace("\r", "\n")).split("\n")
     start, end = 0, len(lines)
     while start < end and not lines[start].strip():
         start += 1
@@ -220,6 +222,7 @@ CONFIDENCE_LEVELS = ("high", "medium", "low")
 
 
 def same_lines(text: str, lines: tuple[str, ...]) -> bool:
-    ours = [line.strip() for line in text.split("\n") if line.strip()]
-    theirs = [line.strip() for line in lines if line.strip()]
+    """Is the text these template lines, however its tables are aligned?"""
+    ours = [line.strip() for line in normal_form(text).split("\n") if line.strip()]
+    theirs = [line.strip() for line in normal_form("\n".join(lines)).split("\n") if line.strip()]
     return ours == theirs

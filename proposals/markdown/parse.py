@@ -55,10 +55,8 @@ from proposals.markdown.escaping import (
 )
 from proposals.markdown.inline import (
     confidence_value,
-    is_delimiter_row,
     persona_of,
     research_links_of,
-    split_cells,
     whole_link_bullet,
 )
 from proposals.markdown.items import item_for_wording
@@ -85,9 +83,11 @@ from proposals.markdown.lines import (
     QUICK_ACTION,
     dedent,
     heading_of,
+    is_delimiter_row,
     is_details_line,
     italic_norm,
     norm,
+    split_cells,
     strip_details,
     task_item,
 )
