@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from proposals.markdown.lines import task_item
 
@@ -105,12 +106,16 @@ def prompt_rest(line: str, prompts: Iterable[str]) -> str | None:
     return match[1] if match else None
 
 
+@lru_cache(maxsize=8192)  # the template's own lines come back in every issue
 def prompt_match(line: str, prompts: tuple[str, ...]) -> tuple[int, str] | None:
     """(index of the prompt in ``prompts``, the rest of the line): see ``prompt_rest``."""
     start = _start(line)
     if start is None or not prompts:
         return None
     i, opener = start
+    first = _TOKEN.search(line, i, i + PROMPT_SCAN)
+    if first is None or first.group().casefold() not in _first_words(prompts):
+        return None
     longest = max(len(prompt.split()) for prompt in prompts)
     words = []
     for word in _words(line, i):
@@ -151,6 +156,12 @@ def prompt_end(line: str, prompt: str) -> int | None:
     return None
 
 
+@lru_cache(maxsize=64)
+def _first_words(prompts: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(prompt.split()[0] for prompt in prompts if prompt.split())
+
+
+@lru_cache(maxsize=8192)
 def marker_rest(line: str) -> str | None:
     """The rest of a line that starts with an answer marker (``**Our answer:**``, ``Answer:``, ``A:``),
     else None. A marker needs its colon, or emphasis and nothing after it."""
@@ -185,7 +196,7 @@ def marker_rest(line: str) -> str | None:
 def lone_item(lines: list[str]) -> list[str] | None:
     """The lines of an answer written as a one-item list, without its marker; None for anything else
     (a real list of several items stays a list)."""
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    first = next((i for i, line in enumerate(lines) if line and not line.isspace()), None)
     if first is None:
         return None
     line = lines[first]
@@ -226,6 +237,6 @@ def head_changes(line: str, following: list[str], prompts: Iterable[str]) -> boo
     """Would ``answer_head`` read this first line of an answer as anything but the answer's own text?"""
     if not line.strip():
         return False
-    if prompt_rest(line, prompts) is not None or marker_rest(line) is not None:
+    if prompt_match(line, tuple(prompts)) is not None or marker_rest(line) is not None:
         return True
-    return lone_item([line, *following]) is not None
+    return _LONE_BULLET.match(line) is not None and lone_item([line, *following]) is not None

@@ -224,5 +224,9 @@ CONFIDENCE_LEVELS = ("high", "medium", "low")
 def same_lines(text: str, lines: tuple[str, ...]) -> bool:
     """Is the text these template lines, however its tables are aligned?"""
     ours = [line.strip() for line in normal_form(text).split("\n") if line.strip()]
-    theirs = [line.strip() for line in normal_form("\n".join(lines)).split("\n") if line.strip()]
-    return ours == theirs
+    return ours == _normal_lines(lines)
+
+
+@cache
+def _normal_lines(lines: tuple[str, ...]) -> list[str]:
+    return [line.strip() for line in normal_form("\n".join(lines)).split("\n") if line.strip()]

@@ -107,7 +107,10 @@ def _first_line(lines: list[str], context: Context) -> int:
     """The index of the answer's first line, when the block is an answer; else -1."""
     if context.head is None:
         return -1
-    return next((i for i, line in enumerate(lines) if line.strip()), -1)
+    for i, line in enumerate(lines):
+        if line and not line.isspace():
+            return i
+    return -1
 
 
 def _head_danger(base: str, index: int, lines: list[str], context: Context) -> bool:
@@ -147,6 +150,8 @@ def escape_lines(lines: list[str], context: Context) -> list[str]:
 
 def unescape_lines(lines: list[str], context: Context) -> list[str]:
     """The inverse of ``escape_lines`` on what it wrote."""
+    if not any("\\" in line for line in lines):
+        return list(lines)  # nothing escaped (most answers)
     out: list[str] = []
     first = _first_line(lines, context)
     for index, (line, where, _) in enumerate(LineWalker(lines)):
@@ -218,6 +223,7 @@ def autolinkable(url: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>\\|`]*", url)) and all(ch.isprintable() for ch in url)
 
 
+@cache
 def kept_context() -> Context:
     """Kept Markdown is written back as it was: its headings stay headings (a template heading in it is a
     second copy of a section, kept right after the first, so it reads as a copy again)."""
@@ -242,11 +248,13 @@ def _is_persona_bullet(line: str) -> bool:
     return bool(BULLET_LINK.match(line))
 
 
+@cache
 def answer_context(level: int) -> Context:
     """An ORR area's answer, under the area's line."""
     return Context(level=level, extra=_is_status_line, head=())
 
 
+@cache
 def needs_context(level: int) -> Context:
     """The dependency or legal needs, under their checklist item: there, a task line that reads as a
     template item, even reworded, is that item (or a copy of it)."""

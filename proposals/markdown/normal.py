@@ -11,6 +11,7 @@ number of times.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from proposals.markdown.lines import (
     BULLET,
@@ -34,27 +35,31 @@ def normal_form(text: str) -> str:
     if not _WORK.search(text):
         return text
     lines = text.split("\n")
-    walked = list(LineWalker(lines))
+    if "``" in text or "~~" in text or "<!--" in text:
+        text_lines = [where == TEXT for _, where, _ in LineWalker(lines)]
+    else:
+        text_lines = [True] * len(lines)
     out: list[str] = []
-    for i, (line, where, _) in enumerate(walked):
-        if where != TEXT:
+    for i, line in enumerate(lines):
+        if not text_lines[i]:
             out.append(line)
             continue
         if not line.strip():
-            if out and not out[-1].strip() and walked[i - 1].where == TEXT:
+            if out and not out[-1].strip() and text_lines[i - 1]:
                 continue  # one blank line between blocks is as good as several
             out.append("")
             continue
-        following = walked[i + 1] if i + 1 < len(walked) else None
-        out.append(_normal_line(line, following))
+        if line[-1] in " \t":
+            stripped = line.rstrip(" \t")
+            following = lines[i + 1] if i + 1 < len(lines) and text_lines[i + 1] else None
+            hard_break = len(line) - len(stripped) >= 2 and not line.endswith("\t")
+            line = stripped + "\\" if hard_break and _continues(stripped, following) else stripped
+        out.append(_normal_line(line))
     return "\n".join(out)
 
 
-def _normal_line(line: str, following) -> str:
-    stripped = line.rstrip(" \t")
-    if stripped != line:
-        hard_break = len(line) - len(stripped) >= 2 and not line.endswith("\t")
-        line = stripped + "\\" if hard_break and _continues(stripped, following) else stripped
+@lru_cache(maxsize=8192)  # the template's own lines (tables, bullets) come back in every issue
+def _normal_line(line: str) -> str:
     if _TABLE_ROW.match(line) and line.endswith("|") and len(line) > 1:
         return _table_row(line)
     if not _THEMATIC_BREAK.fullmatch(line):
@@ -66,13 +71,13 @@ def _normal_line(line: str, following) -> str:
     return line
 
 
-def _continues(line: str, following) -> bool:
+def _continues(line: str, following: str | None) -> bool:
     """Does the next line continue this line's paragraph (so trailing spaces are a hard break)?"""
-    if following is None or following.where != TEXT or not following.text.strip():
+    if following is None or not following.strip():
         return False
     if heading_of(line) is not None or _TABLE_ROW.match(line):
         return False
-    nxt = following.text
+    nxt = following
     return not (
         heading_of(nxt) is not None
         or BULLET.match(nxt)

@@ -391,11 +391,10 @@ class _Reader:
             self._read_text(f, lines, level)
 
     def _context(self, f: Field, level: int) -> Context:
-        base = field_context(f)
-        return Context(level=level, prompts=base.prompts, extra=base.extra)
+        return _field_context_at(f, level)
 
     def _read_text(self, f: Field, lines: list[tuple[str, int]], level: int) -> None:
-        context = replace(self._context(f, level), head=answer_text_context(f).head)
+        context = _text_context_at(f, level)
         body: list[str] = []
         for line, state in lines:
             if state == NORMAL and context.prompts and italic_norm(line) in context.prompts:
@@ -713,6 +712,17 @@ class _Reader:
             confidential=confidential,
             quick_actions=tuple(self.actions),
         )
+
+
+@cache
+def _field_context_at(f: Field, level: int) -> Context:
+    base = field_context(f)
+    return Context(level=level, prompts=base.prompts, extra=base.extra)
+
+
+@cache
+def _text_context_at(f: Field, level: int) -> Context:
+    return replace(_field_context_at(f, level), head=answer_text_context(f).head)
 
 
 @cache

@@ -164,7 +164,7 @@ def _render_group(
     for item in group.items:
         pair = (stage, item.key)
         mark = "x" if pair in content.checked else "~" if pair in content.inapplicable else " "
-        text = wordings.get(item_anchor(stage, item.key), item.text)
+        text = wordings.get(item_anchor(stage, item.key), item.text) if wordings else item.text
         lines.append(f"{'  ' * item.depth}- [{mark}] {text}")
         lines += list(item.notes)
     parts = ["\n".join(lines)]
