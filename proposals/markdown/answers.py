@@ -74,6 +74,8 @@ def _after_words(line: str, end: int, opener: str, *, cut_short: bool) -> str | 
     None when the prompt is not closed there (a plain prompt needs a ``?``, ``:``, ``…`` or dash)."""
     n, j = len(line), end
     if cut_short:
+        while j < n and line[j] in ",;":
+            j += 1
         if line.startswith("...", j):
             j += 3
         elif line.startswith("…", j):
@@ -205,10 +207,23 @@ def lone_item(lines: list[str]) -> list[str] | None:
         return None
     indent, column = len(match.group(1)), match.end()
     rest = lines[first + 1 :]
+    after_blank = False
     for later in rest:
-        if later.strip() and len(later) - len(later.lstrip(" ")) <= indent:
+        if not later.strip():
+            after_blank = True
+            continue
+        if len(later) - len(later.lstrip(" ")) <= indent and (after_blank or _starts_block(later)):
             return None  # another item, or a paragraph after the list
     return [*lines[:first], line[column:], *(_dedent(later, column) for later in rest)]
+
+
+def _starts_block(line: str) -> bool:
+    """Does this line start a block of its own (so it cannot continue a list item's paragraph lazily)?"""
+    # An escaped line counts as the line it stands for, so that the escaping cannot change the answer.
+    stripped = line.lstrip(" ").lstrip("\\")
+    return bool(
+        _LIST_MARKER.match(stripped) or stripped.startswith(("#", ">", "|", "```", "~~~", "<", "---", "***", "___"))
+    )
 
 
 def _dedent(line: str, width: int) -> str:

@@ -222,11 +222,21 @@ CONFIDENCE_LEVELS = ("high", "medium", "low")
 
 
 def same_lines(text: str, lines: tuple[str, ...]) -> bool:
-    """Is the text these template lines, however its tables are aligned?"""
-    ours = [line.strip() for line in normal_form(text).split("\n") if line.strip()]
-    return ours == _normal_lines(lines)
+    """Is the text these template lines, however its tables are aligned, and with or without the hint
+    comments inside them (GitLab's rich-text editor drops them)?"""
+    return _comparable(text) == _template_comparable(lines)
 
 
 @cache
-def _normal_lines(lines: tuple[str, ...]) -> list[str]:
-    return [line.strip() for line in normal_form("\n".join(lines)).split("\n") if line.strip()]
+def _template_comparable(lines: tuple[str, ...]) -> list[str]:
+    return _comparable("\n".join(lines))
+
+
+def _comparable(text: str) -> list[str]:
+    out = []
+    for line in normal_form(text).split("\n"):
+        while (start := line.find("<!--")) != -1 and (end := line.find("-->", start + 4)) != -1:
+            line = line[:start] + line[end + 3 :]
+        if line.strip():
+            out.append(" ".join(line.split()))
+    return out

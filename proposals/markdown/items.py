@@ -8,8 +8,9 @@ or an ``@user`` added keep the item what it was. The rule, on the words ``norm``
   edit in four letters); at most a quarter of the item's words may be gone, none of an item of three
   words or fewer;
 - words may be added before and after; between the item's words, at most two (or a quarter of them);
-- exactly one item of the checklist passes, or one passes with clearly more of its words kept than any
-  other: a line close to two items of the same checklist is neither, and stays the author's own text.
+- exactly one item of the checklist passes, or one passes with all its words kept while every other
+  lost one, or with clearly more of its words kept (a fifth) than any other: a line close to two items of
+  the same checklist is neither, and stays the author's own text.
 
 Each line is compared with a fixed number of items, each at most ``MAX_WORDS`` words: linear in the body.
 """
@@ -84,9 +85,9 @@ def _edits(a: str, b: str) -> int:
     return previous[-1]
 
 
-def _kept_share(line: tuple[str, ...], item: tuple[str, ...]) -> float | None:
-    """The share of the item's words the line keeps, in order (typos counted as kept), when the line
-    passes the rule; else None."""
+def _kept_share(line: tuple[str, ...], item: tuple[str, ...]) -> tuple[int, float] | None:
+    """(how many of the item's words the line lost, the share it keeps), in order (typos counted as kept),
+    when the line passes the rule; else None."""
     matcher = SequenceMatcher(None, item, line, autojunk=False)
     kept = 0
     positions: list[int] = []  # where in the line the item's kept words stand
@@ -105,7 +106,11 @@ def _kept_share(line: tuple[str, ...], item: tuple[str, ...]) -> float | None:
     inserted = (positions[-1] - positions[0] + 1) - kept
     if inserted > max(2, len(item) // 4):
         return None
-    return kept / len(item)
+    return lost, kept / len(item)
+
+
+def _better(score: tuple[int, float], than: tuple[int, float] | None) -> bool:
+    return than is None or (score[0], -score[1]) < (than[0], -than[1])
 
 
 @lru_cache(maxsize=4096)
@@ -120,19 +125,24 @@ def item_for_wording(version: str, stage: str, text: str) -> str | None:
     if not line or len(line) > MAX_WORDS:
         return None
     vocabulary = set(line)
-    best: dict[str, float] = {}
+    best: dict[str, tuple[int, float]] = {}  # by item key: (words lost, share kept) of its closest wording
     for wording in _wordings(version, stage):
         # Cheap first: too few of the item's words present (typos aside) means no match at all.
         if len(wording.vocabulary - vocabulary) > max(0, len(wording.words) // 4) + 1:
             continue
-        share = _kept_share(line, wording.words)
-        if share is not None and share > best.get(wording.key, 0):
-            best[wording.key] = share
+        score = _kept_share(line, wording.words)
+        if score is not None and (
+            wording.key not in best or (score[0], -score[1]) < (best[wording.key][0], -best[wording.key][1])
+        ):
+            best[wording.key] = score
     if not best:
         return None
-    ranked = sorted(best.items(), key=lambda pair: pair[1], reverse=True)
-    if len(ranked) > 1 and ranked[0][1] - ranked[1][1] < MARGIN:
-        return None  # close to two items: neither
+    ranked = sorted(best.items(), key=lambda pair: (pair[1][0], -pair[1][1]))
+    if len(ranked) > 1:
+        (_, (lost, share)), (_, (runner_lost, runner_share)) = ranked[0], ranked[1]
+        # Two items that differ in a word ("feature" / "service"): the one whose every word is there wins.
+        if not (lost == 0 < runner_lost or share - runner_share >= MARGIN):
+            return None  # close to two items: neither
     return ranked[0][0]
 
 
