@@ -97,7 +97,7 @@ def _after_words(line: str, end: int, opener: str, *, cut_short: bool) -> str | 
         rest, closed = rest.strip()[1:], True
     if not closed or (rest and rest[0] not in " \t"):
         return None
-    return rest.strip()
+    return rest.lstrip(" \t")  # trailing spaces may be a hard break
 
 
 def prompt_rest(line: str, prompts: Iterable[str]) -> str | None:
@@ -192,7 +192,7 @@ def marker_rest(line: str) -> str | None:
         return None
     if not colon and not (opener and not rest.strip()):
         return None
-    return rest.strip()
+    return rest.lstrip(" \t")
 
 
 def lone_item(lines: list[str]) -> list[str] | None:
@@ -244,7 +244,7 @@ def answer_head(lines: list[str], prompts: Iterable[str]) -> list[str]:
             rest = marker_rest(lines[first])
         if rest is None:
             break
-        lines[first : first + 1] = [rest] if rest else []
+        lines[first : first + 1] = [rest] if rest.strip() else []
     return lone_item(lines) or lines
 
 

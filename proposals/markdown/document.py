@@ -13,6 +13,7 @@ from functools import cache
 
 from proposals.markdown.anchors import anchor_order, item_of_anchor
 from proposals.markdown.items import item_for_wording
+from proposals.markdown.known import without_inline_hints
 from proposals.markdown.lines import norm
 from proposals.markdown.normal import normal_form
 from proposals.template import DEFAULT_VERSION, NEEDS_FIELDS, Field, Kind, TemplateDefinition, get_definition
@@ -86,7 +87,10 @@ def canonical_text(text: str | None) -> str:
     one spelling GitLab's editors agree on (``normal.normal_form``)."""
     if not text:
         return ""
-    lines = normal_form(str(text).replace("\r\n", "\n").replace("\r", "\n")).split("\n")
+    text = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    if "<!--" in text:
+        text = without_inline_hints(text)
+    lines = normal_form(text).split("\n")
     start, end = 0, len(lines)
     while start < end and not lines[start].strip():
         start += 1

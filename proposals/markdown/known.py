@@ -220,3 +220,26 @@ def scan(lines: list[str]) -> list[int]:
             if is_known_comment(lines[start:end]):
                 states[start:end] = [DROP] * (end - start)
     return states
+
+
+@cache
+def _inline_hints() -> tuple[str, ...]:
+    """The hint comments the template puts inside its lines (the UX maturity tables' cells)."""
+    hints: set[str] = set()
+    for d in DEFINITIONS.values():
+        for f in d.fields:
+            for line in f.notes:
+                start = line.find("<!--")
+                while start != -1 and (end := line.find("-->", start)) != -1:
+                    hints.add(line[start : end + 3])
+                    start = line.find("<!--", end)
+    return tuple(sorted(hints, key=len, reverse=True))
+
+
+def without_inline_hints(text: str) -> str:
+    """The text without the template's own hint comments inside a line: GitLab's rich-text editor drops
+    them, and they say nothing the author wrote."""
+    for hint in _inline_hints():
+        if hint in text:
+            text = text.replace(" " + hint, "").replace(hint, "")
+    return text

@@ -1,7 +1,9 @@
 """One spelling of Markdown that GitLab shows the same however it was typed.
 
 GitLab's rich-text editor re-serialises what it touches: ``_`` for emphasis, ``-`` bullets, tables with
-one space around each cell, ``\\`` for a hard break, one blank line between blocks. An answer re-saved
+one space around each cell, ``\\`` for a hard break, one blank line where there were several. (A blank
+line it adds between two blocks that had none, after a heading inside an answer, is not undone: the
+answer then reads with that blank line.) An answer re-saved
 there reads the same to people; ``normal_form`` makes it the same text, so a re-saved issue parses to the
 same content and nothing looks changed on either side. Applied to every answer and kept block
 (``document.canonical_text``), outside code fences and HTML comments; each line is looked at a fixed
@@ -49,9 +51,9 @@ def normal_form(text: str) -> str:
                 continue  # one blank line between blocks is as good as several
             out.append("")
             continue
+        following = lines[i + 1] if i + 1 < len(lines) and text_lines[i + 1] else None
         if line[-1] in " \t":
             stripped = line.rstrip(" \t")
-            following = lines[i + 1] if i + 1 < len(lines) and text_lines[i + 1] else None
             hard_break = len(line) - len(stripped) >= 2 and not line.endswith("\t")
             line = stripped + "\\" if hard_break and _continues(stripped, following) else stripped
         out.append(_normal_line(line))
