@@ -14,6 +14,9 @@ Those lines get one backslash, put after the line's leading spaces, which GitLab
   those);
 - a task item whose text is one of the template's checklist items (it would tell the wrong template
   version);
+- the first line of an answer that the parser would read as the prompt with the answer after it, an
+  answer marker (``Answer:``) or a lone list marker (``answers.answer_head``);
+- in the dependency and legal needs, a task line that reads as a template item, even reworded;
 - in the ORR answers, a ``_Review status: …_`` line; in the personas text, a bullet that starts with a link
   (it would read as a persona mention); anywhere, the caption line of a UX maturity table.
 

@@ -14,9 +14,13 @@ when a text occurs more than once in a definition (v5's three "Assumption"s) the
 same level after the last match wins. An unknown heading at or above the level of the section it
 interrupts, or any heading of another template version, starts a block the parser keeps, anchored to the
 section before it; a second copy of a section is kept right after the first. Inside a section, each kind
-of field reads what it understands; every other line is kept, anchored to that section. Checklist items
-match by their text, or by the text another version gives the same item. Each step looks at each line a
-fixed number of times, without backtracking regular expressions: time is linear in the input.
+of field reads what it understands; every other line is kept, anchored to that section. An answer's first
+line is read as people write answers: the prompt with the answer after it, ``**Our answer:**``, a lone list
+marker (``answers``); an ORR area's answer may stand on the area's line, its title cut short. Checklist
+items match by their text, by the text another version gives the same item, or reworded a little
+(``items``: the author's wording is kept as the item's own kept block and written back in its place).
+Each step looks at each line a fixed number of times, without backtracking regular expressions: time is
+linear in the input.
 """
 
 from __future__ import annotations

@@ -406,3 +406,43 @@ def test_render_parse_is_idempotent_on_bodies_made_of_every_shape(version, data)
         body.insert(at, data.draw(st.sampled_from(NASTY)))
     once = markdown.render(markdown.parse("\n".join(body)).content)
     assert markdown.render(markdown.parse(once).content) == once
+
+
+# Examples, as people write them.
+
+
+def test_a_v5_issue_answered_inline_reads_as_answers():
+    body = markdown.render(ProposalContent(template_version="2023-beta"))
+    body = body.replace(
+        "_What user problem will this solve?_",
+        "_What user problem will this solve?_ Squash commits hide which lines Duo wrote.",
+        1,
+    ).replace(
+        "_What are the small jobs this feature is solving for?_",
+        "_What are the small jobs this feature is solving for?_\n\n**Our answer:**\n\n- Label a hunk\n- Explain it",
+    )
+    body = re.sub(r"(?m)^1\. Work estimate[^\n]*", "1. Work estimate and skills…: 2 BE, 1 FE", body)
+    result = markdown.parse(body)
+    assert result.version == "2023-beta"
+    assert result.content.fields["user_problem"] == "Squash commits hide which lines Duo wrote."
+    assert result.content.fields["small_jobs"] == "- Label a hunk\n- Explain it"
+    assert result.content.orr["work_estimate"].answer == "2 BE, 1 FE"
+
+
+def test_the_appsec_item_with_the_mention_filled_in_is_still_ticked_and_keeps_the_name(spec_text):
+    body = spec_text("v4-2023.md").replace(
+        "- [ ] @ mention your [AppSec Stable Counterpart]",
+        "- [x] @sec-anna mention your [AppSec Stable Counterpart]",
+    )
+    result = markdown.parse(body)
+    assert result.version == "2023-07-appsec"
+    assert ("ga", "appsec") in result.content.checked
+    assert "- [x] @sec-anna mention your [AppSec Stable Counterpart]" in markdown.render(result.content)
+
+
+def test_an_issue_edited_in_the_rich_text_editor_changes_nothing_in_stagegate():
+    body = (Path(__file__).parent / "fixtures" / "12-v2-answers-where-people-stand.md").read_text(encoding="utf-8")
+    before = markdown.parse(body).content
+    after = markdown.parse(resave(body)).content
+    assert after == before
+    assert after.fields["success"] == "20% of squashed MRs opened with labels shown,\\\nmeasured weekly."
