@@ -248,14 +248,15 @@ def body_with_item(version: str, stage: str, key: str, line: str) -> str:
 
 
 @PROPERTY
-@given(st.sampled_from(ITEM_CASES), st.sampled_from(["x", "X", "~"]), st.sampled_from(["-", "*"]), st.data())
+@given(st.sampled_from(ITEM_CASES), st.sampled_from(["x", "X", "~", " "]), st.sampled_from(["-", "*"]), st.data())
 def test_a_reworded_item_is_still_that_item_with_its_tick(case, mark, bullet, data):
     version, stage, item = case
     wording = data.draw(st.sampled_from(rewordings(item.text)))
     body = body_with_item(version, stage, item.key, f"{bullet} [{mark}] {wording}")
     content = markdown.parse(body, version=version).content
     expected = {(stage, item.key)}
-    assert (content.checked, content.inapplicable) == ((expected, set()) if mark != "~" else (set(), expected))
+    states = {"x": (expected, set()), "X": (expected, set()), "~": (set(), expected), " ": (set(), set())}
+    assert (content.checked, content.inapplicable) == states[mark]
     once = markdown.render(content)
     assert wording in once  # the author's words stay
     assert markdown.parse(once, version=version).content == content
