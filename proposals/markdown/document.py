@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from proposals.markdown.anchors import anchor_order, item_of_anchor
 from proposals.markdown.items import item_for_wording
@@ -232,15 +232,16 @@ def same_lines(text: str, lines: tuple[str, ...]) -> bool:
 
 
 @cache
-def _template_comparable(lines: tuple[str, ...]) -> list[str]:
+def _template_comparable(lines: tuple[str, ...]) -> tuple[str, ...]:
     return _comparable("\n".join(lines))
 
 
-def _comparable(text: str) -> list[str]:
+@lru_cache(maxsize=1024)
+def _comparable(text: str) -> tuple[str, ...]:
     out = []
     for line in normal_form(text).split("\n"):
         while (start := line.find("<!--")) != -1 and (end := line.find("-->", start + 4)) != -1:
             line = line[:start] + line[end + 3 :]
         if line.strip():
             out.append(" ".join(line.split()))
-    return out
+    return tuple(out)
