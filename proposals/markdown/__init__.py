@@ -7,7 +7,10 @@ database. This package does no I/O and touches no database: ``proposals.content`
 ``Proposal`` into content.
 
     lines      line shapes, and ``LineWalker``: which lines stand in a code fence or an HTML comment
+    normal     one Markdown spelling (``_`` emphasis, ``-`` bullets, aligned tables, ``\\`` hard breaks)
     known      what the template versions themselves say (headings, prompts, items, hint comments)
+    answers    where an answer starts: a prompt on its line, ``Answer:`` markers, a lone list marker
+    items      which checklist item a task line is, reworded a little or not
     escaping   how answers are escaped so that no line reads as the template's structure, and back
     anchors    where kept blocks stand, and how to name that place to people
     document   ``ProposalContent`` and ``canonical``

@@ -3,7 +3,9 @@
 Every node of a definition has one: a field's is its name; a heading's ``heading:<slug>``; the
 resources after a heading ``boilerplate:<slug of that heading>``; a checklist's ``checklist:<stage>``
 and each of its groups ``checklist:<stage>:<slug>``. ``START`` is the top of the issue, before the
-template's first heading. The ids are stored with kept blocks; show people ``anchor_label`` instead.
+template's first heading. ``item:<stage>:<key>`` holds no block but the author's own wording of that
+checklist item (``items.item_for_wording``), written in the item's place. The ids are stored with kept
+blocks; show people ``anchor_label`` instead.
 """
 
 from __future__ import annotations
@@ -50,6 +52,21 @@ def group_anchor(checklist: Checklist, group: ChecklistGroup) -> str:
     return f"checklist:{checklist.stage.value}:{_slug(group.title)}"
 
 
+ITEM_PREFIX = "item:"
+
+
+def item_anchor(stage: str, key: str) -> str:
+    return f"{ITEM_PREFIX}{stage}:{key}"
+
+
+def item_of_anchor(anchor: str) -> tuple[str, str] | None:
+    """(stage, key) of an item anchor, else None."""
+    if not anchor.startswith(ITEM_PREFIX):
+        return None
+    stage, _, key = anchor.removeprefix(ITEM_PREFIX).partition(":")
+    return (stage, key) if key else None
+
+
 @cache
 def anchor_order(version: str) -> dict[str, int]:
     """Every anchor of a definition, in the order the renderer writes its blocks."""
@@ -57,7 +74,9 @@ def anchor_order(version: str) -> dict[str, int]:
     order = [START]
     for node, anchor in zip(definition.body, node_anchors(version), strict=True):
         if isinstance(node, Checklist):
-            order += [group_anchor(node, group) for group in node.groups]
+            for group in node.groups:
+                order += [item_anchor(node.stage.value, item.key) for item in group.items]
+                order.append(group_anchor(node, group))
         order.append(anchor)
     return {anchor: position for position, anchor in enumerate(order)}
 
@@ -69,6 +88,9 @@ def anchor_label(version: str, anchor: str) -> str:
     definition = get_definition(version)
     for node, node_anchor in zip(definition.body, node_anchors(version), strict=True):
         if isinstance(node, Checklist):
+            for item in node.items:
+                if item_anchor(node.stage.value, item.key) == anchor:
+                    return f"the wording of “{_plain(item.text)}” in the {node.heading.text} checklist"
             for group in node.groups:
                 if group_anchor(node, group) == anchor:
                     return f"in the {node.heading.text} checklist, under “{group.title}”"

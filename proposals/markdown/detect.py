@@ -1,11 +1,12 @@
-"""Which template version an issue body was written from: the one whose headings, task items, template
-lines and hint comments the body shares most of."""
+"""Which template version an issue body was written from: the one whose headings, task items (reworded a
+little or not), template lines and hint comments the body shares most of."""
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
-from proposals.markdown.known import DROP, NORMAL, scan
+from proposals.markdown.items import item_for_wording
+from proposals.markdown.known import DROP, NORMAL, all_item_texts, scan
 from proposals.markdown.lines import heading_of, norm, strip_details, task_item
 from proposals.template import (
     DEFAULT_VERSION,
@@ -51,6 +52,18 @@ def _signatures() -> dict[str, frozenset[tuple]]:
     return signatures
 
 
+@lru_cache(maxsize=4096)
+def _reworded_item_texts(text: str) -> frozenset[str]:
+    """The template texts (as ``norm`` has them) of the items, in any version, that a reworded task is."""
+    found = set()
+    for version, definition in DEFINITIONS.items():
+        for checklist in definition.checklists:
+            key = item_for_wording(version, checklist.stage.value, text)
+            if key is not None:
+                found.add(norm(next(item.text for item in checklist.items if item.key == key)))
+    return frozenset(found)
+
+
 def detect_version(lines: list[str], states: list[int] | None = None) -> str:
     """The template version whose headings, items and template lines the body shares most of."""
     states = states if states is not None else scan(lines)
@@ -75,7 +88,10 @@ def detect_version(lines: list[str], states: list[int] | None = None) -> str:
             continue
         task = task_item(line)
         if task is not None:
-            seen.add(("t", norm(task[1])))
+            words = norm(task[1])
+            seen.add(("t", words))
+            if words not in all_item_texts():
+                seen.update(("t", text) for text in _reworded_item_texts(task[1]))
             continue
         seen.add(("l", norm(strip_details(line))))
     best, best_key = DEFAULT_VERSION, None

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
-from proposals.markdown.anchors import anchor_order
+from proposals.markdown.anchors import anchor_order, item_of_anchor
+from proposals.markdown.items import item_for_wording
+from proposals.markdown.known import without_inline_hints
+from proposals.markdown.lines import norm
+from proposals.markdown.normal import normal_form
 from proposals.template import DEFAULT_VERSION, NEEDS_FIELDS, Field, Kind, TemplateDefinition, get_definition
 
 
@@ -79,10 +83,14 @@ class ProposalContent:
 
 
 def canonical_text(text: str | None) -> str:
-    """Line endings as ``\\n``; whitespace-only lines at the start and end dropped."""
+    """Line endings as ``\\n``; whitespace-only lines at the start and end dropped; the Markdown in the
+    one spelling GitLab's editors agree on (``normal.normal_form``)."""
     if not text:
         return ""
-    lines = str(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    text = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    if "<!--" in text:
+        text = without_inline_hints(text)
+    lines = normal_form(text).split("\n")
     start, end = 0, len(lines)
     while start < end and not lines[start].strip():
         start += 1
@@ -181,13 +189,30 @@ def canonical(content: ProposalContent) -> ProposalContent:
 
 
 def _merge_kept(version: str, blocks: Iterable[KeptBlock]) -> tuple[KeptBlock, ...]:
-    """One block per anchor, in the order they render: blocks of one anchor stand next to each other anyway."""
+    """One block per anchor, in the order they render: blocks of one anchor stand next to each other anyway.
+    An item's wording is one line that still reads as that item (and not as its template text): else it
+    says nothing the item does not, and is dropped."""
     merged: dict[str, list[str]] = {}
     for block in blocks:
+        item = item_of_anchor(block.after)
+        if item is not None:
+            if block.after not in merged and _is_wording_of(version, item, block.markdown):
+                merged[block.after] = [block.markdown.strip()]
+            continue
         merged.setdefault(block.after, []).append(block.markdown)
     order = anchor_order(version)
     anchors = sorted(merged, key=lambda anchor: order.get(anchor, len(order)))
     return tuple(KeptBlock(after, "\n\n".join(merged[after])) for after in anchors)
+
+
+def _is_wording_of(version: str, item: tuple[str, str], text: str) -> bool:
+    stage, key = item
+    text = text.strip()
+    if "\n" in text or not text or item_for_wording(version, stage, text) != key:
+        return False
+    checklist = next(c for c in get_definition(version).checklists if c.stage.value == stage)
+    template_text = next(entry.text for entry in checklist.items if entry.key == key)
+    return norm(text) != norm(template_text)
 
 
 def text_field_names(definition: TemplateDefinition) -> list[str]:
@@ -201,6 +226,22 @@ CONFIDENCE_LEVELS = ("high", "medium", "low")
 
 
 def same_lines(text: str, lines: tuple[str, ...]) -> bool:
-    ours = [line.strip() for line in text.split("\n") if line.strip()]
-    theirs = [line.strip() for line in lines if line.strip()]
-    return ours == theirs
+    """Is the text these template lines, however its tables are aligned, and with or without the hint
+    comments inside them (GitLab's rich-text editor drops them)?"""
+    return _comparable(text) == _template_comparable(lines)
+
+
+@cache
+def _template_comparable(lines: tuple[str, ...]) -> tuple[str, ...]:
+    return _comparable("\n".join(lines))
+
+
+@lru_cache(maxsize=1024)
+def _comparable(text: str) -> tuple[str, ...]:
+    out = []
+    for line in normal_form(text).split("\n"):
+        while (start := line.find("<!--")) != -1 and (end := line.find("-->", start + 4)) != -1:
+            line = line[:start] + line[end + 3 :]
+        if line.strip():
+            out.append(" ".join(line.split()))
+    return tuple(out)

@@ -14,6 +14,9 @@ Those lines get one backslash, put after the line's leading spaces, which GitLab
   those);
 - a task item whose text is one of the template's checklist items (it would tell the wrong template
   version);
+- the first line of an answer that the parser would read as the prompt with the answer after it, an
+  answer marker (``Answer:``) or a lone list marker (``answers.answer_head``);
+- in the dependency and legal needs, a task line that reads as a template item, even reworded;
 - in the ORR answers, a ``_Review status: …_`` line; in the personas text, a bullet that starts with a link
   (it would read as a persona mention); anywhere, the caption line of a UX maturity table.
 
@@ -28,9 +31,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
+from proposals.markdown.answers import head_changes
+from proposals.markdown.items import reads_as_any_item
 from proposals.markdown.known import (
     all_captions,
     all_item_texts,
@@ -72,6 +77,9 @@ class Context:
     prompts: frozenset[str] = frozenset()
     headings: frozenset[str] | None = None  # known heading texts; None: every template version's
     extra: Callable[[str], bool] | None = None
+    # An answer's first line is read as people write answers (``answers.answer_head``) with these prompts;
+    # None: the block is no answer (kept Markdown, a requirement's continuation lines).
+    head: tuple[str, ...] | None = None
 
 
 def _dangerous(base: str, context: Context) -> bool:
@@ -98,12 +106,29 @@ def _dangerous_any(base: str, context: Context) -> bool:
     return _dangerous(base, context) or fence_of(base) is not None or opens_comment(base)
 
 
+def _first_line(lines: list[str], context: Context) -> int:
+    """The index of the answer's first line, when the block is an answer; else -1."""
+    if context.head is None:
+        return -1
+    for i, line in enumerate(lines):
+        if line and not line.isspace():
+            return i
+    return -1
+
+
+def _head_danger(base: str, index: int, lines: list[str], context: Context) -> bool:
+    """Would the parser leave part of an answer's first line out, as a prompt, marker or list marker?"""
+    return head_changes(base, lines[index + 1 :], context.head or ())
+
+
 def escape_lines(lines: list[str], context: Context) -> list[str]:
     """Escape lines (as they stand in the issue, indentation included) so that none reads as structure."""
     out: list[str] = []
+    first = _first_line(lines, context)
     # Only fences and comments closed inside the block stay as they are; the template's own hint comments
     # are read as text here, so that their opening line gets its backslash below.
-    for line, where, _ in LineWalker(lines, closed_only=True, comment_is_text=is_known_comment):
+    walked = LineWalker(lines, closed_only=True, comment_is_text=is_known_comment)
+    for index, (line, where, _) in enumerate(walked):
         if where != TEXT:
             out.append(line)
             continue
@@ -112,8 +137,14 @@ def escape_lines(lines: list[str], context: Context) -> list[str]:
         if len(spaces) > 3:
             out.append(line)
         elif slashes:
-            out.append(spaces + "\\" * (slashes + 1) + rest if _dangerous_any(base, context) else line)
-        elif fence_of(base) is not None or opens_comment(base) or _dangerous(base, context):
+            dangerous = _dangerous_any(base, context) or (index == first and _head_danger(base, index, lines, context))
+            out.append(spaces + "\\" * (slashes + 1) + rest if dangerous else line)
+        elif (
+            fence_of(base) is not None
+            or opens_comment(base)
+            or _dangerous(base, context)
+            or (index == first and _head_danger(base, index, lines, context))
+        ):
             out.append(spaces + "\\" + rest)  # a fence or comment read as text here: left open, or a template hint
         else:
             out.append(line)
@@ -122,10 +153,19 @@ def escape_lines(lines: list[str], context: Context) -> list[str]:
 
 def unescape_lines(lines: list[str], context: Context) -> list[str]:
     """The inverse of ``escape_lines`` on what it wrote."""
+    if not any("\\" in line for line in lines):
+        return list(lines)  # nothing escaped (most answers)
     out: list[str] = []
-    for line, where, _ in LineWalker(lines):
+    first = _first_line(lines, context)
+    for index, (line, where, _) in enumerate(LineWalker(lines)):
         spaces, slashes, rest = _split_backslashes(line)
-        if where == TEXT and slashes and len(spaces) <= 3 and _dangerous_any(spaces + rest, context):
+        base = spaces + rest
+        if (
+            where == TEXT
+            and slashes
+            and len(spaces) <= 3
+            and (_dangerous_any(base, context) or (index == first and _head_danger(base, index, lines, context)))
+        ):
             out.append(spaces + "\\" * (slashes - 1) + rest)
         else:
             out.append(line)
@@ -186,6 +226,7 @@ def autolinkable(url: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>\\|`]*", url)) and all(ch.isprintable() for ch in url)
 
 
+@cache
 def kept_context() -> Context:
     """Kept Markdown is written back as it was: its headings stay headings (a template heading in it is a
     second copy of a section, kept right after the first, so it reads as a copy again)."""
@@ -199,12 +240,33 @@ def field_context(f: Field) -> Context:
     return Context(level=f.level or 6, prompts=prompts, extra=extra)
 
 
+@cache
+def answer_text_context(f: Field) -> Context:
+    """A text field's answer: its first line may carry the prompt, a marker or a lone list marker."""
+    context = field_context(f)
+    return replace(context, head=tuple(sorted(context.prompts)))
+
+
 def _is_persona_bullet(line: str) -> bool:
     return bool(BULLET_LINK.match(line))
 
 
+@cache
 def answer_context(level: int) -> Context:
-    return Context(level=level, extra=_is_status_line)
+    """An ORR area's answer, under the area's line."""
+    return Context(level=level, extra=_is_status_line, head=())
+
+
+@cache
+def needs_context(level: int) -> Context:
+    """The dependency or legal needs, under their checklist item: there, a task line that reads as a
+    template item, even reworded, is that item (or a copy of it)."""
+    return Context(level=level, head=(), extra=_reads_as_item)
+
+
+def _reads_as_item(line: str) -> bool:
+    task = task_item(line)
+    return task is not None and reads_as_any_item(task[1])
 
 
 def _is_status_line(line: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from proposals.markdown.document import CONFIDENCE_LEVELS, Link, PersonaMention
 from proposals.markdown.escaping import autolinkable, unescape_inline
-from proposals.markdown.lines import BULLET, BULLET_LINK, norm
+from proposals.markdown.lines import BULLET, BULLET_LINK, is_escaped, norm
 
 
 def parse_link(text: str, start: int) -> tuple[str, str, int] | None:
@@ -70,11 +70,11 @@ def whole_link_bullet(line: str) -> tuple[str, str] | None:
 
 def persona_of(raw: str, url: str) -> PersonaMention:
     """``Name (Role)`` with the role's brackets unescaped, the name's own brackets escaped."""
-    if raw.endswith(")") and not _is_escaped(raw, len(raw) - 1):
+    if raw.endswith(")") and not is_escaped(raw, len(raw) - 1):
         depth, i = 0, len(raw) - 1
         while i >= 0:
             ch = raw[i]
-            if ch in "()" and not _is_escaped(raw, i):
+            if ch in "()" and not is_escaped(raw, i):
                 depth += 1 if ch == ")" else -1
                 if depth == 0:
                     break
@@ -82,45 +82,6 @@ def persona_of(raw: str, url: str) -> PersonaMention:
         if i > 0 and raw[i - 1] == " ":
             return PersonaMention(unescape_inline(raw[: i - 1]).strip(), unescape_inline(raw[i + 1 : -1]).strip(), url)
     return PersonaMention(unescape_inline(raw).strip(), "", url)
-
-
-def _is_escaped(text: str, i: int) -> bool:
-    """Is the character at ``i`` preceded by an odd number of backslashes?"""
-    count = 0
-    while i - count - 1 >= 0 and text[i - count - 1] == "\\":
-        count += 1
-    return count % 2 == 1
-
-
-def split_cells(row: str) -> list[str]:
-    """The raw cells of a table row; ``\\|`` stays inside its cell."""
-    stripped = row.strip()
-    cells, current, i, n = [], [], 0, len(stripped)
-    while i < n:
-        ch = stripped[i]
-        if ch == "\\" and i + 1 < n:
-            current.append(stripped[i : i + 2])
-            i += 2
-            continue
-        if ch == "|":
-            cells.append("".join(current))
-            current = []
-        else:
-            current.append(ch)
-        i += 1
-    cells.append("".join(current))
-    if stripped.startswith("|"):
-        cells = cells[1:]
-    if stripped.endswith("|") and not _is_escaped(stripped, len(stripped) - 1) and cells:
-        cells = cells[:-1]
-    return [cell.strip() for cell in cells]
-
-
-def is_delimiter_row(line: str) -> bool:
-    if "-" not in line:
-        return False
-    cells = split_cells(line)
-    return bool(cells) and all(cell and set(cell) <= set(":- ") and "-" in cell for cell in cells)
 
 
 _BR = ("<br>", "<br/>", "<br />")

@@ -17,6 +17,7 @@ from proposals.markdown.lines import (
     norm,
     task_item,
 )
+from proposals.markdown.normal import normal_form
 from proposals.template import (
     DEFINITIONS,
     NEEDS_FIELDS,
@@ -185,12 +186,13 @@ def is_template_line(line: str) -> bool:
     if task is not None:
         return task[0] == " " and norm(task[1]) in all_item_texts()
     words = norm(stripped)
-    return words in _template_line_words() if words else stripped in _template_line_words()
+    return words in _template_line_words() if words else normal_form(stripped) in _template_line_words()
 
 
 @cache
 def _template_line_words() -> frozenset[str]:
-    """Every template line's normalised words; a line with no words (a table rule, ``- ...``) as written."""
+    """Every template line's normalised words; a line with no words (a table rule, ``- ...``) as written
+    (in ``normal_form``: a table rule however aligned)."""
     lines: set[str] = set()
     for d in DEFINITIONS.values():
         for node in d.body:
@@ -203,7 +205,7 @@ def _template_line_words() -> frozenset[str]:
                     lines.update((group.title, *group.after))
                     lines.update(note for item in group.items for note in item.notes)
         lines.update(line for line in d.trailer if not line.startswith("/"))
-    return frozenset(norm(line) or line.strip() for line in lines if line.strip())
+    return frozenset(norm(line) or normal_form(line.strip()) for line in lines if line.strip())
 
 
 def scan(lines: list[str]) -> list[int]:
@@ -218,3 +220,26 @@ def scan(lines: list[str]) -> list[int]:
             if is_known_comment(lines[start:end]):
                 states[start:end] = [DROP] * (end - start)
     return states
+
+
+@cache
+def _inline_hints() -> tuple[str, ...]:
+    """The hint comments the template puts inside its lines (the UX maturity tables' cells)."""
+    hints: set[str] = set()
+    for d in DEFINITIONS.values():
+        for f in d.fields:
+            for line in f.notes:
+                start = line.find("<!--")
+                while start != -1 and (end := line.find("-->", start)) != -1:
+                    hints.add(line[start : end + 3])
+                    start = line.find("<!--", end)
+    return tuple(sorted(hints, key=len, reverse=True))
+
+
+def without_inline_hints(text: str) -> str:
+    """The text without the template's own hint comments inside a line: GitLab's rich-text editor drops
+    them, and they say nothing the author wrote."""
+    for hint in _inline_hints():
+        if hint in text:
+            text = text.replace(" " + hint, "").replace(hint, "")
+    return text

@@ -239,3 +239,42 @@ def italic_norm(line: str) -> str | None:
     if len(stripped) < 2 or stripped[0] not in "_*" or stripped[-1] not in "_*":
         return None
     return norm(stripped)
+
+
+def split_cells(row: str) -> list[str]:
+    """The raw cells of a table row; ``\\|`` stays inside its cell."""
+    stripped = row.strip()
+    cells, current, i, n = [], [], 0, len(stripped)
+    while i < n:
+        ch = stripped[i]
+        if ch == "\\" and i + 1 < n:
+            current.append(stripped[i : i + 2])
+            i += 2
+            continue
+        if ch == "|":
+            cells.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+        i += 1
+    cells.append("".join(current))
+    if stripped.startswith("|"):
+        cells = cells[1:]
+    if stripped.endswith("|") and not is_escaped(stripped, len(stripped) - 1) and cells:
+        cells = cells[:-1]
+    return [cell.strip() for cell in cells]
+
+
+def is_delimiter_row(line: str) -> bool:
+    if "-" not in line:
+        return False
+    cells = split_cells(line)
+    return bool(cells) and all(cell and set(cell) <= set(":- ") and "-" in cell for cell in cells)
+
+
+def is_escaped(text: str, i: int) -> bool:
+    """Is the character at ``i`` preceded by an odd number of backslashes?"""
+    count = 0
+    while i - count - 1 >= 0 and text[i - count - 1] == "\\":
+        count += 1
+    return count % 2 == 1

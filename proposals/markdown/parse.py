@@ -14,19 +14,24 @@ when a text occurs more than once in a definition (v5's three "Assumption"s) the
 same level after the last match wins. An unknown heading at or above the level of the section it
 interrupts, or any heading of another template version, starts a block the parser keeps, anchored to the
 section before it; a second copy of a section is kept right after the first. Inside a section, each kind
-of field reads what it understands; every other line is kept, anchored to that section. Checklist items
-match by their text, or by the text another version gives the same item. Each step looks at each line a
-fixed number of times, without backtracking regular expressions: time is linear in the input.
+of field reads what it understands; every other line is kept, anchored to that section. An answer's first
+line is read as people write answers: the prompt with the answer after it, ``**Our answer:**``, a lone list
+marker (``answers``); an ORR area's answer may stand on the area's line, its title cut short. Checklist
+items match by their text, by the text another version gives the same item, or reworded a little
+(``items``: the author's wording is kept as the item's own kept block and written back in its place).
+Each step looks at each line a fixed number of times, without backtracking regular expressions: time is
+linear in the input.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
-from proposals.markdown.anchors import START, group_anchor, node_anchors
+from proposals.markdown.anchors import START, group_anchor, item_anchor, node_anchors
+from proposals.markdown.answers import answer_head, prompt_end, prompt_match
 from proposals.markdown.detect import detect_version
 from proposals.markdown.document import (
     CONFIDENCE_LEVELS,
@@ -44,20 +49,21 @@ from proposals.markdown.escaping import (
     STATUS_PREFIX,
     Context,
     answer_context,
+    answer_text_context,
     field_context,
     kept_context,
+    needs_context,
     unescape_inline,
     unescape_item,
     unescape_lines,
 )
 from proposals.markdown.inline import (
     confidence_value,
-    is_delimiter_row,
     persona_of,
     research_links_of,
-    split_cells,
     whole_link_bullet,
 )
+from proposals.markdown.items import item_for_wording
 from proposals.markdown.known import (
     DROP,
     NORMAL,
@@ -81,9 +87,11 @@ from proposals.markdown.lines import (
     QUICK_ACTION,
     dedent,
     heading_of,
+    is_delimiter_row,
     is_details_line,
     italic_norm,
     norm,
+    split_cells,
     strip_details,
     task_item,
 )
@@ -387,11 +395,10 @@ class _Reader:
             self._read_text(f, lines, level)
 
     def _context(self, f: Field, level: int) -> Context:
-        base = field_context(f)
-        return Context(level=level, prompts=base.prompts, extra=base.extra)
+        return _field_context_at(f, level)
 
     def _read_text(self, f: Field, lines: list[tuple[str, int]], level: int) -> None:
-        context = self._context(f, level)
+        context = _text_context_at(f, level)
         body: list[str] = []
         for line, state in lines:
             if state == NORMAL and context.prompts and italic_norm(line) in context.prompts:
@@ -400,6 +407,7 @@ class _Reader:
                 self.tags.append(persona_of(*link))
                 continue
             body.append(line)
+        body = answer_head(body, context.head)
         text = canonical_text("\n".join(unescape_lines(body, context)))
         if f.level == 0 and same_lines(text, f.notes):
             text = ""
@@ -547,7 +555,12 @@ class _Reader:
                 if area and indent >= 3:
                     self.orr_answers[area].append(line)
                     continue
-                if needs_name and indent >= 2 and needs.get(needs_name) is not None:
+                if (
+                    needs_name
+                    and indent >= 2
+                    and needs.get(needs_name) is not None
+                    and not self._reads_as_item(checklist, line)  # a copy of an item, kept next to it
+                ):
                     needs[needs_name].append(line)
                     continue
                 if is_details_line(line):
@@ -590,7 +603,8 @@ class _Reader:
             else:
                 kept.setdefault(group_anchor(checklist, group), []).append(line)
         for name, lines in needs.items():
-            text = "\n".join(dedent(line, 2) for line in unescape_lines(lines, Context(section.level)))
+            lines = answer_head(lines, ())
+            text = "\n".join(dedent(line, 2) for line in unescape_lines(lines, needs_context(section.level)))
             if canonical_text(text):
                 self.fields[name] = canonical_text(text)
             self.present.add(name)
@@ -604,18 +618,49 @@ class _Reader:
         group first); (the item's group, False) when it was read already; (None, False) for no item."""
         mark, text, _ = task
         candidates = _items_by_text(self.d.version, checklist.stage.value).get(norm(text), ())
+        if not candidates:
+            return self._match_reworded_item(checklist, task)
         wanted = norm(text)
-        first_owner = None
+        last_owner = None
         for owner_group, item in sorted(candidates, key=lambda pair: pair[0] is not group):
             if norm(item.text) != wanted and item.key in own_keys:
                 continue  # this version's own words for the item are in the issue too: they count
-            first_owner = first_owner or owner_group
             key = (checklist.stage.value, item.key)
             if key not in self.seen_items:
                 self.seen_items.add(key)
                 self._mark(key, mark)
                 return owner_group, True
-        return first_owner, False
+        # A copy is kept after the last item with its text (template order), where it reads as a copy again.
+        for owner_group, item in candidates:
+            if not (norm(item.text) != wanted and item.key in own_keys):
+                last_owner = _later_group(checklist, last_owner, owner_group)
+        return last_owner, False
+
+    def _reads_as_item(self, checklist: Checklist, line: str) -> bool:
+        """Is this a task line with one of the checklist's items' texts, exactly or reworded a little?"""
+        task = task_item(line)
+        if task is None:
+            return False
+        stage = checklist.stage.value
+        return norm(task[1]) in _items_by_text(self.d.version, stage) or (
+            item_for_wording(self.d.version, stage, task[1]) is not None
+        )
+
+    def _match_reworded_item(self, checklist: Checklist, task):
+        """``_match_item`` for an item the author reworded a little; the wording is kept for the item."""
+        mark, text, _ = task
+        stage = checklist.stage.value
+        found = item_for_wording(self.d.version, stage, text)
+        if found is None:
+            return None, False
+        owner = next(group for group in checklist.groups if any(item.key == found for item in group.items))
+        key = (stage, found)
+        if key in self.seen_items:
+            return owner, False
+        self.seen_items.add(key)
+        self._mark(key, mark)
+        self.kept.append(KeptBlock(item_anchor(stage, found), text))
+        return owner, True
 
     def _mark(self, key: tuple[str, str], mark: str) -> None:
         if mark == "x":
@@ -632,6 +677,7 @@ class _Reader:
         level = getattr(self, "answer_level", 3)
         orr = {}
         for key, lines in self.orr_answers.items():
+            lines = answer_head(lines, ())
             text = "\n".join(dedent(line, 3) for line in unescape_lines(lines, answer_context(level)))
             orr[key] = OrrAnswer(canonical_text(text), self.orr_status.get(key, ""))
         for key, status in self.orr_status.items():
@@ -670,6 +716,17 @@ class _Reader:
             confidential=confidential,
             quick_actions=tuple(self.actions),
         )
+
+
+@cache
+def _field_context_at(f: Field, level: int) -> Context:
+    base = field_context(f)
+    return Context(level=level, prompts=base.prompts, extra=base.extra)
+
+
+@cache
+def _text_context_at(f: Field, level: int) -> Context:
+    return replace(_field_context_at(f, level), head=answer_text_context(f).head)
 
 
 @cache
@@ -725,34 +782,42 @@ def _items_by_text(version: str, stage: str) -> dict[str, tuple[tuple[ChecklistG
 
 def area_line(line: str, definition: TemplateDefinition) -> tuple[str, bool] | None:
     """(area key, the line is the template's own text) of an ORR area line, else None.
-    The template's text may be cut short (``…``) or worded as in another version."""
-    match = AREA_LINE.match(line)
-    if not match:
+    The title may be bold or not, numbered or not, cut short (``Work estimate and skills…:``); the
+    template's guidance after it may be cut short (``…``) or worded as in another version."""
+    head = _area_head(line, definition)
+    if head is None:
         return None
-    words = norm(line[match.end() :])
-    for key, title in area_titles(definition.version):
-        if words.startswith(title):
-            rest = words[len(title) :].strip()
-            guidance = area_guidance().get(title, ())
-            cut_short = line.rstrip().endswith(("...", "…"))
-            return key, not rest or rest in guidance or (cut_short and any(g.startswith(rest) for g in guidance))
-    return None
+    key, rest = head
+    title = next(title for area_key, title in area_titles(definition.version) if area_key == key)
+    words = norm(rest)
+    guidance = area_guidance().get(title, ())
+    cut_short = line.rstrip().endswith(("...", "…"))
+    return key, not words or words in guidance or (cut_short and any(g.startswith(words) for g in guidance))
 
 
 def after_area_title(line: str, definition: TemplateDefinition, key: str) -> str:
     """``2. **Data Limitation:** our answer`` -> ``our answer``; the whole line when the title is worded
     otherwise."""
-    title = next(area.title for area in definition.orr_areas if area.key == key)
-    match = AREA_LINE.match(line)
-    rest = line[match.end() :].lstrip() if match else line
-    bold = rest.startswith("**")
-    body = rest[2:] if bold else rest
-    if not body.casefold().startswith(title.casefold()):
+    head = _area_head(line, definition)
+    if head is None or head[0] != key or not head[1]:
         return line
-    body = body[len(title) :].lstrip(" :")
-    if bold and body.startswith("**"):
-        body = body[2:]
-    return body.lstrip(" :") or line
+    return head[1]
+
+
+def _area_head(line: str, definition: TemplateDefinition) -> tuple[str, str] | None:
+    """(area key, what follows the title) of a line that starts with an ORR area's title."""
+    titles = area_titles(definition.version)
+    match = prompt_match(line, tuple(title for _, title in titles))
+    if match is not None:
+        return titles[match[0]][0], match[1]
+    numbered = AREA_LINE.match(line)
+    if not numbered:
+        return None
+    for key, title in titles:  # "3. Model Limitation we would fine-tune": no colon, still the area's line
+        end = prompt_end(line, title)
+        if end is not None:
+            return key, line[end:].lstrip(" \t:*_").strip()
+    return None
 
 
 @cache
@@ -763,6 +828,13 @@ def _own_item_texts(version: str, stage: str) -> dict[str, tuple[str, ...]]:
     for item in checklist.items:
         keys.setdefault(norm(item.text), []).append(item.key)
     return {text: tuple(found) for text, found in keys.items()}
+
+
+def _later_group(checklist: Checklist, a: ChecklistGroup | None, b: ChecklistGroup) -> ChecklistGroup:
+    if a is None:
+        return b
+    groups = list(checklist.groups)
+    return b if groups.index(b) > groups.index(a) else a
 
 
 def _choose(candidates: list[int], last: int, level: int, levels: dict[int, int]) -> int:

@@ -13,13 +13,13 @@ confidentiality through the API.
 
 from __future__ import annotations
 
-from proposals.markdown.anchors import START, group_anchor, node_anchors
+from proposals.markdown.anchors import START, group_anchor, item_anchor, item_of_anchor, node_anchors
 from proposals.markdown.document import Link, PersonaMention, ProposalContent, canonical
 from proposals.markdown.escaping import (
     LINK_TEXT_SPECIAL,
     STATUS_PREFIX,
-    Context,
     answer_context,
+    answer_text_context,
     autolinkable,
     escape_inline,
     escape_item,
@@ -27,6 +27,7 @@ from proposals.markdown.escaping import (
     field_context,
     kept_context,
     link_destination,
+    needs_context,
     render_link,
 )
 from proposals.markdown.known import needs_field
@@ -45,8 +46,12 @@ def render(content: ProposalContent) -> str:
     content = canonical(content)
     definition = content.definition
     kept: dict[str, list[str]] = {}
+    wordings: dict[str, str] = {}  # the author's wording of a checklist item, by item anchor
     for block in content.kept_blocks:
-        kept.setdefault(block.after, []).append(block.markdown)
+        if item_of_anchor(block.after) is not None:
+            wordings[block.after] = block.markdown
+        else:
+            kept.setdefault(block.after, []).append(block.markdown)
     blocks: list[str] = []
 
     def emit_kept(anchor: str) -> None:
@@ -63,7 +68,9 @@ def render(content: ProposalContent) -> str:
             blocks.append(_render_field(node, content))
         else:
             for group in node.groups:
-                block = _render_group(node, group, content, definition, kept.pop(group_anchor(node, group), []))
+                block = _render_group(
+                    node, group, content, definition, kept.pop(group_anchor(node, group), []), wordings
+                )
                 blocks.append(block if group is not node.groups[0] else f"{node.heading.markdown}\n{block}")
         emit_kept(anchor)
     for anchor in list(kept):  # anchors this definition does not have: keep the text, at the end
@@ -94,11 +101,11 @@ def _render_field(f: Field, content: ProposalContent) -> str:
     empty += list(f.notes)
     if f.kind == Kind.TEXT:
         text = content.fields.get(f.name, "")
-        lines += escape_lines(text.split("\n"), field_context(f)) if text else empty
+        lines += escape_lines(text.split("\n"), answer_text_context(f)) if text else empty
     elif f.kind == Kind.PERSONAS:
         text = content.fields.get(f.name, "")
         mentions = [render_persona(p) for p in content.persona_tags]
-        body = escape_lines(text.split("\n"), field_context(f)) if text else []
+        body = escape_lines(text.split("\n"), answer_text_context(f)) if text else []
         if mentions and body:
             mentions.append("")
         lines += mentions + body if (mentions or body) else empty
@@ -150,13 +157,15 @@ def _render_group(
     content: ProposalContent,
     definition: TemplateDefinition,
     kept: list[str],
+    wordings: dict[str, str],
 ) -> str:
     stage = checklist.stage.value
     lines = [group.title]
     for item in group.items:
         pair = (stage, item.key)
         mark = "x" if pair in content.checked else "~" if pair in content.inapplicable else " "
-        lines.append(f"{'  ' * item.depth}- [{mark}] {item.text}")
+        text = wordings.get(item_anchor(stage, item.key), item.text) if wordings else item.text
+        lines.append(f"{'  ' * item.depth}- [{mark}] {text}")
         lines += list(item.notes)
     parts = ["\n".join(lines)]
     parts += [render_kept(text) for text in kept]
@@ -166,7 +175,7 @@ def _render_group(
     if needs and content.fields.get(needs):
         text = content.fields[needs]
         parts.append(
-            "\n".join(escape_lines(_indent(text.split("\n"), NEEDS_INDENT), Context(checklist_level(checklist))))
+            "\n".join(escape_lines(_indent(text.split("\n"), NEEDS_INDENT), needs_context(checklist_level(checklist))))
         )
     return "\n\n".join(parts)
 

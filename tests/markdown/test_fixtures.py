@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from proposals import markdown
-from proposals.markdown.inline import confidence_value, research_links_of, split_cells
+from proposals.markdown.inline import confidence_value, research_links_of
 from proposals.markdown.known import DROP, scan
+from proposals.markdown.lines import split_cells
 from tests.markdown.test_properties import plain, without_boilerplate
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures").glob("*.md"))

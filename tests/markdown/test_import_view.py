@@ -45,7 +45,7 @@ def test_a_pasted_issue_becomes_the_importers_proposal(author_client, author):
     assert proposal.research_links.count() == 2
     assert proposal.checklist_items.get(stage="ga", key="legal_tbd").checked
     assert not proposal.checklist_items.get(stage="ga", key="orr_checklist").checked  # ticked by ORR sign-off
-    assert proposal.reviews.get(area__key="cost").answer == "- About $0.01 per explanation at current token prices."
+    assert proposal.reviews.get(area__key="cost").answer == "About $0.01 per explanation at current token prices."
     assert proposal.reviews.get(area__key="cost").status == "not_started"  # statuses never come from Markdown
     assert Activity.objects.filter(proposal=proposal, data__has_key="import").exists()
 

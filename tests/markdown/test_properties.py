@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from proposals import markdown
 from proposals.content import content_values, content_with_values
+from proposals.markdown.answers import marker_rest, prompt_rest
 from proposals.markdown.known import DROP, all_known_headings, heading_is_known, scan
 from proposals.markdown.lines import heading_of, norm, strip_details
 from proposals.markdown.parse import after_area_title, area_line
@@ -68,7 +69,13 @@ def without_boilerplate(lines: list[str]) -> list[str]:
 
 def answer_part(line: str) -> str:
     """``### Success: weekly`` is the Success heading with its first answer line, ``weekly``;
-    ``Confidence: High`` is the value High (it goes into the confidence table)."""
+    ``Confidence: High`` is the value High (it goes into the confidence table); ``_What user problem will
+    this solve?_ Toil`` and ``**Our answer:** Toil`` are the answer ``Toil``."""
+    rest = prompt_rest(line, all_prompts())
+    if rest is None:
+        rest = marker_rest(line)
+    if rest is not None:
+        return rest
     words = norm(line)
     if words.startswith("confidence") and words.removeprefix("confidence").strip() in markdown.CONFIDENCE_LEVELS:
         return words.removeprefix("confidence").strip()
@@ -104,5 +111,11 @@ def test_nothing_is_lost_and_rendering_is_stable_after_one_pass(body):
 
 
 def plain(line: str) -> str:
-    """A line's words as they stand in the output: escaping backslashes, list markers and outer spaces aside."""
-    return re.sub(r"^(?:[-*+]|\d{1,9}[.)])[ \t]+", "", line.replace("\\", "").strip())
+    """A line's words as they stand in the output: escaping backslashes, list markers, outer spaces, runs of
+    spaces (a table's alignment) and the emphasis character aside."""
+    line = re.sub(r"^(?:[-*+]|\d{1,9}[.)])[ \t]+", "", line.replace("\\", "").strip())
+    return " ".join(line.replace("*", "_").split())
+
+
+def all_prompts() -> tuple[str, ...]:
+    return tuple(sorted({norm(f.prompt) for d in DEFINITIONS.values() for f in d.fields if f.prompt}))
