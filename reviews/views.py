@@ -381,7 +381,14 @@ def gates_context(proposal: Proposal, *, user) -> dict:
     rows = [(row, reviews[row.key]) for row in orr_status_summary(proposal)]
     return {
         "proposal": proposal,
-        "transitions": workflow.transitions(proposal, by=user),
+        "gates": [
+            {
+                "transition": transition,
+                "left": len(transition.reasons),
+                "groups": workflow.reason_groups(transition.reasons),
+            }
+            for transition in workflow.transitions(proposal, by=user)
+        ],
         **Watch.objects.filter(proposal=proposal).aggregate(
             watchers=Count("pk"), watching=Count("pk", filter=Q(user_id=getattr(user, "pk", None)))
         ),
