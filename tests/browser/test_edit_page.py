@@ -88,7 +88,7 @@ def test_outline_jumps_to_a_section_and_its_completeness_follows_the_typing(brow
     if phone(page):
         expect(problem).to_be_hidden()
         expect(nav.locator(".outline-toggle")).to_be_in_viewport()  # sticky: still on screen
-    page.screenshot(path=SCREENS / f"edit-outline-jump-{size(screen)}.png")
+    page.screenshot(path=SCREENS / f"edit-outline-jump-{size(screen)}.png", caret="initial")
 
     # Answering updates the section's count without a reload; a full section gets its check.
     autosave(
@@ -120,7 +120,7 @@ def test_gates_read_one_line_each_and_their_reasons_fold_out_grouped(browsing, s
     group = advance.locator(".reason-group").filter(has=page.get_by_role("link", name="Problem to be solved"))
     expect(group).to_contain_text("Fill in “User problem” (Experiment)")
     expect(advance.get_by_role("link", name="Experiment checklist")).to_be_visible()
-    page.screenshot(path=SCREENS / f"edit-gates-open-{size(screen)}.png")
+    page.screenshot(path=SCREENS / f"edit-gates-open-{size(screen)}.png", caret="initial")
 
     # Saving a section redraws the panel: it stays open, one reason fewer; a group link jumps to the section.
     autosave(page, "problem", {"User problem:": "Reviewers drown in long threads."})
@@ -168,7 +168,7 @@ def test_personas_are_searched_picked_and_written_in_one_control(browsing, scree
 
     # Anyone not in the list goes in the free text, which saves like every other field.
     autosave(page, "problem", {"Others, not in the list (free text)": "Site reliability engineers on call"})
-    page.screenshot(path=SCREENS / f"edit-personas-{size(screen)}.png")
+    page.screenshot(path=SCREENS / f"edit-personas-{size(screen)}.png", caret="initial")
     saved = Proposal.objects.get(pk=proposal.pk)
     assert sorted(saved.persona_tags.values_list("name", flat=True)) == ["Dana", "Sasha"]
     assert saved.personas == "Site reliability engineers on call"
@@ -202,7 +202,7 @@ def test_a_counter_shows_near_the_limit_and_an_over_long_title_is_refused_with_t
     expect(section_status(page, "details")).to_contain_text("at most 255 characters")
     expect(page.locator("#save-state")).to_contain_text("Not saved")
     assert Proposal.objects.get(pk=proposal.pk).title == "Summarise merge request threads"
-    page.screenshot(path=SCREENS / f"edit-counter-over-{size(screen)}.png")
+    page.screenshot(path=SCREENS / f"edit-counter-over-{size(screen)}.png", caret="initial")
 
     # A requirement's limit is counted the same way.
     requirement = page.get_by_label("The user needs to be able to")
@@ -232,9 +232,8 @@ def test_a_change_made_elsewhere_refreshes_untouched_sections_and_warns_on_the_o
     # The section being edited is not redrawn under the cursor: it warns, before any save, naming who and when.
     problem = page.get_by_label("User problem:", exact=True)
     problem.click()
-    problem.press_sequentially("Reviewers drown")
+    problem.press_sequentially("Reviewers drown in threads")
     expect(section_status(page, "problem")).to_contain_text("Saved")
-    problem.press_sequentially(" in threads")
     someone_else_saves(
         proposal,
         colleague,
@@ -245,11 +244,13 @@ def test_a_change_made_elsewhere_refreshes_untouched_sections_and_warns_on_the_o
     warning = page.locator("#section-problem .live-warning")
     expect(warning).to_contain_text("This section was changed elsewhere by grace at")
     expect(problem).to_have_value("Reviewers drown in threads")  # nothing typed is touched
-    page.screenshot(path=SCREENS / f"edit-live-warning-{size(screen)}.png")
+    page.screenshot(path=SCREENS / f"edit-live-warning-{size(screen)}.png", caret="initial")
 
-    # Keep typing: the warning goes; the save then shows both texts to choose from.
+    # Keep typing: the warning goes; the next save shows both texts to choose from.
     warning.get_by_role("button", name="Keep typing").click()
     expect(warning).to_have_count(0)
+    expect(problem).to_be_focused()
+    page.keyboard.type(" daily")
     expect(section_status(page, "problem").locator(".conflict")).to_be_visible()
     expect(section_status(page, "problem").locator(".theirs")).to_contain_text("Grace's version of the problem.")
 
@@ -293,7 +294,7 @@ def test_the_edit_page_has_no_serious_accessibility_violation_with_panels_open(b
     page.locator(".persona-search input").fill("dev")
     page.locator("#section-details").get_by_label("Title:", exact=True).fill("T" * 240)
     page.wait_for_load_state("networkidle")
-    page.screenshot(path=SCREENS / f"edit-panels-open-{size(screen)}.png", full_page=True)
+    page.screenshot(path=SCREENS / f"edit-panels-open-{size(screen)}.png", full_page=True, caret="initial")
     blocking = [v for v in axe_violations(page) if v["impact"] in BLOCKING]
     assert blocking == []
     assert_no_horizontal_scroll(page)
