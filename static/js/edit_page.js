@@ -31,12 +31,12 @@
     outlineOpen = open;
     const nav = document.getElementById("edit-outline");
     if (!nav) return;
-    nav.classList.toggle("open", open);
     nav.querySelector(".outline-toggle").setAttribute("aria-expanded", String(open));
   }
   document.addEventListener("click", (event) => {
     if (!(event.target instanceof Element)) return;
-    if (event.target.closest(".outline-toggle")) showOutline(!outlineOpen);
+    const toggle = event.target.closest(".outline-toggle");
+    if (toggle) showOutline(toggle.getAttribute("aria-expanded") !== "true");
     else if (outlineOpen && event.target.closest(".outline-list a")) showOutline(false);
   });
   document.addEventListener("keydown", (event) => {
@@ -118,7 +118,7 @@
   );
 
   // ---- everything htmx (or the live page) draws passes here ------------------------------------------------
-  htmx.onLoad((root) => {
+  function drawn(root) {
     for (const details of within(root, "details[data-remember-open][id]")) {
       if (opened.has(details.id)) details.open = opened.get(details.id);
     }
@@ -146,6 +146,12 @@
       const section = conflict.closest("[data-section]");
       if (section) section.querySelectorAll(".live-warning").forEach((warning) => warning.remove());
     }
+  }
+  htmx.onLoad(drawn);
+  // Out-of-band parts (the outline a save redraws) are not announced by htmx:load: catch them as they land.
+  document.addEventListener("htmx:oobAfterSwap", (event) => {
+    const target = event.detail.target || event.target;
+    if (target instanceof Element) drawn(document.getElementById(target.id) || target);
   });
 
   // ---- the live page -------------------------------------------------------------------------------------

@@ -289,7 +289,10 @@ def test_a_second_tab_sees_the_first_tabs_save_and_a_requirement_added_there(bro
 def test_the_edit_page_has_no_serious_accessibility_violation_with_panels_open(browsing, screen, author, proposal):
     page = axe_page(browsing, author, screen)
     page.goto(browsing.url(f"/proposals/{proposal.pk}/edit/"))
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=SCREENS / f"edit-first-view-{size(screen)}.png", caret="initial")
     open_outline_if_folded(page)
+    page.screenshot(path=SCREENS / f"edit-outline-open-{size(screen)}.png", caret="initial")
     page.locator("#gate-advance-reasons summary").click()
     page.locator(".persona-search input").fill("dev")
     page.locator("#section-details").get_by_label("Title:", exact=True).fill("T" * 240)
