@@ -282,8 +282,12 @@ def test_a_second_tab_sees_the_first_tabs_save_and_a_requirement_added_there(bro
     first.bring_to_front()
     expect(first.get_by_label("Proposal:", exact=True)).to_have_value("A summary above the thread.")
     expect(first.locator("#requirements li")).to_contain_text(["See the summary above the thread"])
-    # The panels that fetch themselves follow too: the Experiment checklist's verified item and the preview.
+    # The panels that fetch themselves follow too: the GitLab preview, and the stage when it changes.
     expect(first.locator("#live-preview")).to_contain_text("A summary above the thread.")
+    workflow.proposal_close(proposal=Proposal.objects.get(pk=proposal.pk), by=author)
+    expect(first.locator("#live-notice")).to_have_text(
+        "This proposal was closed elsewhere: it is read-only now, and nothing more you type here is saved."
+    )
 
 
 def test_the_edit_page_has_no_serious_accessibility_violation_with_panels_open(browsing, screen, author, proposal):
