@@ -52,6 +52,22 @@ class LabelsField(forms.CharField):
                 raise forms.ValidationError(f"The label “{name[:40]}” {problem}.")
 
 
+def count_instead_of_cutting(form: forms.BaseForm) -> None:
+    """Fields keep their limit as `data-max-length`, not `maxlength`: a browser silently cuts pasted text at
+    `maxlength`, while the page counts characters near the limit and the server refuses with the limit named."""
+    for field in form.fields.values():
+        limit = field.widget.attrs.pop("maxlength", None)
+        if limit is not None:
+            field.widget.attrs["data-max-length"] = limit
+
+
+class PersonaChoiceField(forms.ModelMultipleChoiceField):
+    """The template's personas, each named with its role so a search finds "developer" as well as "Sasha"."""
+
+    def label_from_instance(self, persona: Persona) -> str:
+        return f"{persona.name} ({persona.role})" if persona.role else persona.name
+
+
 class SectionForm(forms.Form):
     """Base for section forms: carries the optimistic-lock version and the section's base fingerprint."""
 
@@ -59,6 +75,10 @@ class SectionForm(forms.Form):
     base = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     section: EditSection
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        count_instead_of_cutting(self)
 
     def clean(self):
         """The same checks as every other way content enters (proposals.validators)."""
@@ -125,8 +145,8 @@ def section_form_class(definition: TemplateDefinition, section_key: str) -> type
             else:
                 attrs[name] = _text_field(field.label, field.prompt)
             if field.kind == Kind.PERSONAS:
-                attrs["persona_tags"] = forms.ModelMultipleChoiceField(
-                    label="Personas impacted",
+                attrs["persona_tags"] = PersonaChoiceField(
+                    label="The template's personas",
                     queryset=Persona.objects.all(),
                     required=False,
                     widget=forms.CheckboxSelectMultiple,
@@ -190,6 +210,10 @@ class ProposalCreateForm(forms.ModelForm):
 
 
 class RequirementForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        count_instead_of_cutting(self)
+
     class Meta:
         model = Requirement
         fields = ["text"]
@@ -202,6 +226,10 @@ class RequirementForm(forms.ModelForm):
 
 
 class ResearchLinkForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        count_instead_of_cutting(self)
+
     class Meta:
         model = ResearchLink
         fields = ["url", "title"]

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/import-report/", views_import.import_report, name="import-report"),
     path("<int:pk>/", views.proposal_detail, name="detail"),
     path("<int:pk>/edit/", views.proposal_edit, name="edit"),
+    path("<int:pk>/live/", views.proposal_live, name="live"),
     path("<int:pk>/preview/", views.proposal_preview, name="preview"),
     path("<int:pk>/template/", views.template_change, name="template-change"),
     path("<int:pk>/sections/<slug:section_key>/", views.section_save, name="section-save"),

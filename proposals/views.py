@@ -5,8 +5,8 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.db.models import OuterRef, Prefetch, Subquery
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -34,7 +34,7 @@ from proposals.template_moves import (
 )
 from proposals.textdiff import word_diff
 from proposals.validators import ContentInvalid
-from proposals.workflow import completeness
+from proposals.workflow import completeness, section_answers
 
 EDIT_PAGE = "proposals/proposal_edit.html"
 LIST_PAGE_SIZE = 25
@@ -92,10 +92,35 @@ def creators_only(view):
     return login_required(wrapper)
 
 
+# The newest timeline entry's id: with the version it makes the live token, which changes with every change to
+# the proposal, its reviews and its sync (each writes the timeline) and costs no query of its own.
+LAST_ACTIVITY = Subquery(Activity.objects.filter(proposal=OuterRef("pk")).order_by("-id").values("id")[:1])
+
+
+def _live_queryset():
+    return Proposal.objects.annotate(last_activity_id=LAST_ACTIVITY)
+
+
 def _edit_queryset():
-    return Proposal.objects.select_related("owner").prefetch_related(
-        "requirements", "research_links", "persona_tags", "checklist_items"
+    return (
+        _live_queryset()
+        .select_related("owner")
+        .prefetch_related("requirements", "research_links", "persona_tags", "checklist_items")
     )
+
+
+def live_token(proposal: Proposal) -> str:
+    """What the open edit page compares to learn the proposal changed (the poll's ETag)."""
+    return f"{proposal.version}.{getattr(proposal, 'last_activity_id', None) or 0}"
+
+
+def _with_live_tokens(response: HttpResponse, *, before: Proposal, after: Proposal | None = None) -> HttpResponse:
+    """Tell the page the token before and after its own change: when it knew `before`, the change was all its own,
+    so its next poll need not refresh anything (a change from elsewhere in between shows in the poll)."""
+    after = after if after is not None else _live_queryset().get(pk=before.pk)
+    response["X-Live-Before"] = live_token(before)
+    response["X-Live-After"] = live_token(after)
+    return response
 
 
 @require_GET
@@ -162,11 +187,56 @@ def _section_forms(proposal: Proposal) -> list[dict]:
     return sections
 
 
+def _outline(proposal: Proposal, checklists: list[dict] | None = None) -> dict:
+    """The edit page's sticky outline: each part with how much of it is written, and the whole in one line."""
+    parts, written, asked = [], 0, 0
+    for section in edit_sections(proposal):
+        answered, total = section_answers(proposal, section.fields)
+        written, asked = written + answered, asked + total
+        state = f"{answered} of {total} answered" if total else ""
+        parts.append(
+            {
+                "anchor": f"section-{section.key}",
+                "title": section.title,
+                "state": state,
+                "complete": total and answered == total,
+            }
+        )
+    requirements, links = len(proposal.requirements.all()), len(proposal.research_links.all())
+    parts.append(
+        {
+            "anchor": "requirements",
+            "title": "Requirements",
+            "state": f"{requirements} listed",
+            "complete": requirements > 0,
+        }
+    )
+    parts.append(
+        {
+            "anchor": "research-links",
+            "title": "Research links",
+            "state": f"{links} link{'s' if links != 1 else ''}",
+            "complete": links > 0,
+        }
+    )
+    parts.append({"anchor": "orr-answers", "title": "ORR answers", "state": "", "complete": False})
+    checklists = _checklists(proposal) if checklists is None else checklists
+    done, total = sum(c["done"] for c in checklists), sum(c["total"] for c in checklists)
+    parts.append(
+        {"anchor": "checklists", "title": "Checklists", "state": f"{done} of {total} ticked", "complete": done == total}
+    )
+    parts.append({"anchor": "orr-gates", "title": "Stage and review", "state": "", "complete": False})
+    return {"parts": parts, "answered": written, "total": asked}
+
+
 def _edit_context(proposal: Proposal) -> dict:
+    checklists = _checklists(proposal)
     return {
         "proposal": proposal,
         "sections": _section_forms(proposal),
-        "checklists": _checklists(proposal),
+        "checklists": checklists,
+        "outline": _outline(proposal, checklists),
+        "live_token": live_token(proposal),
         "completeness": completeness(proposal),
         "requirement_form": RequirementForm(),
         "research_form": ResearchLinkForm(),
@@ -187,19 +257,23 @@ RESOLVE_MINE, RESOLVE_THEIRS, RESOLVE_MERGED = "mine", "theirs", "merged"
 
 
 @require_POST
-@with_proposal(edit=True)
+@with_proposal(edit=True, queryset=_live_queryset)
 def section_save(request: HttpRequest, proposal: Proposal, section_key: str) -> HttpResponse:
     try:
         form_class = section_form_class(proposal.definition, section_key)
     except KeyError:
         return _refusal(request, status=404, message="This proposal has no such section.")
     section = form_class.section
+    before = proposal
     resolve, _, resolve_base = request.POST.get("resolve", "").partition(":")
     if resolve == RESOLVE_THEIRS:
         # Their text is already saved: the author's form simply shows it again.
         if not request.htmx:
             return redirect(f"{reverse('proposals:edit', args=[proposal.pk])}#section-{section_key}")
-        return _section_response(request, proposal, section, form=None, conflict=None, notice="You took their version.")
+        return _with_live_tokens(
+            _section_response(request, proposal, section, form=None, conflict=None, notice="You took their version."),
+            before=before,
+        )
     data = request.POST.copy()
     if resolve == RESOLVE_MERGED:
         for name in section.fields:
@@ -235,9 +309,10 @@ def section_save(request: HttpRequest, proposal: Proposal, section_key: str) -> 
     if resolve:
         # A resolved conflict redraws the whole section: its fields show the text that was kept.
         saved = form.is_valid() and conflict is None
-        return _section_response(
+        response = _section_response(
             request, proposal, section, form=None if saved else form, conflict=conflict, notice="", saved=saved
         )
+        return _with_live_tokens(response, before=before)
 
     proposal = _edit_queryset().get(pk=proposal.pk)
     values = services.section_values(proposal, section.fields)
@@ -254,15 +329,17 @@ def section_save(request: HttpRequest, proposal: Proposal, section_key: str) -> 
         "base": services.section_fingerprint(values) if conflict is None else form.data.get("base", ""),
         "saved": form.is_valid() and conflict is None,
         "completeness": completeness(proposal),
+        "outline": _outline(proposal),
         "oob": True,
     }
     response = HttpResponse(
         render_to_string(f"{EDIT_PAGE}#section-status", context, request)
         + render_to_string(f"{EDIT_PAGE}#completeness", context, request)
+        + render_to_string(f"{EDIT_PAGE}#edit-outline", context, request)
     )
     if context["saved"]:
         trigger_client_event(response, "proposal-changed")
-    return response
+    return _with_live_tokens(response, before=before, after=proposal)
 
 
 def _section_response(request, proposal, section, *, form, conflict, notice: str, saved: bool = False) -> HttpResponse:
@@ -286,11 +363,13 @@ def _section_response(request, proposal, section, *, form, conflict, notice: str
         "saved": saved,
         "notice": notice,
         "completeness": completeness(proposal),
+        "outline": _outline(proposal),
         "oob": True,
     }
     response = HttpResponse(
         render_to_string(f"{EDIT_PAGE}#section-form", context, request)
         + render_to_string(f"{EDIT_PAGE}#completeness", context, request)
+        + render_to_string(f"{EDIT_PAGE}#edit-outline", context, request)
     )
     if saved:
         trigger_client_event(response, "proposal-changed")
@@ -311,6 +390,58 @@ def _conflict_rows(form, stale: services.StaleSection) -> list[dict]:
     return rows
 
 
+# How far back the live poll looks for who last changed each section.
+LIVE_ACTIVITY_WINDOW = 50
+
+
+@require_GET
+def proposal_live(request: HttpRequest, pk: int) -> HttpResponse:
+    """What an open edit page polls: 304 while its token is current; else the token, each section's fingerprint
+    (the form's `base`) and who last changed which section, so the page refreshes what its user is not editing
+    and warns on what they are. A fixed handful of queries, however long the proposal or its timeline."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"signed_out": True}, status=401)
+    proposal = _live_queryset().visible_to(request.user).filter(pk=pk).first()
+    if proposal is None:
+        return JsonResponse({"gone": True}, status=404)
+    token = live_token(proposal)
+    etag = f'"{token}"'
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponse(status=304)
+    else:
+        response = JsonResponse(_live_state(proposal, token))
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _live_state(proposal: Proposal, token: str) -> dict:
+    sections = {}
+    for section in edit_sections(proposal):
+        fields = section_form_class(proposal.definition, section.key).section.fields
+        sections[section.key] = {"title": section.title, "fields": fields}
+    activities = list(
+        Activity.objects.filter(proposal=proposal).select_related("actor").order_by("-id")[:LIVE_ACTIVITY_WINDOW]
+    )
+
+    def change(activity: Activity) -> dict:
+        who = activity.actor.get_username() if activity.actor else "GitLab" if activity.kind == "sync" else "someone"
+        # Autosave keeps one timeline line per burst: the newest entry's time is the proposal's last save.
+        at = proposal.updated_at if activity is activities[0] else activity.created_at
+        return {"by": who, "at": at.isoformat()}
+
+    state = {"token": token, "closed": proposal.state == Proposal.State.CLOSED, "sections": {}, "changes": {}}
+    for key, section in sections.items():
+        state["sections"][key] = services.section_fingerprint(services.section_values(proposal, section["fields"]))
+        for activity in activities:
+            data = activity.data if isinstance(activity.data, dict) else {}
+            if data.get("section") == section["title"] or set(data.get("fields") or ()) & set(section["fields"]):
+                state["changes"][key] = change(activity)
+                break
+    state["latest"] = change(activities[0]) if activities else None
+    return state
+
+
 @require_GET
 @with_proposal(edit=True, queryset=_edit_queryset)
 def checklist_panel(request: HttpRequest, proposal: Proposal) -> HttpResponse:
@@ -318,7 +449,7 @@ def checklist_panel(request: HttpRequest, proposal: Proposal) -> HttpResponse:
 
 
 @require_POST
-@with_proposal(edit=True)
+@with_proposal(edit=True, queryset=_live_queryset)
 def checklist_toggle(request: HttpRequest, proposal: Proposal, item_id: int) -> HttpResponse:
     item = ChecklistItem.objects.filter(proposal=proposal, pk=item_id).select_related("proposal").first()
     if item is None:
@@ -332,15 +463,19 @@ def checklist_toggle(request: HttpRequest, proposal: Proposal, item_id: int) -> 
         if error:
             messages.error(request, error)
         return redirect("proposals:edit", pk=proposal.pk)
-    proposal = _edit_queryset().get(pk=proposal.pk)
-    response = render(
-        request,
-        f"{EDIT_PAGE}#checklists",
-        {"proposal": proposal, "checklists": _checklists(proposal), "checklist_error": error},
-    )
+    before, proposal = proposal, _edit_queryset().get(pk=proposal.pk)
+    checklists = _checklists(proposal)
+    context = {
+        "proposal": proposal,
+        "checklists": checklists,
+        "checklist_error": error,
+        "outline": _outline(proposal, checklists),
+        "oob": True,
+    }
+    response = render(request, f"{EDIT_PAGE}#checklists", context)
     if not error:
         trigger_client_event(response, "proposal-changed")
-    return response
+    return _with_live_tokens(response, before=before, after=proposal)
 
 
 def _list_response(request, proposal: Proposal, *, partial: str, form_key: str, form, **extra) -> HttpResponse:
@@ -348,18 +483,24 @@ def _list_response(request, proposal: Proposal, *, partial: str, form_key: str, 
         if form.errors:
             messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("proposals:edit", pk=proposal.pk)
-    proposal = _edit_queryset().get(pk=proposal.pk)
-    context = {"proposal": proposal, form_key: form, "completeness": completeness(proposal), "oob": True}
+    before, proposal = proposal, _edit_queryset().get(pk=proposal.pk)
+    context = {
+        "proposal": proposal,
+        form_key: form,
+        "completeness": completeness(proposal),
+        "outline": _outline(proposal),
+        "oob": True,
+    }
     if partial == "requirements":
         context.update({"editing_requirement": None, "requirement_edit_form": None, **extra})
     response = render(request, f"{EDIT_PAGE}#{partial}", context)
     if not form.errors:
         trigger_client_event(response, "proposal-changed")
-    return response
+    return _with_live_tokens(response, before=before, after=proposal)
 
 
 @require_POST
-@with_proposal(edit=True)
+@with_proposal(edit=True, queryset=_live_queryset)
 def requirement_add(request: HttpRequest, proposal: Proposal) -> HttpResponse:
     form = RequirementForm(request.POST)
     if form.is_valid():
@@ -369,7 +510,7 @@ def requirement_add(request: HttpRequest, proposal: Proposal) -> HttpResponse:
 
 
 @require_POST
-@with_proposal(edit=True)
+@with_proposal(edit=True, queryset=_live_queryset)
 def research_link_add(request: HttpRequest, proposal: Proposal) -> HttpResponse:
     form = ResearchLinkForm(request.POST)
     if form.is_valid():
@@ -388,7 +529,7 @@ ORDERED_LISTS = {
 
 
 @require_POST
-@with_proposal(edit=True)
+@with_proposal(edit=True, queryset=_live_queryset)
 def ordered_row_change(request: HttpRequest, proposal: Proposal, kind: str, row_id: str, action: str) -> HttpResponse:
     related_name, partial, form_key, form_class = ORDERED_LISTS[kind]
     row = getattr(proposal, related_name).filter(pk=row_id).first()

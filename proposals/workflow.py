@@ -15,7 +15,7 @@ from proposals.content import content_from_proposal
 from proposals.markdown import render
 from proposals.models import Activity, Approval, Proposal
 from proposals.signals import send_proposal_changed
-from proposals.template import STAGE_LABELS, Field, Kind, Stage
+from proposals.template import NEEDS_FIELDS, STAGE_LABELS, Field, Kind, Stage
 
 
 def field_is_filled(proposal: Proposal, field: Field) -> bool:
@@ -55,6 +55,23 @@ def stage_completeness(proposal: Proposal, stage: Stage) -> StageCompleteness:
     return StageCompleteness(stage=stage, filled=len(required) - len(missing), total=len(required), missing=missing)
 
 
+def section_answers(proposal: Proposal, fields: tuple[str, ...]) -> tuple[int, int]:
+    """How many of an edit section's answers are written, of how many; title, labels and visibility don't count."""
+    answered = total = 0
+    for name in fields:
+        try:
+            field = proposal.definition.field(name)
+        except KeyError:
+            if name not in NEEDS_FIELDS:
+                continue
+            filled = bool(str(proposal.field_value(name)).strip())
+        else:
+            filled = field_is_filled(proposal, field)
+        total += 1
+        answered += filled
+    return answered, total
+
+
 def completeness(proposal: Proposal) -> list[StageCompleteness]:
     """One meter per stage of the proposal's template, in the template's order."""
     return [stage_completeness(proposal, stage) for stage in proposal.definition.stages]
@@ -77,6 +94,34 @@ CLOSE = "close"
 REOPEN = "reopen"
 
 GateCheck = Callable[..., list[str]]
+
+
+class Reason(str):
+    """A gate's reason: a sentence (every caller may treat it as one) that also knows where it is fixed.
+
+    `group` names the part of the proposal it belongs to (a section, a checklist, the ORR) and `anchor` the
+    id of that part on the edit page, so a gate's reasons can be shown grouped, each with a link to its place.
+    """
+
+    group: str
+    anchor: str
+
+    def __new__(cls, text: str, *, group: str = "", anchor: str = "") -> Reason:
+        reason = super().__new__(cls, text)
+        reason.group = group
+        reason.anchor = anchor
+        return reason
+
+
+def reason_groups(reasons) -> list[tuple[str, str, list[str]]]:
+    """Reasons as (group, anchor, reasons) in the order their groups first appear; plain strings go ungrouped."""
+    groups: dict[str, tuple[str, str, list[str]]] = {}
+    for reason in reasons:
+        group, anchor = getattr(reason, "group", ""), getattr(reason, "anchor", "")
+        groups.setdefault(group, (group, anchor, []))[2].append(reason)
+    return list(groups.values())
+
+
 _gate_checks: dict[str, list[GateCheck]] = {}
 
 
@@ -118,25 +163,41 @@ def checklist_reasons(proposal: Proposal, stage: Stage) -> list[str]:
     if checklist is None:
         return []
     checked = {(item.stage, item.key) for item in proposal.checklist_items.all() if item.checked}
+    group = f"{STAGE_LABELS[stage]} checklist"
     reasons = []
     for entry in checklist.items:
         if (stage.value, entry.key) in checked:
             continue
         if entry.verified_by.startswith("label:"):
-            reasons.append(f"Add the ~{entry.verified_by.removeprefix('label:')} label")
+            label = entry.verified_by.removeprefix("label:")
+            reasons.append(Reason(f"Add the ~{label} label", group="Title and visibility", anchor="section-details"))
         elif entry.verified_by:
             # Ticked by Stagegate once the field is filled; the missing field is named already.
             continue
         else:
-            reasons.append(f"Tick “{_plain(entry.text)}” in the {STAGE_LABELS[stage]} checklist")
+            text = f"Tick “{_plain(entry.text)}” in the {STAGE_LABELS[stage]} checklist"
+            reasons.append(Reason(text, group=group, anchor="checklists"))
     return reasons
 
 
 def stage_work_reasons(proposal: Proposal, stage: Stage) -> list[str]:
     """What the stage's section and checklist still lack."""
     section = stage_completeness(proposal, stage)
-    reasons = [f"Fill in “{field.label}” ({STAGE_LABELS[stage]})" for field in section.missing]
+    reasons = [
+        Reason(f"Fill in “{field.label}” ({STAGE_LABELS[stage]})", **_field_place(proposal, field))
+        for field in section.missing
+    ]
     return reasons + checklist_reasons(proposal, stage)
+
+
+def _field_place(proposal: Proposal, field: Field) -> dict:
+    """The edit-page part where a field is filled in: its section, or the requirements list."""
+    for section in proposal.definition.edit_sections:
+        if field.name in section.fields:
+            return {"group": section.title, "anchor": f"section-{section.key}"}
+    if field.kind == Kind.REQUIREMENTS:
+        return {"group": "Requirements", "anchor": "requirements"}
+    return {"group": field.label, "anchor": ""}
 
 
 APPROVERS_ONLY = "Only the working group or an admin who did not write the proposal approves it"
@@ -181,7 +242,11 @@ def approve_gate(proposal: Proposal, *, by, today=None) -> list[str]:
         reasons.append("Submit the ORR answers for review first")
     reasons += stage_work_reasons(proposal, Stage.GA)
     if proposal.confidence and not list(proposal.research_links.all()):
-        reasons.append("Add at least one research link to back the confidence")
+        reasons.append(
+            Reason(
+                "Add at least one research link to back the confidence", group="Research links", anchor="research-links"
+            )
+        )
     return reasons + _added_reasons(APPROVE, proposal, today=today)
 
 

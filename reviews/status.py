@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from proposals.models import Proposal
+from proposals.workflow import Reason
 from reviews.models import Review
 
 # One scoped label at a time: GitLab keeps a single `orr::` label on an issue.
@@ -31,6 +32,9 @@ STATUS_REASONS = {
     Review.Status.STALE: "sign-off is stale: the answer changed after it was signed",
     Review.Status.WAIVER_EXPIRED: "the not-applicable waiver expired; it needs a new decision",
 }
+
+# How the gates panel groups the ORR's reasons.
+ORR_GROUP = "Operational Requirements Review"
 
 STATUS_TEXT = {
     "not_started": "Not started",
@@ -82,7 +86,8 @@ def orr_reasons(proposal: Proposal, *, today=None) -> list[str]:
     for review in reviews:
         status = review.effective_status(today)
         if status not in Review.SIGNED_OFF:
-            reasons.append(f"ORR “{review.area.title}”: {STATUS_REASONS.get(status, status)}")
+            text = f"ORR “{review.area.title}”: {STATUS_REASONS.get(status, status)}"
+            reasons.append(Reason(text, group=ORR_GROUP, anchor=f"orr-{review.area.key}"))
     return reasons
 
 
@@ -99,7 +104,11 @@ def submit_reasons(proposal: Proposal, *, today=None) -> list[str]:
         if not any(review.status == Review.Status.CHANGES_REQUESTED for review in reviews):
             return ["Already in review: nothing waits for a resubmission"]
         return []
-    return [f"Answer the ORR area “{review.area.title}”" for review in reviews if not review.answer.strip()]
+    return [
+        Reason(f"Answer the ORR area “{review.area.title}”", group=ORR_GROUP, anchor=f"orr-{review.area.key}")
+        for review in reviews
+        if not review.answer.strip()
+    ]
 
 
 def orr_status_summary(proposal: Proposal, *, today=None) -> list[AreaStatus]:

@@ -408,7 +408,14 @@ def gates_context(proposal: Proposal, *, user) -> dict:
     watchers = list(watches.values_list("user_id", "user__username"))
     return {
         "proposal": proposal,
-        "transitions": workflow.transitions(proposal, by=user),
+        "gates": [
+            {
+                "transition": transition,
+                "left": len(transition.reasons),
+                "groups": workflow.reason_groups(transition.reasons),
+            }
+            for transition in workflow.transitions(proposal, by=user)
+        ],
         "watchers": len(watchers),
         "watcher_names": [name for _, name in watchers],
         "watching": any(user_id == getattr(user, "pk", None) for user_id, _ in watchers),

@@ -270,6 +270,25 @@
     window.htmx.trigger(form, "submit");
   }
 
+  // The live page asks before it redraws a section: is something typed here not saved yet, or on its way?
+  window.stagegateAutosave = {
+    unsaved(form) {
+      const e = entries.get(actionOf(form));
+      return Boolean(e && (e.inflight || e.problem || e.typed > e.saved));
+    },
+    inflight(form) {
+      const e = entries.get(actionOf(form));
+      return Boolean(e && e.inflight);
+    },
+    // The person chose to reload a section with the saved text: what they typed there is dropped, not kept.
+    forget(form) {
+      const e = entries.get(actionOf(form));
+      if (e) Object.assign(e, { saved: e.typed, problem: null, retry: 0 });
+      store(draftKey(actionOf(form)), null);
+      render();
+    },
+  };
+
   function start() {
     document.querySelectorAll("form[data-autosave]").forEach(restore);
     render();

@@ -17,7 +17,7 @@ ANSWERS = {
         "User problem:": "Reviewers spend **hours** reading long merge request threads.",
         "Solution hypothesis:": "A summary of the thread lets them catch up in a minute.",
         "Assumptions:": "Threads are mostly English.\nSummaries are trusted when they cite comments.",
-        "Personas:": "Mostly @sasha and @priyanka.",
+        "Others, not in the list (free text)": "Mostly @sasha and @priyanka.",
     },
     "experiment-proposal": {
         "Proposal:": "Add a 'Summarise thread' button to the merge request page.",
@@ -50,8 +50,8 @@ def test_an_author_writes_a_whole_proposal_and_finds_every_word_after_a_reload(b
         autosave(page, section_key, answers)
 
     # Checkboxes and selects save on change.
-    page.get_by_label("Sasha", exact=True).check()
-    page.get_by_label("Priyanka", exact=True).check()
+    page.get_by_label("Sasha (Software Developer)", exact=True).check()
+    page.get_by_label("Priyanka (Platform Engineer)", exact=True).check()
     expect(section_status(page, "problem")).to_contain_text("Saved")
     page.get_by_label("Confidence:", exact=True).select_option("medium")
     expect(section_status(page, "confidence")).to_contain_text("Saved")
@@ -108,9 +108,9 @@ def test_an_author_writes_a_whole_proposal_and_finds_every_word_after_a_reload(b
     for answers in ANSWERS.values():
         for label, text in answers.items():
             expect(page.get_by_label(label, exact=True)).to_have_value(text)
-    expect(page.get_by_label("Sasha", exact=True)).to_be_checked()
-    expect(page.get_by_label("Priyanka", exact=True)).to_be_checked()
-    expect(page.get_by_label("Alex", exact=True)).not_to_be_checked()
+    expect(page.get_by_label("Sasha (Software Developer)", exact=True)).to_be_checked()
+    expect(page.get_by_label("Priyanka (Platform Engineer)", exact=True)).to_be_checked()
+    expect(page.get_by_label("Alex (Security Operations Engineer)", exact=True)).not_to_be_checked()
     expect(page.get_by_label("Confidence:", exact=True)).to_have_value("medium")
     expect(list_items(page, "#requirements")).to_contain_text(
         ["Turn summaries off", "Jump from a sentence to its comment"]

@@ -265,6 +265,8 @@ MATRIX: dict[str, list[Call]] = {
     "proposals:detail": [Call("GET", p("/proposals/{pk}/"), readers(200))],
     "proposals:edit": [Call("GET", p("/proposals/{pk}/edit/"), editors(200))],
     "proposals:preview": [Call("GET", p("/proposals/{pk}/preview/"), readers(200))],
+    # The edit page's poll: JSON for a script, so a signed-out poll is told 401, never sent to the login page.
+    "proposals:live": [Call("GET", p("/proposals/{pk}/live/"), readers(200, anonymous=401))],
     "proposals:template-change": [
         Call(
             "POST",
