@@ -176,6 +176,7 @@ def _run_orr_commands(proposal_id: int, state: SyncState, notes: list[dict]) -> 
             gitlab_username=author.get("username", ""),
             note_body=note.get("body", ""),
             note_id=note["id"],
+            posted_at=parse_time(note.get("created_at")),
         )
         for reply in replies:
             client.create_note(state.issue_iid, f"{reply}\n\n{REPLY_MARKER}", project=state.project)
