@@ -32,6 +32,7 @@ from gitlab_sync.managed import (
 )
 from gitlab_sync.merge import merge_label_sets, merge_values
 from gitlab_sync.models import SyncConflict, SyncState, WebhookDelivery
+from gitlab_sync.template_actions import issue_title, quick_action_labels, retitled
 from proposals.checklists import refresh_verified_checklist
 from proposals.content import (
     RENDER_PREFETCH,
@@ -40,7 +41,6 @@ from proposals.content import (
     content_values,
     content_with_values,
     key_label,
-    normalise_title,
     proposal_apply_content,
 )
 from proposals.markdown import canonical_text
@@ -330,8 +330,8 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
     if locked.confidential != bool(remote.get("confidential")):
         updates["confidential"] = locked.confidential
     title = outcome.merged.get(TITLE)
-    if title is not None and title != normalise_title(remote.get("title")):
-        updates["title"] = title
+    if title is not None and title != remote_values.get(TITLE):
+        updates["title"] = retitled(remote.get("title"), title)
     if merged_description_differs and not render:
         updates["description"] = None  # to be rendered by the push that writes it
     elif merged_description_differs:
@@ -450,13 +450,19 @@ def create_issue(proposal_id: int) -> SyncResult:
     proposal = Proposal.objects.get(pk=proposal_id)
     start_version = state.local_version
     issue = _find_created_issue(proposal, state) if state.create_started_at else None
+    # The template's `/label` labels become the author's own: the next merge must not take them off.
+    wanted = desired_labels(proposal)
+    template_labels = [name for name in quick_action_labels(proposal.definition) if name not in wanted]
+    if template_labels:
+        Proposal.objects.filter(pk=proposal.pk).update(labels=[*(proposal.labels or []), *template_labels])
+        proposal.refresh_from_db(fields=["labels"])
     labels = ",".join(desired_labels(proposal))
     if issue is None:
         SyncState.objects.filter(pk=state.pk).update(create_started_at=timezone.now())
         issue = client.create_issue(
             {
-                "title": proposal.title,
-                "description": fields.render_description(proposal, {}),
+                "title": issue_title(proposal.definition, proposal.title),
+                "description": fields.render_description(proposal, {}, new_issue=True),
                 "labels": labels,
                 # Confidential from the first request: the text is never public, not even for a moment.
                 "confidential": proposal.confidential,
@@ -507,6 +513,7 @@ def _find_created_issue(proposal: Proposal, state: SyncState) -> dict | None:
     """The issue an interrupted create made after all: the one carrying this proposal's mark, never
     one that merely shares its title."""
     since = state.create_started_at - timedelta(minutes=5)
+    # Labelled with the working-group label we sent, whatever the template's `/label` adds.
     for issue in client.iter_issues(created_after=since.isoformat(), labels=proposal.definition.label):
         if fields.marked_proposal(issue.get("description")) == proposal.pk:
             return issue

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from gitlab_sync.template_actions import proposal_title, quick_actions
 from proposals import markdown
 from proposals.content import (
     TITLE,
@@ -53,15 +54,22 @@ def parse_content(description: str):
 
 
 def remote_snapshot(issue: dict[str, Any]) -> dict[str, Any]:
-    return content_values(parse_content(issue.get("description") or ""), issue.get("title") or "")
+    # The template's title prefix (🤖 [AI Proposal]) is the pattern's, not part of the proposal's title.
+    return content_values(parse_content(issue.get("description") or ""), proposal_title(issue.get("title") or ""))
 
 
-def render_description(proposal: Proposal, overrides: dict[str, Any]) -> str:
-    """The issue body for this proposal, with ``overrides`` (GitLab's side of conflicts) in place."""
+def render_description(proposal: Proposal, overrides: dict[str, Any], *, new_issue: bool = False) -> str:
+    """The issue body for this proposal, with ``overrides`` (GitLab's side of conflicts) in place.
+
+    A new issue also carries the template's quick actions (``/label``, ``/cc``, ``/parent_epic``), which
+    GitLab runs once and takes out of the text; never an update, which would run them again (a label
+    someone removed would come back)."""
     content = content_from_proposal(proposal)
     if overrides:
         content = content_with_values(content, overrides)
-    return f"{markdown.render(content).rstrip()}\n\n{proposal_marker(proposal.pk)}\n"
+    actions = quick_actions(proposal.definition) if new_issue else []
+    actions_block = "\n".join(actions) + "\n\n" if actions else ""
+    return f"{markdown.render(content).rstrip()}\n\n{actions_block}{proposal_marker(proposal.pk)}\n"
 
 
 def apply_remote(proposal: Proposal, values: dict[str, Any]) -> list[str]:

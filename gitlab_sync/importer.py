@@ -9,14 +9,15 @@ from django.db import transaction
 
 from gitlab_sync import client, fields
 from gitlab_sync.exchange import linked_to_issue
+from gitlab_sync.linking import LinkRefused, link_issue
 from gitlab_sync.managed import MANAGED_PREFIXES
 from gitlab_sync.models import SyncState
+from gitlab_sync.template_actions import proposal_labels, proposal_title
 from proposals.checklists import refresh_verified_checklist
 from proposals.content import TITLE
-from proposals.models import Activity
+from proposals.models import Activity, Proposal
 from proposals.services import proposal_create
 from proposals.signals import Origin
-from proposals.template import get_definition
 
 log = logging.getLogger(__name__)
 
@@ -25,31 +26,55 @@ log = logging.getLogger(__name__)
 class ImportReport:
     imported: list[tuple[int, int, str, int]] = field(default_factory=list)  # iid, proposal id, title, fields
     already_linked: list[int] = field(default_factory=list)
+    linked_existing: list[tuple[int, int]] = field(default_factory=list)  # iid, proposal id
     failed: list[tuple[int, str]] = field(default_factory=list)
 
     def lines(self) -> list[str]:
+        relinked = f"{len(self.linked_existing)} linked to their proposal; " if self.linked_existing else ""
         out = [
-            f"Imported {len(self.imported)} issue(s); {len(self.already_linked)} already linked; "
+            f"Imported {len(self.imported)} issue(s); {relinked}{len(self.already_linked)} already linked; "
             f"{len(self.failed)} failed."
         ]
         out += [f"  #{iid} → proposal {pk}: {title} ({n} field(s) filled)" for iid, pk, title, n in self.imported]
+        out += [f"  #{iid} → its proposal {pk}, which had lost its link" for iid, pk in self.linked_existing]
         out += [f"  #{iid} failed: {reason}" for iid, reason in self.failed]
         return out
 
 
+def proposal_issues(label: str | None = None):
+    """Every issue carrying ``label``, or any template version's proposal label, once, oldest first.
+    Issues closed by a move or as a duplicate are left out: their content lives on elsewhere."""
+    seen: set[int] = set()
+    for name in [label] if label else proposal_labels():
+        for issue in client.iter_issues(labels=name, order_by="created_at", sort="asc", per_page=100):
+            if issue["id"] not in seen and not (issue.get("moved_to_id") or issue.get("duplicated_to_id")):
+                seen.add(issue["id"])
+                yield issue
+
+
 def import_issues(*, owner, label: str | None = None) -> ImportReport:
-    """Create a proposal for every issue carrying the working-group label that has none yet."""
-    label = label or get_definition().label
+    """Create a proposal for every issue carrying a proposal label (of any template version) that has
+    none yet; an issue that carries the mark of a proposal without issue is linked to that proposal."""
     linked = set(SyncState.objects.exclude(issue_iid=None).filter(project_path="").values_list("issue_iid", flat=True))
     report = ImportReport()
-    for issue in client.iter_issues(labels=label, order_by="created_at", sort="asc", per_page=100):
+    for issue in proposal_issues(label):
         if issue["iid"] in linked:
             report.already_linked.append(issue["iid"])
+            continue
+        marked = Proposal.objects.filter(pk=fields.marked_proposal(issue.get("description"))).first()
+        if marked is not None and not SyncState.objects.filter(proposal=marked, issue_iid__isnull=False).exists():
+            try:
+                link_issue(marked, issue)
+            except LinkRefused as refused:
+                report.failed.append((issue["iid"], str(refused)))
+                continue
+            report.linked_existing.append((issue["iid"], marked.pk))
+            linked.add(issue["iid"])
             continue
         try:
             with transaction.atomic():
                 proposal = proposal_create(
-                    title=issue.get("title") or f"GitLab issue #{issue['iid']}",
+                    title=proposal_title(issue.get("title") or "") or f"GitLab issue #{issue['iid']}",
                     owner=owner,
                     confidential=bool(issue.get("confidential")),
                     # Pinned to the template version the issue was written from, as the paste import

@@ -32,8 +32,8 @@ from gitlab_sync.exchange import recover_overwritten_edit, sync_proposal
 from gitlab_sync.failures import RetryLater, backoff, record_failure
 from gitlab_sync.models import GitLabConnection, IssueComment, SyncState, WebhookDelivery
 from gitlab_sync.outbox import follow_up
+from gitlab_sync.template_actions import proposal_labels
 from proposals.models import Activity, Proposal
-from proposals.template import DEFINITIONS
 from reviews.commands import review_decide_from_comment
 
 log = logging.getLogger(__name__)
@@ -240,8 +240,8 @@ def reconcile() -> dict[str, int]:
     watermark = conn.issues_watermark
     stats = {"seen": 0, "synced": 0, "skipped": 0}
     seen_ids: set[int] = set()
-    # Every template version's working-group label: GitLab's label filter is AND, so one walk each.
-    for label in sorted({definition.label for definition in DEFINITIONS.values()}):
+    # Every template version's proposal label: GitLab's label filter is AND, so one walk each.
+    for label in proposal_labels():
         for issue in walk_updated_issues(since=since, labels=label):
             if issue["id"] not in seen_ids:
                 seen_ids.add(issue["id"])
