@@ -27,6 +27,7 @@ from gitlab_sync.managed import (
     enforce_managed,
     is_managed,
     issue_state_for,
+    managed_labels,
     own_labels,
     scoped_labels_set_on_gitlab,
 )
@@ -74,8 +75,9 @@ def sync_proposal(proposal_id: int, *, remote: dict | None = None, actor: str = 
         return create_issue(proposal_id)
     if state.link_broken:
         raise client.IssueNotFound("The GitLab issue was deleted or moved; relink it in the admin.", status=404)
-    for _attempt in range(5):
-        state.refresh_from_db()
+    for attempt in range(5):
+        if attempt:
+            state.refresh_from_db()
         start_version = state.local_version
         proposal = Proposal.objects.prefetch_related(*RENDER_PREFETCH).get(pk=proposal_id)
         fresh = remote is None
@@ -248,10 +250,11 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
     outcome = merge_values(base, local, remote_values)
 
     base_labels = list(state.base_labels)
-    local_labels = desired_labels(proposal)
+    managed = managed_labels(proposal)  # read once: the ORR labels ask the reviews
+    local_labels = desired_labels(proposal, managed=managed)
     remote_labels = list(remote.get("labels") or [])
-    labels = enforce_managed(merge_label_sets(base_labels, local_labels, remote_labels), proposal)
-    set_on_gitlab = scoped_labels_set_on_gitlab(base_labels, remote_labels, proposal)
+    labels = enforce_managed(merge_label_sets(base_labels, local_labels, remote_labels), proposal, managed=managed)
+    set_on_gitlab = scoped_labels_set_on_gitlab(base_labels, remote_labels, proposal, managed=managed)
 
     confidential = bool(remote.get("confidential"))
     take_confidential = None
@@ -266,6 +269,8 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
         locked = Proposal.objects.select_for_update().get(pk=proposal.pk)
         if locked.version != proposal.version:
             return None
+        # Same version: the relations read with the proposal are still its own; not read again.
+        locked._prefetched_objects_cache = dict(getattr(proposal, "_prefetched_objects_cache", {}))
         result.pulled = _apply_remote(locked, outcome.take_remote) if outcome.take_remote else []
         own = own_labels(labels, locked)
         extra: list[str] = []

@@ -14,7 +14,7 @@ from gitlab_sync.managed import MANAGED_PREFIXES
 from gitlab_sync.models import SyncState
 from gitlab_sync.template_actions import proposal_labels, proposal_title
 from proposals.checklists import refresh_verified_checklist
-from proposals.content import TITLE
+from proposals.content import TITLE, content_values
 from proposals.models import Activity, Proposal
 from proposals.services import proposal_create
 from proposals.signals import Origin
@@ -73,25 +73,28 @@ def import_issues(*, owner, label: str | None = None) -> ImportReport:
             continue
         try:
             with transaction.atomic():
+                content = fields.parse_content(issue.get("description") or "")  # read once
                 proposal = proposal_create(
                     title=proposal_title(issue.get("title") or "") or f"GitLab issue #{issue['iid']}",
                     owner=owner,
                     confidential=bool(issue.get("confidential")),
                     # Pinned to the template version the issue was written from, as the paste import
                     # does: a proposal of an older version would drop the newer sections on its next push.
-                    template_version=fields.issue_template_version(issue),
+                    template_version=content.template_version,
                     origin=Origin.GITLAB,
                 )
-                remote_values = fields.remote_snapshot(issue)
+                remote_values = content_values(content, proposal_title(issue.get("title") or ""))
                 changes = {
                     key: value
                     for key, value in remote_values.items()
                     if key != TITLE and value not in ("", [], None, False)
                 }
-                fields.apply_remote(proposal, changes)
                 proposal.labels = [name for name in issue.get("labels") or [] if not name.startswith(MANAGED_PREFIXES)]
                 proposal.save(update_fields=["labels"])
-                refresh_verified_checklist(proposal)  # items verified by a label follow the labels
+                if changes:
+                    fields.apply_remote(proposal, changes)  # also ticks the items verified by data or labels
+                else:
+                    refresh_verified_checklist(proposal)  # items verified by a label follow the labels
                 SyncState.objects.get_or_create(proposal=proposal)
                 SyncState.objects.filter(proposal=proposal).update(
                     **linked_to_issue(issue, proposal, remote_values), needs_push=False, push_enqueued_at=None
