@@ -147,6 +147,39 @@ class Hook:
     # GitLab's auto-disabling (WebHooks::AutoDisabling): "executable", "temporarily_disabled", "disabled".
     alert_status: str = "executable"
     disabled_until: datetime | None = None
+    recent_failures: int = 0  # failed deliveries in a row
+    backoff_count: int = 0  # times it was disabled for a while since it last worked
+
+    # WebHooks::AutoDisabling: 4 failures in a row disable it for a while (1 min, doubling up to 24 h),
+    # 40 for good; a success (or a test delivery that succeeds) enables it again.
+    FAILURE_THRESHOLD = 4
+    PERMANENT_FAILURE_THRESHOLD = 40
+    MAX_BACKOFF_SECONDS = 24 * 3600
+
+    def executable(self, now: datetime) -> bool:
+        if self.alert_status == "disabled":
+            return False
+        return self.alert_status != "temporarily_disabled" or (
+            self.disabled_until is not None and now >= self.disabled_until
+        )
+
+    def record_success(self) -> None:
+        self.recent_failures = self.backoff_count = 0
+        self.alert_status, self.disabled_until = "executable", None
+
+    def record_failure(self, now: datetime, *, client_error: bool, failures_alike: bool) -> None:
+        self.recent_failures += 1
+        if self.recent_failures < self.FAILURE_THRESHOLD:
+            return
+        if (failures_alike and self.recent_failures >= self.PERMANENT_FAILURE_THRESHOLD) or (
+            client_error and not failures_alike
+        ):
+            self.alert_status, self.disabled_until = "disabled", None
+            return
+        seconds = min(60 * 2**self.backoff_count, self.MAX_BACKOFF_SECONDS)
+        self.backoff_count += 1
+        self.alert_status = "temporarily_disabled"
+        self.disabled_until = datetime.fromtimestamp(now.timestamp() + seconds, tz=UTC)
 
     EVENT_FLAGS = (
         "issues_events",
