@@ -68,6 +68,7 @@ def link_existing_issue(proposal: Proposal, issue_iid_or_url: int | str, by) -> 
     if not proposal.is_editable_by(by):
         raise LinkRefused("Only the proposal's author or an admin can link it to a GitLab issue.")
     project, iid = parse_issue_reference(issue_iid_or_url)
+    host = urlparse(str(issue_iid_or_url).strip()).netloc if "://" in str(issue_iid_or_url) else ""
     ensure_healthy()
     if not _is_connected_project(project):
         raise LinkRefused(f"{project}#{iid} is not in {settings.GITLAB_PROJECT}, the project Stagegate syncs with.")
@@ -78,6 +79,9 @@ def link_existing_issue(proposal: Proposal, issue_iid_or_url: int | str, by) -> 
             f"The bot cannot read issue #{iid} of {settings.GITLAB_PROJECT}: it does not exist, or it is "
             "confidential and the bot is below Reporter."
         ) from None
+    # An address names its GitLab: ours as configured, or as GitLab calls itself (its external URL).
+    if host and host not in {urlparse(settings.GITLAB_URL).netloc, urlparse(issue.get("web_url") or "").netloc}:
+        raise LinkRefused(f"{issue_iid_or_url} is on another GitLab than the one Stagegate syncs with.")
     if issue.get("moved_to_id") or issue.get("duplicated_to_id"):
         raise LinkRefused(f"Issue #{iid} was moved or closed as a duplicate; link the issue it became.")
     with proposal_lock(proposal.pk, wait=5.0):

@@ -136,6 +136,7 @@ def test_link_existing_issue_links_by_number_or_address_and_merges_without_loss(
         ("#99", "cannot read issue #99"),
         ("https://gitlab.example.com/group/project/-/merge_requests/1", "not the address of a GitLab issue"),
         ("next week", "names no GitLab issue"),
+        ("https://gitlab.elsewhere.example/ai-group/proposals/-/issues/1", "on another GitLab"),
     ],
 )
 def test_link_existing_issue_refuses_what_it_cannot_link(fake, author, reference, reason):
