@@ -52,64 +52,84 @@ def proposal_issues(label: str | None = None):
                 yield issue
 
 
+IMPORT_BATCH = 50  # issues per transaction: one commit for many new proposals, each still in a savepoint
+
+
 def import_issues(*, owner, label: str | None = None) -> ImportReport:
     """Create a proposal for every issue carrying a proposal label (of any template version) that has
     none yet; an issue that carries the mark of a proposal without issue is linked to that proposal."""
     linked = set(SyncState.objects.exclude(issue_iid=None).filter(project_path="").values_list("issue_iid", flat=True))
     report = ImportReport()
+    batch: list[dict] = []
     for issue in proposal_issues(label):
-        if issue["iid"] in linked:
-            report.already_linked.append(issue["iid"])
-            continue
-        marked = Proposal.objects.filter(pk=fields.marked_proposal(issue.get("description"))).first()
-        if marked is not None and not SyncState.objects.filter(proposal=marked, issue_iid__isnull=False).exists():
-            try:
-                link_issue(marked, issue)
-            except LinkRefused as refused:
-                report.failed.append((issue["iid"], str(refused)))
-                continue
-            report.linked_existing.append((issue["iid"], marked.pk))
-            linked.add(issue["iid"])
-            continue
+        batch.append(issue)
+        if len(batch) == IMPORT_BATCH:
+            _import_batch(batch, owner=owner, linked=linked, report=report)
+            batch = []
+    _import_batch(batch, owner=owner, linked=linked, report=report)
+    return report
+
+
+def _import_batch(issues: list[dict], *, owner, linked: set[int], report: ImportReport) -> None:
+    with transaction.atomic():
+        for issue in issues:
+            _import_issue(issue, owner=owner, linked=linked, report=report)
+
+
+def _import_issue(issue: dict, *, owner, linked: set[int], report: ImportReport) -> None:
+    if issue["iid"] in linked:
+        report.already_linked.append(issue["iid"])
+        return
+    mark = fields.marked_proposal(issue.get("description"))
+    marked = Proposal.objects.filter(pk=mark).first() if mark is not None else None
+    if marked is not None and not SyncState.objects.filter(proposal=marked, issue_iid__isnull=False).exists():
         try:
             with transaction.atomic():
-                content = fields.parse_content(issue.get("description") or "")  # read once
-                proposal = proposal_create(
-                    title=proposal_title(issue.get("title") or "") or f"GitLab issue #{issue['iid']}",
-                    owner=owner,
-                    confidential=bool(issue.get("confidential")),
-                    # Pinned to the template version the issue was written from, as the paste import
-                    # does: a proposal of an older version would drop the newer sections on its next push.
-                    template_version=content.template_version,
-                    origin=Origin.GITLAB,
-                )
-                remote_values = content_values(content, proposal_title(issue.get("title") or ""))
-                changes = {
-                    key: value
-                    for key, value in remote_values.items()
-                    if key != TITLE and value not in ("", [], None, False)
-                }
-                proposal.labels = [name for name in issue.get("labels") or [] if not name.startswith(MANAGED_PREFIXES)]
-                proposal.save(update_fields=["labels"])
-                if changes:
-                    fields.apply_remote(proposal, changes)  # also ticks the items verified by data or labels
-                else:
-                    refresh_verified_checklist(proposal)  # items verified by a label follow the labels
-                SyncState.objects.get_or_create(proposal=proposal)
-                SyncState.objects.filter(proposal=proposal).update(
-                    **linked_to_issue(issue, proposal, remote_values), needs_push=False, push_enqueued_at=None
-                )
-                Activity.objects.record(
-                    proposal,
-                    kind=Activity.Kind.SYNC,
-                    message=f"Imported from GitLab issue #{issue['iid']}",
-                    data={"iid": issue["iid"], "web_url": issue.get("web_url", "")},
-                )
-        except Exception as exc:  # one odd issue must not stop the import; it is reported
-            log.exception("Import of GitLab issue #%s failed", issue.get("iid"))
-            report.failed.append((issue["iid"], str(exc)[:300]))
-            continue
-        filled = sum(1 for key in changes if key.startswith("field:"))
-        report.imported.append((issue["iid"], proposal.pk, proposal.title, filled))
+                link_issue(marked, issue)
+        except LinkRefused as refused:
+            report.failed.append((issue["iid"], str(refused)))
+            return
+        report.linked_existing.append((issue["iid"], marked.pk))
         linked.add(issue["iid"])
-    return report
+        return
+    try:
+        with transaction.atomic():
+            content = fields.parse_content(issue.get("description") or "")  # read once
+            proposal = proposal_create(
+                title=proposal_title(issue.get("title") or "") or f"GitLab issue #{issue['iid']}",
+                owner=owner,
+                confidential=bool(issue.get("confidential")),
+                # Pinned to the template version the issue was written from, as the paste import
+                # does: a proposal of an older version would drop the newer sections on its next push.
+                template_version=content.template_version,
+                origin=Origin.GITLAB,
+            )
+            remote_values = content_values(content, proposal_title(issue.get("title") or ""))
+            changes = {
+                key: value
+                for key, value in remote_values.items()
+                if key != TITLE and value not in ("", [], None, False)
+            }
+            proposal.labels = [name for name in issue.get("labels") or [] if not name.startswith(MANAGED_PREFIXES)]
+            proposal.save(update_fields=["labels"])
+            if changes:
+                fields.apply_remote(proposal, changes)  # also ticks the items verified by data or labels
+            else:
+                refresh_verified_checklist(proposal)  # items verified by a label follow the labels
+            SyncState.objects.get_or_create(proposal=proposal)
+            SyncState.objects.filter(proposal=proposal).update(
+                **linked_to_issue(issue, proposal, remote_values), needs_push=False, push_enqueued_at=None
+            )
+            Activity.objects.record(
+                proposal,
+                kind=Activity.Kind.SYNC,
+                message=f"Imported from GitLab issue #{issue['iid']}",
+                data={"iid": issue["iid"], "web_url": issue.get("web_url", "")},
+            )
+    except Exception as exc:  # one odd issue must not stop the import; it is reported
+        log.exception("Import of GitLab issue #%s failed", issue.get("iid"))
+        report.failed.append((issue["iid"], str(exc)[:300]))
+        return
+    filled = sum(1 for key in changes if key.startswith("field:"))
+    report.imported.append((issue["iid"], proposal.pk, proposal.title, filled))
+    linked.add(issue["iid"])

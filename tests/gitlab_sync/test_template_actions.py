@@ -158,3 +158,13 @@ def test_link_existing_issue_refuses_an_issue_linked_to_another_proposal_and_a_s
         linking.link_existing_issue(second, iid, other_author)
     with pytest.raises(linking.LinkRefused, match="already linked to issue"):
         linking.link_existing_issue(first, fake.create_issue(title="x", description="").iid, author)
+
+
+def test_an_issue_that_cannot_be_imported_is_reported_and_the_others_of_its_batch_kept(fake, author):
+    fake.create_issue(title="First good one", description="", labels="wg-ai-integration")
+    fake.create_issue(title="Reversed \u202etitle", description="", labels="wg-ai-integration")
+    fake.create_issue(title="Second good one", description="", labels="wg-ai-integration")
+    report = importer.import_issues(owner=author)
+    assert [iid for iid, _ in report.failed] == [2]
+    assert sorted(Proposal.objects.values_list("title", flat=True)) == ["First good one", "Second good one"]
+    assert SyncState.objects.filter(issue_iid__in=[1, 3]).count() == 2
