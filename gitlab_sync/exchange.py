@@ -158,6 +158,7 @@ def follow_move(state: SyncState, remote: dict) -> None:
                     issue_id=issue["id"],
                     web_url=issue.get("web_url", ""),
                     remote_updated_at=None,
+                    base_hash="",
                 )
                 Activity.objects.record(
                     proposal,
@@ -197,6 +198,21 @@ def note_refused_labels(state: SyncState, proposal: Proposal, sent: str, issue: 
 
 def text_hash(text: str | None) -> str:
     return hashlib.sha256((text or "").encode()).hexdigest()
+
+
+def issue_fingerprint(issue: dict) -> str:
+    """What of an issue the sync reads, as one hash: an issue whose fingerprint is the one last merged
+    was only touched (a comment, our own write's echo) and needs no merge."""
+    parts = [
+        issue.get("title") or "",
+        issue.get("description") or "",
+        ",".join(sorted(issue.get("labels") or [])),
+        issue.get("state") or "",
+        str(bool(issue.get("confidential"))),
+        str(issue.get("moved_to_id") or ""),
+        str(issue.get("duplicated_to_id") or ""),
+    ]
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
 
 def recover_overwritten_edit(state: SyncState, delivery: WebhookDelivery) -> bool:
@@ -432,6 +448,7 @@ def _finish(
         base_confidential=state.base_confidential,
         remote_updated_at=parse_time(issue.get("updated_at")),
         remote_state=issue.get("state") or "",
+        base_hash=issue_fingerprint(issue),
         **(
             {"needs_push": True}
             if still_dirty
@@ -510,6 +527,7 @@ def linked_to_issue(issue: dict, proposal: Proposal, remote_values: dict[str, An
         "base_confidential": bool(issue.get("confidential")),
         "remote_updated_at": parse_time(issue.get("updated_at")),
         "remote_state": issue.get("state", ""),
+        "base_hash": issue_fingerprint(issue),
         "last_synced_at": timezone.now(),
     }
 

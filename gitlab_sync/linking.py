@@ -118,6 +118,7 @@ def link_issue(proposal: Proposal, issue: dict[str, Any], *, by=None) -> None:
                 # confidential, a public issue of a confidential proposal is made confidential again.
                 "base_confidential": proposal.confidential,
                 "remote_updated_at": None,
+                "base_hash": "",  # merged for the first time by the next push
                 "create_started_at": None,
             }
         )

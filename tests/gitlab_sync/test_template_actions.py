@@ -168,3 +168,19 @@ def test_an_issue_that_cannot_be_imported_is_reported_and_the_others_of_its_batc
     assert [iid for iid, _ in report.failed] == [2]
     assert sorted(Proposal.objects.values_list("title", flat=True)) == ["First good one", "Second good one"]
     assert SyncState.objects.filter(issue_iid__in=[1, 3]).count() == 2
+
+
+def test_reconcile_merges_an_issue_only_touched_by_a_comment_no_more(fake, author):
+    proposal = ProposalFactory(owner=author)
+    outbox.push(proposal.pk)
+    inbound.reconcile()
+    iid = issue_of(fake, proposal).iid
+    fake.human_comment(iid, "Touches the issue")
+    stats = inbound.reconcile()
+    assert (stats["unchanged"], stats["synced"]) == (1, 0)
+    assert proposal.issue_comments.filter(body="Touches the issue").exists()
+    fake.human_edit(iid, description=edit_issue_fields(issue_of(fake, proposal).description, user_problem="Edited"))
+    stats = inbound.reconcile()
+    assert (stats["unchanged"], stats["synced"]) == (0, 1)
+    proposal.refresh_from_db()
+    assert proposal.user_problem == "Edited"
