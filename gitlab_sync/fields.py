@@ -25,7 +25,8 @@ from proposals.signals import Origin
 
 
 def local_snapshot(proposal: Proposal) -> dict[str, Any]:
-    return content_values(content_from_proposal(proposal), proposal.title)
+    # Compared without the title pattern's prefix on both sides: typed here or added on GitLab, it is no change.
+    return content_values(content_from_proposal(proposal), proposal_title(proposal.title))
 
 
 # The proposal's hidden mark at the end of its issue: a create that timed out but landed is found by

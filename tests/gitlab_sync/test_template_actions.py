@@ -184,3 +184,15 @@ def test_reconcile_merges_an_issue_only_touched_by_a_comment_no_more(fake, autho
     assert (stats["unchanged"], stats["synced"]) == (0, 1)
     proposal.refresh_from_db()
     assert proposal.user_problem == "Edited"
+
+
+def test_a_title_typed_with_the_patterns_prefix_is_sent_once_and_never_rewritten(fake, author):
+    proposal = ProposalFactory(owner=author, title="🤖 [AI Proposal] Typed in full", template_version=NEWEST)
+    outbox.push(proposal.pk)
+    assert issue_of(fake, proposal).title == "🤖 [AI Proposal] Typed in full"
+    fake.clear_request_log()
+    outbox.push(proposal.pk)
+    inbound.reconcile()
+    assert fake.requests_to("issues.edit") == []
+    proposal.refresh_from_db()
+    assert proposal.title == "🤖 [AI Proposal] Typed in full"
