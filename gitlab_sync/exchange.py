@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, F, When
+from django.db.models import Case, F, Prefetch, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -48,8 +48,20 @@ from proposals.markdown import canonical_text
 from proposals.models import Activity, Proposal
 from proposals.signals import send_proposal_changed
 from proposals.validators import ContentInvalid
-from reviews.models import Notification
+from reviews.models import Notification, Review
 from reviews.notifications import absolute_url, notify
+
+# What a merge reads, in one query per relation: the content, and the reviews with what the ORR labels
+# and status rows ask of them (area, its reviewer group, the decision and who made it).
+SYNC_PREFETCH = (
+    *(name for name in RENDER_PREFETCH if not name.startswith("reviews")),
+    Prefetch(
+        "reviews",
+        queryset=Review.objects.select_related(
+            "area", "area__reviewer_group", "current_decision", "current_decision__decided_by", "reviewer"
+        ),
+    ),
+)
 
 
 @dataclass
@@ -79,7 +91,7 @@ def sync_proposal(proposal_id: int, *, remote: dict | None = None, actor: str = 
         if attempt:
             state.refresh_from_db()
         start_version = state.local_version
-        proposal = Proposal.objects.prefetch_related(*RENDER_PREFETCH).get(pk=proposal_id)
+        proposal = Proposal.objects.prefetch_related(*SYNC_PREFETCH).get(pk=proposal_id)
         fresh = remote is None
         if fresh:
             remote = client.get_issue(state.issue_iid, project=state.project)
