@@ -73,13 +73,15 @@ def render_description(proposal: Proposal, overrides: dict[str, Any], *, new_iss
     return f"{markdown.render(content).rstrip()}\n\n{actions_block}{proposal_marker(proposal.pk)}\n"
 
 
-def apply_remote(proposal: Proposal, values: dict[str, Any]) -> list[str]:
+def apply_remote(proposal: Proposal, values: dict[str, Any], *, issue_content=None) -> list[str]:
     """Write values taken from GitLab onto the proposal; returns what changed, in the template's words.
 
     Runs inside the caller's transaction with the proposal row locked. The change is GitLab's own,
     so it is not queued back to GitLab; ORR answers are saved as the author's, as before the sync.
+    ``issue_content``: the issue's whole parsed content, which holds ``values`` (an import), so the
+    proposal's own content need not be read to put them in.
     """
-    content = content_with_values(content_from_proposal(proposal), values)
+    content = issue_content or content_with_values(content_from_proposal(proposal), values)
     return proposal_apply_content(
         proposal=proposal,
         content=content,

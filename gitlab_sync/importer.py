@@ -113,13 +113,13 @@ def _import_issue(issue: dict, *, owner, linked: set[int], report: ImportReport)
             proposal.labels = [name for name in issue.get("labels") or [] if not name.startswith(MANAGED_PREFIXES)]
             proposal.save(update_fields=["labels"])
             if changes:
-                fields.apply_remote(proposal, changes)  # also ticks the items verified by data or labels
+                # Also ticks the items verified by data or labels.
+                fields.apply_remote(proposal, changes, issue_content=content)
             else:
                 refresh_verified_checklist(proposal)  # items verified by a label follow the labels
-            SyncState.objects.get_or_create(proposal=proposal)
-            SyncState.objects.filter(proposal=proposal).update(
-                **linked_to_issue(issue, proposal, remote_values), needs_push=False, push_enqueued_at=None
-            )
+            link = {**linked_to_issue(issue, proposal, remote_values), "needs_push": False, "push_enqueued_at": None}
+            if not SyncState.objects.filter(proposal=proposal).update(**link):
+                SyncState.objects.create(proposal=proposal, **link)
             Activity.objects.record(
                 proposal,
                 kind=Activity.Kind.SYNC,
