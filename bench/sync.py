@@ -29,7 +29,13 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/7")
 setup_django()
 
 from django.conf import settings  # noqa: E402
-from django.test.utils import setup_databases, setup_test_environment, teardown_databases  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import (  # noqa: E402
+    CaptureQueriesContext,
+    setup_databases,
+    setup_test_environment,
+    teardown_databases,
+)
 
 from tests.helpers import edit  # noqa: E402
 
@@ -185,10 +191,12 @@ def import_and_reconcile(fake, count: int, baseline: float) -> None:
         fake.create_issue(title=f"Imported proposal {n}", description=body, labels="wg-ai-integration")
     fake.clear_request_log()
     started = time.perf_counter()
-    report = importer.import_issues(owner=owner)
+    with CaptureQueriesContext(connection) as queries:
+        report = importer.import_issues(owner=owner)
     took = time.perf_counter() - started
     print(f"import of {count} issues: {took:.1f} s ({len(report.imported)} imported, "
-          f"{len(fake.requests_to())} API calls, {took / count / baseline:.1f}x one API call per issue)")  # fmt: skip
+          f"{len(fake.requests_to())} API calls, {len(queries) / count:.0f} database queries per issue, "
+          f"{took / count / baseline:.1f}x one API call per issue)")  # fmt: skip
     for iid, reason in report.failed[:5]:
         print(f"  import of #{iid} failed: {reason}")
     imported = {iid for iid, *_ in report.imported}
@@ -202,10 +210,12 @@ def import_and_reconcile(fake, count: int, baseline: float) -> None:
             inbound.reconcile()
     fake.clear_request_log()
     started = time.perf_counter()
-    stats = inbound.reconcile()
+    with CaptureQueriesContext(connection) as queries:
+        stats = inbound.reconcile()
     took = time.perf_counter() - started
     routes = Counter(r.route for r in fake.requests_to())
     print(f"reconcile of {count} issues changed on GitLab: {took:.1f} s ({stats['synced']} applied, "
+          f"{len(queries) / count:.0f} database queries per issue, "
           f"{took / count / baseline:.1f}x one API call per issue; "
           f"{sum(routes.values())} API calls: {dict(routes)})")  # fmt: skip
 
