@@ -114,6 +114,7 @@ def link_issue(proposal: Proposal, issue: dict[str, Any], *, by=None) -> None:
             **{
                 **linked_to_issue(issue, proposal, remote_values),
                 "base_fields": _first_base(fields.local_snapshot(proposal), remote_values),
+                "base_labels": [],  # a first merge keeps the labels of both sides
                 # The proposal's confidentiality is the agreed one: a confidential issue makes the proposal
                 # confidential, a public issue of a confidential proposal is made confidential again.
                 "base_confidential": proposal.confidential,

@@ -114,9 +114,10 @@ def test_link_existing_issue_links_by_number_or_address_and_merges_without_loss(
     issue = fake.create_issue(
         title="Written on GitLab",
         description=edit_issue_fields("", user_problem="GitLab's problem", assumptions="GitLab's assumption"),
-        labels="wg-ai-integration",
+        labels="wg-ai-integration,ux",
     )
     proposal = ProposalFactory(owner=author, title="Written on GitLab", user_problem="", assumptions="Mine")
+    Proposal.objects.filter(pk=proposal.pk).update(labels=["wg-ai-integration", "security"])
     assert not SyncState.objects.filter(proposal=proposal, issue_iid__isnull=False).exists()  # not pushed yet
     linking.link_existing_issue(proposal, f"{fake.url}/{fake.project.path_with_namespace}/-/issues/{issue.iid}", author)
     outbox.push(proposal.pk)
@@ -124,6 +125,7 @@ def test_link_existing_issue_links_by_number_or_address_and_merges_without_loss(
     assert len(fake.issues()) == 1
     assert SyncState.objects.get(proposal=proposal).issue_iid == issue.iid
     assert proposal.user_problem == "GitLab's problem"  # empty here: GitLab's text
+    assert {"ux", "security"} <= set(fake.issues()[0].labels) and {"ux", "security"} <= set(proposal.labels)
     # Both sides wrote it differently: a conflict for the author, neither text lost.
     conflict = SyncConflict.objects.get(proposal=proposal, resolved_at__isnull=True)
     assert (conflict.local_value, conflict.remote_value) == ("Mine", "GitLab's assumption")
