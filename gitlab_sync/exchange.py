@@ -297,8 +297,13 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
         locked = Proposal.objects.select_for_update().get(pk=proposal.pk)
         if locked.version != proposal.version:
             return None
-        # Same version: the relations read with the proposal are still its own; not read again.
-        locked._prefetched_objects_cache = dict(getattr(proposal, "_prefetched_objects_cache", {}))
+        # Same version: the content's relations read with the proposal are still its own; not read again.
+        # Not the reviews: ORR answers applied here change their status, which the checklist then reads.
+        locked._prefetched_objects_cache = {
+            name: cached
+            for name, cached in getattr(proposal, "_prefetched_objects_cache", {}).items()
+            if name != "reviews"
+        }
         result.pulled = _apply_remote(locked, outcome.take_remote) if outcome.take_remote else []
         own = own_labels(labels, locked)
         extra: list[str] = []
