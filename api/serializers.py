@@ -217,7 +217,12 @@ class DecisionCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Decision.Kind.choices)
     comment = serializers.CharField(max_length=20_000, required=False, default="", allow_blank=True)
     answer_sha256 = serializers.CharField(
-        max_length=64, required=False, help_text="Hash of the answer you read; refused when the answer changed since."
+        max_length=64,
+        help_text="`answer_sha256` of the answer you read (GET the review); refused when the answer changed since.",
+        error_messages={
+            "required": "Send answer_sha256, the hash of the answer you read (GET the review): a decision is bound "
+            "to the answer it was made on.",
+        },
     )
     waiver_expires_on = serializers.DateField(required=False, allow_null=True, default=None)
 

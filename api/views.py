@@ -387,6 +387,10 @@ def review_detail(request: Request, pk: int) -> Response:
 @api_view(["POST"])
 def review_decide(request: Request, pk: int) -> Response:
     review = _review_detail(request, pk)
+    # Who may not decide hears so first, whatever they sent.
+    forbidden = review_services.decide_refusal(review, by=request.user)
+    if isinstance(forbidden, review_services.DecisionForbidden):
+        return Response({"detail": str(forbidden)}, status=status.HTTP_403_FORBIDDEN)
     incoming = s.DecisionCreateSerializer(data=request.data)
     incoming.is_valid(raise_exception=True)
     data = incoming.validated_data
@@ -395,7 +399,7 @@ def review_decide(request: Request, pk: int) -> Response:
             review=review,
             kind=data["kind"],
             comment=data["comment"],
-            answer_sha256_read=data.get("answer_sha256"),
+            answer_sha256_read=data["answer_sha256"],
             waiver_expires_on=data["waiver_expires_on"],
             by=request.user,
         )

@@ -29,6 +29,7 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/7")
 setup_django()
 
 from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test.utils import setup_databases, setup_test_environment, teardown_databases  # noqa: E402
 
 from tests.helpers import edit  # noqa: E402
@@ -172,6 +173,17 @@ def burst(fake, saves: int, baseline: float) -> None:
           f"({took / baseline:.0f}x one API call)")  # fmt: skip
 
 
+class QueryCount:
+    """Counts the database queries run while installed (``connection.execute_wrapper``)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
 def import_and_reconcile(fake, count: int, baseline: float) -> None:
     from django.contrib.auth import get_user_model
 
@@ -185,10 +197,12 @@ def import_and_reconcile(fake, count: int, baseline: float) -> None:
         fake.create_issue(title=f"Imported proposal {n}", description=body, labels="wg-ai-integration")
     fake.clear_request_log()
     started = time.perf_counter()
-    report = importer.import_issues(owner=owner)
+    with connection.execute_wrapper(queries := QueryCount()):
+        report = importer.import_issues(owner=owner)
     took = time.perf_counter() - started
     print(f"import of {count} issues: {took:.1f} s ({len(report.imported)} imported, "
-          f"{len(fake.requests_to())} API calls, {took / count / baseline:.1f}x one API call per issue)")  # fmt: skip
+          f"{len(fake.requests_to())} API calls, {queries.count / count:.0f} database queries per issue, "
+          f"{took / count / baseline:.1f}x one API call per issue)")  # fmt: skip
     for iid, reason in report.failed[:5]:
         print(f"  import of #{iid} failed: {reason}")
     imported = {iid for iid, *_ in report.imported}
@@ -202,10 +216,12 @@ def import_and_reconcile(fake, count: int, baseline: float) -> None:
             inbound.reconcile()
     fake.clear_request_log()
     started = time.perf_counter()
-    stats = inbound.reconcile()
+    with connection.execute_wrapper(queries := QueryCount()):
+        stats = inbound.reconcile()
     took = time.perf_counter() - started
     routes = Counter(r.route for r in fake.requests_to())
     print(f"reconcile of {count} issues changed on GitLab: {took:.1f} s ({stats['synced']} applied, "
+          f"{queries.count / count:.0f} database queries per issue, "
           f"{took / count / baseline:.1f}x one API call per issue; "
           f"{sum(routes.values())} API calls: {dict(routes)})")  # fmt: skip
 

@@ -8,6 +8,7 @@ fake.hooks.drop(1); fake.hooks.duplicate(1); fake.hooks.hold(); fake.hooks.relea
 fake.requests_to("issues.edit")      # request log
 fake.deliveries()                    # delivered-hook log
 fake.reset()                         # between tests
+FakeGitLab(version="16.5")           # a GitLab release's webhook behaviour (gitlab_fake.versions)
 """
 
 from __future__ import annotations
@@ -75,8 +76,17 @@ class HookControl:
 class FakeGitLab:
     """A threaded HTTP server around :class:`FakeGitLabApp` plus test helpers."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True, prefix: str = "") -> None:
-        self.app = FakeGitLabApp(prefix=prefix)
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        quiet: bool = True,
+        prefix: str = "",
+        version: str | None = None,
+    ) -> None:
+        """``version`` picks the GitLab release the fake plays (``gitlab_fake.versions``), e.g. ``"16.5"``."""
+        self.app = FakeGitLabApp(prefix=prefix, version=version)
         self._host, self._port, self._quiet = host, port, quiet
         self._server = None
         self._thread: threading.Thread | None = None
@@ -255,6 +265,19 @@ class FakeGitLab:
         params.update(flags)
         return self.app.store.save_hook(self.project, params)
 
+    def test_hook(self, hook: Hook) -> Delivery:
+        """Press the webhook's "Test" button (an issue event of the project's newest issue, or a bare one)."""
+        from .hooks import build_issue_payload, rails_json
+        from .state import Change
+
+        issues = self.issues()
+        if issues:
+            change = Change(kind="issue", action="update", project=self.project, issue=issues[-1], actor=self.human)
+            body = rails_json(build_issue_payload(change, self.url))
+        else:
+            body = rails_json({"object_kind": "issue", "event_type": "issue", "object_attributes": {}})
+        return self.app.dispatcher.test_hook(hook, body)
+
     # -- faults ------------------------------------------------------------
 
     def fail(
@@ -299,6 +322,10 @@ class FakeGitLab:
         """Run ``action()`` (a person editing or commenting) just before the fake answers the
         (``after``+1)-th request to ``route`` from now: what happens on GitLab between two pages."""
         self.app.before.append([route, after, action])
+
+    @property
+    def version(self) -> str:
+        return self.app.profile.version
 
     def heal(self) -> None:
         self.app.faults.clear()

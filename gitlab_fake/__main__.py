@@ -6,6 +6,7 @@ import argparse
 import threading
 
 from . import FakeGitLab
+from .versions import DEFAULT_VERSION
 
 
 def main() -> None:
@@ -17,12 +18,15 @@ def main() -> None:
         help="register a project webhook pointing at Stagegate, e.g. http://127.0.0.1:8000/gitlab/webhook/",
     )
     parser.add_argument("--hook-token", default="demo-webhook-secret")
+    parser.add_argument(
+        "--version", default=DEFAULT_VERSION, help="the GitLab release to play, e.g. 16.5 (no Idempotency-Key)"
+    )
     args = parser.parse_args()
 
-    fake = FakeGitLab(args.host, args.port, quiet=False).start()
+    fake = FakeGitLab(args.host, args.port, quiet=False, version=args.version).start()
     if args.hook_url:
         fake.add_hook(args.hook_url, token=args.hook_token)
-    print(f"Fake GitLab at {fake.url}")
+    print(f"Fake GitLab {fake.version} at {fake.url}")
     print(f"  GITLAB_URL={fake.url}")
     print(f"  GITLAB_TOKEN={fake.token}")
     print(f"  GITLAB_PROJECT={fake.project.path_with_namespace}  (id {fake.project.id})")

@@ -37,6 +37,7 @@ from .state import (
     iso_ms,
     task_completion_status,
 )
+from .versions import DEFAULT_VERSION, VersionProfile
 
 MAX_PER_PAGE = 100
 
@@ -73,13 +74,14 @@ def _message(status: int, message: Any, key: str = "message") -> Response:
 class FakeGitLabApp:
     """Stateful WSGI app: a GitLab instance with one project by default."""
 
-    def __init__(self, *, prefix: str = "") -> None:
+    def __init__(self, *, prefix: str = "", version: str | None = None) -> None:
         self.base_url = "http://127.0.0.1"
         # GitLab under a path prefix (relative_url_root, ``https://example.com/gitlab``) ...
         self.prefix = prefix.rstrip("/")
         # ... and the external URL it builds links from (gitlab.yml), which a client may not reach.
         self.external_url: str | None = None
-        self.dispatcher = Dispatcher(lambda: self.base_url)
+        self.profile = VersionProfile(version or DEFAULT_VERSION)
+        self.dispatcher = Dispatcher(lambda: self.base_url, self.profile)
         self.store = Store(on_change=self.dispatcher.on_change)
         self.faults = FaultPlan()
         self.request_log: list[RequestRecord] = []

@@ -14,14 +14,14 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
 
 from .state import Change, Hook, Issue, Label, Project, User
+from .versions import VersionProfile
 
-GITLAB_VERSION = "17.6.0-fake"
 DELIVERY_TIMEOUT = 10  # seconds, GitLab.com's webhook timeout
 
 
@@ -154,13 +154,14 @@ def _changes(change: Change) -> dict[str, Any]:
     return out
 
 
-def build_issue_payload(change: Change, base_url: str) -> dict[str, Any]:
+def build_issue_payload(change: Change, base_url: str, *, work_item: bool = False) -> dict[str, Any]:
     issue, project = change.issue, change.project
     attributes = _issue_attributes(issue, project, base_url)
     attributes["action"] = change.action
+    kind = "work_item" if work_item else "issue"
     return {
-        "object_kind": "issue",
-        "event_type": "confidential_issue" if issue.confidential else "issue",
+        "object_kind": kind,
+        "event_type": f"confidential_{kind}" if issue.confidential and not work_item else kind,
         "user": _user(change.actor, base_url),
         "project": _project(project, base_url),
         "object_attributes": attributes,
@@ -248,6 +249,7 @@ class Delivery:
     headers: dict[str, str]
     body: bytes
     idempotency_key: str
+    hook: Hook | None = field(default=None, repr=False, compare=False)
     status_code: int | None = None
     error: str | None = None
     sent_at: float | None = None
@@ -272,8 +274,9 @@ class HookControls:
 class Dispatcher:
     """Sends deliveries from one background thread, in due-time order."""
 
-    def __init__(self, base_url_getter) -> None:
+    def __init__(self, base_url_getter, profile: VersionProfile | None = None) -> None:
         self._base_url = base_url_getter
+        self.profile = profile or VersionProfile()
         self._cond = threading.Condition()
         self._queue: list[tuple[float, int, Delivery]] = []
         self._seq = itertools.count()
@@ -291,27 +294,32 @@ class Dispatcher:
     def on_change(self, change: Change) -> None:
         if change.kind == "note" and change.note is not None and change.note.system:
             return  # Notes::PostProcessService: "Skip system notes" - no Note Hook for them
+        if change.kind == "note" and change.action == "update" and not self.profile.note_edit_hooks:
+            return  # no hook for an edited comment before 16.11
         base_url = self._base_url()
         event, flag = event_for(change)
         if change.kind == "issue":
-            payload = build_issue_payload(change, base_url)
+            payload = build_issue_payload(change, base_url, work_item=self.profile.work_item_payloads)
         else:
             payload = build_note_payload(change, base_url)
         body = rails_json(payload)
+        now = datetime.now(UTC)
         for hook in list(change.project.hooks.values()):
-            if getattr(hook, flag):
+            # A disabled hook is not executed: the event is lost for it, not queued.
+            if getattr(hook, flag) and hook.executable(now):
                 self.submit(self._delivery(hook, event, body, base_url))
 
     def _delivery(self, hook: Hook, event: str, body: bytes, base_url: str) -> Delivery:
         key = str(uuid.uuid4())
         headers = {
             "Content-Type": "application/json",
-            "User-Agent": f"GitLab/{GITLAB_VERSION}",
+            "User-Agent": self.profile.user_agent,
             "X-Gitlab-Event": event,
             "X-Gitlab-Instance": base_url,
             "X-Gitlab-Event-UUID": str(uuid.uuid4()),
-            "Idempotency-Key": key,
         }
+        if self.profile.idempotency_key:
+            headers["Idempotency-Key"] = key
         if hook.token:
             headers["X-Gitlab-Token"] = hook.token.replace("\n", "").replace("\r", "")
         return Delivery(
@@ -321,6 +329,7 @@ class Dispatcher:
             headers=headers,
             body=body,
             idempotency_key=key,
+            hook=hook,
         )
 
     def submit(self, delivery: Delivery) -> None:
@@ -350,6 +359,7 @@ class Dispatcher:
             headers=headers,
             body=delivery.body,
             idempotency_key=delivery.idempotency_key,
+            hook=delivery.hook,
             copy=delivery.copy + 1,
         )
 
@@ -407,6 +417,24 @@ class Dispatcher:
             delivery.status_code = response.status_code
         except requests.RequestException as exc:
             delivery.error = f"{type(exc).__name__}: {exc}"
+        hook = delivery.hook
+        if hook is not None:
+            # 2xx and 3xx count as delivered; anything else (timeouts too) as a failure.
+            if delivery.status_code is not None and delivery.status_code < 400:
+                hook.record_success()
+            else:
+                client_error = delivery.status_code is not None and delivery.status_code < 500
+                hook.record_failure(
+                    datetime.now(UTC), client_error=client_error, failures_alike=self.profile.failures_disable_alike
+                )
+
+    def test_hook(self, hook: Hook, body: bytes) -> Delivery:
+        """The hook settings' "Test" button: one delivery, now; a success enables a disabled hook again."""
+        delivery = self._delivery(hook, "Issue Hook", body, self._base_url())
+        self._send(delivery)
+        with self._cond:
+            self.log.append(delivery)
+        return delivery
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Block until nothing is queued or in flight (held ones excepted)."""

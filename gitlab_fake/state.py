@@ -152,6 +152,39 @@ class Hook:
     # GitLab's auto-disabling (WebHooks::AutoDisabling): "executable", "temporarily_disabled", "disabled".
     alert_status: str = "executable"
     disabled_until: datetime | None = None
+    recent_failures: int = 0  # failed deliveries in a row
+    backoff_count: int = 0  # times it was disabled for a while since it last worked
+
+    # WebHooks::AutoDisabling: 4 failures in a row disable it for a while (1 min, doubling up to 24 h),
+    # 40 for good; a success (or a test delivery that succeeds) enables it again.
+    FAILURE_THRESHOLD = 4
+    PERMANENT_FAILURE_THRESHOLD = 40
+    MAX_BACKOFF_SECONDS = 24 * 3600
+
+    def executable(self, now: datetime) -> bool:
+        if self.alert_status == "disabled":
+            return False
+        return self.alert_status != "temporarily_disabled" or (
+            self.disabled_until is not None and now >= self.disabled_until
+        )
+
+    def record_success(self) -> None:
+        self.recent_failures = self.backoff_count = 0
+        self.alert_status, self.disabled_until = "executable", None
+
+    def record_failure(self, now: datetime, *, client_error: bool, failures_alike: bool) -> None:
+        self.recent_failures += 1
+        if self.recent_failures < self.FAILURE_THRESHOLD:
+            return
+        if (failures_alike and self.recent_failures >= self.PERMANENT_FAILURE_THRESHOLD) or (
+            client_error and not failures_alike
+        ):
+            self.alert_status, self.disabled_until = "disabled", None
+            return
+        seconds = min(60 * 2**self.backoff_count, self.MAX_BACKOFF_SECONDS)
+        self.backoff_count += 1
+        self.alert_status = "temporarily_disabled"
+        self.disabled_until = datetime.fromtimestamp(now.timestamp() + seconds, tz=UTC)
 
     EVENT_FLAGS = (
         "issues_events",
@@ -205,6 +238,37 @@ ISSUE_EDIT_KEYS = (
     "state_event",
     "title",
 )
+
+
+# Quick actions GitLab (Free tier) runs in a saved description, on create and on update (13.2+); it takes
+# their lines out of the text. Others stay as text here: `/parent_epic` needs Premium epics, and `/cc`
+# only mentions.
+_QUICK_ACTION_LINE = re.compile(r"^/(?P<name>label|unlabel|confidential)(?:[ \t]+(?P<arg>.*))?[ \t]*$")
+_LABEL_ARG = re.compile(r'~"(?P<quoted>[^"]+)"|~(?P<plain>[^\s~"]+)')
+_FENCE = re.compile(r"^ {0,3}(```|~~~)")
+
+
+def run_quick_actions(description: str) -> tuple[str, dict[str, Any]]:
+    """The description without the quick actions GitLab runs, and what they do (label changes, confidential)."""
+    kept: list[str] = []
+    effects: dict[str, Any] = {"add_labels": [], "remove_labels": [], "confidential": False}
+    fence = None
+    for line in description.split("\n"):
+        opened = _FENCE.match(line)
+        if opened and (fence is None or opened.group(1) == fence):
+            fence = None if fence else opened.group(1)
+        match = None if fence or opened else _QUICK_ACTION_LINE.match(line)
+        if match is None:
+            kept.append(line)
+            continue
+        names = [m.group("quoted") or m.group("plain") for m in _LABEL_ARG.finditer(match.group("arg") or "")]
+        if match.group("name") == "label":
+            effects["add_labels"] += names
+        elif match.group("name") == "unlabel":
+            effects["remove_labels"] += names
+        else:
+            effects["confidential"] = True
+    return "\n".join(kept), effects
 
 
 def _split_labels(value: Any) -> list[str]:
@@ -423,19 +487,23 @@ class Store:
             if title is None or not str(title).strip():
                 raise ValidationError({"error": "title is missing"})
             self._validate_issue_text(params)
-            labels = self.ensure_labels(project, _split_labels(params.get("labels")), actor)
+            description, actions = run_quick_actions(params.get("description") or "")
+            wanted = _split_labels(params.get("labels")) + actions["add_labels"]
+            labels = self.ensure_labels(
+                project, [n for n in _split_labels(wanted) if n not in actions["remove_labels"]], actor
+            )
             now = self.clock.now()
             issue = Issue(
                 id=self.next_id(),
                 iid=project.next_iid,
                 project_id=project.id,
                 title=str(title),
-                description=params.get("description") or "",
+                description=description,
                 author=actor,
                 created_at=now,
                 updated_at=now,
                 labels=labels,
-                confidential=_bool(params.get("confidential", False)),
+                confidential=_bool(params.get("confidential", False)) or actions["confidential"],
                 updated_by=actor,
             )
             project.next_iid += 1
@@ -457,6 +525,15 @@ class Store:
             if "title" in params and not str(params["title"] or "").strip():
                 raise ValidationError({"message": {"title": ["can't be blank"]}})
             self._validate_issue_text(params)
+            if params.get("description"):
+                text, actions = run_quick_actions(params["description"])
+                params = {
+                    **params,
+                    "description": text,
+                    "add_labels": _split_labels(params.get("add_labels")) + actions["add_labels"],
+                    "remove_labels": _split_labels(params.get("remove_labels")) + actions["remove_labels"],
+                    **({"confidential": True} if actions["confidential"] else {}),
+                }
             state_event = params.get("state_event")
             if state_event is not None and state_event not in ("close", "reopen"):
                 raise ValidationError({"error": "state_event does not have a valid value"})

@@ -31,7 +31,7 @@ class GitLabConnectionAdmin(admin.ModelAdmin):
     def healthy(self, obj):
         return obj.healthy
 
-    @admin.action(description="Import issues labelled wg-ai-integration as proposals (owned by you)")
+    @admin.action(description="Import issues with a proposal label (any template version) as proposals, owned by you")
     def import_issues(self, request, queryset):
         try:
             report = importer.import_issues(owner=request.user)

@@ -10,7 +10,8 @@ class GitLabSyncConfig(AppConfig):
     def ready(self) -> None:
         # Registers the tasks, which the app enqueues by name, in every process (eager mode in tests too).
         import gitlab_sync.tasks  # noqa: F401
-        from gitlab_sync.outbox import on_proposal_changed, on_proposal_created
+        from gitlab_sync.linking import on_proposal_created
+        from gitlab_sync.outbox import on_proposal_changed
         from proposals.signals import proposal_changed, proposal_created
 
         # The outbox row is written in the transaction of the change it records.

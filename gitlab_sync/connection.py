@@ -10,6 +10,7 @@ from typing import Any
 
 import redis
 from django.conf import settings
+from django.db import connection as db_connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -37,9 +38,9 @@ def proposal_lock(proposal_id: int, *, wait: float = 0.0):
     """Serialise everything that talks to GitLab about one proposal, across workers and hosts."""
     # Outlives the task's hard time limit, so a lock is only ever lost with its worker.
     timeout = getattr(settings, "GITLAB_SYNC_LOCK_TIMEOUT", settings.CELERY_TASK_TIME_LIMIT + 30)
-    lock = redis_client(settings.REDIS_URL).lock(
-        f"stagegate:gitlab-sync:{proposal_id}", timeout=timeout, blocking_timeout=wait
-    )
+    # Keyed by database too: two Stagegates (or test runs) sharing one Redis have the same proposal ids.
+    key = f"stagegate:gitlab-sync:{db_connection.settings_dict['NAME']}:{proposal_id}"
+    lock = redis_client(settings.REDIS_URL).lock(key, timeout=timeout, blocking_timeout=wait)
     if not lock.acquire(blocking=wait > 0):
         raise LockBusy(proposal_id)
     try:

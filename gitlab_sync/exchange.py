@@ -15,23 +15,25 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, F, When
+from django.db.models import Case, F, Prefetch, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from gitlab_sync import client, fields
 from gitlab_sync.client import TransientGitLabError
-from gitlab_sync.connection import ensure_healthy, note_success, parse_time, sync_enabled
+from gitlab_sync.connection import ensure_healthy, note_success, parse_time
 from gitlab_sync.managed import (
     desired_labels,
     enforce_managed,
     is_managed,
     issue_state_for,
+    managed_labels,
     own_labels,
     scoped_labels_set_on_gitlab,
 )
 from gitlab_sync.merge import merge_label_sets, merge_values
 from gitlab_sync.models import SyncConflict, SyncState, WebhookDelivery
+from gitlab_sync.template_actions import issue_title, quick_action_labels, retitled
 from proposals.checklists import refresh_verified_checklist
 from proposals.content import (
     RENDER_PREFETCH,
@@ -40,15 +42,26 @@ from proposals.content import (
     content_values,
     content_with_values,
     key_label,
-    normalise_title,
     proposal_apply_content,
 )
 from proposals.markdown import canonical_text
 from proposals.models import Activity, Proposal
 from proposals.signals import send_proposal_changed
 from proposals.validators import ContentInvalid
-from reviews.models import Notification
+from reviews.models import Notification, Review
 from reviews.notifications import absolute_url, notify
+
+# What a merge reads, in one query per relation: the content, and the reviews with what the ORR labels
+# and status rows ask of them (area, its reviewer group, the decision and who made it).
+SYNC_PREFETCH = (
+    *(name for name in RENDER_PREFETCH if not name.startswith("reviews")),
+    Prefetch(
+        "reviews",
+        queryset=Review.objects.select_related(
+            "area", "area__reviewer_group", "current_decision", "current_decision__decided_by", "reviewer"
+        ),
+    ),
+)
 
 
 @dataclass
@@ -74,10 +87,11 @@ def sync_proposal(proposal_id: int, *, remote: dict | None = None, actor: str = 
         return create_issue(proposal_id)
     if state.link_broken:
         raise client.IssueNotFound("The GitLab issue was deleted or moved; relink it in the admin.", status=404)
-    for _attempt in range(5):
-        state.refresh_from_db()
+    for attempt in range(5):
+        if attempt:
+            state.refresh_from_db()
         start_version = state.local_version
-        proposal = Proposal.objects.prefetch_related(*RENDER_PREFETCH).get(pk=proposal_id)
+        proposal = Proposal.objects.prefetch_related(*SYNC_PREFETCH).get(pk=proposal_id)
         fresh = remote is None
         if fresh:
             remote = client.get_issue(state.issue_iid, project=state.project)
@@ -156,6 +170,7 @@ def follow_move(state: SyncState, remote: dict) -> None:
                     issue_id=issue["id"],
                     web_url=issue.get("web_url", ""),
                     remote_updated_at=None,
+                    base_hash="",
                 )
                 Activity.objects.record(
                     proposal,
@@ -195,6 +210,21 @@ def note_refused_labels(state: SyncState, proposal: Proposal, sent: str, issue: 
 
 def text_hash(text: str | None) -> str:
     return hashlib.sha256((text or "").encode()).hexdigest()
+
+
+def issue_fingerprint(issue: dict) -> str:
+    """What of an issue the sync reads, as one hash: an issue whose fingerprint is the one last merged
+    was only touched (a comment, our own write's echo) and needs no merge."""
+    parts = [
+        issue.get("title") or "",
+        issue.get("description") or "",
+        ",".join(sorted(issue.get("labels") or [])),
+        issue.get("state") or "",
+        str(bool(issue.get("confidential"))),
+        str(issue.get("moved_to_id") or ""),
+        str(issue.get("duplicated_to_id") or ""),
+    ]
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
 
 def recover_overwritten_edit(state: SyncState, delivery: WebhookDelivery) -> bool:
@@ -248,10 +278,11 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
     outcome = merge_values(base, local, remote_values)
 
     base_labels = list(state.base_labels)
-    local_labels = desired_labels(proposal)
+    managed = managed_labels(proposal)  # read once: the ORR labels ask the reviews
+    local_labels = desired_labels(proposal, managed=managed)
     remote_labels = list(remote.get("labels") or [])
-    labels = enforce_managed(merge_label_sets(base_labels, local_labels, remote_labels), proposal)
-    set_on_gitlab = scoped_labels_set_on_gitlab(base_labels, remote_labels, proposal)
+    labels = enforce_managed(merge_label_sets(base_labels, local_labels, remote_labels), proposal, managed=managed)
+    set_on_gitlab = scoped_labels_set_on_gitlab(base_labels, remote_labels, proposal, managed=managed)
 
     confidential = bool(remote.get("confidential"))
     take_confidential = None
@@ -266,6 +297,13 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
         locked = Proposal.objects.select_for_update().get(pk=proposal.pk)
         if locked.version != proposal.version:
             return None
+        # Same version: the content's relations read with the proposal are still its own; not read again.
+        # Not the reviews: ORR answers applied here change their status, which the checklist then reads.
+        locked._prefetched_objects_cache = {
+            name: cached
+            for name, cached in getattr(proposal, "_prefetched_objects_cache", {}).items()
+            if name != "reviews"
+        }
         result.pulled = _apply_remote(locked, outcome.take_remote) if outcome.take_remote else []
         own = own_labels(labels, locked)
         extra: list[str] = []
@@ -330,8 +368,8 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
     if locked.confidential != bool(remote.get("confidential")):
         updates["confidential"] = locked.confidential
     title = outcome.merged.get(TITLE)
-    if title is not None and title != normalise_title(remote.get("title")):
-        updates["title"] = title
+    if title is not None and title != remote_values.get(TITLE):
+        updates["title"] = retitled(remote.get("title"), title)
     if merged_description_differs and not render:
         updates["description"] = None  # to be rendered by the push that writes it
     elif merged_description_differs:
@@ -427,6 +465,7 @@ def _finish(
         base_confidential=state.base_confidential,
         remote_updated_at=parse_time(issue.get("updated_at")),
         remote_state=issue.get("state") or "",
+        base_hash=issue_fingerprint(issue),
         **(
             {"needs_push": True}
             if still_dirty
@@ -450,13 +489,19 @@ def create_issue(proposal_id: int) -> SyncResult:
     proposal = Proposal.objects.get(pk=proposal_id)
     start_version = state.local_version
     issue = _find_created_issue(proposal, state) if state.create_started_at else None
+    # The template's `/label` labels become the author's own: the next merge must not take them off.
+    wanted = desired_labels(proposal)
+    template_labels = [name for name in quick_action_labels(proposal.definition) if name not in wanted]
+    if template_labels:
+        Proposal.objects.filter(pk=proposal.pk).update(labels=[*(proposal.labels or []), *template_labels])
+        proposal.refresh_from_db(fields=["labels"])
     labels = ",".join(desired_labels(proposal))
     if issue is None:
         SyncState.objects.filter(pk=state.pk).update(create_started_at=timezone.now())
         issue = client.create_issue(
             {
-                "title": proposal.title,
-                "description": fields.render_description(proposal, {}),
+                "title": issue_title(proposal.definition, proposal.title),
+                "description": fields.render_description(proposal, {}, new_issue=True),
                 "labels": labels,
                 # Confidential from the first request: the text is never public, not even for a moment.
                 "confidential": proposal.confidential,
@@ -499,6 +544,7 @@ def linked_to_issue(issue: dict, proposal: Proposal, remote_values: dict[str, An
         "base_confidential": bool(issue.get("confidential")),
         "remote_updated_at": parse_time(issue.get("updated_at")),
         "remote_state": issue.get("state", ""),
+        "base_hash": issue_fingerprint(issue),
         "last_synced_at": timezone.now(),
     }
 
@@ -507,6 +553,7 @@ def _find_created_issue(proposal: Proposal, state: SyncState) -> dict | None:
     """The issue an interrupted create made after all: the one carrying this proposal's mark, never
     one that merely shares its title."""
     since = state.create_started_at - timedelta(minutes=5)
+    # Labelled with the working-group label we sent, whatever the template's `/label` adds.
     for issue in client.iter_issues(created_after=since.isoformat(), labels=proposal.definition.label):
         if fields.marked_proposal(issue.get("description")) == proposal.pk:
             return issue
@@ -548,71 +595,3 @@ def resolve_conflict(*, conflict: SyncConflict, choice: str, by, text: str | Non
             + ("wrote a merged text" if text is not None else SyncConflict.Resolution(choice).label.lower()),
             data={"field": conflict.field, "choice": choice},
         )
-
-
-class IssueLinkError(Exception):
-    """The issue named cannot be linked to the proposal; the message says why, in the author's words."""
-
-
-# An issue named by "#12", "12" or its address: https://gitlab.example.com/group/sub/project/-/issues/12
-_ISSUE_IID = re.compile(r"^#?(?P<iid>\d+)$")
-_ISSUE_URL = re.compile(r"^https?://(?P<project_url>[^\s]+?)/-/issues/(?P<iid>\d+)/?(?:[?#]\S*)?$", re.IGNORECASE)
-
-
-def parse_issue_ref(ref: str) -> tuple[str, int]:
-    """(the project's address without scheme, or "", iid) of an issue reference; IssueLinkError when it names
-    no issue. The address keeps host, any path prefix and subgroups: GitLab's web_url is compared with it."""
-    ref = ref.strip()
-    found = _ISSUE_IID.match(ref) or _ISSUE_URL.match(ref)
-    if found is None or int(found["iid"]) < 1:
-        raise IssueLinkError(f"“{ref[:80]}” is not an issue: write its address or #number, e.g. #12")
-    return (found.groupdict().get("project_url") or "").rstrip("/"), int(found["iid"])
-
-
-def _project_of(web_url: str) -> str:
-    found = _ISSUE_URL.match(web_url or "")
-    return found["project_url"].rstrip("/") if found else ""
-
-
-def link_existing_issue(proposal: Proposal, issue_iid_or_url: str, by) -> dict:
-    """Link `proposal` to an existing issue of the configured project instead of creating one; returns the issue.
-
-    The issue becomes the agreed base, so the next push writes only what Stagegate's text changes. Refused
-    (IssueLinkError) when the reference names no issue of the project, or the issue is another proposal's.
-    """
-    if not sync_enabled():
-        raise IssueLinkError("GitLab is not connected to Stagegate, so no issue can be linked")
-    project, iid = parse_issue_ref(issue_iid_or_url)
-    configured = str(settings.GITLAB_PROJECT)
-    try:
-        issue = client.get_issue(iid)
-    except client.IssueNotFound:
-        raise IssueLinkError(f"There is no issue #{iid} in {configured} that Stagegate can read") from None
-    except client.GitLabError as error:
-        raise IssueLinkError(f"GitLab did not answer ({error}); try again, or import without linking") from None
-    issue_project = _project_of(issue.get("web_url", ""))
-    if project and issue_project and project.lower() != issue_project.lower():
-        raise IssueLinkError(
-            f"That address is not an issue of {configured} (its issue #{iid} is at {issue.get('web_url')})"
-        )
-    taken = (
-        SyncState.objects.filter(issue_iid=iid, project_path="")
-        .exclude(proposal=proposal)
-        .select_related("proposal")
-        .first()
-    )
-    if taken is not None:
-        raise IssueLinkError(f"Issue #{iid} is already linked to the proposal “{taken.proposal.title}”")
-    marked = fields.marked_proposal(issue.get("description"))
-    if marked not in (None, proposal.pk) and Proposal.objects.filter(pk=marked).exists():
-        raise IssueLinkError(f"Issue #{iid} was written by Stagegate for another proposal")
-    state, _ = SyncState.objects.get_or_create(proposal=proposal)
-    SyncState.objects.filter(pk=state.pk).update(**linked_to_issue(issue, proposal), link_broken=False)
-    Activity.objects.record(
-        proposal,
-        actor=by,
-        kind=Activity.Kind.SYNC,
-        message=f"Linked to the existing GitLab issue #{iid}",
-        data={"iid": iid, "web_url": issue.get("web_url", "")},
-    )
-    return issue

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from gitlab_sync.template_actions import proposal_title, quick_actions
 from proposals import markdown
 from proposals.content import (
     TITLE,
@@ -24,7 +25,8 @@ from proposals.signals import Origin
 
 
 def local_snapshot(proposal: Proposal) -> dict[str, Any]:
-    return content_values(content_from_proposal(proposal), proposal.title)
+    # Compared without the title pattern's prefix on both sides: typed here or added on GitLab, it is no change.
+    return content_values(content_from_proposal(proposal), proposal_title(proposal.title))
 
 
 # The proposal's hidden mark at the end of its issue: a create that timed out but landed is found by
@@ -53,24 +55,33 @@ def parse_content(description: str):
 
 
 def remote_snapshot(issue: dict[str, Any]) -> dict[str, Any]:
-    return content_values(parse_content(issue.get("description") or ""), issue.get("title") or "")
+    # The template's title prefix (🤖 [AI Proposal]) is the pattern's, not part of the proposal's title.
+    return content_values(parse_content(issue.get("description") or ""), proposal_title(issue.get("title") or ""))
 
 
-def render_description(proposal: Proposal, overrides: dict[str, Any]) -> str:
-    """The issue body for this proposal, with ``overrides`` (GitLab's side of conflicts) in place."""
+def render_description(proposal: Proposal, overrides: dict[str, Any], *, new_issue: bool = False) -> str:
+    """The issue body for this proposal, with ``overrides`` (GitLab's side of conflicts) in place.
+
+    A new issue also carries the template's quick actions (``/label``, ``/cc``, ``/parent_epic``), which
+    GitLab runs once and takes out of the text; never an update, which would run them again (a label
+    someone removed would come back)."""
     content = content_from_proposal(proposal)
     if overrides:
         content = content_with_values(content, overrides)
-    return f"{markdown.render(content).rstrip()}\n\n{proposal_marker(proposal.pk)}\n"
+    actions = quick_actions(proposal.definition) if new_issue else []
+    actions_block = "\n".join(actions) + "\n\n" if actions else ""
+    return f"{markdown.render(content).rstrip()}\n\n{actions_block}{proposal_marker(proposal.pk)}\n"
 
 
-def apply_remote(proposal: Proposal, values: dict[str, Any]) -> list[str]:
+def apply_remote(proposal: Proposal, values: dict[str, Any], *, issue_content=None) -> list[str]:
     """Write values taken from GitLab onto the proposal; returns what changed, in the template's words.
 
     Runs inside the caller's transaction with the proposal row locked. The change is GitLab's own,
     so it is not queued back to GitLab; ORR answers are saved as the author's, as before the sync.
+    ``issue_content``: the issue's whole parsed content, which holds ``values`` (an import), so the
+    proposal's own content need not be read to put them in.
     """
-    content = content_with_values(content_from_proposal(proposal), values)
+    content = issue_content or content_with_values(content_from_proposal(proposal), values)
     return proposal_apply_content(
         proposal=proposal,
         content=content,

@@ -9,14 +9,15 @@ from django.db import transaction
 
 from gitlab_sync import client, fields
 from gitlab_sync.exchange import linked_to_issue
+from gitlab_sync.linking import LinkRefused, link_issue
 from gitlab_sync.managed import MANAGED_PREFIXES
 from gitlab_sync.models import SyncState
+from gitlab_sync.template_actions import proposal_labels, proposal_title
 from proposals.checklists import refresh_verified_checklist
-from proposals.content import TITLE
-from proposals.models import Activity
+from proposals.content import TITLE, content_values
+from proposals.models import Activity, Proposal
 from proposals.services import proposal_create
 from proposals.signals import Origin
-from proposals.template import get_definition
 
 log = logging.getLogger(__name__)
 
@@ -25,63 +26,110 @@ log = logging.getLogger(__name__)
 class ImportReport:
     imported: list[tuple[int, int, str, int]] = field(default_factory=list)  # iid, proposal id, title, fields
     already_linked: list[int] = field(default_factory=list)
+    linked_existing: list[tuple[int, int]] = field(default_factory=list)  # iid, proposal id
     failed: list[tuple[int, str]] = field(default_factory=list)
 
     def lines(self) -> list[str]:
+        relinked = f"{len(self.linked_existing)} linked to their proposal; " if self.linked_existing else ""
         out = [
-            f"Imported {len(self.imported)} issue(s); {len(self.already_linked)} already linked; "
+            f"Imported {len(self.imported)} issue(s); {relinked}{len(self.already_linked)} already linked; "
             f"{len(self.failed)} failed."
         ]
         out += [f"  #{iid} → proposal {pk}: {title} ({n} field(s) filled)" for iid, pk, title, n in self.imported]
+        out += [f"  #{iid} → its proposal {pk}, which had lost its link" for iid, pk in self.linked_existing]
         out += [f"  #{iid} failed: {reason}" for iid, reason in self.failed]
         return out
 
 
+def proposal_issues(label: str | None = None):
+    """Every issue carrying ``label``, or any template version's proposal label, once, oldest first.
+    Issues closed by a move or as a duplicate are left out: their content lives on elsewhere."""
+    seen: set[int] = set()
+    for name in [label] if label else proposal_labels():
+        for issue in client.iter_issues(labels=name, order_by="created_at", sort="asc", per_page=100):
+            if issue["id"] not in seen and not (issue.get("moved_to_id") or issue.get("duplicated_to_id")):
+                seen.add(issue["id"])
+                yield issue
+
+
+IMPORT_BATCH = 50  # issues per transaction: one commit for many new proposals, each still in a savepoint
+
+
 def import_issues(*, owner, label: str | None = None) -> ImportReport:
-    """Create a proposal for every issue carrying the working-group label that has none yet."""
-    label = label or get_definition().label
+    """Create a proposal for every issue carrying a proposal label (of any template version) that has
+    none yet; an issue that carries the mark of a proposal without issue is linked to that proposal."""
     linked = set(SyncState.objects.exclude(issue_iid=None).filter(project_path="").values_list("issue_iid", flat=True))
     report = ImportReport()
-    for issue in client.iter_issues(labels=label, order_by="created_at", sort="asc", per_page=100):
-        if issue["iid"] in linked:
-            report.already_linked.append(issue["iid"])
-            continue
+    batch: list[dict] = []
+    for issue in proposal_issues(label):
+        batch.append(issue)
+        if len(batch) == IMPORT_BATCH:
+            _import_batch(batch, owner=owner, linked=linked, report=report)
+            batch = []
+    _import_batch(batch, owner=owner, linked=linked, report=report)
+    return report
+
+
+def _import_batch(issues: list[dict], *, owner, linked: set[int], report: ImportReport) -> None:
+    with transaction.atomic():
+        for issue in issues:
+            _import_issue(issue, owner=owner, linked=linked, report=report)
+
+
+def _import_issue(issue: dict, *, owner, linked: set[int], report: ImportReport) -> None:
+    if issue["iid"] in linked:
+        report.already_linked.append(issue["iid"])
+        return
+    mark = fields.marked_proposal(issue.get("description"))
+    marked = Proposal.objects.filter(pk=mark).first() if mark is not None else None
+    if marked is not None and not SyncState.objects.filter(proposal=marked, issue_iid__isnull=False).exists():
         try:
             with transaction.atomic():
-                proposal = proposal_create(
-                    title=issue.get("title") or f"GitLab issue #{issue['iid']}",
-                    owner=owner,
-                    confidential=bool(issue.get("confidential")),
-                    # Pinned to the template version the issue was written from, as the paste import
-                    # does: a proposal of an older version would drop the newer sections on its next push.
-                    template_version=fields.issue_template_version(issue),
-                    origin=Origin.GITLAB,
-                )
-                remote_values = fields.remote_snapshot(issue)
-                changes = {
-                    key: value
-                    for key, value in remote_values.items()
-                    if key != TITLE and value not in ("", [], None, False)
-                }
-                fields.apply_remote(proposal, changes)
-                proposal.labels = [name for name in issue.get("labels") or [] if not name.startswith(MANAGED_PREFIXES)]
-                proposal.save(update_fields=["labels"])
-                refresh_verified_checklist(proposal)  # items verified by a label follow the labels
-                SyncState.objects.get_or_create(proposal=proposal)
-                SyncState.objects.filter(proposal=proposal).update(
-                    **linked_to_issue(issue, proposal, remote_values), needs_push=False, push_enqueued_at=None
-                )
-                Activity.objects.record(
-                    proposal,
-                    kind=Activity.Kind.SYNC,
-                    message=f"Imported from GitLab issue #{issue['iid']}",
-                    data={"iid": issue["iid"], "web_url": issue.get("web_url", "")},
-                )
-        except Exception as exc:  # one odd issue must not stop the import; it is reported
-            log.exception("Import of GitLab issue #%s failed", issue.get("iid"))
-            report.failed.append((issue["iid"], str(exc)[:300]))
-            continue
-        filled = sum(1 for key in changes if key.startswith("field:"))
-        report.imported.append((issue["iid"], proposal.pk, proposal.title, filled))
+                link_issue(marked, issue)
+        except LinkRefused as refused:
+            report.failed.append((issue["iid"], str(refused)))
+            return
+        report.linked_existing.append((issue["iid"], marked.pk))
         linked.add(issue["iid"])
-    return report
+        return
+    try:
+        with transaction.atomic():
+            content = fields.parse_content(issue.get("description") or "")  # read once
+            proposal = proposal_create(
+                title=proposal_title(issue.get("title") or "") or f"GitLab issue #{issue['iid']}",
+                owner=owner,
+                confidential=bool(issue.get("confidential")),
+                # Pinned to the template version the issue was written from, as the paste import
+                # does: a proposal of an older version would drop the newer sections on its next push.
+                template_version=content.template_version,
+                origin=Origin.GITLAB,
+            )
+            remote_values = content_values(content, proposal_title(issue.get("title") or ""))
+            changes = {
+                key: value
+                for key, value in remote_values.items()
+                if key != TITLE and value not in ("", [], None, False)
+            }
+            proposal.labels = [name for name in issue.get("labels") or [] if not name.startswith(MANAGED_PREFIXES)]
+            proposal.save(update_fields=["labels"])
+            if changes:
+                # Also ticks the items verified by data or labels.
+                fields.apply_remote(proposal, changes, issue_content=content)
+            else:
+                refresh_verified_checklist(proposal)  # items verified by a label follow the labels
+            link = {**linked_to_issue(issue, proposal, remote_values), "needs_push": False, "push_enqueued_at": None}
+            if not SyncState.objects.filter(proposal=proposal).update(**link):
+                SyncState.objects.create(proposal=proposal, **link)
+            Activity.objects.record(
+                proposal,
+                kind=Activity.Kind.SYNC,
+                message=f"Imported from GitLab issue #{issue['iid']}",
+                data={"iid": issue["iid"], "web_url": issue.get("web_url", "")},
+            )
+    except Exception as exc:  # one odd issue must not stop the import; it is reported
+        log.exception("Import of GitLab issue #%s failed", issue.get("iid"))
+        report.failed.append((issue["iid"], str(exc)[:300]))
+        return
+    filled = sum(1 for key in changes if key.startswith("field:"))
+    report.imported.append((issue["iid"], proposal.pk, proposal.title, filled))
+    linked.add(issue["iid"])

@@ -28,12 +28,12 @@ from gitlab_sync.connection import (
     parse_time,
     proposal_lock,
 )
-from gitlab_sync.exchange import recover_overwritten_edit, sync_proposal
+from gitlab_sync.exchange import issue_fingerprint, recover_overwritten_edit, sync_proposal
 from gitlab_sync.failures import RetryLater, backoff, record_failure
 from gitlab_sync.models import GitLabConnection, IssueComment, SyncState, WebhookDelivery
 from gitlab_sync.outbox import follow_up
+from gitlab_sync.template_actions import proposal_labels
 from proposals.models import Activity, Proposal
-from proposals.template import DEFINITIONS
 from reviews.commands import review_decide_from_comment
 
 log = logging.getLogger(__name__)
@@ -186,6 +186,7 @@ def _run_orr_commands(proposal_id: int, state: SyncState, notes: list[dict]) -> 
             gitlab_username=author.get("username", ""),
             note_body=note.get("body", ""),
             note_id=note["id"],
+            posted_at=parse_time(note.get("created_at")),
         )
         for reply in replies:
             client.create_note(state.issue_iid, f"{reply}\n\n{REPLY_MARKER}", project=state.project)
@@ -231,10 +232,10 @@ def reconcile() -> dict[str, int]:
     check_health()
     conn = connection()
     links = {
-        iid: (proposal_id, remote_updated_at)
-        for iid, proposal_id, remote_updated_at in SyncState.objects.exclude(issue_iid=None)
+        iid: (proposal_id, remote_updated_at, fingerprint)
+        for iid, proposal_id, remote_updated_at, fingerprint in SyncState.objects.exclude(issue_iid=None)
         .filter(project_path="")
-        .values_list("issue_iid", "proposal_id", "remote_updated_at")
+        .values_list("issue_iid", "proposal_id", "remote_updated_at", "base_hash")
     }
     comment_counts = dict(
         IssueComment.objects.filter(deleted_at__isnull=True)
@@ -247,10 +248,10 @@ def reconcile() -> dict[str, int]:
         # A little overlap: GitLab's clock and ours may disagree, and equal timestamps exist.
         since = conn.issues_watermark - timedelta(seconds=5)
     watermark = conn.issues_watermark
-    stats = {"seen": 0, "synced": 0, "skipped": 0}
+    stats = {"seen": 0, "synced": 0, "unchanged": 0, "skipped": 0}
     seen_ids: set[int] = set()
-    # Every template version's working-group label: GitLab's label filter is AND, so one walk each.
-    for label in sorted({definition.label for definition in DEFINITIONS.values()}):
+    # Every template version's proposal label: GitLab's label filter is AND, so one walk each.
+    for label in proposal_labels():
         for issue in walk_updated_issues(since=since, labels=label):
             if issue["id"] not in seen_ids:
                 seen_ids.add(issue["id"])
@@ -274,10 +275,16 @@ def _reconcile_issue(issue: dict, updated_at, links: dict, comment_counts: dict[
     link = links.get(issue["iid"])
     if link is None:
         return
-    proposal_id, known = link
+    proposal_id, known, fingerprint = link
     changed = known is None or (updated_at is not None and updated_at > known)
     touched_by_a_note = False
-    if changed:
+    if changed and fingerprint and fingerprint == issue_fingerprint(issue):
+        # Touched, not changed (a comment, the echo of our own write): nothing to merge.
+        SyncState.objects.filter(proposal_id=proposal_id, remote_updated_at=known).update(remote_updated_at=updated_at)
+        links[issue["iid"]] = (proposal_id, updated_at, fingerprint)
+        stats["unchanged"] += 1
+        touched_by_a_note = True
+    elif changed:
         try:
             with proposal_lock(proposal_id):
                 # Nothing of the issue itself changed: something else touched it, most likely a comment.
@@ -285,7 +292,7 @@ def _reconcile_issue(issue: dict, updated_at, links: dict, comment_counts: dict[
                 follow_up(proposal_id)
             stats["synced"] += 1
             # What the issue was when we last read it: seen again unchanged later in the walk, it is skipped.
-            links[issue["iid"]] = (proposal_id, max(filter(None, (known, updated_at)), default=None))
+            links[issue["iid"]] = (proposal_id, max(filter(None, (known, updated_at)), default=None), "")
         except LockBusy:
             stats["skipped"] += 1  # being synced right now
         except client.IssueNotFound as exc:

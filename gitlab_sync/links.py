@@ -7,15 +7,14 @@ project's internal notes, since GitLab shows it to project members only.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from gitlab_sync import client
+from gitlab_sync import client, linking
 from gitlab_sync.connection import ensure_healthy
 from gitlab_sync.models import IssueCollabState, LinkedIssue, SyncState
 from proposals import access
@@ -34,28 +33,20 @@ class LinkRefused(Exception):
         self.message = message
 
 
-_REFERENCE = re.compile(r"(?:(?P<project>[\w.\-]+(?:/[\w.\-]+)+))?#(?P<iid>\d+)")
-_ISSUE_URL = re.compile(r"/(?P<project>[\w.\-]+(?:/[\w.\-]+)+)/-/(?:issues|work_items)/(?P<iid>\d+)/?\Z")
-
-
 def parse_issue_reference(text: str) -> tuple[str, int]:
     """``#12``, ``12``, ``group/project#12`` or the issue's URL on our GitLab -> (project path, iid).
 
-    An empty project path means the proposal's own project.
+    An empty project path means the proposal's own project. The forms are the ones an author may name
+    their own issue with (``linking``); a related issue may be in another project, never another GitLab.
     """
     text = (text or "").strip()
-    if text.isdigit():
-        return "", int(text)
-    match = _REFERENCE.fullmatch(text)
-    if match:
-        return match.group("project") or "", int(match.group("iid"))
-    base = urlsplit(settings.GITLAB_URL)
-    url = urlsplit(text)
-    if url.scheme in ("http", "https") and url.netloc == base.netloc and url.path.startswith(base.path):
-        found = _ISSUE_URL.search(unquote(url.path[len(base.path.rstrip("/")) :]))
-        if found:
-            return found.group("project"), int(found.group("iid"))
-    raise LinkRefused(f"“{text[:100]}” is not an issue: write #12, group/project#12 or the issue's GitLab URL.")
+    try:
+        project, iid = linking.parse_issue_reference(text)
+    except linking.LinkRefused as refusal:
+        raise LinkRefused(str(refusal)) from None
+    if "://" in text and urlsplit(text).netloc != urlsplit(settings.GITLAB_URL).netloc:
+        raise LinkRefused(f"“{text[:100]}” is on another GitLab than the one Stagegate syncs with.")
+    return project, iid
 
 
 def _issue_of(proposal: Proposal) -> SyncState:

@@ -23,18 +23,20 @@ def own_labels(labels: list[str], proposal: Proposal) -> list[str]:
     return [name for name in labels if not is_managed(name, proposal)]
 
 
-def desired_labels(proposal: Proposal) -> list[str]:
+def desired_labels(proposal: Proposal, *, managed: list[str] | None = None) -> list[str]:
     own = own_labels(proposal.labels or [], proposal)
-    return own + managed_labels(proposal)
+    return own + (managed if managed is not None else managed_labels(proposal))
 
 
-def scoped_labels_set_on_gitlab(base: list[str], remote: list[str], proposal: Proposal) -> list[str]:
+def scoped_labels_set_on_gitlab(
+    base: list[str], remote: list[str], proposal: Proposal, *, managed: list[str] | None = None
+) -> list[str]:
     """Stage or ORR labels someone put on the issue (an issue board drag) that the proposal does not hold."""
-    managed = set(managed_labels(proposal))
-    return sorted(name for name in set(remote) - set(base) if name.startswith(MANAGED_PREFIXES) and name not in managed)
+    held = set(managed if managed is not None else managed_labels(proposal))
+    return sorted(name for name in set(remote) - set(base) if name.startswith(MANAGED_PREFIXES) and name not in held)
 
 
-def enforce_managed(labels: list[str], proposal: Proposal) -> list[str]:
+def enforce_managed(labels: list[str], proposal: Proposal, *, managed: list[str] | None = None) -> list[str]:
     """Stage and ORR labels follow the proposal, whatever was set on GitLab.
 
     The rule for a ``stage::`` or ``orr::`` label changed on GitLab (an issue board drag): the
@@ -42,7 +44,7 @@ def enforce_managed(labels: list[str], proposal: Proposal) -> list[str]:
     the label is set back to the proposal's own, and the exchange records on the timeline who set
     what (``scoped_labels_set_on_gitlab``), so the move is seen, never silently undone.
     """
-    managed = managed_labels(proposal)
+    managed = managed if managed is not None else managed_labels(proposal)
     kept = [name for name in labels if not name.startswith(MANAGED_PREFIXES) or name in managed]
     return kept + [name for name in managed if name not in kept]
 

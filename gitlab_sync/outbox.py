@@ -24,11 +24,11 @@ from config.celery import app
 from gitlab_sync import client
 from gitlab_sync.client import TransientGitLabError
 from gitlab_sync.connection import LockBusy, auth_failed, proposal_lock, resume, sync_enabled
-from gitlab_sync.exchange import IssueLinkError, SyncResult, link_existing_issue, sync_proposal
+from gitlab_sync.exchange import SyncResult, sync_proposal
 from gitlab_sync.failures import RetryLater, record_failure
 from gitlab_sync.models import SyncState
 from proposals.models import Proposal
-from proposals.signals import IssueLinkRefused, Origin
+from proposals.signals import Origin
 
 log = logging.getLogger(__name__)
 
@@ -39,18 +39,6 @@ def on_proposal_changed(sender, *, proposal: Proposal, origin: Origin, **kwargs)
     """A change made in Stagegate goes to the outbox; one that came from GitLab is already there."""
     if origin != Origin.GITLAB:
         mark_dirty(proposal)
-
-
-def on_proposal_created(sender, *, proposal: Proposal, by, gitlab_issue_ref: str = "", **kwargs) -> str | None:
-    """A new proposal that names an existing issue is linked to it (the push then updates that issue
-    instead of creating one). Returns the issue's title; a refusal rolls the creation back."""
-    if not gitlab_issue_ref:
-        return None
-    try:
-        issue = link_existing_issue(proposal, gitlab_issue_ref, by)
-    except IssueLinkError as refusal:
-        raise IssueLinkRefused(str(refusal)) from None
-    return issue.get("title") or ""
 
 
 def mark_dirty(proposal: Proposal) -> None:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from gitlab_sync import exchange, outbox
 from gitlab_sync.connection import sync_enabled
-from gitlab_sync.models import SyncConflict, SyncState
+from gitlab_sync.models import GitLabConnection, SyncConflict, SyncState
+from proposals import access
 from proposals.models import Proposal
 from proposals.textdiff import word_diff
 
@@ -35,6 +38,20 @@ def badge_context(proposal: Proposal, *, can_edit: bool) -> dict:
         "open_conflicts": open_conflicts,
         "can_edit": can_edit,
     }
+
+
+def connection_alerts_context(user) -> dict:
+    """For admins: the connection's stop (blocked, token refused) and its warnings (token expiring, webhook
+    disabled by GitLab), on every page until fixed. Nobody else is told: they cannot act on it."""
+    alerts: list[str] = []
+    if sync_enabled() and user is not None and access.is_admin(user):
+        conn = GitLabConnection.objects.filter(project_path=settings.GITLAB_PROJECT).first()
+        if conn is not None:
+            if not conn.healthy:
+                why = conn.blocked_message or "GitLab rejected the bot token (401)."
+                alerts.append(f"GitLab sync is stopped: {why} Fix it, then resume sync in GitLab connections.")
+            alerts += conn.warnings(timezone.localdate())
+    return {"gitlab_alerts": alerts, "show_admin_link": bool(alerts) and user.is_staff}
 
 
 @require_GET

@@ -132,12 +132,20 @@ def _resolve_user(*, gitlab_user_id: int | None, gitlab_username: str):
 
 
 def review_decide_from_comment(
-    *, proposal: Proposal, gitlab_user_id: int | None, gitlab_username: str, note_body: str, note_id: int
+    *,
+    proposal: Proposal,
+    gitlab_user_id: int | None,
+    gitlab_username: str,
+    note_body: str,
+    note_id: int,
+    posted_at: datetime.datetime | None = None,
 ) -> list[str]:
     """Apply the `/orr` commands of one GitLab comment; return the replies to post (empty: no command).
 
     The same rules as in the browser apply (own proposal, wrong area, state, required comment).
-    A comment delivered twice decides once: each decision remembers its note.
+    A comment delivered twice decides once: each decision remembers its note. A decision applies to
+    the answer as it was when the comment was posted (`posted_at`, GitLab's `created_at`): an answer
+    changed since is refused, as the browser refuses a decision on text that changed while read.
     """
     commands = parse_orr_commands(note_body)
     if not commands:
@@ -164,12 +172,21 @@ def review_decide_from_comment(
             continue
         if Decision.objects.filter(review=review, gitlab_note_id=note_id).exists():
             continue  # a redelivered comment: already decided, already answered
+        if posted_at is not None and review.answer_updated_at is not None and review.answer_updated_at > posted_at:
+            replies.append(
+                f"{mention}: refused for “{area.title}”: the author changed the answer after your comment "
+                f"({review.answer_updated_at.astimezone(datetime.UTC):%Y-%m-%d %H:%M} UTC); "
+                "read the new answer and decide again. Nothing was recorded."
+            )
+            continue
         try:
             with transaction.atomic():
                 decision = review_decide(
                     review=review,
                     kind=command.kind,
                     comment=command.comment,
+                    # The answer checked above: one changed in between is refused by review_decide.
+                    answer_sha256_read=review.answer_sha256,
                     waiver_expires_on=command.waiver_expires_on,
                     by=user,
                     source=Decision.Source.GITLAB,

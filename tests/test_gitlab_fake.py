@@ -592,3 +592,99 @@ def test_token_self_shows_expiry_and_hooks_show_their_alert_status(fake, gl, pro
     hook = fake.add_hook("http://127.0.0.1:9/hook")
     hook.alert_status = "disabled"
     assert [h.alert_status for h in project.hooks.list(get_all=True)] == ["disabled"]
+
+
+# -- hooks GitLab disables, version profiles, quick actions ----------------------------------
+
+
+def _events(fake, receiver, count: int) -> None:
+    for n in range(count):
+        fake.create_issue(title=f"Event {n}")
+        fake.wait_for_hooks()
+
+
+def test_a_hook_failing_four_times_in_a_row_is_disabled_for_a_while_then_tried_again(fake, receiver):
+    receiver.status = 500
+    _events(fake, receiver, 4)
+    (hook,) = fake.project.hooks.values()
+    assert hook.alert_status == "temporarily_disabled"
+    assert hook.disabled_until is not None
+    listed = requests.get(f"{fake.url}/api/v4/projects/{fake.project.id}/hooks", headers={"PRIVATE-TOKEN": fake.token})
+    assert listed.json()[0]["alert_status"] == "temporarily_disabled" and listed.json()[0]["disabled_until"]
+    sent = len(receiver.received)
+    _events(fake, receiver, 1)
+    assert len(receiver.received) == sent  # not executed while disabled: the event is lost for it
+    receiver.status = 200
+    hook.disabled_until = hook.disabled_until.replace(year=2000)  # the back-off is over
+    _events(fake, receiver, 1)
+    assert len(receiver.received) == sent + 1
+    assert hook.alert_status == "executable" and hook.recent_failures == 0
+
+
+def test_the_back_off_doubles_and_forty_failures_disable_the_hook_for_good(fake, receiver):
+    receiver.status = 404  # 4xx counts like 5xx since MR !166329
+    (hook,) = fake.project.hooks.values()
+    waits = []
+    for _ in range(40):
+        if hook.disabled_until is not None:
+            hook.disabled_until = hook.disabled_until.replace(year=2000)
+        _events(fake, receiver, 1)
+        if hook.alert_status == "temporarily_disabled":
+            waits.append(hook.backoff_count)
+    assert waits[:3] == [1, 2, 3]
+    assert hook.alert_status == "disabled" and hook.recent_failures == 40
+    receiver.status = 200
+    assert fake.test_hook(hook).status_code == 200  # the settings' Test button enables it again
+    assert hook.alert_status == "executable"
+
+
+def test_before_17_6_a_client_error_disables_the_hook_for_good_after_four(receiver_server):
+    with FakeGitLab(version="16.5") as old:
+        old.add_hook(receiver_server.url, token="hook-secret")
+        receiver_server.status = 410
+        for n in range(4):
+            old.create_issue(title=f"Event {n}")
+            old.wait_for_hooks()
+        (hook,) = old.project.hooks.values()
+        assert hook.alert_status == "disabled"
+    receiver_server.status = 200
+
+
+@pytest.mark.parametrize(
+    "version, idempotency, note_edits, kind",
+    [("16.5", False, False, "issue"), ("16.11", False, True, "issue"), ("17.4", True, True, "issue"),
+     ("17.8", True, True, "work_item"), ("18.2", True, True, "issue")],
+)  # fmt: skip
+def test_version_profiles_send_what_that_release_sends(receiver_server, version, idempotency, note_edits, kind):
+    receiver_server.received.clear()
+    receiver_server.status = 200
+    with FakeGitLab(version=version) as release:
+        release.add_hook(receiver_server.url, token="hook-secret")
+        issue = release.create_issue(title="Versioned")
+        note = release.human_comment(issue.iid, "First")
+        release.human_edit_comment(issue.iid, note.id, "Edited")
+        release.wait_for_hooks()
+    headers = [h for h, _ in receiver_server.received]
+    payloads = [p for _, p in receiver_server.received]
+    assert all(("Idempotency-Key" in h) is idempotency for h in headers)
+    assert all(h["User-Agent"] == f"GitLab/{version}" for h in headers)
+    note_actions = [p["object_attributes"]["action"] for p in payloads if p["object_kind"] == "note"]
+    assert note_actions == (["create", "update"] if note_edits else ["create"])
+    issue_events = [
+        (h["X-Gitlab-Event"], p["object_kind"]) for h, p in receiver_server.received if p["object_kind"] != "note"
+    ]
+    assert issue_events and all(event == ("Issue Hook", kind) for event in issue_events)
+
+
+def test_quick_actions_in_a_saved_description_run_and_leave_the_text(fake):
+    issue = fake.create_issue(
+        title="Quick",
+        description='Body\n\n/label ~"AI Feature Proposal" ~ux\n/confidential\n/parent_epic &9997\n'
+        "```\n/label ~code\n```",
+    )
+    assert set(issue.labels) == {"AI Feature Proposal", "ux"} and issue.confidential
+    assert '/label ~"AI' not in issue.description and "/confidential" not in issue.description
+    assert "/parent_epic &9997" in issue.description  # epics need Premium: left as text
+    assert "/label ~code" in issue.description  # in a code block: text
+    fake.human_edit(issue.iid, description=issue.description + "\n/unlabel ~ux\n")
+    assert fake.issue(issue.iid).labels == ["AI Feature Proposal"]

@@ -120,3 +120,18 @@ def test_submitting_with_unanswered_areas_says_why_not(api_client_for, proposal,
     assert response.status_code == 400
     assert response.json()["reasons"]
     assert not proposal.reviews.exclude(status=Review.Status.NOT_STARTED).exists()
+
+
+def test_a_decision_without_the_hash_of_the_answer_read_is_refused_with_how_to_send_it(
+    api_client_for, submitted_proposal, data_reviewer
+):
+    review = _review(submitted_proposal, "data")
+
+    response = api_client_for(data_reviewer).post(
+        f"/api/reviews/{review.pk}/decisions/", {"kind": "approved"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "answer_sha256" in response.json()["answer_sha256"][0]
+    review.refresh_from_db()
+    assert review.status == Review.Status.IN_REVIEW and not review.decisions.exists()

@@ -61,7 +61,7 @@ def test_the_author_links_and_unlinks_an_issue_from_the_page_without_reload(fake
         ("#999", "GitLab has no issue #999"),
         ("ai-group/nowhere#1", "GitLab has no issue ai-group/nowhere#1"),
         ("not an issue", "is not an issue"),
-        ("https://elsewhere.example/ai-group/proposals/-/issues/1", "is not an issue"),
+        ("https://elsewhere.example/ai-group/proposals/-/issues/1", "another GitLab"),
     ],
 )
 def test_a_link_gitlab_cannot_make_is_refused_with_the_reason(fake, linked, author_client, reference, reason):

@@ -8,6 +8,7 @@ import pytest
 
 from gitlab_sync import client, exchange, failures, importer, inbound, outbox, tasks
 from gitlab_sync.models import GitLabConnection, IssueComment, SyncConflict, SyncState, WebhookDelivery
+from gitlab_sync.template_actions import proposal_labels
 from proposals.models import Activity, Proposal
 from proposals.signals import send_proposal_changed
 from tests.factories import ProposalFactory
@@ -186,7 +187,8 @@ def test_reconcile_applies_edits_whose_webhooks_were_lost_with_one_list_call(fak
     stats = inbound.reconcile()
     assert Proposal.objects.get(pk=proposals[1].pk).user_problem == "Only via reconcile"
     assert stats["synced"] == 1
-    assert [r.route for r in fake.requests_to()] == ["issues.list"]
+    # One list call per template label (GitLab's label filter is AND), nothing per issue.
+    assert [r.route for r in fake.requests_to()] == ["issues.list"] * len(proposal_labels())
 
 
 def test_import_creates_proposals_from_labelled_issues_once(fake, author):

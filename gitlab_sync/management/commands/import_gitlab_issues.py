@@ -9,11 +9,14 @@ from gitlab_sync import client, importer
 
 
 class Command(BaseCommand):
-    help = "Import the configured project's issues carrying the wg-ai-integration label as proposals."
+    help = (
+        "Import the configured project's issues carrying a proposal label (any template version's: "
+        "wg-ai-integration, AI Feature Proposal) as proposals."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--owner", help="username that owns the imported proposals (default: first superuser)")
-        parser.add_argument("--label", help="import issues with this label instead of the template's")
+        parser.add_argument("--label", help="import issues with this label instead of the templates' proposal labels")
 
     def handle(self, *args, owner=None, label=None, **options):
         User = get_user_model()  # noqa: N806
