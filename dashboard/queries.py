@@ -37,6 +37,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 
 from dashboard.filters import STAGES, DashboardFilter, sorted_proposals
 from proposals.filters import CONFIDENCE_CHOICES, UNSET
@@ -133,10 +134,17 @@ class CountedPaginator(Paginator):
 @dataclass
 class MatrixCell:
     review: Review | None
+    url: str = ""
 
-    @property
-    def url(self) -> str:
-        return self.review.get_absolute_url() if self.review else ""
+
+# A stand-in id: the review URL is reversed once per page and the id put in, not reversed per cell.
+_URL_ID = "2147483647"
+
+
+def _review_url_maker():
+    pattern = reverse("reviews:detail", args=[_URL_ID])
+    head, _, tail = pattern.rpartition(_URL_ID)
+    return lambda review: f"{head}{review.pk}{tail}"
 
 
 @dataclass
@@ -175,9 +183,14 @@ def orr_matrix(
     )
     current = CountedPaginator(rows, PAGE_SIZE, count=total).get_page(page)
     matrix = []
+    review_url = _review_url_maker()
     for proposal in current.object_list:
         by_area = {review.area_id: review for review in proposal.reviews.all()}
-        matrix.append(MatrixRow(proposal, [MatrixCell(by_area.get(area.pk)) for area in areas]))
+        cells = []
+        for area in areas:
+            review = by_area.get(area.pk)
+            cells.append(MatrixCell(review, review_url(review) if review else ""))
+        matrix.append(MatrixRow(proposal, cells))
     return current, matrix
 
 

@@ -65,6 +65,8 @@ from reviews.models import Review
 Scope = PortfolioSummary.Scope
 # Candidates kept per list: rows that changed since the summary drop out and the next ones fill in.
 CANDIDATES = LIST_LENGTH * 3
+# Of which a visit reads the first few: enough for the drop-outs of a minute, no more rows than that.
+READ = LIST_LENGTH + 5
 
 # --- durations that add up -------------------------------------------------------------------------
 
@@ -270,8 +272,8 @@ def _sync_order(item: list) -> tuple:
 def _listed(merged: dict, *, visible: QuerySet[Proposal], now: datetime, totals: dict) -> dict:
     """The lists' rows, read live through `visible` (three queries) and kept only while they still qualify."""
     cutoff = now - timedelta(days=settings.STALE_AFTER_DAYS)
-    blocked = _oldest_first(merged["blocked"])
-    stale_proposals = _oldest_first(merged["stale_proposals"])
+    blocked = _oldest_first(merged["blocked"])[:READ]
+    stale_proposals = _oldest_first(merged["stale_proposals"])[:READ]
     last = Activity.objects.filter(proposal=OuterRef("pk")).order_by("-created_at").values("created_at")[:1]
     ids = {item[1] for item in blocked} | {item[1] for item in stale_proposals}
     proposals = {
@@ -292,7 +294,7 @@ def _listed(merged: dict, *, visible: QuerySet[Proposal], now: datetime, totals:
         if p is not None and p.state in ACTIVE_STATES and p.updated_at < cutoff and p.last_activity < cutoff:
             stale_rows.append(p)
 
-    review_ids = [pk for _, pk in _oldest_first(merged["stale_review_ids"])]
+    review_ids = [pk for _, pk in _oldest_first(merged["stale_review_ids"])[:READ]]
     reviews = {
         r.pk: r
         for r in Review.objects.filter(pk__in=review_ids, proposal__in=visible.values("pk"))
@@ -308,7 +310,7 @@ def _listed(merged: dict, *, visible: QuerySet[Proposal], now: datetime, totals:
     sync = SyncHealth(installed=merged["sync"]["installed"])
     model = _sync_model()
     if sync.installed and model is not None:
-        state_ids = [item[3] for item in sorted(merged["sync_troubled"], key=_sync_order)]
+        state_ids = [item[3] for item in sorted(merged["sync_troubled"], key=_sync_order)[:READ]]
         states = {
             s.pk: s
             for s in model.objects.filter(pk__in=state_ids, proposal__in=visible.values("pk"))
