@@ -122,6 +122,8 @@ class Proposal(models.Model):
         indexes = [
             models.Index(fields=["stage", "state"], name="proposal_stage_state"),
             models.Index(fields=["-updated_at", "-id"], name="proposal_recent"),
+            # The dashboard asks on each visit which proposals are confidential and which its reader owns.
+            models.Index(fields=["owner", "id"], condition=Q(confidential=True), name="proposal_confidential"),
         ]
 
     def __str__(self) -> str:
