@@ -5,15 +5,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('proposals', '0005_approval'),
+        ("proposals", "0005_approval"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='proposal',
-            index=models.Index(condition=models.Q(('confidential', True)), fields=['owner', 'id'], name='proposal_confidential'),
+            model_name="proposal",
+            index=models.Index(
+                condition=models.Q(("confidential", True)), fields=["owner", "id"], name="proposal_confidential"
+            ),
         ),
     ]
