@@ -401,5 +401,6 @@ def summary_figures(filters: DashboardFilter, *, user, now: datetime) -> dict | 
         "turnaround": [spread_of_histogram(a.title, merged["turnaround"].get(str(a.pk), {})) for a in areas],
         "turnaround_days": TURNAROUND_DAYS,
         "summary_as_of": min(rows[scope].computed_at for scope in scopes),
+        "summary_every": settings.DASHBOARD_SUMMARY_EVERY,
         "choices": {"owners": sorted(merged["owners"]), "labels": sorted(merged["labels"])},
     }
