@@ -344,6 +344,41 @@ def _listed(merged: dict, *, visible: QuerySet[Proposal], now: datetime, totals:
     }
 
 
+def _summary_parts(user, *, now: datetime, figures: bool = True) -> tuple[list[dict], datetime] | None:
+    """The summary scopes this reader may see (plus their own confidential proposals, live) and the time of
+    the oldest; None when the summary is missing, too old, or made before a change in which are confidential."""
+    sees_everything = is_admin(user) or is_reviewer(user)
+    scopes = [Scope.OPEN, Scope.CONFIDENTIAL] if sees_everything else [Scope.OPEN]
+    rows = {row.scope: row for row in PortfolioSummary.objects.annotate(**_confidential_now(user))}
+    if any(scope not in rows for scope in scopes):
+        return None
+    if any(
+        (r.confidential_n or 0, r.confidential_sum or 0) != (r.confidential_count, r.confidential_id_sum)
+        or now - r.computed_at > timedelta(seconds=settings.DASHBOARD_SUMMARY_MAX_AGE)
+        for r in rows.values()
+    ):
+        return None
+    parts = [rows[scope].figures for scope in scopes]
+    if not sees_everything and rows[Scope.OPEN].mine:
+        # Their own confidential proposals: few rows, computed now, added like a scope.
+        own = Proposal.objects.filter(owner=user, confidential=True)
+        parts.append(scope_figures(own, now=now) if figures else filter_choices(own))
+    return parts, min(rows[scope].computed_at for scope in scopes)
+
+
+def summary_choices(user, *, now: datetime) -> dict | None:
+    """The filter form's owners and labels (those of every proposal the reader may see, whatever the filters)
+    from the summary, or None when it cannot be used."""
+    found = _summary_parts(user, now=now, figures=False)
+    if found is None:
+        return None
+    parts, _ = found
+    return {
+        "owners": sorted({owner for part in parts for owner in part["owners"]}),
+        "labels": sorted({label for part in parts for label in part["labels"]}),
+    }
+
+
 def summary_figures(filters: DashboardFilter, *, user, now: datetime) -> dict | None:
     """The dashboard's figures from the summary, or None when they must be computed live.
 
@@ -352,22 +387,10 @@ def summary_figures(filters: DashboardFilter, *, user, now: datetime) -> dict | 
     """
     if filters.active:
         return None
-    sees_everything = is_admin(user) or is_reviewer(user)
-    scopes = [Scope.OPEN, Scope.CONFIDENTIAL] if sees_everything else [Scope.OPEN]
-    rows = {row.scope: row for row in PortfolioSummary.objects.annotate(**_confidential_now(user))}
-    if any(scope not in rows for scope in scopes):
+    found = _summary_parts(user, now=now)
+    if found is None:
         return None
-    row = rows[Scope.OPEN]
-    if any(
-        (r.confidential_n or 0, r.confidential_sum or 0) != (r.confidential_count, r.confidential_id_sum)
-        or now - r.computed_at > timedelta(seconds=settings.DASHBOARD_SUMMARY_MAX_AGE)
-        for r in rows.values()
-    ):
-        return None
-    parts = [rows[scope].figures for scope in scopes]
-    if not sees_everything and row.mine:
-        # Their own confidential proposals: few rows, computed now, added like a scope.
-        parts.append(scope_figures(Proposal.objects.filter(owner=user, confidential=True), now=now))
+    parts, as_of = found
     merged = _merge(parts)
 
     stages = list(merged["stages"].values())
@@ -400,7 +423,7 @@ def summary_figures(filters: DashboardFilter, *, user, now: datetime) -> dict | 
         "reviewer_load": busiest(merged["by_reviewer"]),
         "turnaround": [spread_of_histogram(a.title, merged["turnaround"].get(str(a.pk), {})) for a in areas],
         "turnaround_days": TURNAROUND_DAYS,
-        "summary_as_of": min(rows[scope].computed_at for scope in scopes),
+        "summary_as_of": as_of,
         "summary_every": settings.DASHBOARD_SUMMARY_EVERY,
         "choices": {"owners": sorted(merged["owners"]), "labels": sorted(merged["labels"])},
     }

@@ -11,7 +11,7 @@ from dashboard.charts import dashboard_charts, sort_headers
 from dashboard.export import csv_chunks
 from dashboard.filters import DashboardFilter
 from dashboard.queries import dashboard_figures, filter_choices
-from dashboard.summary import summary_figures
+from dashboard.summary import summary_choices, summary_figures
 from proposals.filters import CONFIDENCE_CHOICES
 from proposals.models import Proposal
 
@@ -28,7 +28,8 @@ def dashboard_index(request: HttpRequest) -> HttpResponse:
     # The filter form sits outside the swapped part, so an htmx update skips its choices.
     choices = figures.pop("choices", None)
     if choices is None and not partial:
-        choices = filter_choices(filters.queryset)
+        # Filtered figures are live, but the form lists what the reader may see whatever the filters.
+        choices = (filters.active and summary_choices(request.user, now=now)) or filter_choices(filters.queryset)
     context = {
         **figures,
         **dashboard_charts(figures),

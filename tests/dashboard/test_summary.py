@@ -163,6 +163,24 @@ def test_an_old_summary_gives_way_to_live_figures_and_the_page_says_how_fresh_it
     assert "Portfolio figures as of" in page.content.decode()
 
 
+def test_a_filtered_page_takes_the_form_choices_from_the_summary_for_its_reader(
+    client, working_group_member, other_author, make_proposal, django_assert_num_queries
+):
+    make_proposal(title="Open one", stage="ga", labels=["open-label"])
+    make_proposal(title="Project Nightjar", owner=other_author, confidential=True, labels=["nightjar-only"])
+    summary_refresh()
+    client.force_login(working_group_member)
+    page = client.get(DASHBOARD + "?stage=ga")
+    assert page.context["summary_as_of"] is None  # the figures are live
+    assert "open-label" in page.context["choices"]["labels"]
+    assert "nightjar-only" not in page.context["choices"]["labels"]
+    assert "grace" not in page.context["choices"]["owners"]
+    client.force_login(other_author)
+    page = client.get(DASHBOARD + "?stage=ga")
+    assert "nightjar-only" in page.context["choices"]["labels"]
+    assert "grace" in page.context["choices"]["owners"]
+
+
 def test_a_filter_is_always_computed_live(client, working_group_member, make_proposal):
     make_proposal(title="Open one", stage="ga")
     summary_refresh()
