@@ -197,7 +197,10 @@ class _Rows:
                 [
                     self.model(
                         **{
-                            name: json.loads(v) if name in json_fields and isinstance(v, str) else v
+                            # Ids are given, so foreign keys by their column name ("proposal_id").
+                            self.model._meta.get_field(name).attname: json.loads(v)
+                            if name in json_fields and isinstance(v, str)
+                            else v
                             for name, v in zip(self.fields, row, strict=True)
                         }
                     )
