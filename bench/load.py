@@ -30,6 +30,7 @@ import argparse
 import csv
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -346,6 +347,57 @@ def drain(timeout: float, *, sweep_every: float = 0.0) -> float:
     return time.monotonic() - started
 
 
+# -- CPU: whose share of the two cores -----------------------------------------------------------------
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, CPU seconds used so far) of a live process, from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds used by a process and its live descendants (gunicorn's and Celery's workers)."""
+    stats = {int(entry.name): _stat(int(entry.name)) for entry in Path("/proc").iterdir() if entry.name.isdigit()}
+    children: dict[int, list[int]] = {}
+    for pid, stat in stats.items():
+        if stat is not None:
+            children.setdefault(stat[0], []).append(pid)
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        if stats.get(pid) is not None:
+            total += stats[pid][1]
+        todo += children.get(pid, [])
+    return total
+
+
+def stack_cpu_seconds(stack) -> dict[str, float]:
+    return {name: tree_cpu_seconds(process.pid) for name, process in stack.processes.items()}
+
+
+def report_cpu(before: dict[str, float], after: dict[str, float], locust_seconds: float, requests: int) -> None:
+    """CPU each part of the stack used during the load, and the web's per request: what locust itself took
+    from the same two cores shows beside it. (PostgreSQL's backends belong to the server, not to this run,
+    and are left out.)"""
+    print(f"\nCPU seconds used during the load ({os.cpu_count()} CPUs):")
+    for name in after:
+        used = after[name] - before.get(name, after[name])
+        per_request = f"  {used * 1000 / requests:6.1f} ms per request" if name == "web" and requests else ""
+        print(f"  {name:<12} {used:8.1f} s{per_request}")
+    print(f"  {'locust':<12} {locust_seconds:8.1f} s  (the load generator itself)")
+
+
+def total_requests(stack) -> int:
+    with open(stack.workdir / "locust_stats.csv") as stats:
+        return next((int(row["Request Count"]) for row in csv.DictReader(stats) if row["Name"] == "Aggregated"), 0)
+
+
 # -- run and report ---------------------------------------------------------------------------------
 
 
@@ -521,9 +573,16 @@ def main() -> int:
     args = arguments(__doc__.splitlines()[0])
     stack, plan = prepare(args, "load")
     try:
+        cpu_before = stack_cpu_seconds(stack)
+        reaped_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         locust, last_path, _ = run_locust(stack, plan, users=args.users, seconds=args.seconds)
         locust.wait(timeout=args.seconds + 120)
+        # The only child reaped meanwhile is locust: the stack's processes are still running.
+        reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+        locust_cpu = (reaped.ru_utime - reaped_before.ru_utime) + (reaped.ru_stime - reaped_before.ru_stime)
+        cpu_after = stack_cpu_seconds(stack)
         failures = report(stack, args.seconds, stack.baseline_ms)
+        report_cpu(cpu_before, cpu_after, locust_cpu, total_requests(stack))
         problems = check_writes(stack, json.loads(last_path.read_text()), drain_timeout=600)
     except BaseException:
         stack.stop_all()

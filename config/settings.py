@@ -278,6 +278,13 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # The dashboard calls a proposal or review stale after this many days without activity.
 STALE_AFTER_DAYS = int(os.environ.get("STALE_AFTER_DAYS", "14"))
+# The dashboard's portfolio summary: refreshed by the worker this often, ignored (figures live) past this age.
+DASHBOARD_SUMMARY_EVERY = int(os.environ.get("DASHBOARD_SUMMARY_EVERY", "60"))
+DASHBOARD_SUMMARY_MAX_AGE = int(os.environ.get("DASHBOARD_SUMMARY_MAX_AGE", "600"))
+CELERY_BEAT_SCHEDULE["dashboard-portfolio-summary"] = {
+    "task": "dashboard.tasks.refresh_portfolio_summary",
+    "schedule": float(DASHBOARD_SUMMARY_EVERY),
+}
 
 LOGGING = {
     "version": 1,

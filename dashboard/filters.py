@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import django_filters
 from django.db import connection
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
@@ -88,9 +90,10 @@ class DashboardFilter(ProposalFilter):
         areas = list(OrrArea.objects.order_by("number"))
         return cls(data, queryset=Proposal.objects.visible_to(user), areas=areas)
 
-    @property
+    @cached_property
     def chosen(self) -> dict[str, str]:
-        """Each filter's applied value, "" where it is unset or was invalid."""
+        """Each filter's applied value, "" where it is unset or was invalid (read once per option of the
+        form's owner list: worked out once)."""
         self.is_valid()
         return {name: self.form.cleaned_data.get(name, "") for name in self.filters}
 

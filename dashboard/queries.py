@@ -37,13 +37,14 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 
 from dashboard.filters import STAGES, DashboardFilter, sorted_proposals
 from proposals.filters import CONFIDENCE_CHOICES, UNSET
 from proposals.models import Activity, Proposal, unbacked_confidence_q
 from proposals.template import STAGE_LABELS, Stage
 from proposals.workflow import approve_gate
-from reviews.models import OrrArea, Review
+from reviews.models import Decision, OrrArea, Review
 
 PAGE_SIZE = 25
 LIST_LENGTH = 10  # rows in the stale, blocked and sync lists; the full set is one filter away
@@ -139,10 +140,17 @@ class CountedPaginator(Paginator):
 @dataclass
 class MatrixCell:
     review: Review | None
+    url: str = ""
 
-    @property
-    def url(self) -> str:
-        return self.review.get_absolute_url() if self.review else ""
+
+# A stand-in id: the review URL is reversed once per page and the id put in, not reversed per cell.
+_URL_ID = "2147483647"
+
+
+def _review_url_maker():
+    pattern = reverse("reviews:detail", args=[_URL_ID])
+    head, _, tail = pattern.rpartition(_URL_ID)
+    return lambda review: f"{head}{review.pk}{tail}"
 
 
 @dataclass
@@ -182,9 +190,14 @@ def orr_matrix(
     )
     current = CountedPaginator(rows, PAGE_SIZE, count=total).get_page(page)
     matrix = []
+    review_url = _review_url_maker()
     for proposal in current.object_list:
         by_area = {review.area_id: review for review in proposal.reviews.all()}
-        matrix.append(MatrixRow(proposal, [MatrixCell(by_area.get(area.pk)) for area in areas]))
+        cells = []
+        for area in areas:
+            review = by_area.get(area.pk)
+            cells.append(MatrixCell(review, review_url(review) if review else ""))
+        matrix.append(MatrixRow(proposal, cells))
     return current, matrix
 
 
@@ -202,7 +215,7 @@ class Listing:
     total: int
 
 
-def ga_blockers(proposals: QuerySet[Proposal], *, total: int) -> Listing:
+def ga_blockers(proposals: QuerySet[Proposal], *, total: int, limit: int = LIST_LENGTH) -> Listing:
     """Proposals in GA work (GA stage, not yet approved) with the reasons their approval gate is closed.
 
     The reasons are workflow.approve_gate's own, read from prefetched rows: the list and five prefetches.
@@ -219,7 +232,7 @@ def ga_blockers(proposals: QuerySet[Proposal], *, total: int) -> Listing:
         )
         .order_by("updated_at", "id")
     )
-    listing = Listing(list(in_ga_work[:LIST_LENGTH]), total)
+    listing = Listing(list(in_ga_work[:limit]), total)
     # The owner may always act on their proposal, so the reasons are about the proposal, not about who asks.
     listing.rows = [Blocked(p, approve_gate(p, by=p.owner)) for p in listing.rows]
     return listing
@@ -240,7 +253,13 @@ def _stale_proposal(now: datetime) -> Q:
 
 
 def stale_work(
-    proposals: QuerySet[Proposal], *, now: datetime, area: OrrArea | None, proposals_total: int, reviews_total: int
+    proposals: QuerySet[Proposal],
+    *,
+    now: datetime,
+    area: OrrArea | None,
+    proposals_total: int,
+    reviews_total: int,
+    limit: int = LIST_LENGTH,
 ) -> StaleWork:
     """The oldest of the stale proposals and reviews (their totals are counted elsewhere): two queries."""
     days = settings.STALE_AFTER_DAYS
@@ -259,7 +278,7 @@ def stale_work(
     if area is not None:
         stale_reviews = stale_reviews.filter(area=area)
     # The oldest ids first, then their details: the joins run for LIST_LENGTH rows, not for every stale review.
-    oldest = stale_reviews.order_by("updated_at", "id").values("pk")[:LIST_LENGTH]
+    oldest = stale_reviews.order_by("updated_at", "id").values("pk")[:limit]
     listed = (
         Review.objects.filter(pk__in=oldest)
         .select_related("proposal", "area", "reviewer")
@@ -268,7 +287,7 @@ def stale_work(
     )
     return StaleWork(
         days,
-        Listing(list(stale_proposals[:LIST_LENGTH]), proposals_total),
+        Listing(list(stale_proposals[:limit]), proposals_total),
         Listing(list(listed), reviews_total),
     )
 
@@ -312,8 +331,8 @@ SELECT stage, {duration} FROM stints
 """
 
 
-def time_in_stage(proposals: QuerySet[Proposal], *, now: datetime) -> list[Spread]:
-    """Days spent per stage, counting each stint (a proposal still in a stage counts up to now): one query."""
+def stage_stints(proposals: QuerySet[Proposal], *, now: datetime) -> dict[str, list[timedelta]]:
+    """Time spent in each stint, per stage (a proposal still in a stage counts up to now): one query."""
     shown_sql, shown_params = proposals.order_by().values("id", "created_at").query.sql_with_params()
     # Each backend's own interval arithmetic: an interval on PostgreSQL, microseconds on SQLite.
     duration, _ = connection.ops.subtract_temporals("DateTimeField", ("left_at", []), ("entered_at", []))
@@ -324,22 +343,31 @@ def time_in_stage(proposals: QuerySet[Proposal], *, now: datetime) -> list[Sprea
     with connection.cursor() as cursor:
         cursor.execute(sql, [*shown_params, Activity.Kind.STATE.value, connection.ops.adapt_datetimefield_value(now)])
         for stage, spent in cursor.fetchall():
-            spent = spent if isinstance(spent, timedelta) else timedelta(microseconds=spent)
-            stints.setdefault(stage, []).append(spent)
+            stints.setdefault(stage, []).append(_as_timedelta(spent))
+    return stints
+
+
+def _as_timedelta(value) -> timedelta:
+    return value if isinstance(value, timedelta) else timedelta(microseconds=value)
+
+
+def time_in_stage(proposals: QuerySet[Proposal], *, now: datetime) -> list[Spread]:
+    """Days spent per stage, counting each stint (a proposal still in a stage counts up to now): one query."""
+    stints = stage_stints(proposals, now=now)
     return [Spread.of(STAGE_LABELS[stage], stints.get(stage.value, [])) for stage in STAGES]
 
 
 @dataclass
-class ReviewFigures:
-    waits: list[Spread]  # per area: reviews waiting for a decision, and how long they have waited
-    load: list[tuple[str, int]]  # per reviewer, busiest first: reviews waiting for them
+class ReviewTimes:
+    """What the review figures are made of, in a form that adds up across sets of proposals."""
+
+    waits: dict[int, list[timedelta]]  # per area id: how long each waiting review has waited
+    by_reviewer: dict[str, int]  # per reviewer: reviews waiting for them
     stale: int  # reviews under way that nobody touched for STALE_AFTER_DAYS
 
 
-def review_figures(
-    proposals: QuerySet[Proposal], *, areas: list[OrrArea], area: OrrArea | None, now: datetime
-) -> ReviewFigures:
-    """Waiting times per area, reviewer load and the count of stale reviews: one query."""
+def review_times(proposals: QuerySet[Proposal], *, area: OrrArea | None, now: datetime) -> ReviewTimes:
+    """Waiting times per area, reviewers' waiting reviews and the count of stale reviews: one query."""
     cutoff = now - timedelta(days=settings.STALE_AFTER_DAYS)
     reviews = Review.objects.filter(proposal__in=proposals.values("pk"), status__in=UNDER_WAY)
     if area is not None:
@@ -357,20 +385,70 @@ def review_figures(
         )
         .values_list("area_id", "reviewer_name", "waiting", "waited", "stale")
     )
-    waits: dict[int, list[timedelta]] = {}
-    by_reviewer: dict[str, int] = {}
-    stale = 0
+    times = ReviewTimes(waits={}, by_reviewer={}, stale=0)
     for area_id, reviewer, waiting, waited, is_stale in rows:
-        stale += bool(is_stale)
+        times.stale += bool(is_stale)
         if waiting:
-            waits.setdefault(area_id, []).append(waited)
+            times.waits.setdefault(area_id, []).append(waited)
             if reviewer is not None:
-                by_reviewer[reviewer] = by_reviewer.get(reviewer, 0) + 1
-    load = sorted(by_reviewer.items(), key=lambda item: (-item[1], item[0]))
+                times.by_reviewer[reviewer] = times.by_reviewer.get(reviewer, 0) + 1
+    return times
+
+
+def busiest(by_reviewer: dict[str, int]) -> list[tuple[str, int]]:
+    return sorted(by_reviewer.items(), key=lambda item: (-item[1], item[0]))[:LIST_LENGTH]
+
+
+# Decisions of this many days back make the turnaround figure: how fast areas decide lately.
+TURNAROUND_DAYS = 90
+
+
+def decision_turnarounds(
+    proposals: QuerySet[Proposal], *, area: OrrArea | None, now: datetime
+) -> dict[int, list[timedelta]]:
+    """Per area, the time from a review starting to wait to its decision, over recent decisions: one query.
+
+    The start is the decision's own record of when the review started waiting (``waited_since``, the
+    review's ``assigned_at`` at decision time), so a later resubmission does not rewrite history.
+    """
+    decisions = Decision.objects.filter(
+        review__proposal__in=proposals.values("pk"),
+        decided_at__gte=now - timedelta(days=TURNAROUND_DAYS),
+        waited_since__isnull=False,
+    )
+    if area is not None:
+        decisions = decisions.filter(review__area=area)
+    rows = (
+        decisions.order_by()
+        .annotate(took=ExpressionWrapper(F("decided_at") - F("waited_since"), output_field=DurationField()))
+        .values_list("review__area_id", "took")
+    )
+    turnarounds: dict[int, list[timedelta]] = {}
+    for area_id, took in rows:
+        turnarounds.setdefault(area_id, []).append(_as_timedelta(took))
+    return turnarounds
+
+
+@dataclass
+class ReviewFigures:
+    waits: list[Spread]  # per area: reviews waiting for a decision, and how long they have waited
+    load: list[tuple[str, int]]  # per reviewer, busiest first: reviews waiting for them
+    stale: int  # reviews under way that nobody touched for STALE_AFTER_DAYS
+    turnaround: list[Spread]  # per area: from waiting to decided, over the last TURNAROUND_DAYS
+
+
+def review_figures(
+    proposals: QuerySet[Proposal], *, areas: list[OrrArea], area: OrrArea | None, now: datetime
+) -> ReviewFigures:
+    """Waiting times and decision turnaround per area, reviewer load and the count of stale reviews: two queries."""
+    times = review_times(proposals, area=area, now=now)
+    turnarounds = decision_turnarounds(proposals, area=area, now=now)
+    shown = [area] if area else areas
     return ReviewFigures(
-        waits=[Spread.of(a.title, waits.get(a.pk, [])) for a in ([area] if area else areas)],
-        load=load[:LIST_LENGTH],
-        stale=stale,
+        waits=[Spread.of(a.title, times.waits.get(a.pk, [])) for a in shown],
+        load=busiest(times.by_reviewer),
+        stale=times.stale,
+        turnaround=[Spread.of(a.title, turnarounds.get(a.pk, [])) for a in shown],
     )
 
 
@@ -399,7 +477,7 @@ def _sync_pending() -> Q:
     return ~_sync_failed() & (Q(needs_push=True) | Q(issue_iid__isnull=True))
 
 
-def sync_health(proposals: QuerySet[Proposal]) -> SyncHealth:
+def sync_health(proposals: QuerySet[Proposal], *, limit: int = LIST_LENGTH) -> SyncHealth:
     """Proposals whose GitLab sync is pending or failing: two queries (none when the sync is not installed)."""
     model = _sync_model()
     if model is None:
@@ -424,7 +502,7 @@ def sync_health(proposals: QuerySet[Proposal]) -> SyncHealth:
             "proposal__title",
         )
         .annotate(failing=Case(When(_sync_failed(), then=Value(0)), default=Value(1), output_field=IntegerField()))
-        .order_by("failing", F("last_error_at").desc(nulls_last=True), "proposal_id")[:LIST_LENGTH]
+        .order_by("failing", F("last_error_at").desc(nulls_last=True), "proposal_id")[:limit]
     )
     return SyncHealth(installed=True, enabled=settings.GITLAB_SYNC_ENABLED, counts=counts, troubled=troubled)
 
@@ -495,5 +573,8 @@ def dashboard_figures(filters: DashboardFilter, *, now: datetime) -> dict:
         "time_in_stage": time_in_stage(shown, now=now),
         "review_waits": reviews.waits,
         "reviewer_load": reviews.load,
+        "turnaround": reviews.turnaround,
+        "turnaround_days": TURNAROUND_DAYS,
         "sync": sync_health(shown),
+        "summary_as_of": None,  # computed now, over exactly these proposals
     }

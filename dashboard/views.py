@@ -12,6 +12,7 @@ from dashboard.charts import dashboard_charts, sort_headers
 from dashboard.export import csv_chunks
 from dashboard.filters import DashboardFilter
 from dashboard.queries import dashboard_figures, filter_choices
+from dashboard.summary import summary_choices, summary_figures
 from proposals.filters import CONFIDENCE_CHOICES
 from proposals.models import Proposal
 
@@ -23,15 +24,20 @@ PAGE = "dashboard/index.html"
 def dashboard_index(request: HttpRequest) -> HttpResponse:
     partial = bool(request.htmx) and not request.htmx.history_restore_request
     filters = DashboardFilter.for_viewer(request.GET, user=request.user)
-    figures = dashboard_figures(filters, now=timezone.now())
+    now = timezone.now()
+    figures = summary_figures(filters, user=request.user, now=now) or dashboard_figures(filters, now=now)
+    # The filter form sits outside the swapped part, so an htmx update skips its choices.
+    choices = figures.pop("choices", None)
+    if choices is None and not partial:
+        # Filtered figures are live, but the form lists what the reader may see whatever the filters.
+        choices = (filters.active and summary_choices(request.user, now=now)) or filter_choices(filters.queryset)
     context = {
         **figures,
         **dashboard_charts(figures),
         "bottleneck": bottleneck(figures["review_waits"], figures["reviewer_load"]),
         "filters": filters,
         "sort_headers": sort_headers(filters.ordering),
-        # The filter form sits outside the swapped part, so an htmx update skips its choices.
-        "choices": None if partial else filter_choices(filters.queryset),
+        "choices": None if partial else choices,
         "states": Proposal.State.choices,
         "confidences": CONFIDENCE_CHOICES,
     }

@@ -157,6 +157,12 @@ class Proposal(models.Model):
         indexes = [
             models.Index(fields=["stage", "state"], name="proposal_stage_state"),
             models.Index(fields=["-updated_at", "-id"], name="proposal_recent"),
+            # The dashboard asks on each visit which proposals are confidential and which its reader owns.
+            models.Index(fields=["owner", "id"], condition=Q(confidential=True), name="proposal_confidential"),
+            # The list's page count over what a reader may see, read from the index instead of the wide rows.
+            models.Index(fields=["owner", "confidential"], name="proposal_owner_confidential"),
+            # The dashboard's matrix sorted by title.
+            models.Index(fields=["title", "id"], name="proposal_title"),
         ]
 
     def __str__(self) -> str:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from proposals import access
 from proposals.checklists import create_checklist_items, refresh_verified_checklist
 from proposals.content import TITLE, content_from_proposal, content_with_values, normalise_title, proposal_apply_content
-from proposals.markdown import canonical_text
+from proposals.markdown import ProposalContent, canonical_text, text_field_names
 from proposals.models import TITLE_MAX_LENGTH, Activity, ChecklistItem, Persona, Proposal, Requirement, ResearchLink
 from proposals.signals import (
     IssueLinkRefused,
@@ -164,7 +164,7 @@ def proposal_update_section(
         proposal.save(update_fields=[*attributes, "updated_at"])
     values = _content_values({name: submitted[name] for name in changed if name not in PROPOSAL_ATTRIBUTES})
     if values:
-        content = content_with_values(content_from_proposal(proposal), values)
+        content = content_with_values(_content_to_change(proposal, values), values)
         proposal_apply_content(proposal=proposal, content=content, keys=set(values), title=values.get(TITLE), by=by)
     else:
         proposal_bump_version(proposal)
@@ -180,6 +180,20 @@ def proposal_update_section(
         same=("section",),
     )
     return proposal
+
+
+def _content_to_change(proposal: Proposal, values: dict) -> ProposalContent:
+    """The content these values go into. Text, title and confidence are columns of the proposal row, and
+    writing them reads nothing else of the content: autosave then skips reading the proposal's lists, links,
+    checklists and ORR answers (five queries a save)."""
+    if all(key.startswith("field:") or key in (TITLE, "confidence") for key in values):
+        definition = proposal.definition
+        return ProposalContent(
+            template_version=definition.version,
+            fields={name: proposal.field_value(name) or "" for name in text_field_names(definition)},
+            confidence=proposal.confidence or "",
+        )
+    return content_from_proposal(proposal)
 
 
 def _as_stored(name: str, value):

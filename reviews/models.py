@@ -341,6 +341,8 @@ class Decision(models.Model):
         default=False, help_text="Decided by an admin who is not one of the area's reviewers."
     )
     decided_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # When the review had started waiting (its assigned_at then): the start of the decision's turnaround.
+    waited_since = models.DateTimeField(null=True, blank=True, editable=False)
     answer_sha256 = models.CharField(max_length=64)
     answer_text = models.TextField(blank=True, help_text="The answer exactly as it was when decided.")
     waiver_expires_on = models.DateField(null=True, blank=True)

@@ -622,6 +622,7 @@ def review_decide(
         waiver_expires_on=waiver_expires_on,
         source=source,
         gitlab_note_id=gitlab_note_id,
+        waited_since=review.assigned_at,
     )
     review.status = kind
     review.current_decision = decision

@@ -8,6 +8,7 @@ years. Everything goes in with bulk_create; running it again adds more.
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from contextlib import contextmanager
@@ -18,7 +19,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import JSONField
 from django.utils import timezone
 
 from proposals.access import ADMINS, AUTHORS, REVIEWERS, WORKING_GROUP
@@ -34,6 +36,7 @@ from proposals.template import Stage, get_definition
 # The ORR models through the reverse relation: proposals never import the reviews app.
 Review = Proposal.reviews.rel.related_model
 OrrArea = Review._meta.get_field("area").related_model
+Decision = Review._meta.get_field("current_decision").related_model
 
 BATCH = 5000
 LABELS = (
@@ -94,9 +97,15 @@ ACTIVITY_KINDS = (
 )
 
 
+_EXPANDED: dict[tuple, list] = {}
+
+
 def _pick(rng: random.Random, weighted):
-    values, weights = zip(*weighted, strict=True)
-    return rng.choices(values, weights)[0]
+    """A value drawn by weight (the weights are small integers): one list look-up, millions of times per seed."""
+    expanded = _EXPANDED.get(weighted)
+    if expanded is None:
+        expanded = _EXPANDED[weighted] = [value for value, weight in weighted for _ in range(weight)]
+    return expanded[int(rng.random() * len(expanded))]
 
 
 @contextmanager
@@ -148,6 +157,61 @@ def _moment(rng: random.Random, start: datetime, end: datetime) -> datetime:
     return start + (end - start) * rng.random()
 
 
+class _Rows:
+    """Rows of one table, written in one go: COPY on PostgreSQL (no model instances, no RETURNING), else bulk_create."""
+
+    def __init__(self, model, fields: tuple[str, ...]):
+        self.model, self.fields, self.rows = model, fields, []
+
+    def add(self, *values) -> None:
+        self.rows.append(values)
+
+    def next_ids(self, count: int) -> list[int]:
+        """Ids for rows about to be added (so other rows can point at them before the COPY)."""
+        if connection.vendor != "postgresql":
+            return [None] * count
+        table = self.model._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
+            )
+            return [n for (n,) in cursor.fetchall()]
+
+    def write(self) -> int:
+        written = len(self.rows)
+        if connection.vendor == "postgresql":
+            meta = self.model._meta
+            columns = ", ".join(connection.ops.quote_name(meta.get_field(name).column) for name in self.fields)
+            json_fields = [isinstance(meta.get_field(name), JSONField) for name in self.fields]
+            with (
+                connection.cursor() as cursor,
+                cursor.cursor.copy(f"COPY {connection.ops.quote_name(meta.db_table)} ({columns}) FROM STDIN") as copy,
+            ):
+                for row in self.rows:
+                    copy.write_row(
+                        [json.dumps(v) if is_json else v for v, is_json in zip(row, json_fields, strict=True)]
+                    )
+        else:
+            json_fields = {name for name in self.fields if isinstance(self.model._meta.get_field(name), JSONField)}
+            self.model.objects.bulk_create(
+                [
+                    self.model(
+                        **{
+                            # Ids are given, so foreign keys by their column name ("proposal_id").
+                            self.model._meta.get_field(name).attname: json.loads(v)
+                            if name in json_fields and isinstance(v, str)
+                            else v
+                            for name, v in zip(self.fields, row, strict=True)
+                        }
+                    )
+                    for row in self.rows
+                ],
+                batch_size=BATCH,
+            )
+        self.rows = []
+        return written
+
+
 def seed_portfolio(*, proposals: int, seed: int = 7, activities_per_proposal: int = 30, now=None) -> dict[str, int]:
     """Add `proposals` proposals with everything around them; returns how many rows of each kind it wrote."""
     rng = random.Random(seed)
@@ -162,9 +226,40 @@ def seed_portfolio(*, proposals: int, seed: int = 7, activities_per_proposal: in
     checklist_rows = [
         (checklist.stage.value, entry.key) for checklist in definition.checklists for entry in checklist.items
     ]
+    items = _Rows(ChecklistItem, ("proposal", "stage", "key", "checked", "checked_by_app", "inapplicable", "position"))
+    requirements = _Rows(Requirement, ("proposal", "text", "position"))
+    links = _Rows(ResearchLink, ("proposal", "title", "url", "position"))
+    activities = _Rows(Activity, ("proposal", "actor", "kind", "message", "data", "created_at"))
+    review_fields = (
+        "proposal",
+        "area",
+        "answer",
+        "status",
+        "reviewer",
+        "answer_updated_at",
+        "assigned_at",
+        "updated_at",
+    )
+    # With COPY the ids come from the sequence first, so decisions can name their review (SQLite: no decisions).
+    reviews = _Rows(Review, ("id", *review_fields) if connection.vendor == "postgresql" else review_fields)
+    decisions = _Rows(
+        Decision,
+        (
+            "review",
+            "kind",
+            "comment",
+            "decided_by",
+            "decided_as_admin",
+            "decided_at",
+            "answer_sha256",
+            "answer_text",
+            "source",
+            "waited_since",
+        ),
+    )
 
     counts = dict.fromkeys(
-        ("proposals", "reviews", "checklist_items", "requirements", "research_links", "activities"), 0
+        ("proposals", "reviews", "decisions", "checklist_items", "requirements", "research_links", "activities"), 0
     )
     with transaction.atomic(), timestamps_as_given(Proposal, Activity, Review):
         batch_start = 0
@@ -204,100 +299,92 @@ def seed_portfolio(*, proposals: int, seed: int = 7, activities_per_proposal: in
             made = Proposal.objects.bulk_create(plans)
             counts["proposals"] += len(made)
 
-            reviews, items, requirements, links, activities = [], [], [], [], []
+            review_ids = reviews.next_ids(len(made) * len(areas))
             for p in made:
                 for area in areas:
                     status = _review_status(rng, p.state)
                     touched = _moment(rng, p.created_at, p.updated_at)
-                    reviews.append(
-                        Review(
-                            proposal=p,
-                            area=area,
-                            answer=rng.choice(SENTENCES) if status != Review.Status.NOT_STARTED else "",
-                            status=status,
-                            reviewer=rng.choice(reviewers)
-                            if status != Review.Status.NOT_STARTED or rng.random() < 0.3
-                            else None,
-                            answer_updated_at=touched if status != Review.Status.NOT_STARTED else None,
-                            updated_at=touched,
+                    started = status != Review.Status.NOT_STARTED
+                    reviewer = rng.choice(reviewers) if started or rng.random() < 0.3 else None
+                    # Submitted reviews started waiting some days after the answer was written.
+                    waiting_since = touched + timedelta(days=rng.uniform(0, 3)) if started else None
+                    answer = rng.choice(SENTENCES) if started else ""
+                    review_id = review_ids.pop()
+                    reviews.add(
+                        *((review_id,) if review_id else ()),
+                        p.pk,
+                        area.pk,
+                        answer,
+                        status,
+                        reviewer.pk if reviewer else None,
+                        touched if started else None,
+                        waiting_since,
+                        touched,
+                    )
+                    if review_id and status in Decision.Kind.values:
+                        # Decided a few days after it started waiting (skewed: most fast, some slow).
+                        decided = waiting_since + timedelta(days=rng.expovariate(1 / 4))
+                        decisions.add(
+                            review_id,
+                            status,
+                            "Looks fine." if status == Decision.Kind.APPROVED else "See the thread.",
+                            reviewer.pk if reviewer else reviewers[0].pk,
+                            False,
+                            min(decided, now),
+                            "0" * 64,
+                            answer,
+                            Decision.Source.WEB,
+                            waiting_since,
                         )
-                    )
                 for position, (stage, key) in enumerate(checklist_rows):
-                    items.append(
-                        ChecklistItem(proposal=p, stage=stage, key=key, checked=rng.random() < 0.6, position=position)
-                    )
+                    items.add(p.pk, stage, key, rng.random() < 0.6, False, False, position)
                 if p.stage == Stage.GA.value:
                     for position in range(rng.randint(0, 5)):
-                        requirements.append(
-                            Requirement(proposal=p, text=f"See a summary of {rng.choice(SUBJECTS)}", position=position)
-                        )
+                        requirements.add(p.pk, f"See a summary of {rng.choice(SUBJECTS)}", position)
                 for position in range(rng.randint(0, 3)):
-                    links.append(
-                        ResearchLink(
-                            proposal=p,
-                            title=f"Research round {position + 1}",
-                            url=f"https://gitlab.example.com/research/{p.pk}/{position}",
-                            position=position,
-                        )
+                    links.add(
+                        p.pk,
+                        f"Research round {position + 1}",
+                        f"https://gitlab.example.com/research/{p.pk}/{position}",
+                        position,
                     )
-                activities.extend(_timeline(rng, p, activities_per_proposal, authors, reviewers))
-            Review.objects.bulk_create(reviews, batch_size=BATCH)
-            ChecklistItem.objects.bulk_create(items, batch_size=BATCH)
-            Requirement.objects.bulk_create(requirements, batch_size=BATCH)
-            ResearchLink.objects.bulk_create(links, batch_size=BATCH)
-            Activity.objects.bulk_create(activities, batch_size=BATCH)
+                _timeline(rng, p, activities_per_proposal, authors, reviewers, activities)
+            counts["reviews"] += reviews.write()
+            counts["decisions"] += decisions.write()
+            counts["checklist_items"] += items.write()
+            counts["requirements"] += requirements.write()
+            counts["research_links"] += links.write()
+            counts["activities"] += activities.write()
             _sync_states(rng, made)
-            counts["reviews"] += len(reviews)
-            counts["checklist_items"] += len(items)
-            counts["requirements"] += len(requirements)
-            counts["research_links"] += len(links)
-            counts["activities"] += len(activities)
     return counts
 
 
-def _timeline(rng: random.Random, p: Proposal, per_proposal: int, authors, reviewers) -> list[Activity]:
+def _timeline(rng: random.Random, p: Proposal, per_proposal: int, authors, reviewers, rows: _Rows) -> None:
     """Created, a STATE activity per stage entered (as workflow records it), then edits, reviews and comments."""
-    rows = [Activity(proposal=p, actor=p.owner, kind=Activity.Kind.CREATED, message="created", created_at=p.created_at)]
+    kind = Activity.Kind
+    rows.add(p.pk, p.owner_id, kind.CREATED, "created", {}, p.created_at)
+    written = 1
     stages = [s.value for s in Stage]
     reached = stages[: stages.index(p.stage) + 1]
     moments = sorted(_moment(rng, p.created_at, p.updated_at) for _ in range(len(reached) - 1))
     previous = reached[0]
     for stage, when in zip(reached[1:], moments, strict=True):
-        rows.append(
-            Activity(
-                proposal=p,
-                actor=p.owner,
-                kind=Activity.Kind.STATE,
-                message=f"moved to {stage}",
-                data={"stage": [previous, stage]},
-                created_at=when,
-            )
-        )
+        rows.add(p.pk, p.owner_id, kind.STATE, f"moved to {stage}", {"stage": [previous, stage]}, when)
+        written += 1
         previous = stage
-    for _ in range(max(0, int(rng.gauss(per_proposal, per_proposal / 3)) - len(rows))):
-        kind = _pick(rng, ACTIVITY_KINDS)
-        actor = rng.choice(reviewers) if kind in (Activity.Kind.REVIEW, Activity.Kind.COMMENT) else p.owner
-        rows.append(
-            Activity(
-                proposal=p,
-                actor=actor,
-                kind=kind,
-                message=f"{kind} by {actor.username}",
-                created_at=_moment(rng, p.created_at, p.updated_at),
-            )
-        )
+    for _ in range(max(0, int(rng.gauss(per_proposal, per_proposal / 3)) - written)):
+        what = _pick(rng, ACTIVITY_KINDS)
+        actor = rng.choice(reviewers) if what in (kind.REVIEW, kind.COMMENT) else p.owner
+        rows.add(p.pk, actor.pk, what, f"{what} by {actor.username}", "{}", _moment(rng, p.created_at, p.updated_at))
     if p.state != Proposal.State.DRAFT:
-        rows.append(
-            Activity(
-                proposal=p,
-                actor=p.owner,
-                kind=Activity.Kind.STATE,
-                message=f"state {p.state}",
-                data={"state": [Proposal.State.DRAFT.value, p.state]},
-                created_at=p.updated_at,
-            )
+        rows.add(
+            p.pk,
+            p.owner_id,
+            kind.STATE,
+            f"state {p.state}",
+            {"state": [Proposal.State.DRAFT.value, p.state]},
+            p.updated_at,
         )
-    return rows
 
 
 def _sync_states(rng: random.Random, made: list[Proposal]) -> None:
@@ -316,6 +403,7 @@ def _sync_states(rng: random.Random, made: list[Proposal]) -> None:
                 needs_push=0.02 < roll < 0.05,
                 attempts=3 if roll > 0.99 else 0,
                 last_error="502 Bad Gateway" if roll > 0.99 else "",
+                last_error_at=p.updated_at if roll > 0.99 else None,
                 local_version=1,
                 pushed_version=1,
             )
