@@ -29,6 +29,10 @@ class ProposalAdmin(admin.ModelAdmin):
     filter_horizontal = ["persona_tags"]
     inlines = [RequirementInline, ResearchLinkInline, ChecklistItemInline]
 
+    def has_delete_permission(self, request, obj=None):
+        # A proposal is never deleted with its history and timeline: close it instead.
+        return False
+
 
 @admin.register(Persona)
 class PersonaAdmin(admin.ModelAdmin):

@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from django.db import transaction
 
-from proposals import markdown, services
+from proposals import history, markdown, services
 from proposals.content import content_from_proposal, proposal_apply_content
 from proposals.models import Activity, Persona, Proposal
 from proposals.template import DEFINITIONS, get_definition
@@ -41,7 +41,8 @@ def proposal_import_markdown(*, markdown_text: str, title: str, owner) -> tuple[
     proposal = services.proposal_create(
         title=title, owner=owner, confidential=result.confidential, template_version=result.version
     )
-    proposal_apply_content(proposal=proposal, content=result.content, by=owner)
+    with history.change_origin(history.Origin.IMPORT):
+        proposal_apply_content(proposal=proposal, content=result.content, by=owner)
     mentioned = [personas[name] for name in result.persona_mentions if name in personas]
     if mentioned:
         proposal.persona_tags.add(*mentioned)

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from proposals import access, workflow
+from proposals import access, history, workflow
 from proposals.checklists import refresh_verified_checklist
 from proposals.models import Activity, Proposal
 from proposals.signals import Origin, send_proposal_changed
@@ -285,6 +285,10 @@ def review_answer_save(
         raise AnswerConflict(current=review.answer, submitted=answer)
 
     now = timezone.now()
+    answer_key = f"orr:{review.area.key}"
+    history.record_changes(
+        proposal, before={answer_key: review.answer}, after={answer_key: answer}, by=by, origin=origin
+    )
     review.answer = answer
     review.answer_updated_at = now
     review.answer_updated_by = by
