@@ -366,3 +366,27 @@ def changes_since(proposal: Proposal, since: datetime | None, *, exclude_actor=N
         if field in others and first[field] != last[field][0]
     ]
     return sorted(changes, key=lambda c: (order.get(c.section, len(order)), c.field))
+
+
+def proposal_seen(proposal: Proposal, user) -> datetime | None:
+    """Remember that ``user`` reads the proposal now; return when they last read it before (None: never)."""
+    from proposals.models import ProposalSeen
+
+    now = timezone.now()
+    previous = ProposalSeen.objects.filter(proposal=proposal, user=user).values_list("seen_at", flat=True).first()
+    ProposalSeen.objects.update_or_create(proposal=proposal, user=user, defaults={"seen_at": now})
+    return previous
+
+
+def changed_names(changes: list[PartChange]) -> set[str]:
+    """The names the read page shows parts under (field names, ORR area keys, list names) that changed."""
+    names = set()
+    for change in changes:
+        key = change.field
+        if key.startswith(("field:", "orr:", "list:")):
+            names.add(key.split(":", 1)[1])
+        elif key == "research_links":
+            names.add("confidence")
+        elif key == "persona_tags":
+            names.add("personas")
+    return names

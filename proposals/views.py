@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from proposals import access, services
+from proposals import access, history, services
 from proposals.content import RENDER_PREFETCH, content_from_proposal
 from proposals.filters import ProposalFilter
 from proposals.forms import (
@@ -417,7 +417,12 @@ def proposal_detail(request: HttpRequest, proposal: Proposal) -> HttpResponse:
     for stage in proposal.definition.stages:
         fields = [(f, proposal.field_value(f.name)) for f in proposal.definition.fields_for(stage)]
         sections.append({"label": STAGE_LABELS[stage], "fields": fields})
+    last_looked = history.proposal_seen(proposal, request.user)
+    since_last_look = history.changes_since(proposal, last_looked, exclude_actor=request.user) if last_looked else []
     context = {
+        "last_looked": last_looked,
+        "since_last_look": since_last_look,
+        "changed_names": history.changed_names(since_last_look),
         "proposal": proposal,
         "sections": sections,
         "checklists": _checklists(proposal),
