@@ -127,13 +127,13 @@ def test_a_proposal_without_field_changes_is_not_deleted_with_its_timeline_eithe
 
 @pytest.mark.django_db
 def test_the_admin_offers_no_way_to_delete_a_proposal(client, admin_user, proposal):
-    admin_user.is_staff = True
+    admin_user.is_staff = admin_user.is_superuser = True
     admin_user.save()
     client.force_login(admin_user)
     response = client.get(reverse("admin:proposals_proposal_delete", args=[proposal.pk]))
     assert response.status_code == 403
     changelist = client.get(reverse("admin:proposals_proposal_changelist")).content.decode()
-    assert "delete_selected" not in changelist
+    assert "Explain this vulnerability" in changelist and "delete_selected" not in changelist
     assert Proposal.objects.filter(pk=proposal.pk).exists()
 
 
@@ -187,3 +187,38 @@ def test_changes_since_a_moment_go_from_the_text_then_to_the_text_now(author, ad
     assert [(c.field, c.before, c.after, c.people) for c in seen] == [
         ("field:user_problem", "Before the look.", "After the look, twice.", ("barbara",))
     ]
+
+
+def _admin_post_data(response) -> dict:
+    """The admin change form as the browser would post it unchanged: the form's and every inline's values."""
+    data = {}
+    form = response.context["adminform"].form
+    for name in form.fields:
+        value = form[name].value()
+        if value is None:
+            continue
+        data[name] = [str(v) for v in value] if isinstance(value, list | tuple) else value
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        for name in formset.management_form.fields:
+            data[f"{formset.prefix}-{name}"] = formset.management_form[name].value()
+        for sub in formset.forms:
+            for name in sub.fields:
+                value = sub[name].value()
+                if value is not None and value is not False:
+                    data[sub.add_prefix(name)] = value
+    return {key: value for key, value in data.items() if value is not False}
+
+
+@pytest.mark.django_db
+def test_an_admin_edit_is_kept_as_the_admins_from_the_admin(client, admin_user, proposal):
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save()
+    client.force_login(admin_user)
+    url = reverse("admin:proposals_proposal_change", args=[proposal.pk])
+    data = _admin_post_data(client.get(url))
+    data["user_problem"] = "Fixed by an admin."
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    (row,) = changes(proposal, "field:user_problem")
+    assert (row.after, row.actor, row.origin) == ("Fixed by an admin.", admin_user, FieldChange.Origin.ADMIN)
