@@ -32,6 +32,7 @@ from gitlab_sync.exchange import recover_overwritten_edit, sync_proposal
 from gitlab_sync.failures import RetryLater, backoff, record_failure
 from gitlab_sync.models import GitLabConnection, IssueComment, SyncState, WebhookDelivery
 from gitlab_sync.outbox import follow_up
+from proposals import search
 from proposals.models import Activity, Proposal
 from proposals.template import DEFINITIONS
 from reviews.commands import review_decide_from_comment
@@ -150,8 +151,18 @@ def pull_comments(proposal_id: int) -> int:
         IssueComment.objects.filter(proposal_id=proposal_id, deleted_at__isnull=True).exclude(
             gitlab_note_id__in=seen
         ).update(deleted_at=timezone.now())
+        search.search_index_proposal(Proposal.objects.get(pk=proposal_id))
     _run_orr_commands(proposal_id, state, fresh_notes)
     return new
+
+
+def comment_search_parts(proposal: Proposal) -> list[search.Part]:
+    """The GitLab comments a proposal's search finds: those every reader of the proposal may see."""
+    comments = IssueComment.objects.filter(proposal=proposal, internal=False, deleted_at__isnull=True)
+    return [
+        search.Part(f"gitlab-comment:{c.gitlab_note_id}", f"GitLab comment by {c.author_username}", c.body, "C")
+        for c in comments
+    ]
 
 
 def local_user_for(gitlab_user_id):
