@@ -374,7 +374,12 @@ def proposal_seen(proposal: Proposal, user) -> datetime | None:
 
     now = timezone.now()
     previous = ProposalSeen.objects.filter(proposal=proposal, user=user).values_list("seen_at", flat=True).first()
-    ProposalSeen.objects.update_or_create(proposal=proposal, user=user, defaults={"seen_at": now})
+    if previous is None:
+        ProposalSeen.objects.bulk_create(
+            [ProposalSeen(proposal=proposal, user=user, seen_at=now)], ignore_conflicts=True
+        )
+    else:
+        ProposalSeen.objects.filter(proposal=proposal, user=user).update(seen_at=now)
     return previous
 
 

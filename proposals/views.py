@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -418,7 +419,8 @@ def proposal_detail(request: HttpRequest, proposal: Proposal) -> HttpResponse:
         fields = [(f, proposal.field_value(f.name)) for f in proposal.definition.fields_for(stage)]
         sections.append({"label": STAGE_LABELS[stage], "fields": fields})
     last_looked = history.proposal_seen(proposal, request.user)
-    since_last_look = history.changes_since(proposal, last_looked, exclude_actor=request.user) if last_looked else []
+    # Asked on a first visit too (and finds nothing), so the page costs the same queries every time.
+    since_last_look = history.changes_since(proposal, last_looked or timezone.now(), exclude_actor=request.user)
     context = {
         "last_looked": last_looked,
         "since_last_look": since_last_look,

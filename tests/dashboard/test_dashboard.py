@@ -42,7 +42,7 @@ def set_review(proposal, area_key: str, status: str, reviewer=None) -> None:
 # session, user, ORR areas, the viewer's groups; funnel (with the GA and stale totals) + moves;
 # matrix page + its reviews; GA blockers list + 5 prefetches; stale proposals list, stale reviews list;
 # time in stage; review waits, load and stale-review count; sync counts + list.
-QUERIES_HTMX = 20
+QUERIES_HTMX = 21  # with the viewer's saved views of the dashboard
 QUERIES_PAGE = QUERIES_HTMX + 3  # the filter form's owners and labels; the bell's unread count
 QUERIES_FILTERED = 1  # with any filter, the chosen proposals' ids are read once for every figure
 QUERIES_CSV = 5  # session, user, ORR areas, the viewer's groups, then one streamed query
