@@ -10,8 +10,10 @@ class GitLabSyncConfig(AppConfig):
     def ready(self) -> None:
         # Registers the tasks, which the app enqueues by name, in every process (eager mode in tests too).
         import gitlab_sync.tasks  # noqa: F401
+        from gitlab_sync.inbound import comment_search_parts
         from gitlab_sync.linking import on_proposal_created
         from gitlab_sync.outbox import on_proposal_changed
+        from proposals import search
         from proposals.signals import proposal_changed, proposal_created
 
         # The outbox row is written in the transaction of the change it records.
@@ -25,3 +27,5 @@ class GitLabSyncConfig(AppConfig):
 
         checklists.register_verifier(links.VERIFIER, links.has_linked_issues)
         checklists.register_verifier(designs.VERIFIER, designs.has_designs)
+        # The issue's comments are found by the proposal search (internal notes never: not every reader sees them).
+        search.register_source(comment_search_parts)

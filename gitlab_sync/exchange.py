@@ -34,6 +34,7 @@ from gitlab_sync.managed import (
 from gitlab_sync.merge import merge_label_sets, merge_values
 from gitlab_sync.models import SyncConflict, SyncState, WebhookDelivery
 from gitlab_sync.template_actions import issue_title, quick_action_labels, retitled
+from proposals import history
 from proposals.checklists import refresh_verified_checklist
 from proposals.content import (
     RENDER_PREFETCH,
@@ -304,7 +305,10 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
             for name, cached in getattr(proposal, "_prefetched_objects_cache", {}).items()
             if name != "reviews"
         }
-        result.pulled = _apply_remote(locked, outcome.take_remote) if outcome.take_remote else []
+        # History names the GitLab user who made the change, not the author the sync writes as.
+        with history.change_origin(history.Origin.GITLAB, actor_name=actor):
+            result.pulled = _apply_remote(locked, outcome.take_remote) if outcome.take_remote else []
+        attributes_before = history.current_values(locked, ["labels", "confidential"])
         own = own_labels(labels, locked)
         extra: list[str] = []
         # GitLab sorts labels: only a different set is a change, never a different order.
@@ -317,6 +321,14 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
             extra.append("confidential")
         if extra:
             locked.save(update_fields=extra)
+            with history.change_origin(history.Origin.GITLAB, actor_name=actor):
+                history.record_changes(
+                    locked,
+                    before=attributes_before,
+                    after=history.current_values(locked, extra),
+                    by=None,
+                    origin="gitlab",
+                )
             # Labels are edited in a form too: an open form must see that they changed.
             Proposal.objects.filter(pk=locked.pk).update(version=F("version") + 1)
             if "labels" in extra:

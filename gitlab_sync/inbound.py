@@ -33,6 +33,7 @@ from gitlab_sync.failures import RetryLater, backoff, record_failure
 from gitlab_sync.models import GitLabConnection, IssueComment, SyncState, WebhookDelivery
 from gitlab_sync.outbox import follow_up
 from gitlab_sync.template_actions import proposal_labels
+from proposals import search
 from proposals.models import Activity, Proposal
 from reviews.commands import review_decide_from_comment
 
@@ -109,7 +110,7 @@ def pull_comments(proposal_id: int) -> int:
     proposal = Proposal(pk=proposal_id)
     known = {c.gitlab_note_id: c for c in IssueComment.objects.filter(proposal_id=proposal_id)}
     seen = set()
-    new = 0
+    new = edited = 0
     fresh_notes = []
     with transaction.atomic():
         for note in notes:
@@ -155,13 +156,28 @@ def pull_comments(proposal_id: int) -> int:
                 comment.deleted_at = None
                 comment.discussion_id = note.get("discussion_id", "")
                 comment.save(update_fields=["body", "updated_at", "deleted_at", "discussion_id"])
+                edited += 1
         # Gone from GitLab (no webhook says so). Comments not posted yet, or changed here and not yet there, stay.
-        IssueComment.objects.filter(proposal_id=proposal_id, deleted_at__isnull=True, edit_pending=False).exclude(
-            gitlab_note_id=None
-        ).exclude(gitlab_note_id__in=seen).update(deleted_at=timezone.now())
+        edited += (
+            IssueComment.objects.filter(proposal_id=proposal_id, deleted_at__isnull=True, edit_pending=False)
+            .exclude(gitlab_note_id=None)
+            .exclude(gitlab_note_id__in=seen)
+            .update(deleted_at=timezone.now())
+        )
+        if new or edited:  # the comments the search finds changed
+            search.search_index_proposal(Proposal.objects.get(pk=proposal_id))
     discussion.notify_gitlab_mentions(proposal_id, fresh_notes)
     _run_orr_commands(proposal_id, state, fresh_notes)
     return new
+
+
+def comment_search_parts(proposal: Proposal) -> list[search.Part]:
+    """The GitLab comments a proposal's search finds: those every reader of the proposal may see."""
+    comments = IssueComment.objects.filter(proposal=proposal, internal=False, deleted_at__isnull=True)
+    return [
+        search.Part(f"gitlab-comment:{c.gitlab_note_id}", f"GitLab comment by {c.author_username}", c.body, "C")
+        for c in comments
+    ]
 
 
 def local_user_for(gitlab_user_id):

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from proposals import history, search
 from proposals.models import Activity, ChecklistItem, Persona, Proposal, Requirement, ResearchLink
 from proposals.services import proposal_bump_version
 from proposals.signals import send_proposal_changed
@@ -97,6 +98,40 @@ class ProposalAdmin(admin.ModelAdmin):
     filter_horizontal = ["persona_tags", "co_authors"]
     inlines = [RequirementInline, ResearchLinkInline, ChecklistItemInline]
 
+    def has_delete_permission(self, request, obj=None):
+        # A proposal is never deleted with its history and timeline: close it instead.
+        return False
+
+    # What the admin's form and inlines may change, as history names the parts.
+    HISTORY_KEYS = (
+        "title",
+        "confidence",
+        "labels",
+        "confidential",
+        "state",
+        "stage",
+        "template_version",
+        "list:requirements",
+        "research_links",
+        "persona_tags",
+    )
+
+    def _history_keys(self, obj) -> list[str]:
+        text = [
+            f"field:{f.name}"
+            for f in obj._meta.get_fields()
+            if getattr(f, "get_internal_type", None)
+            and f.get_internal_type() == "TextField"
+            and f.name not in ("kept_blocks",)
+        ]
+        return [*self.HISTORY_KEYS, *text]
+
+    def save_model(self, request, obj, form, change):
+        # An admin edit bypasses the services: keep its history like any other change.
+        saved = Proposal.objects.filter(pk=obj.pk).first() if change else None
+        request._history_before = history.current_values(saved, self._history_keys(obj)) if saved else {}
+        super().save_model(request, obj, form, change)
+
     def save_related(self, request, form, formsets, change):
         # After the many-to-many fields and the inlines are saved: one entry for the proposal's own fields.
         super().save_related(request, form, formsets, change)
@@ -107,6 +142,10 @@ class ProposalAdmin(admin.ModelAdmin):
             what = f"changed {', '.join(str(form.fields[name].label or name) for name in changes)}"
             data = {"fields": list(changes), "changes": changes}
             record_admin_edit(proposal, by=request.user, what=what, data=data)
+        if change:
+            after = history.current_values(proposal, self._history_keys(proposal))
+            history.record_changes(proposal, before=request._history_before, after=after, by=request.user)
+        search.search_index_proposal(proposal)
 
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)

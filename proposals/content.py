@@ -20,6 +20,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 
+from proposals import history
 from proposals.checklists import create_checklist_items, refresh_verified_checklist
 from proposals.markdown import (
     START,
@@ -289,6 +290,9 @@ def proposal_apply_content(
     if errors:
         raise ContentInvalid(errors)
     content = canonical(content)
+    # ORR answers are the reviews app's: its answer save keeps their history.
+    tracked = {key for key in keys if not key.startswith("orr:")} | ({"template_version"} if whole else set())
+    before = history.current_values(proposal, tracked) if proposal.pk else {}
 
     update_fields: set[str] = set()
     extra = {} if whole else dict(proposal.extra_fields or {})
@@ -366,6 +370,9 @@ def proposal_apply_content(
     if answers:
         orr_answers_received.send(sender=Proposal, proposal=proposal, answers=answers, by=by, origin=origin)
     refresh_verified_checklist(proposal)
+    history.record_changes(
+        proposal, before=before, after=history.current_values(proposal, tracked), by=by, origin=origin
+    )
     send_proposal_changed(proposal, fields=sorted(keys), by=by, origin=origin)
     return [key_label(definition, key) for key in sorted(keys)]
 

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.utils import timezone
@@ -315,7 +316,8 @@ class Activity(models.Model):
         SYNC = "sync", "GitLab sync"
         CONFLICT = "conflict", "Conflict"
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="activities")
+    # PROTECT: a proposal is never deleted with its timeline (close it instead).
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="activities")
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     message = models.CharField(max_length=MESSAGE_MAX_LENGTH)
@@ -342,3 +344,126 @@ class Activity(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("The activity timeline is append-only.")
+
+
+# --- History, search, saved views (issue 15) ------------------------------------------------------
+
+
+class FieldChangeQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("The field history is append-only.")
+
+    def delete(self):
+        raise TypeError("The field history is append-only.")
+
+
+class FieldChange(models.Model):
+    """One change to one part of a proposal, with the text before and after: the proposal's history.
+
+    Append-only, with one exception readers never see as a rewrite: autosave's burst of saves by one
+    person to one part within `proposals.history.COALESCE_WINDOW` extends the newest row (its ``after``
+    and ``changed_at``) instead of adding a row per keystroke (see `proposals.history`).
+    """
+
+    class Origin(models.TextChoices):
+        WEB = "web", "Stagegate"
+        API = "api", "API"
+        ADMIN = "admin", "Django admin"
+        GITLAB = "gitlab", "GitLab"
+        IMPORT = "import", "Import"
+        SYSTEM = "system", "Stagegate (automatic)"
+
+    # PROTECT: a proposal is never deleted with its history.
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="field_changes")
+    field = models.CharField(max_length=120, help_text="The content key: title, field:<name>, orr:<area>, …")
+    section = models.CharField(max_length=60, db_index=True)
+    before = models.TextField(blank=True)
+    after = models.TextField(blank=True)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Who, in words: the person's username, or the GitLab user for a change made on GitLab.
+    actor_name = models.CharField(max_length=255, blank=True)
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.WEB)
+    started_at = models.DateTimeField(default=timezone.now)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    objects = FieldChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [
+            models.Index(fields=["proposal", "-changed_at", "-id"], name="fieldchange_proposal_recent"),
+            models.Index(fields=["proposal", "field", "-changed_at"], name="fieldchange_proposal_field"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field} of {self.proposal_id} by {self.actor_name or 'someone'}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.pop("extending_burst", False):
+            raise TypeError("The field history is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("The field history is append-only.")
+
+
+class ProposalSeen(models.Model):
+    """When a person last read a proposal: "what changed since I last looked" starts there."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["proposal", "user"], name="proposal_seen_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} saw {self.proposal_id} at {self.seen_at:%Y-%m-%d %H:%M}"
+
+
+class SearchEntry(models.Model):
+    """One searchable part of a proposal (a field, an ORR answer, a requirement, a comment, …).
+
+    Kept in step by `proposals.search.search_index_proposal`, which the writers' `proposal_changed`
+    triggers. On PostgreSQL ``vector`` holds the part's tsvector (GIN-indexed); elsewhere it stays
+    empty and search falls back to matching ``text``.
+    """
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="search_entries")
+    part = models.CharField(max_length=120)
+    label = models.CharField(max_length=255)
+    text = models.TextField()
+    weight = models.CharField(max_length=1, default="B")
+    vector = SearchVectorField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["proposal", "part"], name="searchentry_proposal_part")]
+
+    def __str__(self) -> str:
+        return f"{self.label} of {self.proposal_id}"
+
+
+class SavedView(models.Model):
+    """A person's named filters of the proposal list or the dashboard: the page and its query string."""
+
+    class Page(models.TextChoices):
+        PROPOSALS = "proposals:list", "Proposals"
+        DASHBOARD = "dashboard:index", "Dashboard"
+
+    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(max_length=100)
+    page = models.CharField(max_length=40, choices=Page.choices)
+    query = models.CharField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["owner", "page", "name"], name="saved_view_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse(self.page) + (f"?{self.query}" if self.query else "")

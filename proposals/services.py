@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from proposals import access
+from proposals import access, history
 from proposals.checklists import create_checklist_items, refresh_verified_checklist
 from proposals.content import TITLE, content_from_proposal, content_with_values, normalise_title, proposal_apply_content
 from proposals.markdown import ProposalContent, canonical_text, text_field_names
@@ -158,10 +158,14 @@ def proposal_update_section(
     if not changed:
         return proposal
     attributes = [name for name in changed if name in PROPOSAL_ATTRIBUTES]
+    attributes_before = history.current_values(proposal, attributes)
     for name in attributes:
         setattr(proposal, name, submitted[name])
     if attributes:
         proposal.save(update_fields=[*attributes, "updated_at"])
+        history.record_changes(
+            proposal, before=attributes_before, after=history.current_values(proposal, attributes), by=by
+        )
     values = _content_values({name: submitted[name] for name in changed if name not in PROPOSAL_ATTRIBUTES})
     if values:
         content = content_with_values(_content_to_change(proposal, values), values)
@@ -220,6 +224,13 @@ def checklist_toggle(*, item: ChecklistItem, checked: bool, by) -> ChecklistItem
         )
     if item.checked == checked:
         return item
+    key = f"check:{item.stage}:{item.key}"
+    history.record_changes(
+        proposal,
+        before={key: history.current_values(proposal, [key])[key]},
+        after={key: "ticked" if checked else "not ticked"},
+        by=by,
+    )
     item.checked = checked
     item.checked_by = by if checked else None
     item.checked_at = timezone.now() if checked else None
@@ -251,7 +262,13 @@ ORDERED_ROWS = {
 }
 
 
-def _list_changed(proposal: Proposal, *, row, by, message: str) -> None:
+def _list_key(row) -> str:
+    """The history's name for the list a row belongs to."""
+    return "list:requirements" if isinstance(row, Requirement) else "research_links"
+
+
+def _list_changed(proposal: Proposal, *, row, by, message: str, before: dict[str, str]) -> None:
+    history.record_changes(proposal, before=before, after=history.current_values(proposal, before), by=by)
     proposal_bump_version(proposal)
     kind, _, plural = ORDERED_ROWS[type(row)]
     Activity.objects.record(proposal, actor=by, kind=kind, message=f"{by} {message}")
@@ -275,10 +292,13 @@ def _add_row(row, *, by):
     errors = _row_errors(row)
     if errors:
         raise ContentInvalid(errors)
+    before = history.current_values(proposal, [_list_key(row)])
     row.position = _next_position(type(row).objects.filter(proposal=proposal))
     row.full_clean()
     row.save()
-    _list_changed(proposal, row=row, by=by, message=f"added a {ORDERED_ROWS[type(row)][1]}: {str(row)[:200]}")
+    _list_changed(
+        proposal, row=row, by=by, before=before, message=f"added a {ORDERED_ROWS[type(row)][1]}: {str(row)[:200]}"
+    )
     return row
 
 
@@ -306,7 +326,9 @@ def requirement_edit(*, requirement: Requirement, text: str, by) -> Requirement:
     if requirement.text == before:
         return requirement
     requirement.full_clean()
+    listed = history.current_values(proposal, [_list_key(requirement)])
     requirement.save(update_fields=["text"])
+    history.record_changes(proposal, before=listed, after=history.current_values(proposal, listed), by=by)
     proposal_bump_version(proposal)
     Activity.objects.record(
         proposal,
@@ -329,11 +351,12 @@ def ordered_row_move(*, row: Requirement | ResearchLink, direction: str, by) -> 
     target = index - 1 if direction == MOVE_UP else index + 1
     if not 0 <= target < len(ordered):
         return
+    before = history.current_values(proposal, [_list_key(row)])
     ordered[index], ordered[target] = ordered[target], ordered[index]
     for position, sibling in enumerate(ordered):
         sibling.position = position
     type(row).objects.bulk_update(ordered, ["position"])
-    _list_changed(proposal, row=row, by=by, message=f"reordered the {ORDERED_ROWS[type(row)][2]}")
+    _list_changed(proposal, row=row, by=by, before=before, message=f"reordered the {ORDERED_ROWS[type(row)][2]}")
 
 
 @transaction.atomic
@@ -341,8 +364,9 @@ def ordered_row_remove(*, row: Requirement | ResearchLink, by) -> None:
     proposal = row.proposal
     ensure_content_changeable(proposal, by)
     label = str(row)[:200]
+    before = history.current_values(proposal, [_list_key(row)])
     row.delete()
-    _list_changed(proposal, row=row, by=by, message=f"removed a {ORDERED_ROWS[type(row)][1]}: {label}")
+    _list_changed(proposal, row=row, by=by, before=before, message=f"removed a {ORDERED_ROWS[type(row)][1]}: {label}")
 
 
 # --- Authors: co-authors and the owner -----------------------------------------------------------

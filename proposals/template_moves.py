@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from django.db import transaction
 
-from proposals import checklists, markdown, services
+from proposals import checklists, history, markdown, services
 from proposals.content import content_from_proposal, proposal_apply_content
 from proposals.models import Activity, Persona, Proposal
 from proposals.template import DEFINITIONS, STAGE_LABELS, Field, Kind, get_definition
@@ -49,7 +49,8 @@ def proposal_import_markdown(
         gitlab_issue_ref=gitlab_issue_ref,
         title_from_issue=title_from_issue,
     )
-    proposal_apply_content(proposal=proposal, content=result.content, by=owner)
+    with history.change_origin(history.Origin.IMPORT):
+        proposal_apply_content(proposal=proposal, content=result.content, by=owner)
     mentioned = [personas[name] for name in result.persona_mentions if name in personas]
     if mentioned:
         proposal.persona_tags.add(*mentioned)

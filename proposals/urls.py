@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from proposals import views, views_import, views_people
+from proposals import views, views_history, views_import, views_people, views_search
 
 app_name = "proposals"
 
@@ -10,6 +10,11 @@ urlpatterns = [
     path("import/", views_import.proposal_import, name="import"),
     path("<int:pk>/import-report/", views_import.import_report, name="import-report"),
     path("<int:pk>/", views.proposal_detail, name="detail"),
+    path("<int:pk>/history/", views_history.proposal_history, name="history"),
+    path("<int:pk>/history.csv", views_history.proposal_history_csv, name="history-csv"),
+    path("search/", views_search.search_page, name="search"),
+    path("saved-views/", views_search.saved_view_save, name="saved-view-save"),
+    path("saved-views/<int:view_id>/delete/", views_search.saved_view_delete, name="saved-view-delete"),
     path("<int:pk>/edit/", views.proposal_edit, name="edit"),
     path("<int:pk>/live/", views.proposal_live, name="live"),
     path("<int:pk>/preview/", views.proposal_preview, name="preview"),

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import F
 
-from proposals import access
+from proposals import access, history
 from proposals.content import content_from_proposal
 from proposals.markdown import render
 from proposals.models import Activity, Approval, Proposal
@@ -314,11 +314,13 @@ def _locked(proposal: Proposal) -> Proposal:
 def _move(proposal: Proposal, *, by, message: str, recorded: dict | None = None, **changes) -> Proposal:
     """The one way a proposal's stage or state changes: versioned, on the timeline, announced."""
     before = {name: getattr(proposal, name) for name in changes}
+    shown_before = history.current_values(proposal, changes)
     for name, value in changes.items():
         setattr(proposal, name, value)
     proposal.version = F("version") + 1
     proposal.save(update_fields=[*changes, "version", "updated_at"])
     proposal.refresh_from_db(fields=["version", "updated_at"])
+    history.record_changes(proposal, before=shown_before, after=history.current_values(proposal, changes), by=by)
     Activity.objects.record(
         proposal,
         actor=by,

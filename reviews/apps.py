@@ -11,10 +11,15 @@ class ReviewsConfig(AppConfig):
         from django.db.models.signals import m2m_changed
 
         import reviews.tasks  # noqa: F401
-        from proposals import checklists, workflow
+        from proposals import checklists, search, workflow
         from proposals.signals import orr_answers_received, proposal_authors_changed, proposal_created
         from reviews.notifications import on_proposal_authors_changed
-        from reviews.services import on_group_membership_changed, on_orr_answers_received, on_proposal_created
+        from reviews.services import (
+            on_group_membership_changed,
+            on_orr_answers_received,
+            on_proposal_created,
+            search_parts,
+        )
         from reviews.status import orr_reasons, orr_signed_off, submit_reasons
 
         proposal_created.connect(on_proposal_created, dispatch_uid="reviews.create_orr_reviews")
@@ -30,3 +35,5 @@ class ReviewsConfig(AppConfig):
         workflow.add_gate_check(workflow.SUBMIT, submit_reasons)
         workflow.add_gate_check(workflow.APPROVE, orr_reasons)
         checklists.register_verifier("orr:signed_off", orr_signed_off)
+        # ORR answers and review threads are found by the proposal search.
+        search.register_source(search_parts)

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from proposals import access, workflow
+from proposals import access, history, search, workflow
 from proposals.checklists import refresh_verified_checklist
 from proposals.models import Activity, Proposal
 from proposals.signals import Origin, send_proposal_changed
@@ -240,6 +240,22 @@ def _orr_changed(proposal: Proposal, *, by, origin: Origin = Origin.STAGEGATE) -
     send_proposal_changed(proposal, fields=["orr"], by=by, origin=origin)
 
 
+# --- Search --------------------------------------------------------------------------------------
+
+
+def search_parts(proposal: Proposal) -> list[search.Part]:
+    """The ORR's part of a proposal's search document: the answers and the review threads."""
+    parts = []
+    for review in Review.objects.filter(proposal=proposal).select_related("area"):
+        area = review.area
+        parts.append(search.Part(f"orr:{area.key}", f"ORR {area.number}. {area.title}", review.answer))
+    comments = ReviewComment.objects.filter(review__proposal=proposal).select_related("review__area", "author")
+    for comment in comments:
+        label = f"Comment by {comment.author.get_username()} on ORR “{comment.review.area.title}”"
+        parts.append(search.Part(f"review-comment:{comment.pk}", label, comment.body, "C"))
+    return parts
+
+
 # --- Answers -------------------------------------------------------------------------------------
 
 
@@ -285,6 +301,10 @@ def review_answer_save(
         raise AnswerConflict(current=review.answer, submitted=answer)
 
     now = timezone.now()
+    answer_key = f"orr:{review.area.key}"
+    history.record_changes(
+        proposal, before={answer_key: review.answer}, after={answer_key: answer}, by=by, origin=origin
+    )
     review.answer = answer
     review.answer_updated_at = now
     review.answer_updated_by = by
@@ -684,6 +704,7 @@ def review_comment_add(*, review: Review, body: str, by) -> ReviewComment:
         raise ReviewRefused("Write a comment first.")
     comment = ReviewComment.objects.create(review=review, author=by, body=body)
     proposal = review.proposal
+    search.search_index_proposal(proposal)
     Activity.objects.record(
         proposal,
         actor=by,

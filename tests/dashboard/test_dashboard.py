@@ -42,8 +42,9 @@ def set_review(proposal, area_key: str, status: str, reviewer=None) -> None:
 # Computed live (a filter applied, or no fresh portfolio summary; tests/dashboard/test_summary.py has the
 # summary's counts): session, user, ORR areas, the viewer's groups; funnel (with the GA and stale totals)
 # + moves; matrix page + its reviews; GA blockers list + 5 prefetches; stale proposals list, stale reviews
-# list; time in stage; review waits, load and stale-review count; decision turnaround; sync counts + list.
-QUERIES_HTMX = 21
+# list; time in stage; review waits, load and stale-review count; decision turnaround; sync counts + list;
+# the viewer's saved views.
+QUERIES_HTMX = 22  # with the viewer's saved views of the dashboard
 QUERIES_PAGE = QUERIES_HTMX + 3  # the filter form's owners and labels; the bell's unread count
 QUERIES_FILTERED = 1  # with any filter, the chosen proposals' ids are read once for every figure
 QUERIES_NO_SUMMARY = 1  # a full page looks for the portfolio summary (its figures, or the form's choices)

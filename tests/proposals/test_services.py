@@ -4,7 +4,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from proposals import services
 from proposals.models import Activity, ChecklistItem, Persona
 from proposals.template import JUNE_2023
-from tests.factories import ProposalFactory
 
 PROBLEM = ("user_problem", "solution_hypothesis", "assumptions", "personas", "persona_tags")
 
@@ -155,13 +154,6 @@ def test_the_timeline_is_append_only(proposal):
         proposal.activities.all().delete()
     with pytest.raises(TypeError):
         proposal.activities.update(message="rewritten")
-
-
-@pytest.mark.django_db
-def test_deleting_a_proposal_takes_its_timeline_with_it(proposal):
-    ProposalFactory(owner=proposal.owner)
-    proposal.delete()
-    assert not Activity.objects.filter(proposal_id=proposal.pk).exists()
 
 
 @pytest.mark.django_db

@@ -263,6 +263,18 @@ MATRIX: dict[str, list[Call]] = {
     # The world's proposal was not imported: there is no report, even for its editors.
     "proposals:import-report": [Call("GET", p("/proposals/{pk}/import-report/"), editors(404))],
     "proposals:detail": [Call("GET", p("/proposals/{pk}/"), readers(200))],
+    "proposals:history": [Call("GET", p("/proposals/{pk}/history/"), readers(200))],
+    "proposals:history-csv": [Call("GET", p("/proposals/{pk}/history.csv"), readers(200))],
+    "proposals:search": [Call("GET", p("/proposals/search/?q=matrix"), signed_in(200))],
+    "proposals:saved-view-save": [
+        Call(
+            "POST",
+            p("/proposals/saved-views/"),
+            signed_in(302),
+            data=lambda w: {"name": "Mine", "page": "proposals:list", "query": "state=draft"},
+        )
+    ],
+    "proposals:saved-view-delete": [Call("POST", p("/proposals/saved-views/999999/delete/"), signed_in(404))],
     "proposals:edit": [Call("GET", p("/proposals/{pk}/edit/"), editors(200))],
     "proposals:preview": [Call("GET", p("/proposals/{pk}/preview/"), readers(200))],
     # The edit page's poll: JSON for a script, so a signed-out poll is told 401, never sent to the login page.

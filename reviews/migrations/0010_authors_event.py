@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reviews", "0008_alter_notification_event"),
+        ("reviews", "0009_decision_waited_since"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("proposals", "0005_approval"),
+        ("proposals", "0006_page_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

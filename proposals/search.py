@@ -1,0 +1,270 @@
+"""Full-text search over every part of a proposal, ranked, with highlighted snippets.
+
+Each searchable part (the title, every template field, requirements, research links, sections
+kept from GitLab, and what other apps register: ORR answers, comments) is one `SearchEntry` row,
+rebuilt by `search_index_proposal` whenever the proposal's writers announce a change
+(`proposal_changed`, sent inside the writing transaction, so the index commits with the change).
+
+PostgreSQL: each row's ``vector`` is ``setweight(to_tsvector('english', text), weight)`` under a
+GIN index; a query is GitLab-like web search syntax (``websearch_to_tsquery``: words, "phrases",
+-exclusions, or), ranked by `SearchRank` summed over a proposal's parts, with `SearchHeadline`
+snippets. Other databases (the embedded SQLite): every word must appear in the proposal
+(case-insensitive substring), ranked by occurrences weighted like PostgreSQL's, with snippets cut
+in Python. Both only ever look at proposals the person may read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.db import connection
+from django.db.models import F, Sum
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from proposals.markdown import text_field_names
+from proposals.models import Proposal, Requirement, ResearchLink, SearchEntry
+from proposals.template import get_definition
+
+CONFIG = "english"
+MAX_QUERY_LENGTH = 200
+SNIPPETS_PER_PROPOSAL = 3
+SNIPPET_CONTEXT = 60  # characters either side of a match in the fallback's snippets
+# How much a match counts by where it is: title A, fields B, links and kept blocks C (PostgreSQL's weights).
+FALLBACK_WEIGHTS = {"A": 1.0, "B": 0.4, "C": 0.2, "D": 0.1}
+
+# Headline markers no stored text holds (they are removed from what is indexed), turned into <mark> after escaping.
+_START, _STOP = "\ue000", "\ue001"
+
+
+@dataclass(frozen=True)
+class Part:
+    part: str  # a stable key: "title", "field:user_problem", "orr:data", "requirement:3", "comment:12"
+    label: str  # what a reader calls it
+    text: str
+    weight: str = "B"
+
+
+# Parts other apps add to a proposal's document (ORR answers, comments): functions from a proposal to parts.
+_sources: list[Callable[[Proposal], Iterable[Part]]] = []
+
+
+def register_source(source: Callable[[Proposal], Iterable[Part]]) -> None:
+    if source not in _sources:
+        _sources.append(source)
+
+
+def proposal_parts(proposal: Proposal) -> list[Part]:
+    """Every searchable part of the proposal, with text."""
+    definition = get_definition(proposal.template_version)
+    parts = [Part("title", "Title", proposal.title, "A")]
+    for name in text_field_names(definition):
+        try:
+            label = definition.field(name).label
+        except KeyError:
+            label = name.replace("_", " ").capitalize()
+        parts.append(Part(f"field:{name}", label, str(proposal.field_value(name) or "")))
+    for name, value in (proposal.extra_fields or {}).items():
+        if name not in text_field_names(definition):
+            parts.append(Part(f"extra:{name}", name.replace("_", " ").capitalize(), str(value), "C"))
+    # Read fresh: the proposal in hand may carry lists prefetched before the write.
+    for requirement in Requirement.objects.filter(proposal=proposal):
+        parts.append(Part(f"requirement:{requirement.pk}", "Requirement", requirement.text))
+    for link in ResearchLink.objects.filter(proposal=proposal):
+        parts.append(Part(f"research:{link.pk}", "Research link", f"{link.title} {link.url}".strip(), "C"))
+    for position, block in enumerate(proposal.kept_blocks or ()):
+        text = block.get("markdown", "") if isinstance(block, dict) else str(block)
+        parts.append(Part(f"kept:{position}", "Section added on GitLab", str(text), "C"))
+    for source in _sources:
+        parts.extend(source(proposal))
+    return [p for p in parts if p.text and p.text.strip()]
+
+
+def search_index_proposal(proposal: Proposal) -> None:
+    """Rebuild the proposal's search entries from what it holds now (inside the writer's transaction)."""
+    SearchEntry.objects.filter(proposal=proposal).delete()
+    SearchEntry.objects.bulk_create(
+        SearchEntry(
+            proposal=proposal,
+            part=p.part[:120],
+            label=p.label[:255],
+            text=p.text.replace(_START, "").replace(_STOP, ""),
+            weight=p.weight,
+        )
+        for p in proposal_parts(proposal)
+    )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                'UPDATE proposals_searchentry SET vector = setweight(to_tsvector(%s::regconfig, text), weight::"char")'
+                " WHERE proposal_id = %s",
+                [CONFIG, proposal.pk],
+            )
+
+
+def on_proposal_changed(sender, *, proposal: Proposal, **kwargs) -> None:
+    search_index_proposal(proposal)
+
+
+def search_reindex_all() -> int:
+    """Index every proposal (after an upgrade, or to repair the index). Returns how many."""
+    count = 0
+    for proposal in Proposal.objects.iterator(chunk_size=200):
+        search_index_proposal(proposal)
+        count += 1
+    return count
+
+
+# --- Reading ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Snippet:
+    label: str
+    html: SafeString
+
+
+@dataclass
+class Hit:
+    proposal: Proposal
+    rank: float
+    snippets: list[Snippet] = field(default_factory=list)
+
+
+class Results:
+    """A page of hits, sliceable and countable so a Paginator can page it."""
+
+    def __init__(self, count: Callable[[], int], page: Callable[[int, int], list[Hit]]):
+        self._count, self._page = count, page
+
+    def count(self) -> int:
+        return self._count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, key: slice) -> list[Hit]:
+        return self._page(key.start or 0, key.stop)
+
+
+def _highlight(headline: str) -> SafeString:
+    """A headline with our markers, as safe HTML: the text escaped, the markers as <mark>."""
+    html = escape(headline).replace(_START, "<mark>").replace(_STOP, "</mark>")
+    return mark_safe(" ".join(html.split()))  # noqa: S308 - escaped above; only our <mark> tags are added
+
+
+def search(text: str, *, visible) -> Results:
+    """Hits for ``text`` among the ``visible`` proposals (the person's `visible_to`), best first."""
+    text = " ".join(text.split())[:MAX_QUERY_LENGTH]
+    if not text:
+        return Results(lambda: 0, lambda start, stop: [])
+    if connection.vendor == "postgresql":
+        return _search_postgresql(text, visible)
+    return search_fallback(text, visible=visible)
+
+
+def _search_postgresql(text: str, visible) -> Results:
+    query = SearchQuery(text, search_type="websearch", config=CONFIG)
+    ranked = (
+        SearchEntry.objects.filter(vector=query, proposal__in=visible.values("pk"))
+        .values("proposal")
+        .annotate(rank=Sum(SearchRank(F("vector"), query)))
+        .order_by("-rank", "-proposal")
+    )
+
+    def page(start: int, stop: int) -> list[Hit]:
+        rows = list(ranked[start:stop])
+        ids = [row["proposal"] for row in rows]
+        proposals = Proposal.objects.select_related("owner").in_bulk(ids)
+        hits = {pk: Hit(proposal=proposals[pk], rank=row["rank"]) for pk, row in zip(ids, rows, strict=True)}
+        entries = (
+            SearchEntry.objects.filter(proposal__in=ids, vector=query)
+            .annotate(
+                entry_rank=SearchRank(F("vector"), query),
+                headline=SearchHeadline(
+                    "text",
+                    query,
+                    config=CONFIG,
+                    start_sel=_START,
+                    stop_sel=_STOP,
+                    max_words=30,
+                    min_words=12,
+                    max_fragments=2,
+                    fragment_delimiter=" … ",
+                ),
+            )
+            .order_by("proposal", "-entry_rank", "id")
+            .values_list("proposal", "label", "headline")
+        )
+        for proposal_id, label, headline in entries:
+            snippets = hits[proposal_id].snippets
+            if len(snippets) < SNIPPETS_PER_PROPOSAL:
+                snippets.append(Snippet(label, _highlight(headline)))
+        return [hits[pk] for pk in ids]
+
+    return Results(ranked.count, page)
+
+
+_WORD = re.compile(r"\w[\w'’.-]*\w|\w", re.UNICODE)
+
+
+def _terms(text: str) -> list[str]:
+    return list(dict.fromkeys(term.casefold() for term in _WORD.findall(text)))[:8]
+
+
+def fallback_snippet(text: str, terms: list[str]) -> SafeString:
+    """A piece of ``text`` around its first match, every match marked; the text escaped."""
+    folded = text.casefold()
+    positions = [(m.start(), m.end()) for t in terms for m in re.finditer(re.escape(t), folded)]
+    if not positions:
+        return _highlight(text[: SNIPPET_CONTEXT * 2])
+    first = min(start for start, _ in positions)
+    begin = max(0, first - SNIPPET_CONTEXT)
+    end = min(len(text), first + SNIPPET_CONTEXT * 2)
+    marked, cursor = [], begin
+    for start, stop in sorted(positions):
+        if start < cursor or start >= end:
+            continue
+        marked += [text[cursor:start], _START, text[start:stop], _STOP]
+        cursor = stop
+    marked.append(text[cursor:end])
+    return _highlight(("… " if begin else "") + "".join(marked) + (" …" if end < len(text) else ""))
+
+
+def search_fallback(text: str, *, visible) -> Results:
+    """Search without PostgreSQL: every word somewhere in the proposal, ranked by weighted occurrences."""
+    terms = _terms(text)
+    if not terms:
+        return Results(lambda: 0, lambda start, stop: [])
+    entries = SearchEntry.objects.filter(proposal__in=visible.values("pk"))
+    candidates: set[int] | None = None
+    for term in terms:
+        found = set(entries.filter(text__icontains=term).values_list("proposal", flat=True))
+        candidates = found if candidates is None else candidates & found
+    scored: dict[int, float] = {}
+    snippets: dict[int, list[tuple[float, str, SafeString]]] = {}
+    for proposal_id, label, body, weight in entries.filter(proposal__in=candidates or ()).values_list(
+        "proposal", "label", "text", "weight"
+    ):
+        folded = body.casefold()
+        occurrences = sum(folded.count(term) for term in terms)
+        if not occurrences:
+            continue
+        score = occurrences * FALLBACK_WEIGHTS.get(weight, 0.1)
+        snippets.setdefault(proposal_id, []).append((score, label, fallback_snippet(body, terms)))
+        scored[proposal_id] = scored.get(proposal_id, 0.0) + score
+    order = sorted(scored, key=lambda pk: (-scored[pk], -pk))
+
+    def page(start: int, stop: int) -> list[Hit]:
+        ids = order[start:stop]
+        proposals = Proposal.objects.select_related("owner").in_bulk(ids)
+        hits = []
+        for pk in ids:
+            best = sorted(snippets[pk], key=lambda s: -s[0])[:SNIPPETS_PER_PROPOSAL]
+            hits.append(Hit(proposals[pk], scored[pk], [Snippet(label, html) for _, label, html in best]))
+        return hits
+
+    return Results(lambda: len(order), page)
