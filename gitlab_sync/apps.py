@@ -23,9 +23,10 @@ class GitLabSyncConfig(AppConfig):
 
         # "Link related issues" and "add relevant designs" are ticked from what GitLab shows.
         from gitlab_sync import designs, links
+        from gitlab_sync.connection import sync_enabled
         from proposals import checklists
 
-        checklists.register_verifier(links.VERIFIER, links.has_linked_issues)
-        checklists.register_verifier(designs.VERIFIER, designs.has_designs)
+        checklists.register_verifier(links.VERIFIER, links.has_linked_issues, available=sync_enabled)
+        checklists.register_verifier(designs.VERIFIER, designs.has_designs, available=sync_enabled)
         # The issue's comments are found by the proposal search (internal notes never: not every reader sees them).
         search.register_source(comment_search_parts)

@@ -21,10 +21,22 @@ def create_checklist_items(proposal: Proposal) -> None:
 # by the name the template gives in an item's `verified_by`. A check answers None while it has no data
 # to judge by (GitLab's links and designs not read yet): the item then stays as it is.
 _verifiers: dict[str, Callable[[Proposal], bool | None]] = {}
+# Whether a check can run on this installation at all (GitLab's links and designs need GitLab connected).
+# Where it cannot, its item is an ordinary one that the author ticks: nobody would be able to otherwise.
+_available: dict[str, Callable[[], bool]] = {}
 
 
-def register_verifier(name: str, check: Callable[[Proposal], bool | None]) -> None:
+def register_verifier(
+    name: str, check: Callable[[Proposal], bool | None], *, available: Callable[[], bool] | None = None
+) -> None:
     _verifiers[name] = check
+    if available is not None:
+        _available[name] = available
+
+
+def is_app_checked(verified_by: str) -> bool:
+    """Whether Stagegate ticks this item itself (so a person may not), rather than the author."""
+    return bool(verified_by) and (verified_by not in _available or _available[verified_by]())
 
 
 def verified_state(proposal: Proposal, verified_by: str) -> bool | None:
@@ -45,7 +57,7 @@ def refresh_verified_checklist(proposal: Proposal) -> None:
     for checklist in proposal.definition.checklists:
         for entry in checklist.items:
             item = items.get((checklist.stage.value, entry.key))
-            if item is None or not entry.verified_by:
+            if item is None or not is_app_checked(entry.verified_by):
                 continue
             should_be = verified_state(proposal, entry.verified_by)
             if should_be is None:

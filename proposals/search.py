@@ -57,16 +57,26 @@ def register_source(source: Callable[[Proposal], Iterable[Part]]) -> None:
         _sources.append(source)
 
 
-def proposal_parts(proposal: Proposal) -> list[Part]:
-    """Every searchable part of the proposal, with text."""
+def _text_parts(proposal: Proposal, names: Iterable[str]) -> list[Part]:
+    """The title and template fields among ``names``, as parts (empty ones too, so a cleared field is dropped)."""
     definition = get_definition(proposal.template_version)
-    parts = [Part("title", "Title", proposal.title, "A")]
-    for name in text_field_names(definition):
+    parts = []
+    for name in names:
+        if name == "title":
+            parts.append(Part("title", "Title", proposal.title, "A"))
+            continue
         try:
             label = definition.field(name).label
         except KeyError:
             label = name.replace("_", " ").capitalize()
         parts.append(Part(f"field:{name}", label, str(proposal.field_value(name) or "")))
+    return parts
+
+
+def proposal_parts(proposal: Proposal) -> list[Part]:
+    """Every searchable part of the proposal, with text."""
+    definition = get_definition(proposal.template_version)
+    parts = _text_parts(proposal, ["title", *text_field_names(definition)])
     for name, value in (proposal.extra_fields or {}).items():
         if name not in text_field_names(definition):
             parts.append(Part(f"extra:{name}", name.replace("_", " ").capitalize(), str(value), "C"))
@@ -83,9 +93,13 @@ def proposal_parts(proposal: Proposal) -> list[Part]:
     return [p for p in parts if p.text and p.text.strip()]
 
 
-def search_index_proposal(proposal: Proposal) -> None:
-    """Rebuild the proposal's search entries from what it holds now (inside the writer's transaction)."""
-    SearchEntry.objects.filter(proposal=proposal).delete()
+def _write_entries(proposal: Proposal, parts: list[Part], *, replacing: list[str] | None = None) -> None:
+    """Replace the proposal's entries (all, or those named in ``replacing``) with ``parts`` that have text."""
+    entries = SearchEntry.objects.filter(proposal=proposal)
+    if replacing is not None:
+        entries = entries.filter(part__in=replacing)
+    entries.delete()
+    written = [p for p in parts if p.text and p.text.strip()]
     SearchEntry.objects.bulk_create(
         SearchEntry(
             proposal=proposal,
@@ -94,19 +108,46 @@ def search_index_proposal(proposal: Proposal) -> None:
             text=p.text.replace(_START, "").replace(_STOP, ""),
             weight=p.weight,
         )
-        for p in proposal_parts(proposal)
+        for p in written
     )
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and written:
+        where, params = "proposal_id = %s", [proposal.pk]
+        if replacing is not None:
+            where += " AND part = ANY(%s)"
+            params.append([p.part[:120] for p in written])
         with connection.cursor() as cursor:
             cursor.execute(
                 'UPDATE proposals_searchentry SET vector = setweight(to_tsvector(%s::regconfig, text), weight::"char")'
-                " WHERE proposal_id = %s",
-                [CONFIG, proposal.pk],
+                f" WHERE {where}",
+                [CONFIG, *params],
             )
 
 
-def on_proposal_changed(sender, *, proposal: Proposal, **kwargs) -> None:
-    search_index_proposal(proposal)
+def search_index_proposal(proposal: Proposal) -> None:
+    """Rebuild the proposal's search entries from what it holds now (inside the writer's transaction)."""
+    _write_entries(proposal, proposal_parts(proposal))
+
+
+# Changes that touch no searchable text: the index stays as it is.
+_UNSEARCHED_CHANGES = {"checklist", "confidence", "confidential", "labels", "state", "stage"}
+
+
+def _unsearched(key: str) -> bool:
+    return key in _UNSEARCHED_CHANGES or key.startswith(("check:", "na:"))
+
+
+def on_proposal_changed(sender, *, proposal: Proposal, fields: list[str] = (), **kwargs) -> None:
+    # Writers name what changed by content key ("title", "field:user_problem", "check:…") or by part of the
+    # proposal ("requirements"). An autosave changes a field or two: only their entries are rewritten.
+    changed = {key for key in fields if not _unsearched(key)}
+    if fields and not changed:
+        return
+    names = {key.removeprefix("field:") for key in changed}
+    if changed and all(key == "title" or key.startswith("field:") for key in changed):
+        parts = _text_parts(proposal, sorted(names))
+        _write_entries(proposal, parts, replacing=[p.part[:120] for p in parts])
+    else:
+        search_index_proposal(proposal)
 
 
 def search_reindex_all() -> int:

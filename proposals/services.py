@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from proposals import access, history
+from proposals import access, checklists, history
 from proposals.checklists import create_checklist_items, refresh_verified_checklist
 from proposals.content import TITLE, content_from_proposal, content_with_values, normalise_title, proposal_apply_content
 from proposals.markdown import ProposalContent, canonical_text, text_field_names
@@ -218,7 +218,7 @@ def checklist_toggle(*, item: ChecklistItem, checked: bool, by) -> ChecklistItem
     proposal = item.proposal
     ensure_content_changeable(proposal, by)
     entry = item.entry
-    if entry is not None and entry.verified_by:
+    if entry is not None and checklists.is_app_checked(entry.verified_by):
         raise ChecklistItemVerified(
             f"Stagegate ticks “{entry.text}” itself when the proposal satisfies it; fill in the proposal instead."
         )

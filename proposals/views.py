@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from proposals import access, history, services
+from proposals.checklists import is_app_checked
 from proposals.content import RENDER_PREFETCH, content_from_proposal
 from proposals.filters import ProposalFilter
 from proposals.forms import (
@@ -161,6 +162,9 @@ def _checklists(proposal: Proposal) -> list[dict]:
         groups = []
         for group in checklist.groups:
             rows = [(entry, stored.get((checklist.stage.value, entry.key))) for entry in group.items]
+            for entry, item in rows:
+                if item is not None:
+                    item.by_app = is_app_checked(entry.verified_by)
             groups.append({"title": group.title, "rows": [(e, item) for e, item in rows if item is not None]})
         done = sum(1 for group in groups for _, item in group["rows"] if item.checked)
         total = sum(len(group["rows"]) for group in groups)

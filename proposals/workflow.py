@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import F
 
-from proposals import access, history
+from proposals import access, checklists, history
 from proposals.content import content_from_proposal
 from proposals.markdown import render
 from proposals.models import Activity, Approval, Proposal
@@ -171,7 +171,7 @@ def checklist_reasons(proposal: Proposal, stage: Stage) -> list[str]:
         if entry.verified_by.startswith("label:"):
             label = entry.verified_by.removeprefix("label:")
             reasons.append(Reason(f"Add the ~{label} label", group="Title and visibility", anchor="section-details"))
-        elif entry.verified_by:
+        elif checklists.is_app_checked(entry.verified_by):
             # Ticked by Stagegate once the field is filled; the missing field is named already.
             continue
         else:

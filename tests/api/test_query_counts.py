@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 QUERIES_PROPOSAL_LIST = 4
 QUERIES_PROPOSAL_DETAIL = 11  # with the co-authors and the watchers
 QUERIES_REVIEW_LIST = 4
-QUERIES_DASHBOARD = 14  # the page's figures, without the filter form's choices
+QUERIES_DASHBOARD = 15  # the page's figures (decision turnaround too), without the filter form's choices
 
 
 @pytest.fixture

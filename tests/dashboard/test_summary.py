@@ -26,8 +26,8 @@ pytestmark = pytest.mark.django_db
 
 # session, user, ORR areas, the viewer's groups; the summary rows with which proposals are confidential now;
 # the listed proposals (GA blockers and stale), the listed stale reviews, the listed sync states; the matrix
-# page + its reviews. (A list with no candidates costs no query.)
-QUERIES_SUMMARY_HTMX = 10
+# page + its reviews; the viewer's saved views. (A list with no candidates costs no query.)
+QUERIES_SUMMARY_HTMX = 11
 QUERIES_SUMMARY_PAGE = QUERIES_SUMMARY_HTMX + 1  # the bell's unread count (the form's choices are in the summary)
 
 

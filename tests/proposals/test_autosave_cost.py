@@ -22,9 +22,10 @@ PROBLEM = ("user_problem", "solution_hypothesis", "assumptions", "personas", "pe
 # session, user, groups; the proposal; savepoint, the locked row, its persona tags (the section's values);
 # savepoint, the text, the version (+ read back); the app-verified checklist items (+ persona tags twice);
 # the ORR reviews (the ORR checklist item's verifier); the sync outbox (read + bump); the timeline's
-# latest entry (+ an insert for the first save of a burst); the fragment: the proposal, its four lists, its
-# persona tags.
-AUTOSAVE_QUERIES = 26
+# latest entry (+ an insert for the first save of a burst); the history's newest row of the burst (read +
+# extend); the search entries of the changed field only (delete, insert, vector); the fragment: the
+# proposal, its four lists, its persona tags.
+AUTOSAVE_QUERIES = 31
 
 
 def autosave(client, proposal, text: str, *, version=None, base=None):

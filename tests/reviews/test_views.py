@@ -382,7 +382,8 @@ def test_the_answer_fragment_query_count_holds_as_proposals_grow(
     url = reverse("reviews:answer", args=[proposal.pk, "cost"])
     answer_post(client, proposal, "cost", "First.", **HTMX)
     second = {"answer": "Second.", "base": review_of(proposal, "cost").answer_sha256}
-    with django_assert_max_num_queries(30) as small:
+    # The answer's history row and its search entries are written with it; the count stays flat.
+    with django_assert_max_num_queries(34) as small:
         assert client.post(url, second, **HTMX).status_code == 200
     for _ in range(20):
         ProposalFactory(owner=author)
