@@ -131,7 +131,7 @@ def test_submit_decide_stale_sign_off_and_the_dashboard(browsing, people):
     expect(member.get_by_role("status").first).to_contain_text("2 proposals")
     member.locator("select[name=state]").select_option("in_review")
     expect(member.get_by_role("status").first).to_contain_text("1 proposal matches these filters")
-    member.get_by_label("Search").fill("merge request")
+    member.get_by_label("Search", exact=True).fill("merge request")
     expect(member.get_by_role("status").first).to_contain_text("1 proposal matches these filters")
     assert "state=in_review" in member.url  # the filtered view has its own address
     with member.expect_download() as download:
