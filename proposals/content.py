@@ -43,7 +43,7 @@ from proposals.models import (
     ResearchLink,
 )
 from proposals.signals import Origin, orr_answers_received, send_proposal_changed
-from proposals.template import DEFINITIONS, NEEDS_FIELDS, Kind, TemplateDefinition, get_definition
+from proposals.template import DEFINITIONS, NEEDS_FIELDS, Kind, TemplateDefinition, field_label, get_definition
 from proposals.validators import (
     LINK_TITLE_MAX_LENGTH,
     REQUIREMENT_MAX_LENGTH,
@@ -184,14 +184,8 @@ def content_with_values(content: ProposalContent, values: dict[str, Any]) -> Pro
 
 def key_label(definition: TemplateDefinition, key: str) -> str:
     """What a person calls the part of the proposal a key stands for."""
-    if key == TITLE:
-        return "Title"
-    if key.startswith(("field:", "list:")):
-        name = key.split(":", 1)[1]
-        try:
-            return definition.field(name).label
-        except KeyError:
-            return NEEDS_FIELDS.get(name, name.replace("_", " ").capitalize())
+    if key == TITLE or key.startswith(("field:", "list:")):
+        return field_label(definition, key)
     if key.startswith(("check:", "na:")):
         return f"checklist item “{key.split(':', 2)[2]}”"
     if key.startswith("orr:"):

@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from proposals.models import ChecklistItem, FieldChange, Proposal, Requirement, ResearchLink
-from proposals.template import NEEDS_FIELDS, STAGE_LABELS, Stage, TemplateDefinition
+from proposals.template import NEEDS_FIELDS, STAGE_LABELS, Stage, TemplateDefinition, field_label
 
 COALESCE_WINDOW = timedelta(minutes=5)
 
@@ -236,16 +236,22 @@ def section_titles(definition: TemplateDefinition) -> dict[str, str]:
     return titles
 
 
+# Parts that are not content keys (the title, fields and lists are named by `content.key_label`).
+_PART_NAMES = {
+    "confidence": "Confidence",
+    "research_links": "Research links",
+    "persona_tags": "Personas impacted",
+    "kept_blocks": "Sections added on GitLab",
+    "labels": "Labels",
+    "confidential": "Visibility",
+    "state": "State",
+    "stage": "Stage",
+    "template_version": "Template version",
+}
+
+
 def part_label(definition: TemplateDefinition, key: str) -> str:
-    """What a person calls one part."""
-    if key == TITLE:
-        return "Title"
-    if key.startswith(("field:", "list:")):
-        name = key.split(":", 1)[1]
-        try:
-            return definition.field(name).label
-        except KeyError:
-            return NEEDS_FIELDS.get(name, name.replace("_", " ").capitalize())
+    """What a person calls one part, in full: the ORR area's and the checklist item's own words."""
     if key.startswith("orr:"):
         area = key.removeprefix("orr:")
         titles = {a.key: f"ORR {a.number}. {a.title}" for a in definition.orr_areas}
@@ -257,17 +263,11 @@ def part_label(definition: TemplateDefinition, key: str) -> str:
             if entry.key == item_key:
                 return f"Checklist: {entry.text}" + (" (does not apply)" if key.startswith("na:") else "")
         return f"Checklist item “{item_key}”"
-    return {
-        "confidence": "Confidence",
-        "research_links": "Research links",
-        "persona_tags": "Personas impacted",
-        "kept_blocks": "Sections added on GitLab",
-        "labels": "Labels",
-        "confidential": "Visibility",
-        "state": "State",
-        "stage": "Stage",
-        "template_version": "Template version",
-    }.get(key, key)
+    if key in _PART_NAMES:
+        return _PART_NAMES[key]
+    if key == TITLE or key.startswith(("field:", "list:")):
+        return field_label(definition, key)
+    return key
 
 
 # Kinds of change, for filtering: which parts each covers.

@@ -449,6 +449,17 @@ JUNE_2023 = TemplateDefinition(
 NEEDS_FIELDS = {"dependency_needs": "Dependency needs", "legal_needs": "Legal needs"}
 
 
+def field_label(definition: TemplateDefinition, key: str) -> str:
+    """What a person calls the title, a field or a list, by its content key ("title", "field:…", "list:…")."""
+    if key == "title":
+        return "Title"
+    name = key.split(":", 1)[1]
+    try:
+        return definition.field(name).label
+    except KeyError:
+        return NEEDS_FIELDS.get(name, name.replace("_", " ").capitalize())
+
+
 # ---------------------------------------------------------------------------
 # GitLab's other versions of the template (../shared/spec/gitlab-history/).
 # Issues on GitLab were written from whichever was current; the parser reads all
