@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.csp_nonce",
+                "proposals.context_processors.proposal_rights",
                 "reviews.context_processors.unread_notifications",
             ],
             "builtins": ["template_partials.templatetags.partials"],

@@ -388,3 +388,15 @@ def test_an_unknown_template_version_is_refused_on_the_form(author_client):
     response = author_client.post(reverse("proposals:create"), {"title": "T", "template_version": "1999"})
     assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
     assert not Proposal.objects.exists()
+
+
+@pytest.mark.django_db
+def test_only_people_who_may_write_proposals_are_offered_new_and_import(client, author, working_group_member):
+    create, imports = reverse("proposals:create"), reverse("proposals:import")
+    client.force_login(working_group_member)
+    page = client.get(reverse("proposals:list")).content.decode()
+    assert f'href="{create}"' not in page and f'href="{imports}"' not in page
+    assert client.get(create).status_code == 403
+    client.force_login(author)
+    page = client.get(reverse("proposals:list")).content.decode()
+    assert f'href="{create}"' in page and f'href="{imports}"' in page
