@@ -54,6 +54,7 @@ def refresh_verified_checklist(proposal: Proposal) -> None:
     """Tick and untick the items the app can verify, so they always agree with the data."""
     now = timezone.now()
     items = {(item.stage, item.key): item for item in proposal.checklist_items.all()}
+    changed = []
     for checklist in proposal.definition.checklists:
         for entry in checklist.items:
             item = items.get((checklist.stage.value, entry.key))
@@ -67,4 +68,7 @@ def refresh_verified_checklist(proposal: Proposal) -> None:
                 item.checked_by_app = True
                 item.checked_by = None
                 item.checked_at = now if should_be else None
-                item.save(update_fields=["checked", "checked_by_app", "checked_by", "checked_at"])
+                changed.append(item)
+    # One statement for every item that changed (a new or imported proposal changes a dozen at once).
+    if changed:
+        ChecklistItem.objects.bulk_update(changed, ["checked", "checked_by_app", "checked_by", "checked_at"])
