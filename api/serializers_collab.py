@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from api.serializers import _Page
 from gitlab_sync.models import IssueComment, LinkedIssue
 from proposals.models import FieldChange
 
@@ -125,3 +126,15 @@ class FieldChangeSerializer(serializers.ModelSerializer):
 
     def get_section_title(self, change: FieldChange) -> str:
         return self.context["section_titles"].get(change.section, change.section)
+
+
+class ThreadPageSerializer(_Page):
+    results = ThreadSerializer(many=True)
+
+
+class LinkedIssuePageSerializer(_Page):
+    results = LinkedIssueSerializer(many=True)
+
+
+class FieldChangePageSerializer(_Page):
+    results = FieldChangeSerializer(many=True)

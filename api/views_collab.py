@@ -67,7 +67,7 @@ def _posted(request: Request, proposal: Proposal, reply_to: IssueComment | None)
     methods=["GET"],
     operation_id="proposals_comments_list",
     summary="The discussion mirrored with the GitLab issue: threads in order, internal notes only for those allowed",
-    responses={200: c.ThreadSerializer(many=True), 404: NOT_VISIBLE},
+    responses={200: c.ThreadPageSerializer, 404: NOT_VISIBLE},
 )
 @extend_schema(
     methods=["POST"],
@@ -142,7 +142,7 @@ def _linkable(request: Request, pk: int) -> Proposal:
     methods=["GET"],
     operation_id="proposals_linked_issues_list",
     summary="The GitLab issue's linked issues and how they are linked (a confidential issue's title for members only)",
-    responses={200: c.LinkedIssueSerializer(many=True), 404: NOT_VISIBLE},
+    responses={200: c.LinkedIssuePageSerializer, 404: NOT_VISIBLE},
 )
 @extend_schema(
     methods=["POST"],
@@ -201,7 +201,7 @@ HISTORY_FILTERS = [
     operation_id="proposals_history",
     summary="Every change to the proposal's parts with before and after, newest first; the history page's filters",
     parameters=HISTORY_FILTERS,
-    responses={200: c.FieldChangeSerializer(many=True), 400: INVALID, 404: NOT_VISIBLE},
+    responses={200: c.FieldChangePageSerializer, 400: INVALID, 404: NOT_VISIBLE},
 )
 @api_view(["GET"])
 def proposal_history(request: Request, pk: int) -> Response:
