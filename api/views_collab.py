@@ -207,9 +207,15 @@ HISTORY_FILTERS = [
 def proposal_history(request: Request, pk: int) -> Response:
     proposal = _visible_proposal(request, pk)
     rows = FieldChange.objects.filter(proposal=proposal).order_by("-changed_at", "-id")
+    # The page offers the people who changed something; a script may name anyone (no change is no row).
+    person = request.query_params.get("person", "")
+    if "\x00" in person:
+        raise ValidationError({"person": ["Null characters are not allowed."]})
+    if person:
+        rows = rows.filter(actor_name=person)
     wanted = QueryDict(mutable=True)
     for name in FieldChangeFilter.base_filters:
-        if name in request.query_params:
+        if name in request.query_params and name != "person":
             wanted[name] = request.query_params[name]
     filters = FieldChangeFilter(wanted, queryset=rows, proposal=proposal)
     if not filters.is_valid():
