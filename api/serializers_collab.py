@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers import _Page
 from gitlab_sync.models import IssueComment, LinkedIssue
 from proposals.models import FieldChange
+from proposals.textdiff import inline_word_diff
 
 
 class CommentSerializer(serializers.ModelSerializer):
@@ -98,12 +100,20 @@ class LinkAddSerializer(serializers.Serializer):
     link_type = serializers.ChoiceField(choices=LinkedIssue.LinkType.choices, default=LinkedIssue.LinkType.RELATES_TO)
 
 
+class DiffRunSerializer(serializers.Serializer):
+    op = serializers.ChoiceField(
+        choices=[("=", "kept"), ("-", "removed"), ("+", "added"), ("…", "unchanged words left out")]
+    )
+    text = serializers.CharField()
+
+
 class FieldChangeSerializer(serializers.ModelSerializer):
     """One change to one part of the proposal, with the text before and after."""
 
     label = serializers.SerializerMethodField(help_text="The part, in the page's words.")
     section_title = serializers.SerializerMethodField()
     person = serializers.CharField(source="actor_name")
+    diff = serializers.SerializerMethodField(help_text="The history page's word-level diff from before to after.")
 
     class Meta:
         model = FieldChange
@@ -115,11 +125,16 @@ class FieldChangeSerializer(serializers.ModelSerializer):
             "section_title",
             "before",
             "after",
+            "diff",
             "person",
             "origin",
             "started_at",
             "changed_at",
         ]
+
+    @extend_schema_field(DiffRunSerializer(many=True))
+    def get_diff(self, change: FieldChange) -> list[dict]:
+        return [{"op": op, "text": text} for op, text in inline_word_diff(change.before, change.after)]
 
     def get_label(self, change: FieldChange) -> str:
         return self.context["labels"](change.field)

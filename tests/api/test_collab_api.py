@@ -277,6 +277,7 @@ def test_history_lists_changes_newest_first_with_the_pages_filters(
 
     by_grace = client.get(url(proposal, "history/"), {"person": "grace"}).json()["results"]
     assert [(r["label"], r["origin"], r["after"]) for r in by_grace] == [("User problem", "gitlab", "Threads are long")]
+    assert by_grace[0]["diff"] == [{"op": "+", "text": "Threads are long"}]
     assert client.get(url(proposal, "history/"), {"person": "nobody"}).json()["results"] == []
     assert client.get(url(proposal, "history/"), {"kind": "lists"}).json()["results"][0]["field"].startswith("list:")
     assert all(
