@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from api import views, views_lifecycle
+from api import views, views_collab, views_lifecycle
 
 app_name = "api"
 
@@ -48,6 +48,16 @@ urlpatterns = [
     path("proposals/<int:pk>/owner/", views_lifecycle.owner_transfer, name="owner-transfer"),
     path("proposals/<int:pk>/co-authors/", views_lifecycle.co_authors_set, name="co-authors"),
     path("proposals/<int:pk>/watch/", views_lifecycle.watch, name="watch"),
+    path("proposals/<int:pk>/comments/", views_collab.comments, name="comments"),
+    path("proposals/<int:pk>/comments/<int:comment_id>/", views_collab.comment_change, name="comment-change"),
+    path("proposals/<int:pk>/comments/<int:comment_id>/replies/", views_collab.comment_reply, name="comment-reply"),
+    path("proposals/<int:pk>/linked-issues/", views_collab.linked_issues, name="linked-issues"),
+    path(
+        "proposals/<int:pk>/linked-issues/<int:link_id>/",
+        views_collab.linked_issue_remove,
+        name="linked-issue-remove",
+    ),
+    path("proposals/<int:pk>/history/", views_collab.proposal_history, name="history"),
     path("proposals/import/", views_lifecycle.import_create, name="import"),
     path("proposals/import/preview/", views_lifecycle.import_preview, name="import-preview"),
     path("reviews/", views.review_list, name="review-list"),

@@ -23,7 +23,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from gitlab_sync.models import SyncConflict, SyncState
+from gitlab_sync import discussion
+from gitlab_sync.models import LinkedIssue, SyncConflict, SyncState
 from proposals import services
 from tests.factories import ProposalFactory
 
@@ -57,7 +58,11 @@ def known_ids(db, author):
     conflict = SyncConflict.objects.create(
         proposal=proposal, field="field:user_problem", label="User problem", local_value="a", remote_value="b"
     )
+    comment = discussion.comment_post(proposal=proposal, body="Which regions first?", by=author)
+    linked_issue = LinkedIssue.objects.create(proposal=proposal, link_id=1, issue_id=10, issue_iid=3, title="Related")
     return {
+        "comment_id": comment.pk,
+        "link_id": linked_issue.pk,
         "proposal": proposal.pk,
         "review": proposal.reviews.values_list("pk", flat=True).first(),
         "item_id": proposal.checklist_items.values_list("pk", flat=True).first(),
@@ -79,6 +84,9 @@ def aim_at_known_objects(case, known_ids: dict) -> None:
         case.path_parameters["row_id"] = known_ids[kind]
     if "conflict_id" in case.path_parameters:
         case.path_parameters["conflict_id"] = known_ids["conflict_id"]
+    for name in ("comment_id", "link_id"):
+        if name in case.path_parameters:
+            case.path_parameters[name] = known_ids[name]
     if "section_key" in case.path_parameters:
         case.path_parameters["section_key"] = "problem"
 

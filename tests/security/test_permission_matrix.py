@@ -566,6 +566,55 @@ MATRIX: dict[str, list[Call]] = {
         )
     ],
     "api:watch": [Call("PUT", p("/api/proposals/{pk}/watch/"), readers(200, anonymous=API_ANONYMOUS), json=True)],
+    # The discussion is every reader's; a comment is changed by its writer; links by those who change the
+    # proposal (sync is off here: 400 says why); the history is every reader's.
+    "api:comments": [
+        Call("GET", p("/api/proposals/{pk}/comments/"), readers(200, anonymous=API_ANONYMOUS)),
+        Call(
+            "POST",
+            p("/api/proposals/{pk}/comments/"),
+            readers(201, anonymous=API_ANONYMOUS),
+            lambda w: {"body": "Hi"},
+            True,
+        ),
+    ],
+    "api:comment-reply": [
+        Call(
+            "POST",
+            lambda w: f"/api/proposals/{w.proposal.pk}/comments/{w.proposal.issue_comments.get().pk}/replies/",
+            readers(201, anonymous=API_ANONYMOUS),
+            lambda w: {"body": "Agreed"},
+            True,
+        )
+    ],
+    "api:comment-change": [
+        Call(
+            "PATCH",
+            lambda w: f"/api/proposals/{w.proposal.pk}/comments/{w.proposal.issue_comments.get().pk}/",
+            only({"author"}, 200, anonymous=API_ANONYMOUS),
+            lambda w: {"body": "Edited"},
+            True,
+        ),
+        Call(
+            "DELETE",
+            lambda w: f"/api/proposals/{w.proposal.pk}/comments/{w.proposal.issue_comments.get().pk}/",
+            only({"author"}, 204, anonymous=API_ANONYMOUS),
+        ),
+    ],
+    "api:linked-issues": [
+        Call("GET", p("/api/proposals/{pk}/linked-issues/"), readers(200, anonymous=API_ANONYMOUS)),
+        Call(
+            "POST",
+            p("/api/proposals/{pk}/linked-issues/"),
+            editors(400, anonymous=API_ANONYMOUS),
+            lambda w: {"reference": "#1"},
+            True,
+        ),
+    ],
+    "api:linked-issue-remove": [
+        Call("DELETE", p("/api/proposals/{pk}/linked-issues/999999/"), editors(404, anonymous=API_ANONYMOUS))
+    ],
+    "api:history": [Call("GET", p("/api/proposals/{pk}/history/?kind=text"), readers(200, anonymous=API_ANONYMOUS))],
     "api:import": [
         Call(
             "POST",
