@@ -43,11 +43,12 @@ run: install
 	echo; echo "Stagegate: http://127.0.0.1:$(PORT)/  (worker, beat and a demo GitLab at :$(FAKE_GITLAB_PORT) log to var/)"; echo; \
 	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
+# The suite runs in two processes: most of it waits on browsers, the worker and GitLab round trips, not on a core.
 test: install
 	@.ci/services.sh postgres redis chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/pytest
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/pytest -n 2
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
