@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from proposals.models import Activity
 from tests.browser.pages import assert_no_horizontal_scroll
-from tests.browser.test_accessibility import BLOCKING, axe_page, axe_violations
+from tests.browser.test_accessibility import BLOCKING, SMALL_TARGETS, axe_page, axe_violations
 from tests.factories import ProposalFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -26,6 +26,7 @@ def check_page(page: Page, name: str, screen: dict) -> None:
     assert_no_horizontal_scroll(page)
     blocking = [v for v in axe_violations(page) if v["impact"] in BLOCKING]
     assert blocking == [], f"{name}: {blocking}"
+    assert page.evaluate(SMALL_TARGETS) == [], f"{name}: touch targets under 44px"
 
 
 def test_a_reader_filters_and_pages_the_whole_timeline(browsing, screen):
@@ -65,6 +66,7 @@ def test_a_reader_filters_and_pages_the_whole_timeline(browsing, screen):
     expect(results).to_contain_text("Page 2 of 2")
     expect(results).to_contain_text("ada created the proposal")
     expect(results.locator(".history-entry")).to_have_count(25)
+    page.wait_for_load_state()  # htmx is listening to the filters before they are changed
 
     # Filtering swaps the results in place and keeps the filters in the address.
     page.get_by_label("Kind").select_option("review")
