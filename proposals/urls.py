@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from proposals import views, views_history, views_import, views_people, views_search
+from proposals import views, views_history, views_import, views_people, views_search, views_timeline
 
 app_name = "proposals"
 
@@ -12,6 +12,8 @@ urlpatterns = [
     path("<int:pk>/", views.proposal_detail, name="detail"),
     path("<int:pk>/history/", views_history.proposal_history, name="history"),
     path("<int:pk>/history.csv", views_history.proposal_history_csv, name="history-csv"),
+    path("<int:pk>/timeline/", views_timeline.proposal_timeline, name="timeline"),
+    path("<int:pk>/timeline.csv", views_timeline.proposal_timeline_csv, name="timeline-csv"),
     path("search/", views_search.search_page, name="search"),
     path("saved-views/", views_search.saved_view_save, name="saved-view-save"),
     path("saved-views/<int:view_id>/delete/", views_search.saved_view_delete, name="saved-view-delete"),

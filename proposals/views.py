@@ -5,7 +5,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from proposals import access, history, services
+from proposals import access, history, services, timeline
 from proposals.checklists import is_app_checked
 from proposals.content import RENDER_PREFETCH, content_from_proposal
 from proposals.filters import ProposalFilter
@@ -40,7 +40,7 @@ from proposals.workflow import completeness, section_answers
 
 EDIT_PAGE = "proposals/proposal_edit.html"
 LIST_PAGE_SIZE = 25
-TIMELINE_LENGTH = 50
+TIMELINE_LENGTH = 10  # entries on the read page
 
 
 def _refusal(request: HttpRequest, *, status: int, message: str) -> HttpResponse:
@@ -598,15 +598,7 @@ def proposal_preview(request: HttpRequest, proposal: Proposal) -> HttpResponse:
 
 
 @require_GET
-@with_proposal(
-    queryset=lambda: _edit_queryset().prefetch_related(
-        Prefetch(
-            "activities",
-            queryset=Activity.objects.select_related("actor").order_by("-created_at", "-id"),
-            to_attr="all_activities",
-        )
-    )
-)
+@with_proposal(queryset=_edit_queryset)
 def proposal_detail(request: HttpRequest, proposal: Proposal) -> HttpResponse:
     sections = []
     for stage in proposal.definition.stages:
@@ -624,18 +616,12 @@ def proposal_detail(request: HttpRequest, proposal: Proposal) -> HttpResponse:
         "checklists": _checklists(proposal),
         "completeness": completeness(proposal),
         "reviews": proposal.reviews.select_related("area", "reviewer"),
-        "timeline": _timeline(proposal.all_activities, user=request.user, proposal=proposal),
+        # The newest few in one query; the timeline page has the rest.
+        "timeline": list(timeline.entries_seen_by(request.user, proposal)[:TIMELINE_LENGTH]),
         "can_edit": proposal.is_editable_by(request.user),
         "experiment": Stage.EXPERIMENT,
     }
     return render(request, "proposals/proposal_detail.html", context)
-
-
-def _timeline(activities, *, user, proposal: Proposal) -> list[Activity]:
-    """The newest entries this person may see: GitLab's internal notes only for those GitLab would show them to."""
-    if not access.may_see_internal_notes(user, proposal):
-        activities = [activity for activity in activities if not activity.data.get("internal")]
-    return list(activities[:TIMELINE_LENGTH])
 
 
 @require_POST

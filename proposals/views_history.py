@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import datetime
 
 import django_filters
@@ -14,6 +13,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET
 
 from proposals import history
+from proposals.csv_export import streamed_csv
 from proposals.models import FieldChange, Proposal
 from proposals.textdiff import inline_word_diff
 from proposals.views import with_proposal
@@ -103,16 +103,6 @@ def summary_rows(changes: list[history.PartChange]) -> list[dict]:
     return [{"change": change, "diff": inline_word_diff(change.before, change.after)} for change in changes]
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cell(value: str) -> str:
-    """A spreadsheet must not run what a person typed: a leading formula character is quoted."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 @require_GET
 @with_proposal()
 def proposal_history_csv(request: HttpRequest, proposal: Proposal) -> StreamingHttpResponse:
@@ -120,24 +110,21 @@ def proposal_history_csv(request: HttpRequest, proposal: Proposal) -> StreamingH
     filters = _changes(request, proposal)
     definition = proposal.definition
     titles = history.section_titles(definition)
-    writer = csv.writer(_Echo())
-
-    def lines():
-        yield writer.writerow(["changed_at", "started_at", "person", "origin", "section", "part", "before", "after"])
-        for row in filters.qs.iterator(chunk_size=500):
-            yield writer.writerow(
-                [
-                    row.changed_at.isoformat(),
-                    row.started_at.isoformat(),
-                    _cell(row.actor_name),
-                    row.get_origin_display(),
-                    titles.get(row.section, row.section),
-                    _cell(history.part_label(definition, row.field)),
-                    _cell(row.before),
-                    _cell(row.after),
-                ]
-            )
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="proposal-{proposal.pk}-history.csv"'
-    return response
+    rows = (
+        (
+            row.changed_at.isoformat(),
+            row.started_at.isoformat(),
+            row.actor_name,
+            row.get_origin_display(),
+            titles.get(row.section, row.section),
+            history.part_label(definition, row.field),
+            row.before,
+            row.after,
+        )
+        for row in filters.qs.iterator(chunk_size=500)
+    )
+    return streamed_csv(
+        header=["changed_at", "started_at", "person", "origin", "section", "part", "before", "after"],
+        rows=rows,
+        filename=f"proposal-{proposal.pk}-history.csv",
+    )

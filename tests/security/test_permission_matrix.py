@@ -265,6 +265,8 @@ MATRIX: dict[str, list[Call]] = {
     "proposals:detail": [Call("GET", p("/proposals/{pk}/"), readers(200))],
     "proposals:history": [Call("GET", p("/proposals/{pk}/history/"), readers(200))],
     "proposals:history-csv": [Call("GET", p("/proposals/{pk}/history.csv"), readers(200))],
+    "proposals:timeline": [Call("GET", p("/proposals/{pk}/timeline/"), readers(200))],
+    "proposals:timeline-csv": [Call("GET", p("/proposals/{pk}/timeline.csv"), readers(200))],
     "proposals:search": [Call("GET", p("/proposals/search/?q=matrix"), signed_in(200))],
     "proposals:saved-view-save": [
         Call(
