@@ -9,27 +9,10 @@ from django.db.models import CharField, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from dashboard.filters import sorted_proposals
+from proposals.csv_export import RowSink, safe_cell
 from proposals.models import Proposal
 from proposals.template import STAGE_LABELS
 from reviews.models import OrrArea, Review
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
-def safe_cell(value) -> str:
-    """A cell a spreadsheet shows as text: a leading formula character is escaped with a quote."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
-
-
-class _Line:
-    """A file-like sink that hands back what csv.writer writes, so each row is yielded as it is made."""
-
-    def write(self, value: str) -> str:
-        return value
-
 
 CSV_CHUNK = 500
 
@@ -61,7 +44,7 @@ def csv_chunks(proposals: QuerySet[Proposal], *, areas: list[OrrArea], sort: str
             *area_columns,
         )
     )
-    writer = csv.writer(_Line())
+    writer = csv.writer(RowSink())
     stage_labels = {stage.value: label for stage, label in STAGE_LABELS.items()}
     state_labels = dict(Proposal.State.choices)
     confidence_labels = dict(Proposal.Confidence.choices)

@@ -18,7 +18,7 @@ def safe_cell(value) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-class _Line:
+class RowSink:
     """A file-like sink that hands back what csv.writer writes, so rows are yielded as they are made."""
 
     def write(self, value: str) -> str:
@@ -26,7 +26,7 @@ class _Line:
 
 
 def _chunks(header: list[str], rows: Iterable[Iterable]) -> Iterator[str]:
-    writer = csv.writer(_Line())
+    writer = csv.writer(RowSink())
     yield writer.writerow(header)
     lines = []
     for row in rows:

@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboard.export import safe_cell
 from dashboard.queries import PAGE_SIZE, time_in_stage
+from proposals.csv_export import safe_cell
 from proposals.management.commands.seed_bench import seed_portfolio, timestamps_as_given
 from proposals.models import Activity, Proposal
 from reviews.models import Review
