@@ -19,9 +19,17 @@ MANAGERS_ONLY = "Only the proposal's owner or an admin names co-authors and hand
 
 def _person(username: str):
     """The person a form names, or None: a name that no account could have is not looked up."""
+    username = username.strip()
     if not username or one_line_error(username, max_length=150):
         return None
     return get_user_model().objects.filter(username=username).first()
+
+
+def _nobody(username: str, ask: str) -> str:
+    name = username.strip()
+    if not name or one_line_error(name, max_length=150):
+        return ask
+    return f"No one in Stagegate has the username “{name}”."
 
 
 @require_POST
@@ -32,7 +40,7 @@ def co_authors_change(request: HttpRequest, proposal: Proposal) -> HttpResponse:
     co_authors = list(proposal.co_authors.all())
     added, removed = _person(request.POST.get("add", "")), request.POST.get("remove", "")
     if added is None and not removed:
-        messages.error(request, "Choose someone to add as co-author.")
+        messages.error(request, _nobody(request.POST.get("add", ""), "Name someone to add as co-author."))
         return redirect(proposal)
     if added is not None:
         co_authors.append(added)
@@ -53,7 +61,7 @@ def owner_change(request: HttpRequest, proposal: Proposal) -> HttpResponse:
         return _refusal(request, status=403, message=MANAGERS_ONLY)
     new_owner = _person(request.POST.get("owner", ""))
     if new_owner is None:
-        messages.error(request, "Choose the new owner.")
+        messages.error(request, _nobody(request.POST.get("owner", ""), "Name the new owner."))
         return redirect(proposal)
     if request.POST.get("confirmed") != "yes" and new_owner.pk != proposal.owner_id:
         # Handing over changes who may edit (and, when confidential, read) it: say so, and ask once more.

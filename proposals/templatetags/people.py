@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from proposals import access, services
+from proposals import access
 
 register = template.Library()
 
@@ -13,15 +13,11 @@ register = template.Library()
 def proposal_people(context, proposal):
     user = context["request"].user
     manages = access.may_manage_authors(user, proposal)
-    co_authors = list(proposal.co_authors.order_by("username"))
-    # Who could become owner or co-author: asked only of those who may hand over or name co-authors.
-    possible = list(services.possible_authors()) if manages else []
-    taken = {proposal.owner_id, *(person.pk for person in co_authors)}
+    # People are named by username, checked when the form is sent (`services.possible_authors` is the rule):
+    # a list of every possible author would grow with the organisation on every visit of the page.
     return {
         "proposal": proposal,
-        "co_authors": co_authors,
+        "co_authors": list(proposal.co_authors.order_by("username")),
         "manages": manages,
-        "candidates": [person for person in possible if person.pk not in taken],
-        "new_owners": [person for person in possible if person.pk != proposal.owner_id],
         "csrf_token": context.get("csrf_token"),
     }
