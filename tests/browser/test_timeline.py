@@ -52,6 +52,9 @@ def test_a_reader_filters_and_pages_the_whole_timeline(browsing, screen):
 
     page = axe_page(browsing, member, screen)
     page.goto(browsing.url(proposal.get_absolute_url()))
+    # The read page gives the proposal's text the wide column (only the edit page has an outline column).
+    text_width, side_width = (page.locator(part).bounding_box()["width"] for part in (".edit-main", ".edit-side"))
+    assert text_width >= side_width
     activity = page.locator("section[aria-labelledby=timeline-title]")
     expect(activity.locator("li")).to_have_count(10)
     activity.get_by_role("link", name="Whole timeline").click()
