@@ -112,7 +112,7 @@ def test_the_search_page_is_in_the_navigation_and_shows_ranked_hits(author_clien
     home = author_client.get(reverse("proposals:list")).content.decode()
     assert f'href="{reverse("proposals:search")}"' in home
     html = author_client.get(reverse("proposals:search"), {"q": "security reviews"}).content.decode()
-    assert "1 proposal match" in html and "Explain this vulnerability" in html
+    assert "1 proposal matches" in html and "Explain this vulnerability" in html
     assert "<mark>" in html
 
 
