@@ -36,7 +36,7 @@ run: install
 	@$(DEMO_ENV) $(BIN)/python manage.py seed_demo
 	@mkdir -p var
 	@trap 'kill 0' EXIT INT TERM; \
-	$(BIN)/python -m gitlab_fake --port $(FAKE_GITLAB_PORT) \
+	$(BIN)/python -m gitlab_fake --demo --port $(FAKE_GITLAB_PORT) \
 		--hook-url http://127.0.0.1:$(PORT)/gitlab/webhook/ --hook-token demo-webhook-secret > var/fake-gitlab.log 2>&1 & \
 	$(DEMO_ENV) $(BIN)/celery -A config worker --loglevel=INFO --concurrency=2 > var/worker.log 2>&1 & \
 	$(DEMO_ENV) $(BIN)/celery -A config beat --loglevel=INFO --schedule var/celerybeat-schedule > var/beat.log 2>&1 & \

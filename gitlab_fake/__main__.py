@@ -6,6 +6,7 @@ import argparse
 import threading
 
 from . import FakeGitLab
+from .demo import play_teammate
 from .versions import DEFAULT_VERSION
 
 
@@ -21,6 +22,11 @@ def main() -> None:
     parser.add_argument(
         "--version", default=DEFAULT_VERSION, help="the GitLab release to play, e.g. 16.5 (no Idempotency-Key)"
     )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="a teammate links issues, adds designs and comments on the first demo proposal's issue",
+    )
     args = parser.parse_args()
 
     fake = FakeGitLab(args.host, args.port, quiet=False, version=args.version).start()
@@ -33,6 +39,8 @@ def main() -> None:
     if args.hook_url:
         print(f"  GITLAB_WEBHOOK_SECRET={args.hook_token}  -> {args.hook_url}")
     print(f"  a second user for human edits: token {fake.human_token}")
+    if args.demo:
+        play_teammate(fake, hook_url=args.hook_url)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

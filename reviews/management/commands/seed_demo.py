@@ -1,4 +1,9 @@
-"""Demo users for each role and a few proposals, so a fresh `make run` has something to show."""
+"""Demo users for each role and a few proposals, so a fresh `make run` has something to show.
+
+It lives in the reviews app because the first demo proposal is already in its Operational Requirements
+Review: one area signed off, one sent back with a question, three waiting, so a reviewer's queue, the
+review loop and the dashboard's bottleneck have something to show on a first look.
+"""
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -8,6 +13,8 @@ from django.db import transaction
 from proposals import services
 from proposals.access import ADMINS, AUTHORS, REVIEWERS, WORKING_GROUP
 from proposals.models import Persona, Proposal
+from reviews import services as review_services
+from reviews.models import Decision, Review
 
 DEMO_PASSWORD = "stagegate-demo"
 
@@ -38,6 +45,18 @@ DEMO_PROPOSALS = [
         "confidence": "medium",
         "requirements": ["See a summary of unresolved threads", "Jump from a summary line to its thread"],
         "research": [("Reviewer interviews, round 2", "https://gitlab.example.com/ux-research/-/issues/412")],
+        "orr_answers": {
+            "work_estimate": "One backend engineer and one ML engineer for six weeks; UX review of the summary panel.",
+            "data": "Merge request threads of public projects; no customer data leaves the instance.",
+            "model": "A hosted foundation model through the AI gateway; no tuning for the experiment.",
+            "cost": "About 2,000 summaries a day at launch, under the group's inference budget.",
+            "legal": "Summaries link to their sources and say they were generated; legal reviewed the notice.",
+        },
+        # area key: (reviewer, decision, comment); the other areas wait in the reviewers' queue.
+        "orr_decisions": {
+            "work_estimate": ("rosa", Decision.Kind.APPROVED, "Estimate matches similar features."),
+            "cost": ("devon", Decision.Kind.CHANGES_REQUESTED, "What does a summary cost at the p95 thread length?"),
+        },
     },
     {
         "owner": "parker",
@@ -102,7 +121,29 @@ class Command(BaseCommand):
                 services.requirement_add(proposal=proposal, text=text, by=owner)
             for title, url in spec.get("research", []):
                 services.research_link_add(proposal=proposal, url=url, title=title, by=owner)
+            if "orr_answers" in spec:
+                self.submit_for_review(proposal, spec, owner=owner, users=users)
 
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, _, role in DEMO_USERS:
             self.stdout.write(f"  {username:<8} {role}")
+
+    def submit_for_review(self, proposal: Proposal, spec: dict, *, owner, users: dict) -> None:
+        """Answer every ORR area, submit, and let the reviewers decide some areas as they would in the app."""
+        reviews = Review.objects.filter(proposal=proposal).select_related("area")
+        reviews = {review.area.key: review for review in reviews}
+        for key, answer in spec["orr_answers"].items():
+            review = reviews[key]
+            review_services.review_answer_save(review=review, answer=answer, base_sha256=review.answer_sha256, by=owner)
+        review_services.review_submit_for_review(proposal=proposal, by=owner)
+        for key, (username, kind, comment) in spec.get("orr_decisions", {}).items():
+            review = Review.objects.get(pk=reviews[key].pk)
+            reviewer = users[username]
+            review_services.review_take(review=review, by=reviewer)
+            review_services.review_decide(
+                review=Review.objects.get(pk=review.pk),
+                kind=kind,
+                by=reviewer,
+                comment=comment,
+                answer_sha256_read=review.answer_sha256,
+            )
