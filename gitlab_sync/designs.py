@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from urllib.parse import quote
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -64,6 +67,15 @@ def _http(url: str | None) -> str:
     """Only http(s) URLs reach an ``<img src>`` or a link."""
     url = (url or "").strip()
     return url[:2000] if url.startswith(("https://", "http://")) else ""
+
+
+def designs_shown(designs: Iterable[IssueDesign], issue_url: str) -> list[dict]:
+    """Designs as the proposal page and the API show them: each with where it is on GitLab (its page in the
+    issue; without an issue URL, the image itself)."""
+    return [
+        {"design": design, "page": f"{issue_url}/designs/{quote(design.filename)}" if issue_url else design.image_url}
+        for design in designs
+    ]
 
 
 def has_designs(proposal: Proposal) -> bool | None:
