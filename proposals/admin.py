@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from proposals import history, search
 from proposals.models import Activity, ChecklistItem, Persona, Proposal, Requirement, ResearchLink
-from proposals.services import proposal_bump_version
+from proposals.services import proposal_bump_version, proposal_create
 from proposals.signals import send_proposal_changed
 
 # A changed value is kept on the timeline entry up to this many characters (the whole text stays on the proposal).
@@ -126,25 +126,51 @@ class ProposalAdmin(admin.ModelAdmin):
         ]
         return [*self.HISTORY_KEYS, *text]
 
+    def get_inlines(self, request, obj):
+        # A new proposal's checklists come from its template; they are ticked on its change page.
+        return self.inlines if obj is not None else [RequirementInline, ResearchLinkInline]
+
     def save_model(self, request, obj, form, change):
+        if not change:
+            self._create(request, obj)
+            return
         # An admin edit bypasses the services: keep its history like any other change.
-        saved = Proposal.objects.filter(pk=obj.pk).first() if change else None
+        saved = Proposal.objects.filter(pk=obj.pk).first()
         request._history_before = history.current_values(saved, self._history_keys(obj)) if saved else {}
         super().save_model(request, obj, form, change)
+
+    def _create(self, request, obj) -> None:
+        """A proposal added here is created as on every other path (`proposal_create`: checklists, reviews,
+        sync state, timeline, search); what else the form holds is then saved as the admin's first edit."""
+        created = proposal_create(
+            title=obj.title,
+            owner=obj.owner,
+            confidential=obj.confidential,
+            template_version=obj.template_version,
+            by=request.user,
+        )
+        request._history_before = history.current_values(created, self._history_keys(created))
+        obj.pk, obj.title, obj.version, obj.created_at = created.pk, created.title, created.version, created.created_at
+        # Every proposal carries its template's label, whatever else the form names.
+        obj.labels = [*created.labels, *(label for label in obj.labels or () if label not in created.labels)]
+        obj._state.adding = False
+        obj.save(force_update=True)
 
     def save_related(self, request, form, formsets, change):
         # After the many-to-many fields and the inlines are saved: one entry for the proposal's own fields.
         super().save_related(request, form, formsets, change)
         proposal = form.instance
+        after = history.current_values(proposal, self._history_keys(proposal))
+        recorded = history.record_changes(proposal, before=request._history_before, after=after, by=request.user)
         if not change:
-            record_admin_edit(proposal, by=request.user, what="created the proposal")
+            if recorded:
+                filled = sorted({history.part_label(proposal.definition, row.field) for row in recorded})
+                what = f"filled in {', '.join(filled)} of the new proposal"
+                record_admin_edit(proposal, by=request.user, what=what, data={"fields": [r.field for r in recorded]})
         elif changes := form_changes(form):
             what = f"changed {', '.join(str(form.fields[name].label or name) for name in changes)}"
             data = {"fields": list(changes), "changes": changes}
             record_admin_edit(proposal, by=request.user, what=what, data=data)
-        if change:
-            after = history.current_values(proposal, self._history_keys(proposal))
-            history.record_changes(proposal, before=request._history_before, after=after, by=request.user)
         search.search_index_proposal(proposal)
 
     def save_formset(self, request, form, formset, change):

@@ -100,3 +100,57 @@ def test_removing_an_orr_review_in_the_admin_is_on_the_timeline(admin_client, au
     assert response.status_code == 302
     (entry,) = admin_entries(proposal)
     assert entry.message == f"root removed the ORR review of “{review.area.title}” in the admin"
+
+
+def add_form_data(superuser, **values) -> dict:
+    """What the admin's add form posts with its defaults, no inline rows, and these values."""
+    model_admin = site._registry[Proposal]
+    request = RequestFactory().get("/")
+    request.user = superuser
+    form = model_admin.get_form(request, None)()
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value is None or value is False or value == []:
+            continue
+        data[name] = "on" if value is True else value
+    for inline in model_admin.get_inline_instances(request, None):
+        prefix = inline.get_formset(request, None).get_default_prefix()
+        data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0})
+    return data | values
+
+
+def test_a_proposal_added_in_the_admin_is_created_like_any_other(admin_client, superuser, author):
+    from gitlab_sync.models import SyncState
+    from proposals import search
+    from proposals.models import ChecklistItem, FieldChange
+    from reviews.models import OrrArea
+
+    data = add_form_data(superuser, title="Summarise incident timelines", owner=author.pk)
+    data["user_problem"] = "On-call engineers rebuild the timeline by hand."
+    data |= {"requirements-TOTAL_FORMS": 1, "requirements-0-text": "Read the timeline", "requirements-0-position": 0}
+
+    response = admin_client.post("/admin/proposals/proposal/add/", data)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    proposal = Proposal.objects.get(title="Summarise incident timelines")
+    assert proposal.owner == author
+    assert proposal.labels[0] == proposal.definition.label
+    # Its checklists, its ORR reviews and its sync state, as proposal_create makes them.
+    assert ChecklistItem.objects.filter(proposal=proposal).count() == sum(
+        len(checklist.items) for checklist in proposal.definition.checklists
+    )
+    assert Review.objects.filter(proposal=proposal).count() == OrrArea.objects.count() > 0
+    assert SyncState.objects.filter(proposal=proposal).exists()
+    # On the timeline: who created it, for whom, and what else the form filled in.
+    kinds = list(Activity.objects.filter(proposal=proposal).order_by("created_at", "id").values_list("kind", "message"))
+    assert kinds[0] == (Activity.Kind.CREATED, f"root created the proposal for {author}")
+    assert any("filled in" in message and "in the admin" in message for _, message in kinds)
+    # In the history, as the admin's own changes, and found by search.
+    changes = {row.field: row for row in FieldChange.objects.filter(proposal=proposal)}
+    assert changes["field:user_problem"].after == "On-call engineers rebuild the timeline by hand."
+    assert changes["field:user_problem"].actor == superuser and changes["field:user_problem"].origin == "admin"
+    assert changes["list:requirements"].after == "Read the timeline"
+    assert proposal.requirements.get().text == "Read the timeline"
+    hits = search.search("rebuild the timeline", visible=Proposal.objects.visible_to(author))[0:10]
+    assert [hit.proposal for hit in hits] == [proposal]
