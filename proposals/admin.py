@@ -47,12 +47,32 @@ def record_admin_edit(proposal: Proposal, *, by, what: str, data: dict | None = 
 
 class ProposalRowAdminMixin:
     """Admin pages of a proposal's rows (requirements, research links, checklist items): each save or delete
-    is recorded on the row's proposal."""
+    is recorded on the row's proposal, on its timeline and in its history, as the proposal's own form is."""
 
     row_name = "row"
 
+    def history_keys(self, row) -> list[str]:
+        """The parts of the proposal (as history names them) that this row is part of."""
+        raise NotImplementedError
+
+    def _before(self, rows) -> dict[int, tuple[Proposal, list[str], dict[str, str]]]:
+        """Per proposal the rows belong to: the proposal, the parts they touch, and what those hold now."""
+        touched: dict[int, tuple[Proposal, set[str]]] = {}
+        for row in rows:
+            proposal, keys = touched.setdefault(row.proposal_id, (row.proposal, set()))
+            keys.update(self.history_keys(row))
+        return {pk: (p, sorted(keys), history.current_values(p, keys)) for pk, (p, keys) in touched.items()}
+
+    def _record_history(self, request, before) -> None:
+        for proposal, keys, values in before.values():
+            after = history.current_values(proposal, keys)
+            history.record_changes(proposal, before=values, after=after, by=request.user)
+
     def save_model(self, request, obj, form, change):
+        saved = type(obj).objects.select_related("proposal").filter(pk=obj.pk).first() if change else None
+        before = self._before([obj] if saved is None else [saved, obj])
         super().save_model(request, obj, form, change)
+        self._record_history(request, before)
         if not change:
             record_admin_edit(obj.proposal, by=request.user, what=f"added a {self.row_name} “{_excerpt(obj)}”")
         elif changes := form_changes(form):
@@ -62,12 +82,17 @@ class ProposalRowAdminMixin:
 
     def delete_model(self, request, obj):
         proposal, label = obj.proposal, _excerpt(obj)
+        before = self._before([obj])
         super().delete_model(request, obj)
+        self._record_history(request, before)
         record_admin_edit(proposal, by=request.user, what=f"removed a {self.row_name} “{label}”")
 
     def delete_queryset(self, request, queryset):
-        removed = [(row.proposal, _excerpt(row)) for row in queryset.select_related("proposal")]
+        rows = list(queryset.select_related("proposal"))
+        removed = [(row.proposal, _excerpt(row)) for row in rows]
+        before = self._before(rows)
         super().delete_queryset(request, queryset)
+        self._record_history(request, before)
         for proposal, label in removed:
             record_admin_edit(proposal, by=request.user, what=f"removed a {self.row_name} “{label}”")
 
@@ -200,12 +225,18 @@ class RequirementAdmin(ProposalRowAdminMixin, admin.ModelAdmin):
     list_select_related = ["proposal"]
     row_name = "requirement"
 
+    def history_keys(self, row) -> list[str]:
+        return ["list:requirements"]
+
 
 @admin.register(ResearchLink)
 class ResearchLinkAdmin(ProposalRowAdminMixin, admin.ModelAdmin):
     list_display = ["title", "url", "proposal"]
     list_select_related = ["proposal"]
     row_name = "research link"
+
+    def history_keys(self, row) -> list[str]:
+        return ["research_links"]
 
 
 @admin.register(ChecklistItem)
@@ -214,6 +245,9 @@ class ChecklistItemAdmin(ProposalRowAdminMixin, admin.ModelAdmin):
     list_filter = ["stage", "checked", "checked_by_app"]
     list_select_related = ["proposal", "checked_by"]
     row_name = "checklist item"
+
+    def history_keys(self, row) -> list[str]:
+        return [f"check:{row.stage}:{row.key}", f"na:{row.stage}:{row.key}"]
 
 
 @admin.register(Activity)

@@ -154,3 +154,56 @@ def test_a_proposal_added_in_the_admin_is_created_like_any_other(admin_client, s
     assert proposal.requirements.get().text == "Read the timeline"
     hits = search.search("rebuild the timeline", visible=Proposal.objects.visible_to(author))[0:10]
     assert [hit.proposal for hit in hits] == [proposal]
+
+
+def test_row_admin_pages_write_the_proposals_history(admin_client, superuser, author):
+    from proposals.models import ChecklistItem, FieldChange, ResearchLink
+
+    proposal = ProposalFactory(owner=author)
+    requirement = Requirement.objects.create(proposal=proposal, text="Read a summary", position=0)
+    Requirement.objects.create(proposal=proposal, text="Share it", position=1)
+    item = ChecklistItem.objects.filter(proposal=proposal).first()
+
+    admin_client.post(
+        f"/admin/proposals/requirement/{requirement.pk}/change/",
+        {"proposal": proposal.pk, "text": "Read a short summary", "position": 0},
+    )
+    admin_client.post(
+        "/admin/proposals/researchlink/add/",
+        {"proposal": proposal.pk, "url": "https://example.com/study", "title": "Interviews", "position": 0},
+    )
+    admin_client.post(
+        f"/admin/proposals/checklistitem/{item.pk}/change/",
+        {"proposal": proposal.pk, "stage": item.stage, "key": item.key, "checked": "on", "position": item.position},
+    )
+    admin_client.post(f"/admin/proposals/requirement/{requirement.pk}/delete/", {"post": "yes"})
+
+    rows = list(FieldChange.objects.filter(proposal=proposal).order_by("id"))
+    assert [(row.field, row.before, row.after) for row in rows] == [
+        ("list:requirements", "Read a summary\nShare it", "Read a short summary\nShare it"),
+        ("research_links", "", "Interviews — https://example.com/study"),
+        (f"check:{item.stage}:{item.key}", "not ticked", "ticked"),
+        ("list:requirements", "Read a short summary\nShare it", "Share it"),
+    ]
+    assert all(row.actor == superuser and row.origin == "admin" for row in rows)
+    assert ResearchLink.objects.filter(proposal=proposal).count() == 1
+    # The timeline has them too, as before.
+    assert len(admin_entries(proposal)) == 4
+
+
+def test_deleting_rows_of_two_proposals_at_once_writes_each_ones_history(admin_client, author):
+    from proposals.models import FieldChange
+
+    first, second = ProposalFactory(owner=author), ProposalFactory(owner=author)
+    ids = [
+        Requirement.objects.create(proposal=first, text="One", position=0).pk,
+        Requirement.objects.create(proposal=second, text="Two", position=0).pk,
+    ]
+
+    admin_client.post(
+        "/admin/proposals/requirement/", {"action": "delete_selected", "_selected_action": ids, "post": "yes"}
+    )
+
+    for proposal, text in ((first, "One"), (second, "Two")):
+        (row,) = FieldChange.objects.filter(proposal=proposal)
+        assert (row.field, row.before, row.after) == ("list:requirements", text, "")
