@@ -21,6 +21,9 @@ class DesignSerializer(serializers.Serializer):
     gitlab_url = serializers.CharField(
         source="page", help_text="The design's page in the issue on GitLab (without a known issue URL: the image)."
     )
+    updated_at = serializers.DateTimeField(
+        source="design.updated_at", allow_null=True, help_text="When its newest version was uploaded on GitLab."
+    )
     read_at = serializers.DateTimeField(
         allow_null=True, help_text="When Stagegate last read the issue's designs from GitLab: the list is as of then."
     )
