@@ -149,7 +149,14 @@ class ProposalAdmin(admin.ModelAdmin):
             and f.get_internal_type() == "TextField"
             and f.name not in ("kept_blocks",)
         ]
-        return [*self.HISTORY_KEYS, *text]
+        # The checklist inline's ticks and "does not apply" marks, item by item.
+        items = [
+            f"{prefix}:{checklist.stage.value}:{item.key}"
+            for checklist in obj.definition.checklists
+            for item in checklist.items
+            for prefix in ("check", "na")
+        ]
+        return [*self.HISTORY_KEYS, *text, *items]
 
     def get_inlines(self, request, obj):
         # A new proposal's checklists come from its template; they are ticked on its change page.

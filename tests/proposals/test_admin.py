@@ -207,3 +207,31 @@ def test_deleting_rows_of_two_proposals_at_once_writes_each_ones_history(admin_c
     for proposal, text in ((first, "One"), (second, "Two")):
         (row,) = FieldChange.objects.filter(proposal=proposal)
         assert (row.field, row.before, row.after) == ("list:requirements", text, "")
+
+
+def test_ticking_a_checklist_item_on_the_proposals_admin_form_is_in_its_history(admin_client, superuser, author):
+    from proposals.models import ChecklistItem, FieldChange
+
+    proposal = ProposalFactory(owner=author)
+    items = list(ChecklistItem.objects.filter(proposal=proposal).order_by("id"))
+    data = change_form_data(Proposal, proposal, superuser)
+    prefix = "checklist_items"
+    data |= {f"{prefix}-TOTAL_FORMS": len(items), f"{prefix}-INITIAL_FORMS": len(items)}
+    for n, item in enumerate(items):
+        data |= {
+            f"{prefix}-{n}-id": item.pk,
+            f"{prefix}-{n}-proposal": proposal.pk,
+            f"{prefix}-{n}-stage": item.stage,
+            f"{prefix}-{n}-key": item.key,
+            f"{prefix}-{n}-position": item.position,
+        }
+        if item.checked:
+            data[f"{prefix}-{n}-checked"] = "on"
+    first = next(item for item in items if not item.checked)
+    data[f"{prefix}-{items.index(first)}-checked"] = "on"
+
+    response = admin_client.post(f"/admin/proposals/proposal/{proposal.pk}/change/", data)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    (row,) = FieldChange.objects.filter(proposal=proposal)
+    assert (row.field, row.before, row.after) == (f"check:{first.stage}:{first.key}", "not ticked", "ticked")
