@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from api import views, views_collab, views_lifecycle
+from api import views, views_collab, views_lifecycle, views_reading
 
 app_name = "api"
 
@@ -58,6 +58,14 @@ urlpatterns = [
         name="linked-issue-remove",
     ),
     path("proposals/<int:pk>/history/", views_collab.proposal_history, name="history"),
+    path("proposals/<int:pk>/designs/", views_reading.designs, name="designs"),
+    path("proposals/<int:pk>/timeline/", views_reading.proposal_timeline, name="timeline"),
+    path(
+        "proposals/<int:pk>/changes-since-last-look/",
+        views_reading.changes_since_last_look,
+        name="changes-since-last-look",
+    ),
+    path("proposals/<int:pk>/seen/", views_reading.proposal_seen, name="seen"),
     path("proposals/import/", views_lifecycle.import_create, name="import"),
     path("proposals/import/preview/", views_lifecycle.import_preview, name="import-preview"),
     path("reviews/", views.review_list, name="review-list"),

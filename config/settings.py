@@ -279,6 +279,11 @@ SPECTACULAR_SETTINGS = {
     # The OpenAPI document describes every operation: only signed-in users (token or session) read it.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
+    # A timeline entry's kind beside a decision's kind: each its own named enum.
+    "ENUM_NAME_OVERRIDES": {
+        "ActivityKindEnum": "proposals.models.Activity.Kind",
+        "KindEnum": "reviews.models.Decision.Kind",
+    },
 }
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

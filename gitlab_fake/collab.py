@@ -45,6 +45,7 @@ class IssueLink:
 class Design:
     id: int
     filename: str
+    versions: list[datetime]  # when each version was uploaded, oldest first
 
 
 _design_ids = itertools.count(1)
@@ -260,17 +261,27 @@ SCHEMA = build_schema(
     type Issue { id: ID! iid: String! title: String! designCollection: DesignCollection }
     type DesignCollection { designs: DesignConnection! }
     type DesignConnection { nodes: [Design] count: Int! }
-    type Design { id: ID! filename: String! fullPath: String! image: String! imageV432x230: String }
+    type Design {
+      id: ID! filename: String! fullPath: String! image: String! imageV432x230: String
+      versions(first: Int): DesignVersionConnection!
+    }
+    type DesignVersionConnection { nodes: [DesignVersion] }
+    type DesignVersion { id: ID! sha: ID! createdAt: String! }
     """
 )
 
 
 def add_design(app: FakeGitLabApp, project: Project, issue: Issue, filename: str, actor: User) -> Design:
-    """Upload a design as a person does in Design Management; GitLab notes it on the issue."""
+    """Upload a design as a person does in Design Management; GitLab notes it on the issue. A file name the
+    issue has already is a new version of that design, in its place."""
     with app.store.lock:
-        design = Design(id=next(_design_ids), filename=filename)
-        issue.designs = [d for d in issue.designs if d.filename != filename] + [design]
-        app.store.create_note(project, issue, {"body": f"added [1 design]({filename})"}, actor, system=True)
+        design = next((d for d in issue.designs if d.filename == filename), None)
+        verb = "updated" if design is not None else "added"
+        if design is None:
+            design = Design(id=next(_design_ids), filename=filename, versions=[])
+            issue.designs.append(design)
+        design.versions.append(app.store.clock.now())
+        app.store.create_note(project, issue, {"body": f"{verb} [1 design]({filename})"}, actor, system=True)
         return design
 
 
@@ -317,6 +328,17 @@ def graphql(app: FakeGitLabApp, request: Request) -> Response:
             "fullPath": f"designs/issue-{issue.iid}/{design.filename}",
             "image": f"{web}/raw_image",
             "imageV432x230": f"{web}/resized_image/v432x230",
+            # GitLab lists a design's versions newest first.
+            "versions": lambda info, first=None: {
+                "nodes": [
+                    {
+                        "id": f"gid://gitlab/DesignManagement::Version/{design.id}-{n}",
+                        "sha": f"{design.id:x}{n:039x}",
+                        "createdAt": iso_ms(at),
+                    }
+                    for n, at in reversed(list(enumerate(design.versions)))
+                ][: first if first is not None else None]
+            },
         }
 
     def issue_json(project: Project, iid: str | None) -> dict[str, Any] | None:

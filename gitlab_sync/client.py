@@ -296,7 +296,8 @@ def delete_note(iid: int, note_id: int, *, project: str | None = None, token: st
 
 def designs_query(project_path: str, iid: int) -> str:
     """The designCollection query; values as JSON strings, which are valid GraphQL string literals."""
-    fields = "nodes { id filename fullPath image imageV432x230 }"
+    # A design's versions come newest first: the first one's time is when the design last changed.
+    fields = "nodes { id filename fullPath image imageV432x230 versions(first: 1) { nodes { createdAt } } }"
     issue = f"issue(iid: {json.dumps(str(iid))}) {{ designCollection {{ designs {{ {fields} }} }} }}"
     return f"query {{ project(fullPath: {json.dumps(project_path)}) {{ {issue} }} }}"
 

@@ -5,8 +5,6 @@ Every view loads the proposal as the person may read it (``visible_to``); the se
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -15,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from gitlab_sync import discussion, links
 from gitlab_sync.connection import sync_enabled
+from gitlab_sync.designs import designs_shown
 from gitlab_sync.models import IssueComment, SyncState
 from proposals import access
 from proposals.models import Proposal
@@ -46,14 +45,10 @@ def discussion_context(proposal: Proposal, user, *, error: str = "", draft: str 
 def links_context(proposal: Proposal, user, *, error: str = "", reference: str = "") -> dict:
     state = SyncState.objects.filter(proposal=proposal).only("issue_iid", "web_url", "link_broken").first()
     issue_url = state.web_url if state is not None else ""
-    designs = [
-        {"design": design, "page": f"{issue_url}/designs/{quote(design.filename)}" if issue_url else design.image_url}
-        for design in proposal.issue_designs.all()
-    ]
     return {
         "proposal": proposal,
         "links": links.visible_links(proposal, user),
-        "designs": designs,
+        "designs": designs_shown(proposal.issue_designs.all(), issue_url),
         "may_link": bool(
             state is not None
             and state.issue_iid

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+from urllib.parse import quote
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from gitlab_sync import client
 from gitlab_sync.models import IssueCollabState, IssueDesign, SyncState
@@ -49,6 +54,7 @@ def refresh_designs(proposal_id: int) -> int:
                     "image_url": _http(node.get("image")),
                     "thumbnail_url": _http(node.get("imageV432x230")),
                     "position": position,
+                    "updated_at": _newest_version_at(node),
                 },
             )
             kept.append(design.pk)
@@ -60,10 +66,29 @@ def refresh_designs(proposal_id: int) -> int:
     return len(kept)
 
 
+def _newest_version_at(node: dict) -> datetime | None:
+    """When the design's newest version was uploaded (GitLab lists versions newest first)."""
+    versions = ((node.get("versions") or {}).get("nodes")) or []
+    created = versions[0].get("createdAt") if versions and isinstance(versions[0], dict) else None
+    try:
+        return parse_datetime(created) if isinstance(created, str) else None
+    except ValueError:
+        return None
+
+
 def _http(url: str | None) -> str:
     """Only http(s) URLs reach an ``<img src>`` or a link."""
     url = (url or "").strip()
     return url[:2000] if url.startswith(("https://", "http://")) else ""
+
+
+def designs_shown(designs: Iterable[IssueDesign], issue_url: str) -> list[dict]:
+    """Designs as the proposal page and the API show them: each with where it is on GitLab (its page in the
+    issue; without an issue URL, the image itself)."""
+    return [
+        {"design": design, "page": f"{issue_url}/designs/{quote(design.filename)}" if issue_url else design.image_url}
+        for design in designs
+    ]
 
 
 def has_designs(proposal: Proposal) -> bool | None:

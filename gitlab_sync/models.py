@@ -313,6 +313,9 @@ class IssueDesign(models.Model):
     image_url = models.URLField(max_length=2000, blank=True)
     thumbnail_url = models.URLField(max_length=2000, blank=True)
     position = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its newest version was uploaded on GitLab."
+    )
 
     class Meta:
         ordering = ["position", "id"]

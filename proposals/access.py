@@ -119,6 +119,16 @@ def is_co_author(user, proposal) -> bool:
 is_proposal_author = is_owner | is_co_author
 
 
+def authors_of(proposal) -> list:
+    """The people told about their own proposal (decisions, stale sign-offs, expired waivers, comments):
+    the owner first, then the active co-authors. Each notice still asks `may_be_told` of every one."""
+    people = [proposal.owner]
+    prefetched = getattr(proposal, "_prefetched_objects_cache", {}).get("co_authors")
+    co_authors = prefetched if prefetched is not None else proposal.co_authors.filter(is_active=True).order_by("pk")
+    people += [user for user in co_authors if user.is_active and user.pk != proposal.owner_id]
+    return people
+
+
 @rules.predicate
 def is_public(user, proposal) -> bool:
     return proposal is not None and not proposal.confidential

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from proposals import history, search
 from proposals.models import Activity, ChecklistItem, Persona, Proposal, Requirement, ResearchLink
-from proposals.services import proposal_bump_version
+from proposals.services import proposal_bump_version, proposal_create
 from proposals.signals import send_proposal_changed
 
 # A changed value is kept on the timeline entry up to this many characters (the whole text stays on the proposal).
@@ -47,12 +47,32 @@ def record_admin_edit(proposal: Proposal, *, by, what: str, data: dict | None = 
 
 class ProposalRowAdminMixin:
     """Admin pages of a proposal's rows (requirements, research links, checklist items): each save or delete
-    is recorded on the row's proposal."""
+    is recorded on the row's proposal, on its timeline and in its history, as the proposal's own form is."""
 
     row_name = "row"
 
+    def history_keys(self, row) -> list[str]:
+        """The parts of the proposal (as history names them) that this row is part of."""
+        raise NotImplementedError
+
+    def _before(self, rows) -> dict[int, tuple[Proposal, list[str], dict[str, str]]]:
+        """Per proposal the rows belong to: the proposal, the parts they touch, and what those hold now."""
+        touched: dict[int, tuple[Proposal, set[str]]] = {}
+        for row in rows:
+            proposal, keys = touched.setdefault(row.proposal_id, (row.proposal, set()))
+            keys.update(self.history_keys(row))
+        return {pk: (p, sorted(keys), history.current_values(p, keys)) for pk, (p, keys) in touched.items()}
+
+    def _record_history(self, request, before) -> None:
+        for proposal, keys, values in before.values():
+            after = history.current_values(proposal, keys)
+            history.record_changes(proposal, before=values, after=after, by=request.user)
+
     def save_model(self, request, obj, form, change):
+        saved = type(obj).objects.select_related("proposal").filter(pk=obj.pk).first() if change else None
+        before = self._before([obj] if saved is None else [saved, obj])
         super().save_model(request, obj, form, change)
+        self._record_history(request, before)
         if not change:
             record_admin_edit(obj.proposal, by=request.user, what=f"added a {self.row_name} “{_excerpt(obj)}”")
         elif changes := form_changes(form):
@@ -62,12 +82,17 @@ class ProposalRowAdminMixin:
 
     def delete_model(self, request, obj):
         proposal, label = obj.proposal, _excerpt(obj)
+        before = self._before([obj])
         super().delete_model(request, obj)
+        self._record_history(request, before)
         record_admin_edit(proposal, by=request.user, what=f"removed a {self.row_name} “{label}”")
 
     def delete_queryset(self, request, queryset):
-        removed = [(row.proposal, _excerpt(row)) for row in queryset.select_related("proposal")]
+        rows = list(queryset.select_related("proposal"))
+        removed = [(row.proposal, _excerpt(row)) for row in rows]
+        before = self._before(rows)
         super().delete_queryset(request, queryset)
+        self._record_history(request, before)
         for proposal, label in removed:
             record_admin_edit(proposal, by=request.user, what=f"removed a {self.row_name} “{label}”")
 
@@ -124,27 +149,60 @@ class ProposalAdmin(admin.ModelAdmin):
             and f.get_internal_type() == "TextField"
             and f.name not in ("kept_blocks",)
         ]
-        return [*self.HISTORY_KEYS, *text]
+        # The checklist inline's ticks and "does not apply" marks, item by item.
+        items = [
+            f"{prefix}:{checklist.stage.value}:{item.key}"
+            for checklist in obj.definition.checklists
+            for item in checklist.items
+            for prefix in ("check", "na")
+        ]
+        return [*self.HISTORY_KEYS, *text, *items]
+
+    def get_inlines(self, request, obj):
+        # A new proposal's checklists come from its template; they are ticked on its change page.
+        return self.inlines if obj is not None else [RequirementInline, ResearchLinkInline]
 
     def save_model(self, request, obj, form, change):
+        if not change:
+            self._create(request, obj)
+            return
         # An admin edit bypasses the services: keep its history like any other change.
-        saved = Proposal.objects.filter(pk=obj.pk).first() if change else None
+        saved = Proposal.objects.filter(pk=obj.pk).first()
         request._history_before = history.current_values(saved, self._history_keys(obj)) if saved else {}
         super().save_model(request, obj, form, change)
+
+    def _create(self, request, obj) -> None:
+        """A proposal added here is created as on every other path (`proposal_create`: checklists, reviews,
+        sync state, timeline, search); what else the form holds is then saved as the admin's first edit."""
+        created = proposal_create(
+            title=obj.title,
+            owner=obj.owner,
+            confidential=obj.confidential,
+            template_version=obj.template_version,
+            by=request.user,
+        )
+        request._history_before = history.current_values(created, self._history_keys(created))
+        obj.pk, obj.title, obj.version, obj.created_at = created.pk, created.title, created.version, created.created_at
+        # Every proposal carries its template's label, whatever else the form names.
+        obj.labels = [*created.labels, *(label for label in obj.labels or () if label not in created.labels)]
+        obj._state.adding = False
+        obj.save(force_update=True)
 
     def save_related(self, request, form, formsets, change):
         # After the many-to-many fields and the inlines are saved: one entry for the proposal's own fields.
         super().save_related(request, form, formsets, change)
         proposal = form.instance
+        after = history.current_values(proposal, self._history_keys(proposal))
+        recorded = history.record_changes(proposal, before=request._history_before, after=after, by=request.user)
         if not change:
-            record_admin_edit(proposal, by=request.user, what="created the proposal")
+            if recorded:
+                filled = sorted({history.part_label(proposal.definition, row.field) for row in recorded})
+                what = f"filled in {', '.join(filled)} of the new proposal"
+                record_admin_edit(proposal, by=request.user, what=what, data={"fields": [r.field for r in recorded]})
         elif changes := form_changes(form):
             what = f"changed {', '.join(str(form.fields[name].label or name) for name in changes)}"
             data = {"fields": list(changes), "changes": changes}
             record_admin_edit(proposal, by=request.user, what=what, data=data)
-        if change:
-            after = history.current_values(proposal, self._history_keys(proposal))
-            history.record_changes(proposal, before=request._history_before, after=after, by=request.user)
         search.search_index_proposal(proposal)
 
     def save_formset(self, request, form, formset, change):
@@ -174,12 +232,18 @@ class RequirementAdmin(ProposalRowAdminMixin, admin.ModelAdmin):
     list_select_related = ["proposal"]
     row_name = "requirement"
 
+    def history_keys(self, row) -> list[str]:
+        return ["list:requirements"]
+
 
 @admin.register(ResearchLink)
 class ResearchLinkAdmin(ProposalRowAdminMixin, admin.ModelAdmin):
     list_display = ["title", "url", "proposal"]
     list_select_related = ["proposal"]
     row_name = "research link"
+
+    def history_keys(self, row) -> list[str]:
+        return ["research_links"]
 
 
 @admin.register(ChecklistItem)
@@ -188,6 +252,9 @@ class ChecklistItemAdmin(ProposalRowAdminMixin, admin.ModelAdmin):
     list_filter = ["stage", "checked", "checked_by_app"]
     list_select_related = ["proposal", "checked_by"]
     row_name = "checklist item"
+
+    def history_keys(self, row) -> list[str]:
+        return [f"check:{row.stage}:{row.key}", f"na:{row.stage}:{row.key}"]
 
 
 @admin.register(Activity)

@@ -368,11 +368,13 @@ def changes_since(proposal: Proposal, since: datetime | None, *, exclude_actor=N
     return sorted(changes, key=lambda c: (order.get(c.section, len(order)), c.field))
 
 
-def proposal_seen(proposal: Proposal, user) -> datetime | None:
-    """Remember that ``user`` reads the proposal now; return when they last read it before (None: never)."""
+def proposal_seen(proposal: Proposal, user, *, now: datetime | None = None) -> datetime | None:
+    """Remember that ``user`` reads the proposal now; return when they last read it before (None: never).
+
+    The read page marks every visit; the API marks only when asked (``POST .../seen/``)."""
     from proposals.models import ProposalSeen
 
-    now = timezone.now()
+    now = now or timezone.now()
     previous = ProposalSeen.objects.filter(proposal=proposal, user=user).values_list("seen_at", flat=True).first()
     if previous is None:
         ProposalSeen.objects.bulk_create(
@@ -395,3 +397,28 @@ def changed_names(changes: list[PartChange]) -> set[str]:
         elif key == "persona_tags":
             names.add("personas")
     return names
+
+
+@dataclass(frozen=True)
+class LastLook:
+    """When a person last looked at a proposal (None: never) and what others changed in it since."""
+
+    last_looked: datetime | None
+    changes: list[PartChange]
+
+
+def since_last_look(proposal: Proposal, user, *, mark_seen: bool) -> LastLook:
+    """What others changed since ``user`` last looked: the read page's banner and the API's answer.
+
+    With ``mark_seen`` this look counts (the read page); without, it only tells (the API's GET).
+    A first look finds nothing, and still asks, so a page costs the same queries every time.
+    """
+    from proposals.models import ProposalSeen
+
+    if mark_seen:
+        last_looked = proposal_seen(proposal, user)
+    else:
+        seen = ProposalSeen.objects.filter(proposal=proposal, user=user).values_list("seen_at", flat=True)
+        last_looked = seen.first()
+    changes = changes_since(proposal, last_looked or timezone.now(), exclude_actor=user)
+    return LastLook(last_looked=last_looked, changes=changes)

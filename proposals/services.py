@@ -93,9 +93,12 @@ def proposal_create(
     origin: Origin = Origin.STAGEGATE,
     gitlab_issue_ref: str = "",
     title_from_issue: bool = False,
+    by=None,
 ) -> Proposal:
     """A new proposal with its checklists. With `gitlab_issue_ref` it is linked to that existing GitLab
-    issue (and, with `title_from_issue`, takes the issue's title) instead of a new issue being created."""
+    issue (and, with `title_from_issue`, takes the issue's title) instead of a new issue being created.
+    `by` is who created it when that is not its owner (an admin creating it for an author)."""
+    by = by if by is not None else owner
     problem = "is empty" if not title.strip() else one_line_error(title.strip(), max_length=TITLE_MAX_LENGTH)
     if problem:
         raise ContentInvalid({"Title": problem})
@@ -107,9 +110,10 @@ def proposal_create(
     proposal.save()
     create_checklist_items(proposal)
     refresh_verified_checklist(proposal)
-    Activity.objects.record(proposal, actor=owner, kind=Activity.Kind.CREATED, message=f"{owner} created the proposal")
+    message = f"{by} created the proposal" + (f" for {owner}" if by != owner else "")
+    Activity.objects.record(proposal, actor=by, kind=Activity.Kind.CREATED, message=message)
     answers = proposal_created.send(
-        sender=Proposal, proposal=proposal, by=owner, origin=Origin(origin), gitlab_issue_ref=gitlab_issue_ref
+        sender=Proposal, proposal=proposal, by=by, origin=Origin(origin), gitlab_issue_ref=gitlab_issue_ref
     )
     if gitlab_issue_ref:
         issue_titles = [answer for _, answer in answers if isinstance(answer, str) and answer]
@@ -118,7 +122,7 @@ def proposal_create(
         if title_from_issue and not one_line_error(issue_titles[0], max_length=TITLE_MAX_LENGTH):
             proposal.title = normalise_title(issue_titles[0])
             proposal.save(update_fields=["title"])
-    send_proposal_changed(proposal, fields=["created"], by=owner, origin=origin)
+    send_proposal_changed(proposal, fields=["created"], by=by, origin=origin)
     return proposal
 
 

@@ -10,7 +10,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -604,13 +603,11 @@ def proposal_detail(request: HttpRequest, proposal: Proposal) -> HttpResponse:
     for stage in proposal.definition.stages:
         fields = [(f, proposal.field_value(f.name)) for f in proposal.definition.fields_for(stage)]
         sections.append({"label": STAGE_LABELS[stage], "fields": fields})
-    last_looked = history.proposal_seen(proposal, request.user)
-    # Asked on a first visit too (and finds nothing), so the page costs the same queries every time.
-    since_last_look = history.changes_since(proposal, last_looked or timezone.now(), exclude_actor=request.user)
+    look = history.since_last_look(proposal, request.user, mark_seen=True)
     context = {
-        "last_looked": last_looked,
-        "since_last_look": since_last_look,
-        "changed_names": history.changed_names(since_last_look),
+        "last_looked": look.last_looked,
+        "since_last_look": look.changes,
+        "changed_names": history.changed_names(look.changes),
         "proposal": proposal,
         "sections": sections,
         "checklists": _checklists(proposal),

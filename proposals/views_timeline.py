@@ -37,7 +37,9 @@ class ActivityFilter(django_filters.FilterSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Only people on entries this reader sees: an internal note's author is not named to others.
-        self.filters["person"].extra["choices"] = [(name, name) for name in timeline.people_in(self.queryset)]
+        # Read when the form needs them (to show or to check a name), not for a reader who names nobody.
+        entries = self.queryset
+        self.filters["person"].extra["choices"] = lambda: [(name, name) for name in timeline.people_in(entries)]
 
     def by_person(self, queryset, name: str, value: str):
         return queryset.filter(timeline.person_q(value))

@@ -346,15 +346,19 @@ def review_answer_save(
             f"by {decision.decided_by} is stale: the answer changed",
             data={"review": review.pk, "area": review.area.key, "status": review.status},
         )
+        by_pk = getattr(by, "pk", None)
         notify(
             event=Notification.Event.STALE,
-            users=[decision.decided_by],
+            # The reviewer decides again; the proposal's other authors learn that the sign-off no longer holds.
+            users=[decision.decided_by, *(user for user in access.authors_of(proposal) if user.pk != by_pk)],
             review=review,
             subject=f"Sign-off stale: {review.area.title} on “{proposal.title}”",
+            # Worded for everyone told (the reviewer, the authors, the watchers).
             lines=[
-                f"{by} changed the answer to “{review.area.title}” on “{proposal.title}” after you signed it off "
-                f"({decision.get_kind_display().lower()}).",
-                "The area needs your decision again; the review page shows what changed since your sign-off.",
+                f"{by} changed the answer to “{review.area.title}” on “{proposal.title}” after {decision.decided_by} "
+                f"signed it off ({decision.get_kind_display().lower()}).",
+                f"The area needs {decision.decided_by}'s decision again; the review page shows what changed since "
+                "the sign-off.",
             ],
             url=_review_url(review),
         )
@@ -674,7 +678,7 @@ def review_decide(
     notify(
         event=Notification.Event.DECIDED,
         by=by,
-        users=[proposal.owner],
+        users=access.authors_of(proposal),
         review=review,
         subject=f"{review.area.title}: {label} on “{proposal.title}”",
         lines=lines,
@@ -712,7 +716,9 @@ def review_comment_add(*, review: Review, body: str, by) -> ReviewComment:
         message=f"{by} commented on ORR “{review.area.title}”: {body[:200]}",
         data={"review": review.pk, "comment": comment.pk},
     )
-    others = [proposal.owner] if by.pk != proposal.owner_id else review_recipients(review)
+    # The authors hear of a reviewer's comment; an author's comment goes to the reviewers and the other authors.
+    authors = access.authors_of(proposal)
+    others = authors if all(user.pk != by.pk for user in authors) else [*review_recipients(review), *authors]
     notify(
         event=Notification.Event.COMMENT,
         by=by,
@@ -771,7 +777,7 @@ def _expire_waiver(*, review_id: int, today: datetime.date) -> Review | None:
     )
     notify(
         event=Notification.Event.WAIVER_EXPIRED,
-        users=[*review_recipients(review), review.proposal.owner],
+        users=[*review_recipients(review), *access.authors_of(review.proposal)],
         review=review,
         subject=f"Waiver expired: {review.area.title} on “{review.proposal.title}”",
         lines=[
@@ -803,6 +809,7 @@ def reviews_send_digest(*, today: datetime.date) -> DigestResult:
         Review.objects.waiting()
         .filter(due_on__lte=today + timedelta(days=DUE_SOON_DAYS))
         .select_related("proposal", "area", "area__reviewer_group", "area__lead", "reviewer")
+        .prefetch_related("proposal__co_authors")  # authors are not reminded of their own proposal's reviews
         .order_by("due_on", "area__number", "pk")
     )
     group_ids = {r.area.reviewer_group_id for r in due if r.reviewer_id is None and r.area.reviewer_group_id}
@@ -817,7 +824,7 @@ def reviews_send_digest(*, today: datetime.date) -> DigestResult:
     for review in due:
         people = [review.reviewer] if review.reviewer_id else members.get(review.area.reviewer_group_id, [])
         for user in people:
-            if user.pk == review.proposal.owner_id or not access.may_be_told(user, review.proposal):
+            if access.is_proposal_author(user, review.proposal) or not access.may_be_told(user, review.proposal):
                 continue
             per_user.setdefault(user.pk, (user, []))[1].append(review)
 

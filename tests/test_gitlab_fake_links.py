@@ -137,6 +137,7 @@ def test_graphql_design_collection_lists_the_issues_designs(fake):
     assert [n["filename"] for n in nodes] == ["flow.png", "modal.png"]
     assert nodes[0]["id"].startswith("gid://gitlab/DesignManagement::Design/")
     assert nodes[0]["image"].startswith(fake.url) and nodes[0]["imageV432x230"].endswith("/resized_image/v432x230")
+    assert [n["versions"]["nodes"][0]["createdAt"].endswith("Z") for n in nodes] == [True, True]
     assert [n.body for n in issue.notes.values() if n.system] == [
         "added [1 design](flow.png)",
         "added [1 design](modal.png)",

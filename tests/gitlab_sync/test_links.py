@@ -193,3 +193,26 @@ def test_links_are_read_once_per_change_on_gitlab_not_on_every_reconcile(fake, l
     fake.clear_request_log()
     inbound.reconcile()
     assert (len(fake.requests_to("discussions.list")), len(fake.requests_to("links.list"))) == (1, 0)
+
+
+def test_a_designs_new_version_on_gitlab_moves_its_updated_time_which_the_api_answers(fake, linked, author):
+    from rest_framework.test import APIClient
+
+    from gitlab_sync.models import IssueDesign
+
+    iid = issue_of(fake, linked).iid
+    fake.add_design(iid, "flow.png")
+    inbound.reconcile()
+    first = IssueDesign.objects.get(proposal=linked).updated_at
+    assert first is not None
+
+    fake.add_design(iid, "flow.png")  # uploaded again: a new version of the same design
+    inbound.reconcile()
+
+    design = IssueDesign.objects.get(proposal=linked)
+    assert design.updated_at > first
+    api = APIClient()
+    api.force_authenticate(author)
+    (shown,) = api.get(f"/api/proposals/{linked.pk}/designs/").json()["results"]
+    assert shown["filename"] == "flow.png" and shown["updated_at"] is not None
+    assert shown["gitlab_url"].endswith("/designs/flow.png")

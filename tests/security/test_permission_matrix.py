@@ -617,6 +617,14 @@ MATRIX: dict[str, list[Call]] = {
         Call("DELETE", p("/api/proposals/{pk}/linked-issues/999999/"), editors(404, anonymous=API_ANONYMOUS))
     ],
     "api:history": [Call("GET", p("/api/proposals/{pk}/history/?kind=text"), readers(200, anonymous=API_ANONYMOUS))],
+    "api:designs": [Call("GET", p("/api/proposals/{pk}/designs/"), readers(200, anonymous=API_ANONYMOUS))],
+    "api:timeline": [
+        Call("GET", p("/api/proposals/{pk}/timeline/?kind=edited"), readers(200, anonymous=API_ANONYMOUS))
+    ],
+    "api:changes-since-last-look": [
+        Call("GET", p("/api/proposals/{pk}/changes-since-last-look/"), readers(200, anonymous=API_ANONYMOUS))
+    ],
+    "api:seen": [Call("POST", p("/api/proposals/{pk}/seen/"), readers(200, anonymous=API_ANONYMOUS), json=True)],
     "api:import": [
         Call(
             "POST",
