@@ -55,12 +55,16 @@ def refresh_verified_checklist(proposal: Proposal) -> None:
     now = timezone.now()
     items = {(item.stage, item.key): item for item in proposal.checklist_items.all()}
     changed = []
+    # Several items share a check (personas, designs, a label in each stage): each check runs once.
+    states: dict[str, bool | None] = {}
     for checklist in proposal.definition.checklists:
         for entry in checklist.items:
             item = items.get((checklist.stage.value, entry.key))
             if item is None or not is_app_checked(entry.verified_by):
                 continue
-            should_be = verified_state(proposal, entry.verified_by)
+            if entry.verified_by not in states:
+                states[entry.verified_by] = verified_state(proposal, entry.verified_by)
+            should_be = states[entry.verified_by]
             if should_be is None:
                 continue
             if item.checked != should_be or not item.checked_by_app:
