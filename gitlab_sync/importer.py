@@ -14,7 +14,6 @@ from gitlab_sync.managed import MANAGED_PREFIXES
 from gitlab_sync.models import SyncState
 from gitlab_sync.template_actions import proposal_labels, proposal_title
 from proposals import search
-from proposals.checklists import refresh_verified_checklist
 from proposals.content import TITLE, content_values
 from proposals.models import Activity, Proposal
 from proposals.services import proposal_create
@@ -67,7 +66,8 @@ def import_issues(*, owner, label: str | None = None) -> ImportReport:
         if len(batch) == IMPORT_BATCH:
             _import_batch(batch, owner=owner, linked=linked, report=report)
             batch = []
-    _import_batch(batch, owner=owner, linked=linked, report=report)
+    if batch:
+        _import_batch(batch, owner=owner, linked=linked, report=report)
     return report
 
 
@@ -114,6 +114,7 @@ def _import_issue(issue: dict, *, owner, linked: set[int], report: ImportReport,
                 # does: a proposal of an older version would drop the newer sections on its next push.
                 template_version=content.template_version,
                 origin=Origin.GITLAB,
+                labels=[name for name in issue.get("labels") or [] if not name.startswith(MANAGED_PREFIXES)],
             )
             remote_values = content_values(content, proposal_title(issue.get("title") or ""))
             changes = {
@@ -121,13 +122,9 @@ def _import_issue(issue: dict, *, owner, linked: set[int], report: ImportReport,
                 for key, value in remote_values.items()
                 if key != TITLE and value not in ("", [], None, False)
             }
-            proposal.labels = [name for name in issue.get("labels") or [] if not name.startswith(MANAGED_PREFIXES)]
-            proposal.save(update_fields=["labels"])
             if changes:
-                # Also ticks the items verified by data or labels.
+                # Also ticks the items verified by data; those verified by labels were ticked at creation.
                 fields.apply_remote(proposal, changes, issue_content=content)
-            else:
-                refresh_verified_checklist(proposal)  # items verified by a label follow the labels
             link = {**linked_to_issue(issue, proposal, remote_values), "needs_push": False, "push_enqueued_at": None}
             Activity.objects.record(
                 proposal,

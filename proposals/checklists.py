@@ -9,11 +9,23 @@ from django.utils import timezone
 from proposals.models import ChecklistItem, Proposal
 
 
-def create_checklist_items(proposal: Proposal) -> None:
+def create_checklist_items(proposal: Proposal, *, verified: bool = False) -> None:
+    """The proposal's checklist rows, those it lacks. ``verified``: the new rows already hold what the
+    data verifies (as `refresh_verified_checklist` would set them), so a new proposal needs no refresh."""
     rows = []
+    states: dict[str, bool | None] = {}
+    now = timezone.now()
     for checklist in proposal.definition.checklists:
         for position, entry in enumerate(checklist.items):
-            rows.append(ChecklistItem(proposal=proposal, stage=checklist.stage.value, key=entry.key, position=position))
+            row = ChecklistItem(proposal=proposal, stage=checklist.stage.value, key=entry.key, position=position)
+            if verified and is_app_checked(entry.verified_by):
+                if entry.verified_by not in states:
+                    states[entry.verified_by] = verified_state(proposal, entry.verified_by)
+                if states[entry.verified_by] is not None:
+                    row.checked = states[entry.verified_by]
+                    row.checked_by_app = True
+                    row.checked_at = now if row.checked else None
+            rows.append(row)
     ChecklistItem.objects.bulk_create(rows, ignore_conflicts=True)
 
 

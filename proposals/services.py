@@ -93,20 +93,21 @@ def proposal_create(
     origin: Origin = Origin.STAGEGATE,
     gitlab_issue_ref: str = "",
     title_from_issue: bool = False,
+    labels: list[str] | None = None,
 ) -> Proposal:
     """A new proposal with its checklists. With `gitlab_issue_ref` it is linked to that existing GitLab
-    issue (and, with `title_from_issue`, takes the issue's title) instead of a new issue being created."""
+    issue (and, with `title_from_issue`, takes the issue's title) instead of a new issue being created.
+    ``labels``: the labels it starts with (an imported issue's), instead of its template's label."""
     problem = "is empty" if not title.strip() else one_line_error(title.strip(), max_length=TITLE_MAX_LENGTH)
     if problem:
         raise ContentInvalid({"Title": problem})
     proposal = Proposal(title=normalise_title(title), owner=owner, confidential=confidential)
     if template_version:
         proposal.template_version = template_version
-    proposal.labels = [proposal.definition.label]
+    proposal.labels = [proposal.definition.label] if labels is None else list(labels)
     proposal.full_clean()
     proposal.save()
-    create_checklist_items(proposal)
-    refresh_verified_checklist(proposal)
+    create_checklist_items(proposal, verified=True)
     Activity.objects.record(proposal, actor=owner, kind=Activity.Kind.CREATED, message=f"{owner} created the proposal")
     answers = proposal_created.send(
         sender=Proposal, proposal=proposal, by=owner, origin=Origin(origin), gitlab_issue_ref=gitlab_issue_ref
