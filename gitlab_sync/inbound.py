@@ -173,11 +173,17 @@ def pull_comments(proposal_id: int) -> int:
 
 def comment_search_parts(proposal: Proposal) -> list[search.Part]:
     """The GitLab comments a proposal's search finds: those every reader of the proposal may see."""
-    comments = IssueComment.objects.filter(proposal=proposal, internal=False, deleted_at__isnull=True)
-    return [
-        search.Part(f"gitlab-comment:{c.gitlab_note_id}", f"GitLab comment by {c.author_username}", c.body, "C")
-        for c in comments
-    ]
+    return comment_search_parts_many([proposal])[proposal.pk]
+
+
+def comment_search_parts_many(proposals: list[Proposal]) -> dict[int, list[search.Part]]:
+    """`comment_search_parts` of many proposals in one query, by proposal id."""
+    parts: dict[int, list[search.Part]] = {proposal.pk: [] for proposal in proposals}
+    for c in IssueComment.objects.filter(proposal__in=list(parts), internal=False, deleted_at__isnull=True):
+        parts[c.proposal_id].append(
+            search.Part(f"gitlab-comment:{c.gitlab_note_id}", f"GitLab comment by {c.author_username}", c.body, "C")
+        )
+    return parts
 
 
 def local_user_for(gitlab_user_id):

@@ -50,13 +50,22 @@ class Part:
     weight: str = "B"
 
 
-# Parts other apps add to a proposal's document (ORR answers, comments): functions from a proposal to parts.
+# Parts other apps add to a proposal's document (ORR answers, comments): functions from a proposal to parts,
+# each with, where its app gives one, its twin for many proposals at once ({proposal id: parts}).
 _sources: list[Callable[[Proposal], Iterable[Part]]] = []
+_many_sources: dict[Callable, Callable[[list[Proposal]], dict[int, list[Part]]]] = {}
 
 
-def register_source(source: Callable[[Proposal], Iterable[Part]]) -> None:
+def register_source(
+    source: Callable[[Proposal], Iterable[Part]],
+    *,
+    many: Callable[[list[Proposal]], dict[int, list[Part]]] | None = None,
+) -> None:
+    """``many``: the same parts for a list of proposals in a fixed number of queries (a batch import)."""
     if source not in _sources:
         _sources.append(source)
+    if many is not None:
+        _many_sources[source] = many
 
 
 def _text_parts(proposal: Proposal, names: Iterable[str]) -> list[Part]:
@@ -77,22 +86,42 @@ def _text_parts(proposal: Proposal, names: Iterable[str]) -> list[Part]:
 
 def proposal_parts(proposal: Proposal) -> list[Part]:
     """Every searchable part of the proposal, with text."""
-    definition = get_definition(proposal.template_version)
-    parts = _text_parts(proposal, ["title", *text_field_names(definition)])
-    for name, value in (proposal.extra_fields or {}).items():
-        if name not in text_field_names(definition):
-            parts.append(Part(f"extra:{name}", name.replace("_", " ").capitalize(), str(value), "C"))
-    # Read fresh: the proposal in hand may carry lists prefetched before the write.
-    for requirement in Requirement.objects.filter(proposal=proposal):
-        parts.append(Part(f"requirement:{requirement.pk}", "Requirement", requirement.text))
-    for link in ResearchLink.objects.filter(proposal=proposal):
-        parts.append(Part(f"research:{link.pk}", "Research link", f"{link.title} {link.url}".strip(), "C"))
-    for position, block in enumerate(proposal.kept_blocks or ()):
-        text = block.get("markdown", "") if isinstance(block, dict) else str(block)
-        parts.append(Part(f"kept:{position}", "Section added on GitLab", str(text), "C"))
+    return proposals_parts([proposal])[proposal.pk]
+
+
+def proposals_parts(proposals: list[Proposal]) -> dict[int, list[Part]]:
+    """Every searchable part of each proposal, with text, by proposal id: the same queries for one or many."""
+    ids = [proposal.pk for proposal in proposals]
+    # Read fresh: the proposals in hand may carry lists prefetched before the write.
+    requirements: dict[int, list[Part]] = {pk: [] for pk in ids}
+    for requirement in Requirement.objects.filter(proposal__in=ids):
+        requirements[requirement.proposal_id].append(
+            Part(f"requirement:{requirement.pk}", "Requirement", requirement.text)
+        )
+    links: dict[int, list[Part]] = {pk: [] for pk in ids}
+    for link in ResearchLink.objects.filter(proposal__in=ids):
+        links[link.proposal_id].append(
+            Part(f"research:{link.pk}", "Research link", f"{link.title} {link.url}".strip(), "C")
+        )
+    sourced: list[dict[int, list[Part]]] = []
     for source in _sources:
-        parts.extend(source(proposal))
-    return [p for p in parts if p.text and p.text.strip()]
+        many = _many_sources.get(source)
+        sourced.append(many(proposals) if many else {p.pk: list(source(p)) for p in proposals})
+    result = {}
+    for proposal in proposals:
+        definition = get_definition(proposal.template_version)
+        parts = _text_parts(proposal, ["title", *text_field_names(definition)])
+        for name, value in (proposal.extra_fields or {}).items():
+            if name not in text_field_names(definition):
+                parts.append(Part(f"extra:{name}", name.replace("_", " ").capitalize(), str(value), "C"))
+        parts += requirements[proposal.pk] + links[proposal.pk]
+        for position, block in enumerate(proposal.kept_blocks or ()):
+            text = block.get("markdown", "") if isinstance(block, dict) else str(block)
+            parts.append(Part(f"kept:{position}", "Section added on GitLab", str(text), "C"))
+        for by_proposal in sourced:
+            parts.extend(by_proposal.get(proposal.pk, ()))
+        result[proposal.pk] = [p for p in parts if p.text and p.text.strip()]
+    return result
 
 
 def _entry(proposal_id: int, part: Part) -> SearchEntry:
@@ -125,7 +154,8 @@ def search_index_proposals(proposals: Iterable[Proposal]) -> None:
     proposals = list(proposals)
     if not proposals:
         return
-    entries = [_entry(proposal.pk, part) for proposal in proposals for part in proposal_parts(proposal)]
+    parts = proposals_parts(proposals)
+    entries = [_entry(proposal.pk, part) for proposal in proposals for part in parts[proposal.pk]]
     SearchEntry.objects.filter(proposal__in=[proposal.pk for proposal in proposals]).delete()
     SearchEntry.objects.bulk_create(entries)
 

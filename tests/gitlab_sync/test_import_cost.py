@@ -14,10 +14,11 @@ from tests.gitlab_sync.issue_text import edit_issue_fields
 pytestmark = pytest.mark.django_db
 
 # Per imported issue: the proposal with its checklist (verified as it is made), ORR reviews and timeline
-# entry; GitLab's text applied (content, checklist, history), the import's timeline entry; what the search
-# reads of it. Per batch of 50 (and per call): the search entries and sync links of all its proposals.
-IMPORT_PER_ISSUE = 30
-IMPORT_FIXED = 7
+# entry; GitLab's text applied (content, checklist, history), the import's timeline entry. Per batch of 50
+# (and per call): the search entries (with what they read: requirements, links, ORR answers and threads,
+# GitLab comments) and the sync links of all its proposals.
+IMPORT_PER_ISSUE = 25
+IMPORT_FIXED = 12
 # Per reconciled issue: the link, the proposal and what its merge reads, GitLab's text applied (content,
 # checklist, history, search entries of the changed field), the timeline, conflicts, the link's new base,
 # the push that follows. Per call: the links, comment counts, the connection and its watermark.
