@@ -305,7 +305,9 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
         if outcome.take_remote and not any(key.startswith("orr:") for key in outcome.take_remote):
             # No ORR answer among GitLab's changes: the reviews, read once now that the proposal is locked
             # (a decision does not change its version), serve the content and the checklist's ORR item.
-            reviews = Review.objects.filter(proposal=locked).select_related(*REVIEW_RELATIONS)
+            # Without a rendering, only what the content and the ORR item read: the area and the decision.
+            relations = REVIEW_RELATIONS if render else ("area", "current_decision")
+            reviews = Review.objects.filter(proposal=locked).select_related(*relations)
             len(reviews)  # evaluated: the related manager hands out this result
             locked._prefetched_objects_cache["reviews"] = reviews
         if locked.owner_id == proposal.owner_id:

@@ -25,6 +25,7 @@ from gitlab_sync.connection import (
     check_health,
     connection,
     ensure_healthy,
+    known_healthy,
     parse_time,
     proposal_lock,
 )
@@ -252,6 +253,11 @@ def reconcile() -> dict[str, int]:
     ``manage.py reconcile_gitlab``."""
     ensure_healthy()
     check_health()
+    with known_healthy():  # what check_health found included
+        return _reconcile_walk()
+
+
+def _reconcile_walk() -> dict[str, int]:
     conn = connection()
     links = {
         iid: (proposal_id, remote_updated_at, fingerprint)

@@ -21,9 +21,10 @@ IMPORT_PER_ISSUE = 25
 IMPORT_FIXED = 12
 # Per reconciled issue: the link, the proposal and what its merge reads, GitLab's text applied (content,
 # checklist, history, search entries of the changed field), the timeline, conflicts, the link's new base,
-# the push that follows. Per call: the links, comment counts, the connection and its watermark.
-RECONCILE_PER_ISSUE = 26
-RECONCILE_FIXED = 11
+# the push that follows. Per call: the links, comment counts, the connection (its health read once) and
+# its watermark.
+RECONCILE_PER_ISSUE = 25
+RECONCILE_FIXED = 12
 
 
 def import_and_reconcile(fake, author, count: int) -> tuple[int, int]:
