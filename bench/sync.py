@@ -174,14 +174,28 @@ def burst(fake, saves: int, baseline: float) -> None:
 
 
 class QueryCount:
-    """Counts the database queries run while installed (``connection.execute_wrapper``)."""
+    """Counts the database queries run while installed (``connection.execute_wrapper``), and the time
+    spent waiting for them."""
 
     def __init__(self) -> None:
         self.count = 0
+        self.seconds = 0.0
 
     def __call__(self, execute, sql, params, many, context):
         self.count += 1
-        return execute(sql, params, many, context)
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
+def per_issue(took: float, cpu: float, queries: QueryCount, calls: int, baseline: float, count: int) -> str:
+    """Where one issue's time goes: waiting for the database, this process's CPU, the API calls."""
+    return (
+        f"per issue {took / count * 1000:.1f} ms: SQL {queries.seconds / count * 1000:.1f} ms, "
+        f"this process's CPU {cpu / count * 1000:.1f} ms, API ~{calls * baseline / count * 1000:.2f} ms"
+    )
 
 
 def import_and_reconcile(fake, count: int, baseline: float) -> None:
@@ -196,13 +210,15 @@ def import_and_reconcile(fake, count: int, baseline: float) -> None:
         body = edit_issue_fields("", user_problem=f"Imported problem {n}", assumptions="Some assumption")
         fake.create_issue(title=f"Imported proposal {n}", description=body, labels="wg-ai-integration")
     fake.clear_request_log()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with connection.execute_wrapper(queries := QueryCount()):
         report = importer.import_issues(owner=owner)
-    took = time.perf_counter() - started
+    took, cpu = time.perf_counter() - started, time.process_time() - cpu
+    calls = len(fake.requests_to())
     print(f"import of {count} issues: {took:.1f} s ({len(report.imported)} imported, "
-          f"{len(fake.requests_to())} API calls, {queries.count / count:.0f} database queries per issue, "
-          f"{took / count / baseline:.1f}x one API call per issue)")  # fmt: skip
+          f"{calls} API calls, {queries.count / count:.0f} database queries per issue, "
+          f"{took / count / baseline:.1f}x one API call per issue; "
+          f"{per_issue(took, cpu, queries, calls, baseline, count)})")  # fmt: skip
     for iid, reason in report.failed[:5]:
         print(f"  import of #{iid} failed: {reason}")
     imported = {iid for iid, *_ in report.imported}
@@ -215,15 +231,16 @@ def import_and_reconcile(fake, count: int, baseline: float) -> None:
         if round_ == "first":
             inbound.reconcile()
     fake.clear_request_log()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with connection.execute_wrapper(queries := QueryCount()):
         stats = inbound.reconcile()
-    took = time.perf_counter() - started
+    took, cpu = time.perf_counter() - started, time.process_time() - cpu
     routes = Counter(r.route for r in fake.requests_to())
     print(f"reconcile of {count} issues changed on GitLab: {took:.1f} s ({stats['synced']} applied, "
           f"{queries.count / count:.0f} database queries per issue, "
           f"{took / count / baseline:.1f}x one API call per issue; "
-          f"{sum(routes.values())} API calls: {dict(routes)})")  # fmt: skip
+          f"{sum(routes.values())} API calls: {dict(routes)}; "
+          f"{per_issue(took, cpu, queries, sum(routes.values()), baseline, count)})")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ class GitLabSyncConfig(AppConfig):
     def ready(self) -> None:
         # Registers the tasks, which the app enqueues by name, in every process (eager mode in tests too).
         import gitlab_sync.tasks  # noqa: F401
-        from gitlab_sync.inbound import comment_search_parts
+        from gitlab_sync.inbound import comment_search_parts, comment_search_parts_many
         from gitlab_sync.linking import on_proposal_created
         from gitlab_sync.outbox import on_proposal_changed
         from proposals import search
@@ -29,4 +29,4 @@ class GitLabSyncConfig(AppConfig):
         checklists.register_verifier(links.VERIFIER, links.has_linked_issues, available=sync_enabled)
         checklists.register_verifier(designs.VERIFIER, designs.has_designs, available=sync_enabled)
         # The issue's comments are found by the proposal search (internal notes never: not every reader sees them).
-        search.register_source(comment_search_parts)
+        search.register_source(comment_search_parts, many=comment_search_parts_many)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -57,9 +58,27 @@ def connection() -> GitLabConnection:
     return conn
 
 
+# Set inside `known_healthy`: the connection's health was read once for a whole walk over issues.
+_known_healthy: ContextVar[bool] = ContextVar("gitlab_known_healthy", default=False)
+
+
+@contextmanager
+def known_healthy():
+    """Check the connection once for everything inside (a reconcile walking many issues), not per issue.
+    A token GitLab stops accepting meanwhile still fails the walk at its next API call."""
+    ensure_healthy()
+    token = _known_healthy.set(True)
+    try:
+        yield
+    finally:
+        _known_healthy.reset(token)
+
+
 def ensure_healthy() -> None:
     if not sync_enabled():
         raise client.SyncDisabled("GitLab sync is not configured.")
+    if _known_healthy.get():
+        return
     conn = GitLabConnection.objects.filter(project_path=settings.GITLAB_PROJECT).first()
     if conn is not None and conn.auth_failed_at is not None:
         raise client.AuthenticationFailed("GitLab rejected the bot token; fix it and press “retry now”.", status=401)

@@ -52,16 +52,13 @@ from proposals.validators import ContentInvalid
 from reviews.models import Notification, Review
 from reviews.notifications import absolute_url, notify
 
+REVIEW_RELATIONS = ("area", "area__reviewer_group", "current_decision", "current_decision__decided_by", "reviewer")
+
 # What a merge reads, in one query per relation: the content, and the reviews with what the ORR labels
 # and status rows ask of them (area, its reviewer group, the decision and who made it).
 SYNC_PREFETCH = (
     *(name for name in RENDER_PREFETCH if not name.startswith("reviews")),
-    Prefetch(
-        "reviews",
-        queryset=Review.objects.select_related(
-            "area", "area__reviewer_group", "current_decision", "current_decision__decided_by", "reviewer"
-        ),
-    ),
+    Prefetch("reviews", queryset=Review.objects.select_related(*REVIEW_RELATIONS)),
 )
 
 
@@ -92,7 +89,7 @@ def sync_proposal(proposal_id: int, *, remote: dict | None = None, actor: str = 
         if attempt:
             state.refresh_from_db()
         start_version = state.local_version
-        proposal = Proposal.objects.prefetch_related(*SYNC_PREFETCH).get(pk=proposal_id)
+        proposal = Proposal.objects.select_related("owner").prefetch_related(*SYNC_PREFETCH).get(pk=proposal_id)
         fresh = remote is None
         if fresh:
             remote = client.get_issue(state.issue_iid, project=state.project)
@@ -305,6 +302,16 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
             for name, cached in getattr(proposal, "_prefetched_objects_cache", {}).items()
             if name != "reviews"
         }
+        if outcome.take_remote and not any(key.startswith("orr:") for key in outcome.take_remote):
+            # No ORR answer among GitLab's changes: the reviews, read once now that the proposal is locked
+            # (a decision does not change its version), serve the content and the checklist's ORR item.
+            # Without a rendering, only what the content and the ORR item read: the area and the decision.
+            relations = REVIEW_RELATIONS if render else ("area", "current_decision")
+            reviews = Review.objects.filter(proposal=locked).select_related(*relations)
+            len(reviews)  # evaluated: the related manager hands out this result
+            locked._prefetched_objects_cache["reviews"] = reviews
+        if locked.owner_id == proposal.owner_id:
+            locked.owner = proposal.owner  # the changes are saved as the author's; read with the proposal
         # History names the GitLab user who made the change, not the author the sync writes as.
         with history.change_origin(history.Origin.GITLAB, actor_name=actor):
             result.pulled = _apply_remote(locked, outcome.take_remote) if outcome.take_remote else []

@@ -13,7 +13,7 @@ from gitlab_sync.linking import LinkRefused, link_issue
 from gitlab_sync.managed import MANAGED_PREFIXES
 from gitlab_sync.models import SyncState
 from gitlab_sync.template_actions import proposal_labels, proposal_title
-from proposals.checklists import refresh_verified_checklist
+from proposals import search
 from proposals.content import TITLE, content_values
 from proposals.models import Activity, Proposal
 from proposals.services import proposal_create
@@ -66,17 +66,28 @@ def import_issues(*, owner, label: str | None = None) -> ImportReport:
         if len(batch) == IMPORT_BATCH:
             _import_batch(batch, owner=owner, linked=linked, report=report)
             batch = []
-    _import_batch(batch, owner=owner, linked=linked, report=report)
+    if batch:
+        _import_batch(batch, owner=owner, linked=linked, report=report)
     return report
 
 
 def _import_batch(issues: list[dict], *, owner, linked: set[int], report: ImportReport) -> None:
-    with transaction.atomic():
+    links: dict[Proposal, dict] = {}
+    # The batch's search entries and links are written once for all its proposals, in its transaction.
+    with transaction.atomic(), search.deferred_indexing():
         for issue in issues:
-            _import_issue(issue, owner=owner, linked=linked, report=report)
+            _import_issue(issue, owner=owner, linked=linked, report=report, links=links)
+        if links:
+            # A receiver of the new proposal may have made its SyncState row already: then it is updated.
+            SyncState.objects.bulk_create(
+                [SyncState(proposal=proposal, **link) for proposal, link in links.items()],
+                update_conflicts=True,
+                unique_fields=["proposal"],
+                update_fields=sorted({name for link in links.values() for name in link}),
+            )
 
 
-def _import_issue(issue: dict, *, owner, linked: set[int], report: ImportReport) -> None:
+def _import_issue(issue: dict, *, owner, linked: set[int], report: ImportReport, links: dict[Proposal, dict]) -> None:
     if issue["iid"] in linked:
         report.already_linked.append(issue["iid"])
         return
@@ -103,6 +114,7 @@ def _import_issue(issue: dict, *, owner, linked: set[int], report: ImportReport)
                 # does: a proposal of an older version would drop the newer sections on its next push.
                 template_version=content.template_version,
                 origin=Origin.GITLAB,
+                labels=[name for name in issue.get("labels") or [] if not name.startswith(MANAGED_PREFIXES)],
             )
             remote_values = content_values(content, proposal_title(issue.get("title") or ""))
             changes = {
@@ -110,16 +122,10 @@ def _import_issue(issue: dict, *, owner, linked: set[int], report: ImportReport)
                 for key, value in remote_values.items()
                 if key != TITLE and value not in ("", [], None, False)
             }
-            proposal.labels = [name for name in issue.get("labels") or [] if not name.startswith(MANAGED_PREFIXES)]
-            proposal.save(update_fields=["labels"])
             if changes:
-                # Also ticks the items verified by data or labels.
+                # Also ticks the items verified by data; those verified by labels were ticked at creation.
                 fields.apply_remote(proposal, changes, issue_content=content)
-            else:
-                refresh_verified_checklist(proposal)  # items verified by a label follow the labels
             link = {**linked_to_issue(issue, proposal, remote_values), "needs_push": False, "push_enqueued_at": None}
-            if not SyncState.objects.filter(proposal=proposal).update(**link):
-                SyncState.objects.create(proposal=proposal, **link)
             Activity.objects.record(
                 proposal,
                 kind=Activity.Kind.SYNC,
@@ -130,6 +136,7 @@ def _import_issue(issue: dict, *, owner, linked: set[int], report: ImportReport)
         log.exception("Import of GitLab issue #%s failed", issue.get("iid"))
         report.failed.append((issue["iid"], str(exc)[:300]))
         return
+    links[proposal] = link
     filled = sum(1 for key in changes if key.startswith("field:"))
     report.imported.append((issue["iid"], proposal.pk, proposal.title, filled))
     linked.add(issue["iid"])

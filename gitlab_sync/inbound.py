@@ -25,6 +25,7 @@ from gitlab_sync.connection import (
     check_health,
     connection,
     ensure_healthy,
+    known_healthy,
     parse_time,
     proposal_lock,
 )
@@ -173,11 +174,17 @@ def pull_comments(proposal_id: int) -> int:
 
 def comment_search_parts(proposal: Proposal) -> list[search.Part]:
     """The GitLab comments a proposal's search finds: those every reader of the proposal may see."""
-    comments = IssueComment.objects.filter(proposal=proposal, internal=False, deleted_at__isnull=True)
-    return [
-        search.Part(f"gitlab-comment:{c.gitlab_note_id}", f"GitLab comment by {c.author_username}", c.body, "C")
-        for c in comments
-    ]
+    return comment_search_parts_many([proposal])[proposal.pk]
+
+
+def comment_search_parts_many(proposals: list[Proposal]) -> dict[int, list[search.Part]]:
+    """`comment_search_parts` of many proposals in one query, by proposal id."""
+    parts: dict[int, list[search.Part]] = {proposal.pk: [] for proposal in proposals}
+    for c in IssueComment.objects.filter(proposal__in=list(parts), internal=False, deleted_at__isnull=True):
+        parts[c.proposal_id].append(
+            search.Part(f"gitlab-comment:{c.gitlab_note_id}", f"GitLab comment by {c.author_username}", c.body, "C")
+        )
+    return parts
 
 
 def local_user_for(gitlab_user_id):
@@ -246,6 +253,11 @@ def reconcile() -> dict[str, int]:
     ``manage.py reconcile_gitlab``."""
     ensure_healthy()
     check_health()
+    with known_healthy():  # what check_health found included
+        return _reconcile_walk()
+
+
+def _reconcile_walk() -> dict[str, int]:
     conn = connection()
     links = {
         iid: (proposal_id, remote_updated_at, fingerprint)

@@ -9,11 +9,23 @@ from django.utils import timezone
 from proposals.models import ChecklistItem, Proposal
 
 
-def create_checklist_items(proposal: Proposal) -> None:
+def create_checklist_items(proposal: Proposal, *, verified: bool = False) -> None:
+    """The proposal's checklist rows, those it lacks. ``verified``: the new rows already hold what the
+    data verifies (as `refresh_verified_checklist` would set them), so a new proposal needs no refresh."""
     rows = []
+    states: dict[str, bool | None] = {}
+    now = timezone.now()
     for checklist in proposal.definition.checklists:
         for position, entry in enumerate(checklist.items):
-            rows.append(ChecklistItem(proposal=proposal, stage=checklist.stage.value, key=entry.key, position=position))
+            row = ChecklistItem(proposal=proposal, stage=checklist.stage.value, key=entry.key, position=position)
+            if verified and is_app_checked(entry.verified_by):
+                if entry.verified_by not in states:
+                    states[entry.verified_by] = verified_state(proposal, entry.verified_by)
+                if states[entry.verified_by] is not None:
+                    row.checked = states[entry.verified_by]
+                    row.checked_by_app = True
+                    row.checked_at = now if row.checked else None
+            rows.append(row)
     ChecklistItem.objects.bulk_create(rows, ignore_conflicts=True)
 
 
@@ -55,12 +67,16 @@ def refresh_verified_checklist(proposal: Proposal) -> None:
     now = timezone.now()
     items = {(item.stage, item.key): item for item in proposal.checklist_items.all()}
     changed = []
+    # Several items share a check (personas, designs, a label in each stage): each check runs once.
+    states: dict[str, bool | None] = {}
     for checklist in proposal.definition.checklists:
         for entry in checklist.items:
             item = items.get((checklist.stage.value, entry.key))
             if item is None or not is_app_checked(entry.verified_by):
                 continue
-            should_be = verified_state(proposal, entry.verified_by)
+            if entry.verified_by not in states:
+                states[entry.verified_by] = verified_state(proposal, entry.verified_by)
+            should_be = states[entry.verified_by]
             if should_be is None:
                 continue
             if item.checked != should_be or not item.checked_by_app:

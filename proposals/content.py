@@ -335,8 +335,11 @@ def proposal_apply_content(
         proposal.extra_fields = extra
         update_fields.add("extra_fields")
     if update_fields:
-        proposal.save(update_fields=sorted(update_fields | {"updated_at"}))
-    Proposal.objects.filter(pk=proposal.pk).update(version=F("version") + 1)
+        # The version goes up in the same statement (an open form must see that the proposal changed).
+        proposal.version = F("version") + 1
+        proposal.save(update_fields=sorted(update_fields | {"updated_at", "version"}))
+    else:
+        Proposal.objects.filter(pk=proposal.pk).update(version=F("version") + 1)
     proposal.refresh_from_db(fields=["version", "updated_at"])
 
     if tags is not None:

@@ -162,6 +162,7 @@ def record_changes(
             if current is None or (row.changed_at, row.pk) > (current.changed_at, current.pk):
                 latest_by_key[row.field] = row
     rows = []
+    new_rows = []
     for key in changed:
         old, new = before.get(key, ""), after[key]
         latest = latest_by_key.get(key)
@@ -176,20 +177,22 @@ def record_changes(
             latest.save(update_fields=["after", "changed_at"], extending_burst=True)
             rows.append(latest)
             continue
-        rows.append(
-            FieldChange.objects.create(
-                proposal=proposal,
-                field=key,
-                section=section_of(definition, key),
-                before=old,
-                after=new,
-                actor=actor,
-                actor_name=actor_name[:255],
-                origin=origin,
-                started_at=now,
-                changed_at=now,
-            )
+        row = FieldChange(
+            proposal=proposal,
+            field=key,
+            section=section_of(definition, key),
+            before=old,
+            after=new,
+            actor=actor,
+            actor_name=actor_name[:255],
+            origin=origin,
+            started_at=now,
+            changed_at=now,
         )
+        rows.append(row)
+        new_rows.append(row)
+    # One statement for every new row: an import or a GitLab edit changes many parts at once.
+    FieldChange.objects.bulk_create(new_rows)
     return rows
 
 

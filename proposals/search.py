@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import F, Sum
+from django.db.models import F, Sum, TextField, Value
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -48,13 +50,22 @@ class Part:
     weight: str = "B"
 
 
-# Parts other apps add to a proposal's document (ORR answers, comments): functions from a proposal to parts.
+# Parts other apps add to a proposal's document (ORR answers, comments): functions from a proposal to parts,
+# each with, where its app gives one, its twin for many proposals at once ({proposal id: parts}).
 _sources: list[Callable[[Proposal], Iterable[Part]]] = []
+_many_sources: dict[Callable, Callable[[list[Proposal]], dict[int, list[Part]]]] = {}
 
 
-def register_source(source: Callable[[Proposal], Iterable[Part]]) -> None:
+def register_source(
+    source: Callable[[Proposal], Iterable[Part]],
+    *,
+    many: Callable[[list[Proposal]], dict[int, list[Part]]] | None = None,
+) -> None:
+    """``many``: the same parts for a list of proposals in a fixed number of queries (a batch import)."""
     if source not in _sources:
         _sources.append(source)
+    if many is not None:
+        _many_sources[source] = many
 
 
 def _text_parts(proposal: Proposal, names: Iterable[str]) -> list[Part]:
@@ -75,22 +86,53 @@ def _text_parts(proposal: Proposal, names: Iterable[str]) -> list[Part]:
 
 def proposal_parts(proposal: Proposal) -> list[Part]:
     """Every searchable part of the proposal, with text."""
-    definition = get_definition(proposal.template_version)
-    parts = _text_parts(proposal, ["title", *text_field_names(definition)])
-    for name, value in (proposal.extra_fields or {}).items():
-        if name not in text_field_names(definition):
-            parts.append(Part(f"extra:{name}", name.replace("_", " ").capitalize(), str(value), "C"))
-    # Read fresh: the proposal in hand may carry lists prefetched before the write.
-    for requirement in Requirement.objects.filter(proposal=proposal):
-        parts.append(Part(f"requirement:{requirement.pk}", "Requirement", requirement.text))
-    for link in ResearchLink.objects.filter(proposal=proposal):
-        parts.append(Part(f"research:{link.pk}", "Research link", f"{link.title} {link.url}".strip(), "C"))
-    for position, block in enumerate(proposal.kept_blocks or ()):
-        text = block.get("markdown", "") if isinstance(block, dict) else str(block)
-        parts.append(Part(f"kept:{position}", "Section added on GitLab", str(text), "C"))
+    return proposals_parts([proposal])[proposal.pk]
+
+
+def proposals_parts(proposals: list[Proposal]) -> dict[int, list[Part]]:
+    """Every searchable part of each proposal, with text, by proposal id: the same queries for one or many."""
+    ids = [proposal.pk for proposal in proposals]
+    # Read fresh: the proposals in hand may carry lists prefetched before the write.
+    requirements: dict[int, list[Part]] = {pk: [] for pk in ids}
+    for requirement in Requirement.objects.filter(proposal__in=ids):
+        requirements[requirement.proposal_id].append(
+            Part(f"requirement:{requirement.pk}", "Requirement", requirement.text)
+        )
+    links: dict[int, list[Part]] = {pk: [] for pk in ids}
+    for link in ResearchLink.objects.filter(proposal__in=ids):
+        links[link.proposal_id].append(
+            Part(f"research:{link.pk}", "Research link", f"{link.title} {link.url}".strip(), "C")
+        )
+    sourced: list[dict[int, list[Part]]] = []
     for source in _sources:
-        parts.extend(source(proposal))
-    return [p for p in parts if p.text and p.text.strip()]
+        many = _many_sources.get(source)
+        sourced.append(many(proposals) if many else {p.pk: list(source(p)) for p in proposals})
+    result = {}
+    for proposal in proposals:
+        definition = get_definition(proposal.template_version)
+        parts = _text_parts(proposal, ["title", *text_field_names(definition)])
+        for name, value in (proposal.extra_fields or {}).items():
+            if name not in text_field_names(definition):
+                parts.append(Part(f"extra:{name}", name.replace("_", " ").capitalize(), str(value), "C"))
+        parts += requirements[proposal.pk] + links[proposal.pk]
+        for position, block in enumerate(proposal.kept_blocks or ()):
+            text = block.get("markdown", "") if isinstance(block, dict) else str(block)
+            parts.append(Part(f"kept:{position}", "Section added on GitLab", str(text), "C"))
+        for by_proposal in sourced:
+            parts.extend(by_proposal.get(proposal.pk, ()))
+        result[proposal.pk] = [p for p in parts if p.text and p.text.strip()]
+    return result
+
+
+def _entry(proposal_id: int, part: Part) -> SearchEntry:
+    text = part.text.replace(_START, "").replace(_STOP, "")
+    entry = SearchEntry(
+        proposal_id=proposal_id, part=part.part[:120], label=part.label[:255], text=text, weight=part.weight
+    )
+    if connection.vendor == "postgresql":
+        # Computed in the INSERT itself, as setweight(to_tsvector(config, text), weight): no second statement.
+        entry.vector = SearchVector(Value(text, output_field=TextField()), config=CONFIG, weight=part.weight)
+    return entry
 
 
 def _write_entries(proposal: Proposal, parts: list[Part], *, replacing: list[str] | None = None) -> None:
@@ -99,33 +141,45 @@ def _write_entries(proposal: Proposal, parts: list[Part], *, replacing: list[str
     if replacing is not None:
         entries = entries.filter(part__in=replacing)
     entries.delete()
-    written = [p for p in parts if p.text and p.text.strip()]
-    SearchEntry.objects.bulk_create(
-        SearchEntry(
-            proposal=proposal,
-            part=p.part[:120],
-            label=p.label[:255],
-            text=p.text.replace(_START, "").replace(_STOP, ""),
-            weight=p.weight,
-        )
-        for p in written
-    )
-    if connection.vendor == "postgresql" and written:
-        where, params = "proposal_id = %s", [proposal.pk]
-        if replacing is not None:
-            where += " AND part = ANY(%s)"
-            params.append([p.part[:120] for p in written])
-        with connection.cursor() as cursor:
-            cursor.execute(
-                'UPDATE proposals_searchentry SET vector = setweight(to_tsvector(%s::regconfig, text), weight::"char")'
-                f" WHERE {where}",
-                [CONFIG, *params],
-            )
+    SearchEntry.objects.bulk_create(_entry(proposal.pk, p) for p in parts if p.text and p.text.strip())
 
 
 def search_index_proposal(proposal: Proposal) -> None:
     """Rebuild the proposal's search entries from what it holds now (inside the writer's transaction)."""
     _write_entries(proposal, proposal_parts(proposal))
+
+
+def search_index_proposals(proposals: Iterable[Proposal]) -> None:
+    """Rebuild the search entries of many proposals: one DELETE and one INSERT for all of them."""
+    proposals = list(proposals)
+    if not proposals:
+        return
+    parts = proposals_parts(proposals)
+    entries = [_entry(proposal.pk, part) for proposal in proposals for part in parts[proposal.pk]]
+    SearchEntry.objects.filter(proposal__in=[proposal.pk for proposal in proposals]).delete()
+    SearchEntry.objects.bulk_create(entries)
+
+
+# Proposals whose index waits for the end of a `deferred_indexing` block (None: not deferring).
+_deferred: ContextVar[set[int] | None] = ContextVar("search_deferred", default=None)
+
+
+@contextmanager
+def deferred_indexing():
+    """Inside, changed proposals are indexed once each when the block ends, all in one write, instead of
+    at every change: an import creates a proposal and then applies the issue to it, a batch at a time.
+    Use it inside the writers' transaction, so the index still commits with the changes."""
+    if _deferred.get() is not None:  # an outer block indexes them
+        yield
+        return
+    pending: set[int] = set()
+    token = _deferred.set(pending)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    # Only after the block succeeded; proposals rolled back with a savepoint no longer exist.
+    search_index_proposals(Proposal.objects.filter(pk__in=pending).order_by("pk"))
 
 
 # Changes that touch no searchable text: the index stays as it is.
@@ -141,6 +195,10 @@ def on_proposal_changed(sender, *, proposal: Proposal, fields: list[str] = (), *
     # proposal ("requirements"). An autosave changes a field or two: only their entries are rewritten.
     changed = {key for key in fields if not _unsearched(key)}
     if fields and not changed:
+        return
+    pending = _deferred.get()
+    if pending is not None:
+        pending.add(proposal.pk)
         return
     names = {key.removeprefix("field:") for key in changed}
     if changed and all(key == "title" or key.startswith("field:") for key in changed):

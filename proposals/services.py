@@ -93,10 +93,12 @@ def proposal_create(
     origin: Origin = Origin.STAGEGATE,
     gitlab_issue_ref: str = "",
     title_from_issue: bool = False,
+    labels: list[str] | None = None,
     by=None,
 ) -> Proposal:
     """A new proposal with its checklists. With `gitlab_issue_ref` it is linked to that existing GitLab
     issue (and, with `title_from_issue`, takes the issue's title) instead of a new issue being created.
+    ``labels``: the labels it starts with (an imported issue's), instead of its template's label.
     `by` is who created it when that is not its owner (an admin creating it for an author)."""
     by = by if by is not None else owner
     problem = "is empty" if not title.strip() else one_line_error(title.strip(), max_length=TITLE_MAX_LENGTH)
@@ -105,11 +107,10 @@ def proposal_create(
     proposal = Proposal(title=normalise_title(title), owner=owner, confidential=confidential)
     if template_version:
         proposal.template_version = template_version
-    proposal.labels = [proposal.definition.label]
+    proposal.labels = [proposal.definition.label] if labels is None else list(labels)
     proposal.full_clean()
     proposal.save()
-    create_checklist_items(proposal)
-    refresh_verified_checklist(proposal)
+    create_checklist_items(proposal, verified=True)
     message = f"{by} created the proposal" + (f" for {owner}" if by != owner else "")
     Activity.objects.record(proposal, actor=by, kind=Activity.Kind.CREATED, message=message)
     answers = proposal_created.send(

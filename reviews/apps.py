@@ -19,6 +19,7 @@ class ReviewsConfig(AppConfig):
             on_orr_answers_received,
             on_proposal_created,
             search_parts,
+            search_parts_many,
         )
         from reviews.status import orr_reasons, orr_signed_off, submit_reasons
 
@@ -36,4 +37,4 @@ class ReviewsConfig(AppConfig):
         workflow.add_gate_check(workflow.APPROVE, orr_reasons)
         checklists.register_verifier("orr:signed_off", orr_signed_off)
         # ORR answers and review threads are found by the proposal search.
-        search.register_source(search_parts)
+        search.register_source(search_parts, many=search_parts_many)

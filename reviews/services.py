@@ -245,14 +245,21 @@ def _orr_changed(proposal: Proposal, *, by, origin: Origin = Origin.STAGEGATE) -
 
 def search_parts(proposal: Proposal) -> list[search.Part]:
     """The ORR's part of a proposal's search document: the answers and the review threads."""
-    parts = []
-    for review in Review.objects.filter(proposal=proposal).select_related("area"):
+    return search_parts_many([proposal])[proposal.pk]
+
+
+def search_parts_many(proposals: list[Proposal]) -> dict[int, list[search.Part]]:
+    """`search_parts` of many proposals in two queries, by proposal id."""
+    parts: dict[int, list[search.Part]] = {proposal.pk: [] for proposal in proposals}
+    for review in Review.objects.filter(proposal__in=list(parts)).select_related("area"):
         area = review.area
-        parts.append(search.Part(f"orr:{area.key}", f"ORR {area.number}. {area.title}", review.answer))
-    comments = ReviewComment.objects.filter(review__proposal=proposal).select_related("review__area", "author")
+        parts[review.proposal_id].append(
+            search.Part(f"orr:{area.key}", f"ORR {area.number}. {area.title}", review.answer)
+        )
+    comments = ReviewComment.objects.filter(review__proposal__in=list(parts)).select_related("review__area", "author")
     for comment in comments:
         label = f"Comment by {comment.author.get_username()} on ORR “{comment.review.area.title}”"
-        parts.append(search.Part(f"review-comment:{comment.pk}", label, comment.body, "C"))
+        parts[comment.review.proposal_id].append(search.Part(f"review-comment:{comment.pk}", label, comment.body, "C"))
     return parts
 
 

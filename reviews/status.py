@@ -91,8 +91,14 @@ def orr_reasons(proposal: Proposal, *, today=None) -> list[str]:
     return reasons
 
 
-def orr_signed_off(proposal: Proposal) -> bool:
-    return not orr_reasons(proposal)
+def orr_signed_off(proposal: Proposal, *, today=None) -> bool:
+    """Whether every ORR area is signed off: `orr_reasons` is empty. Asked by the checklist at every
+    content write, so it reads only what the effective status needs (the review and its decision)."""
+    prefetched = getattr(proposal, "_prefetched_objects_cache", {}).get("reviews")
+    if prefetched is None:
+        prefetched = Review.objects.filter(proposal=proposal).select_related("current_decision")
+    reviews = list(prefetched)
+    return bool(reviews) and all(review.effective_status(today) in Review.SIGNED_OFF for review in reviews)
 
 
 def submit_reasons(proposal: Proposal, *, today=None) -> list[str]:
