@@ -34,7 +34,7 @@ from gitlab_sync.managed import (
 from gitlab_sync.merge import merge_label_sets, merge_values
 from gitlab_sync.models import SyncConflict, SyncState, WebhookDelivery
 from gitlab_sync.template_actions import issue_title, quick_action_labels, retitled
-from proposals import history
+from proposals import access, history
 from proposals.checklists import refresh_verified_checklist
 from proposals.content import (
     RENDER_PREFETCH,
@@ -358,7 +358,7 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
         if "labels" in extra:
             refresh_verified_checklist(locked)  # items verified by a label follow the labels
         if reassert:
-            _tell_owner_confidentiality_reasserted(locked, actor)
+            _tell_authors_confidentiality_reasserted(locked, actor)
         if set_on_gitlab:
             Activity.objects.record(
                 locked,
@@ -413,7 +413,7 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
     return updates, labels, result, outcome, remote_values
 
 
-def _tell_owner_confidentiality_reasserted(proposal: Proposal, actor: str) -> None:
+def _tell_authors_confidentiality_reasserted(proposal: Proposal, actor: str) -> None:
     who = f" by {actor}" if actor else ""
     message = (
         f"The GitLab issue was made public{who}; the proposal is confidential, so Stagegate made the issue "
@@ -424,7 +424,7 @@ def _tell_owner_confidentiality_reasserted(proposal: Proposal, actor: str) -> No
     )
     notify(
         event=Notification.Event.CONFIDENTIALITY,
-        users=[proposal.owner],
+        users=access.authors_of(proposal),
         subject=f"GitLab issue of “{proposal.title}” made confidential again",
         lines=[message],
         url=absolute_url(proposal.get_absolute_url()),

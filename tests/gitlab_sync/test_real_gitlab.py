@@ -243,8 +243,9 @@ def test_reconcile_command_reports_what_it_did(fake, linked):
 # -- confidentiality from GitLab -----------------------------------------------
 
 
-def test_an_issue_made_public_on_gitlab_never_makes_a_confidential_proposal_public(fake, author):
+def test_an_issue_made_public_on_gitlab_never_makes_a_confidential_proposal_public(fake, author, other_author):
     proposal = ProposalFactory(owner=author, confidential=True)
+    proposal.co_authors.add(other_author)  # the proposal's authors are told, co-authors included
     outbox.push(proposal.pk)
     iid = issue_of(fake, proposal).iid
     fake.human_edit(iid, confidential=False)
@@ -255,7 +256,7 @@ def test_an_issue_made_public_on_gitlab_never_makes_a_confidential_proposal_publ
     [entry] = sync_activities(proposal, "made public by alice")
     assert "confidential again" in entry.message
     told = Notification.objects.get(event=Notification.Event.CONFIDENTIALITY)
-    assert told.recipients == [author.email]
+    assert told.recipients == [author.email, other_author.email]
     exchange.sync_proposal(proposal.pk, actor="stagegate-bot")  # our own echo: nothing more
     assert len(sync_activities(proposal, "made public")) == 1
 
