@@ -59,17 +59,6 @@ class ProposalQuerySet(models.QuerySet):
     def unbacked_confidence(self) -> ProposalQuerySet:
         return self.filter(unbacked_confidence_q())
 
-    def search(self, text: str) -> ProposalQuerySet:
-        text = text.strip()
-        if not text:
-            return self
-        return self.filter(
-            Q(title__icontains=text)
-            | Q(user_problem__icontains=text)
-            | Q(main_job_story__icontains=text)
-            | Q(owner__username__icontains=text)
-        )
-
 
 def _written_by(user) -> Q:
     """Proposals this person owns or co-authors (a subquery, so a proposal is never listed twice)."""

@@ -207,6 +207,24 @@ def search(text: str, *, visible) -> Results:
     return search_fallback(text, visible=visible)
 
 
+def filter_matching(proposals, text: str):
+    """The ``proposals`` that ``text`` finds, in their own order: the proposal list's (and the API's and the
+    dashboard's) text filter. The same matching as `search`, without ranking or snippets, so another filter and
+    the list's sort combine with it. PostgreSQL asks the GIN index; elsewhere every word must be in some part."""
+    text = " ".join(text.split())[:MAX_QUERY_LENGTH]
+    if not text:
+        return proposals
+    if connection.vendor == "postgresql":
+        query = SearchQuery(text, search_type="websearch", config=CONFIG)
+        return proposals.filter(pk__in=SearchEntry.objects.filter(vector=query).values("proposal"))
+    terms = _terms(text)
+    if not terms:
+        return proposals.none()
+    for term in terms:
+        proposals = proposals.filter(pk__in=SearchEntry.objects.filter(text__icontains=term).values("proposal"))
+    return proposals
+
+
 def _search_postgresql(text: str, visible) -> Results:
     query = SearchQuery(text, search_type="websearch", config=CONFIG)
     ranked = (

@@ -157,6 +157,8 @@ def proposal_create(request: HttpRequest) -> HttpResponse:
 def _checklists(proposal: Proposal) -> list[dict]:
     """Each stage's checklist with the template's text next to the stored state, in template order."""
     stored = {(item.stage, item.key): item for item in proposal.checklist_items.all()}
+    # One reverse for the panel's dozens of tick forms: their URLs differ only in the item's id.
+    toggle_prefix = reverse("proposals:checklist-toggle", args=[proposal.pk, 0]).removesuffix("0/")
     checklists = []
     for checklist in proposal.definition.checklists:
         groups = []
@@ -165,6 +167,7 @@ def _checklists(proposal: Proposal) -> list[dict]:
             for entry, item in rows:
                 if item is not None:
                     item.by_app = is_app_checked(entry.verified_by)
+                    item.toggle_url = f"{toggle_prefix}{item.pk}/"
             groups.append({"title": group.title, "rows": [(e, item) for e, item in rows if item is not None]})
         done = sum(1 for group in groups for _, item in group["rows"] if item.checked)
         total = sum(len(group["rows"]) for group in groups)
