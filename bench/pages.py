@@ -148,6 +148,7 @@ def main() -> None:
             peer = report("admin change list (peer)", timings, queries, baseline, cpu=cpu_of[admin_list])
             for name, url, data_for in [
                 ("proposal list", reverse("proposals:list"), None),
+                ("proposal list, text search", reverse("proposals:list") + "?q=vulnerability", None),
                 ("proposal list, filtered", reverse("proposals:list") + "?q=threads&stage=experiment", None),
                 ("proposal list, page 40", reverse("proposals:list") + "?page=40", None),
                 ("edit page", reverse("proposals:edit", args=[proposal.pk]), None),

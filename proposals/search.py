@@ -217,6 +217,11 @@ def filter_matching(proposals, text: str):
     if connection.vendor == "postgresql":
         query = SearchQuery(text, search_type="websearch", config=CONFIG)
         return proposals.filter(pk__in=SearchEntry.objects.filter(vector=query).values("proposal"))
+    return filter_matching_fallback(proposals, text)
+
+
+def filter_matching_fallback(proposals, text: str):
+    """`filter_matching` without PostgreSQL: every word somewhere in the proposal, as `search_fallback` finds."""
     terms = _terms(text)
     if not terms:
         return proposals.none()
