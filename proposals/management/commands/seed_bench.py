@@ -3,7 +3,9 @@
 ``manage.py seed_bench --proposals 10000`` adds that many proposals, each with
 its five ORR reviews, both checklists, research links, requirements and a
 timeline of a few dozen activities (stage moves included), spread over two
-years. Everything goes in with bulk_create; running it again adds more.
+years, and each proposal's search index entries (with their tsvectors on PostgreSQL, so the
+benchmarks search a real GIN index). Everything goes in with COPY (bulk_create elsewhere); running
+it again adds more.
 """
 
 from __future__ import annotations
