@@ -4,7 +4,7 @@
 its five ORR reviews, both checklists, research links, requirements and a
 timeline of a few dozen activities (stage moves included), spread over two
 years, and each proposal's search index entries (with their tsvectors on PostgreSQL, so the
-benchmarks search a real GIN index). Everything goes in with COPY (bulk_create elsewhere); running
+benchmarks search a real GIN index). Child rows go in by COPY on PostgreSQL; running
 it again adds more.
 """
 
