@@ -7,6 +7,7 @@ from django import forms
 from django.core.validators import RegexValidator
 
 from proposals.models import Proposal, ProposalQuerySet
+from proposals.search import filter_matching
 
 UNSET = "unset"  # the confidence filter's value for proposals without one
 CONFIDENCE_CHOICES = [*Proposal.Confidence.choices, (UNSET, "Not set")]
@@ -35,7 +36,7 @@ class ProposalFilter(django_filters.FilterSet):
     )
 
     def search(self, proposals: ProposalQuerySet, name: str, value: str) -> ProposalQuerySet:
-        return proposals.search(value)
+        return filter_matching(proposals, value)
 
     def with_confidence(self, proposals: ProposalQuerySet, name: str, value: str) -> ProposalQuerySet:
         return proposals.filter(confidence="" if value == UNSET else value)

@@ -59,17 +59,6 @@ class ProposalQuerySet(models.QuerySet):
     def unbacked_confidence(self) -> ProposalQuerySet:
         return self.filter(unbacked_confidence_q())
 
-    def search(self, text: str) -> ProposalQuerySet:
-        text = text.strip()
-        if not text:
-            return self
-        return self.filter(
-            Q(title__icontains=text)
-            | Q(user_problem__icontains=text)
-            | Q(main_job_story__icontains=text)
-            | Q(owner__username__icontains=text)
-        )
-
 
 def _written_by(user) -> Q:
     """Proposals this person owns or co-authors (a subquery, so a proposal is never listed twice)."""
@@ -160,8 +149,9 @@ class Proposal(models.Model):
             models.Index(fields=["-updated_at", "-id"], name="proposal_recent"),
             # The dashboard asks on each visit which proposals are confidential and which its reader owns.
             models.Index(fields=["owner", "id"], condition=Q(confidential=True), name="proposal_confidential"),
-            # The list's page count over what a reader may see, read from the index instead of the wide rows.
-            models.Index(fields=["owner", "confidential"], name="proposal_owner_confidential"),
+            # The list's page count over what a reader may see, read from the index instead of the wide rows:
+            # `visible_to` asks the owner, the flag and (for co-authors) the id, so all three are in it.
+            models.Index(fields=["owner", "confidential"], include=["id"], name="proposal_visible_count"),
             # The dashboard's matrix sorted by title.
             models.Index(fields=["title", "id"], name="proposal_title"),
         ]

@@ -1,5 +1,7 @@
 """``{% load markdown %}{{ text|gitlab_markdown }}``: Markdown shown as GitLab would, sanitised."""
 
+from functools import lru_cache
+
 from django import template
 from django.utils.safestring import mark_safe
 
@@ -20,7 +22,14 @@ def gitlab_markdown(text: str, heading_offset: int = 0) -> str:
 def gitlab_markdown_inline(text: str) -> str:
     """``{{ label|gitlab_markdown_inline }}``: one line of Markdown (links, emphasis, code) without its paragraph,
     for help texts and checklist labels that sit inside a label or a line of their own."""
-    html = to_html(text or "").strip()
+    return mark_safe(_inline_html(text or ""))  # to_html sanitises with nh3
+
+
+# The texts are the template's own help texts and checklist labels, the same on every edit page (dozens per page),
+# so each is rendered once per process; the bound keeps odd callers from growing it.
+@lru_cache(maxsize=2048)
+def _inline_html(text: str) -> str:
+    html = to_html(text).strip()
     if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
         html = html[3:-4]
-    return mark_safe(html)  # to_html sanitises with nh3
+    return html

@@ -231,7 +231,7 @@ def test_filters_are_validated(api_client_for, author, proposal):
     client = api_client_for(author)
 
     assert client.get("/api/proposals/", {"stage": "nonsense"}).status_code == 400
-    assert client.get("/api/proposals/", {"q": "vulnerab"}).json()["count"] == 1
+    assert client.get("/api/proposals/", {"q": "vulnerabilities"}).json()["count"] == 1
     assert client.get("/api/proposals/", {"q": "nothing like it"}).json()["count"] == 0
 
 

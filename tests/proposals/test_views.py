@@ -301,13 +301,16 @@ def _grow(owner, count):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("page", ["list", "edit", "detail", "preview"])
+@pytest.mark.parametrize("page", ["list", "list-search", "edit", "detail", "preview"])
 def test_page_query_counts_hold_from_5_to_200_proposals(
     author_client, author, page, django_assert_max_num_queries, django_assert_num_queries
 ):
     _grow(author, 5)
     target = Proposal.objects.order_by("pk").first()
-    url = reverse("proposals:list") if page == "list" else reverse(f"proposals:{page}", args=[target.pk])
+    if page.startswith("list"):
+        url = reverse("proposals:list") + ("?q=threads" if page == "list-search" else "")
+    else:
+        url = reverse(f"proposals:{page}", args=[target.pk])
     # A fixed few queries per panel (discussion, linked issues, designs, people), and the read page remembers
     # the visit and asks what changed since the last one (3 queries); none grows with rows.
     with django_assert_max_num_queries(27) as small:

@@ -3,7 +3,9 @@
 ``manage.py seed_bench --proposals 10000`` adds that many proposals, each with
 its five ORR reviews, both checklists, research links, requirements and a
 timeline of a few dozen activities (stage moves included), spread over two
-years. Everything goes in with bulk_create; running it again adds more.
+years, and each proposal's search index entries (with their tsvectors on PostgreSQL, so the
+benchmarks search a real GIN index). Child rows go in by COPY on PostgreSQL; running
+it again adds more.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from proposals.models import (
     Proposal,
     Requirement,
     ResearchLink,
+    SearchEntry,
 )
+from proposals.search import CONFIG as SEARCH_CONFIG
 from proposals.template import Stage, get_definition
 
 # The ORR models through the reverse relation: proposals never import the reviews app.
@@ -212,6 +216,40 @@ class _Rows:
         return written
 
 
+class _SearchEntries(_Rows):
+    """The search index's rows (what `proposals.search.proposal_parts` would write), with their tsvectors.
+
+    On PostgreSQL the rows are copied into a temporary table and inserted from there with the vector computed
+    by the server, so the benchmarks search a real GIN index without a second write of every row."""
+
+    def __init__(self):
+        super().__init__(SearchEntry, ("proposal", "part", "label", "text", "weight"))
+
+    def write(self) -> int:
+        if connection.vendor != "postgresql":
+            return super().write()
+        written = len(self.rows)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TEMPORARY TABLE IF NOT EXISTS seed_searchentry"
+                " (proposal_id bigint, part text, label text, text text, weight text) ON COMMIT DROP"
+            )
+            with cursor.cursor.copy(
+                "COPY seed_searchentry (proposal_id, part, label, text, weight) FROM STDIN"
+            ) as copy:
+                for row in self.rows:
+                    copy.write_row(row)
+            cursor.execute(
+                "INSERT INTO proposals_searchentry (proposal_id, part, label, text, weight, vector)"
+                " SELECT proposal_id, part, label, text, weight,"
+                ' setweight(to_tsvector(%s::regconfig, text), weight::"char") FROM seed_searchentry',
+                [SEARCH_CONFIG],
+            )
+            cursor.execute("TRUNCATE seed_searchentry")
+        self.rows = []
+        return written
+
+
 def seed_portfolio(*, proposals: int, seed: int = 7, activities_per_proposal: int = 30, now=None) -> dict[str, int]:
     """Add `proposals` proposals with everything around them; returns how many rows of each kind it wrote."""
     rng = random.Random(seed)
@@ -242,6 +280,11 @@ def seed_portfolio(*, proposals: int, seed: int = 7, activities_per_proposal: in
     )
     # With COPY the ids come from the sequence first, so decisions can name their review (SQLite: no decisions).
     reviews = _Rows(Review, ("id", *review_fields) if connection.vendor == "postgresql" else review_fields)
+    entries = _SearchEntries()
+    field_labels = {
+        name: definition.field(name).label
+        for name in ("user_problem", "solution_hypothesis", "proposal", "main_job_story")
+    }
     decisions = _Rows(
         Decision,
         (
@@ -259,7 +302,17 @@ def seed_portfolio(*, proposals: int, seed: int = 7, activities_per_proposal: in
     )
 
     counts = dict.fromkeys(
-        ("proposals", "reviews", "decisions", "checklist_items", "requirements", "research_links", "activities"), 0
+        (
+            "proposals",
+            "reviews",
+            "decisions",
+            "checklist_items",
+            "requirements",
+            "research_links",
+            "activities",
+            "search_entries",
+        ),
+        0,
     )
     with transaction.atomic(), timestamps_as_given(Proposal, Activity, Review):
         batch_start = 0
@@ -309,6 +362,8 @@ def seed_portfolio(*, proposals: int, seed: int = 7, activities_per_proposal: in
                     # Submitted reviews started waiting some days after the answer was written.
                     waiting_since = touched + timedelta(days=rng.uniform(0, 3)) if started else None
                     answer = rng.choice(SENTENCES) if started else ""
+                    if answer:
+                        entries.add(p.pk, f"orr:{area.key}", f"ORR {area.number}. {area.title}", answer, "B")
                     review_id = review_ids.pop()
                     reviews.add(
                         *((review_id,) if review_id else ()),
@@ -338,16 +393,23 @@ def seed_portfolio(*, proposals: int, seed: int = 7, activities_per_proposal: in
                         )
                 for position, (stage, key) in enumerate(checklist_rows):
                     items.add(p.pk, stage, key, rng.random() < 0.6, False, False, position)
+                entries.add(p.pk, "title", "Title", p.title, "A")
+                for name, label in field_labels.items():
+                    if getattr(p, name):
+                        entries.add(p.pk, f"field:{name}", label, getattr(p, name), "B")
                 if p.stage == Stage.GA.value:
                     for position in range(rng.randint(0, 5)):
-                        requirements.add(p.pk, f"See a summary of {rng.choice(SUBJECTS)}", position)
+                        text = f"See a summary of {rng.choice(SUBJECTS)}"
+                        requirements.add(p.pk, text, position)
+                        # Requirement ids come with the COPY: the part key only has to be unique per proposal.
+                        entries.add(p.pk, f"requirement:seed-{position}", "Requirement", text, "B")
                 for position in range(rng.randint(0, 3)):
-                    links.add(
-                        p.pk,
+                    title, url = (
                         f"Research round {position + 1}",
                         f"https://gitlab.example.com/research/{p.pk}/{position}",
-                        position,
                     )
+                    links.add(p.pk, title, url, position)
+                    entries.add(p.pk, f"research:seed-{position}", "Research link", f"{title} {url}", "C")
                 _timeline(rng, p, activities_per_proposal, authors, reviewers, activities)
             counts["reviews"] += reviews.write()
             counts["decisions"] += decisions.write()
@@ -355,6 +417,7 @@ def seed_portfolio(*, proposals: int, seed: int = 7, activities_per_proposal: in
             counts["requirements"] += requirements.write()
             counts["research_links"] += links.write()
             counts["activities"] += activities.write()
+            counts["search_entries"] += entries.write()
             _sync_states(rng, made)
     return counts
 
