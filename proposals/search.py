@@ -15,16 +15,18 @@ in Python. Both only ever look at proposals the person may read.
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from django.contrib.postgres.aggregates import ArrayAgg
+from django.contrib.postgres.aggregates import BoolOr
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import BooleanField, F, Func, Sum, TextField, Value
+from django.db.models import BooleanField, ExpressionWrapper, F, Func, Q, Sum, TextField, Value
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -289,13 +291,11 @@ def filter_matching(proposals, text: str):
     if not text:
         return proposals
     if connection.vendor == "postgresql":
-        query = SearchQuery(text, search_type="websearch", config=CONFIG)
         # The matching proposals' ids are read first, in one pass over the GIN index, and handed over as an array:
         # the planner cannot tell a word in one proposal from a word in ten thousand, and guessing "many" for a
         # rare word walks the whole list newest first (seconds at 100,000). Knowing how many, it plans well both
         # ways, and the page and its count share one read of the index.
-        matches = SearchEntry.objects.filter(vector=query)
-        ids = matches.aggregate(ids=ArrayAgg("proposal", distinct=True, default=Value([])))["ids"]
+        ids = list(_matching_entries(text).values_list("proposal", flat=True))
         return proposals.filter(_AnyOf(F("pk"), ids))
     return filter_matching_fallback(proposals, text)
 
@@ -311,10 +311,10 @@ def filter_matching_fallback(proposals, text: str):
 
 
 def _search_postgresql(text: str, visible) -> Results:
-    query = SearchQuery(text, search_type="websearch", config=CONFIG)
+    query = _any_word(text)
     ranked = (
-        SearchEntry.objects.filter(vector=query, proposal__in=visible.values("pk"))
-        .values("proposal")
+        _matching_entries(text)
+        .filter(proposal__in=visible.values("pk"))
         .annotate(rank=Sum(SearchRank(F("vector"), query)))
         .order_by("-rank", "-proposal")
     )
@@ -353,6 +353,42 @@ def _search_postgresql(text: str, visible) -> Results:
 
 
 _WORD = re.compile(r"\w[\w'’.-]*\w|\w", re.UNICODE)
+# websearch_to_tsquery's operators: a "quoted phrase", -word (not), or.
+_OPERATORS = re.compile(r'"|(?:^|\s)-\w|\sor\s', re.IGNORECASE)
+
+
+def _word_queries(text: str) -> list[SearchQuery]:
+    """One query per word: the word as written (stemmed: "summaries" finds "summary") or as the start of a
+    word, so the list finds as one types ("summ"). Text with websearch's operators is one query, as written."""
+    if _OPERATORS.search(text):
+        return [SearchQuery(text, search_type="websearch", config=CONFIG)]
+    queries = []
+    for term in _terms(text):
+        # Only word characters reach to_tsquery's own syntax; "node.js" asks for both pieces.
+        prefixes = " & ".join(f"{piece}:*" for piece in re.findall(r"\w+", term))
+        queries.append(
+            SearchQuery(term, search_type="plain", config=CONFIG)
+            | SearchQuery(prefixes, search_type="raw", config=CONFIG)
+        )
+    return queries or [SearchQuery(text, search_type="websearch", config=CONFIG)]
+
+
+def _any_word(text: str) -> SearchQuery:
+    return functools.reduce(operator.or_, _word_queries(text))
+
+
+def _matching_entries(text: str):
+    """Search entries grouped by proposal (``values("proposal")``), keeping the proposals where every word is
+    in some part, not necessarily the same one: a title word and a word of the answers find it together."""
+    words = _word_queries(text)
+    entries = SearchEntry.objects.filter(vector=functools.reduce(operator.or_, words)).values("proposal")
+    if len(words) == 1:
+        return entries.distinct()
+    has = {
+        f"has_word_{n}": BoolOr(ExpressionWrapper(Q(vector=word), output_field=BooleanField()))
+        for n, word in enumerate(words)
+    }
+    return entries.annotate(**has).filter(**dict.fromkeys(has, True))
 
 
 def _terms(text: str) -> list[str]:

@@ -104,3 +104,25 @@ def test_the_persona_picker_draws_each_checkbox_exactly_as_its_widget_would(auth
     assert len(boxes) == Persona.objects.count()
     assert all(box in html for box in boxes)
     assert sum(" checked>" in box for box in boxes) == 1
+
+
+@pytest.mark.django_db
+def test_the_list_finds_as_one_types_a_word(author_client, author):
+    ProposalFactory(owner=author, title="Summarise merge request threads")
+    ProposalFactory(owner=author, title="Forecast pipeline failures")
+    for typed in ("sum", "summ", "summar", "summarise"):
+        html = listed(author_client, q=typed)
+        assert "Summarise merge request threads" in html and "Forecast pipeline failures" not in html, typed
+        assert "1 proposal" in html, typed
+
+
+@pytest.mark.django_db
+def test_words_in_different_parts_find_the_proposal_together(author_client, author, client):
+    spread = ProposalFactory(owner=author, title="Summaries for reviewers")
+    edit(spread, author, user_problem="Threads about flamingos are long.")
+    ProposalFactory(owner=author, title="Summaries of pipelines")  # one word only: not found by both
+    html = listed(author_client, q="summaries flamingos")
+    assert "Summaries for reviewers" in html and "Summaries of pipelines" not in html and "1 proposal" in html
+    page = author_client.get(reverse("proposals:search"), {"q": "summaries flamingos"}).content.decode()
+    assert "Summaries for reviewers" in page and "Summaries of pipelines" not in page
+    assert "<mark>flamingos</mark>" in page  # the snippet marks the word found in the answer
