@@ -25,7 +25,8 @@ TYPED = {
 }
 # ... and as the rich-text editor writes them back when someone edits anything in the issue.
 RESAVED = {
-    "user_problem": "\\#1 on the board: reviewers lose track of snake\\_case names:\n\n- one in a\\*b\n- one in C:\\\\temp",
+    "user_problem": "\\#1 on the board: reviewers lose track of snake\\_case names:\n\n"
+    "- one in a\\*b\n- one in C:\\\\temp",
     "success": "\\[x\\] marks the spot\n\\-5 minutes per review",
 }
 
