@@ -177,9 +177,15 @@ def _one_blank_line_between_blocks(lines: list[str], kinds: list[str]) -> tuple[
     run_quote = False
     run_list = False  # the run starts with a list item
     n = len(lines)
+    fence: tuple[str, int] | None = None  # the code fence the walk stands in
     for i, line in enumerate(lines):
         kind = kinds[i]
         above = out[-1] if out and out_kinds[-1] == TEXT and out[-1] else None
+        opens_fence = kind == FENCE and fence is None
+        if opens_fence:
+            fence = fence_of(line)
+        elif kind == FENCE and fence is not None and closes_fence(line, fence):
+            fence = None
         if kind == TEXT and not line:
             following = lines[i + 1] if i + 1 < n and kinds[i + 1] == TEXT else ""
             if (
@@ -196,7 +202,7 @@ def _one_blank_line_between_blocks(lines: list[str], kinds: list[str]) -> tuple[
             continue
         # A code fence right under text is its opening line; one never closed is code to the end, which the
         # escaping writes as text, so it is left where it stands.
-        starts = kind == TEXT or (kind == FENCE and _closed_below(lines, kinds, i))
+        starts = kind == TEXT or (opens_fence and _closed_below(lines, kinds, i))
         if above is not None and starts and not run_holds_block:
             if _starts_under(above, line, quote_above=run_quote, in_list=run_list) and not (
                 run_list and _is_item(line)
@@ -204,8 +210,8 @@ def _one_blank_line_between_blocks(lines: list[str], kinds: list[str]) -> tuple[
                 out.append("")
                 out_kinds.append(TEXT)
                 run_holds_block = run_quote = run_list = False
-        elif kind == TEXT and out and out[-1] and out_kinds[-1] == FENCE:
-            out.append("")  # text right under a closed code fence
+        elif starts and out and out[-1] and out_kinds[-1] == FENCE:
+            out.append("")  # text or another fence right under a closed code fence
             out_kinds.append(TEXT)
         if kind == TEXT:
             stripped = line.lstrip(" ")
@@ -264,7 +270,7 @@ def _starts_under(above: str, line: str, *, quote_above: bool, in_list: bool) ->
 
 _RAW_HTML = re.compile(r"<[A-Za-z/!?]")
 _LINE_START = re.compile(r"(?: {0,3}(?:>[ ]?|[-*+][ \t]+|\d{1,9}[.)][ \t]+))*[ \t]*")
-_TASK_START = re.compile(r"\s*(?:[-*+]|\d{1,9}[.)])[ \t]+\[")
+_TASK_START = re.compile(r"\s*(?:[-*+]|\d{1,9}[.)])[ \t]+\[[ xX~]\]")
 _REFERENCE_DEFINITION = re.compile(r" {0,3}\[[^\]]+\]:")
 _NOT_LINK = ("](", "][", "]:", "[^", "[[", "]]")
 _PAIRING = "*_`"  # may pair with another one in the paragraph into emphasis or a code span
@@ -302,9 +308,17 @@ def _paragraph_without_needless_escapes(lines: list[str], *, brackets: bool) -> 
 
 
 def _count_unescaped(line: str, char: str) -> int:
+    """How many of ``char`` in the line may pair into emphasis or a code span (an underscore within a word
+    never does)."""
     if char not in line:
         return 0
-    return line.count(char) - sum(1 for match in _DROPPABLE.finditer(line) if match.group(1) == char)
+    count = line.count(char) - sum(1 for match in _DROPPABLE.finditer(line) if match.group(1) == char)
+    if char == "_":
+        count -= len(_INTRAWORD_UNDERSCORE.findall(line))  # after a letter: never escaped
+    return count
+
+
+_INTRAWORD_UNDERSCORE = re.compile(r"(?<=[^\W_])_(?=[^\W_])")
 
 
 # A backslash escape of a character it may be needless before; the others (``\\(``, ``\\|``, ``\\/``...) never
@@ -338,8 +352,9 @@ def _line_without_needless_escapes(line: str, unescaped: dict[str, int], *, brac
         )
         if not plain:
             return match.group(0)
-        if escaped in unescaped:
-            unescaped[escaped] += 1
+        before = line[k - 1] if k else ""
+        if escaped in unescaped and not (escaped == "_" and _word_char(before) and _word_char(after)):
+            unescaped[escaped] += 1  # one more that may pair (an underscore within a word never does)
         return escaped
 
     return _DROPPABLE.sub(plain_or_not, line)
@@ -363,7 +378,7 @@ def _plain_without_backslash(
         # ``\\`` before a letter or a space is one backslash either way; at the line's end it would be a hard
         # break, before punctuation another escape.
         return raw_after != "" and not _is_ascii_punctuation(raw_after)
-    if escaped == "_" and before.isalnum() and after.isalnum():
+    if escaped == "_" and _word_char(before) and _word_char(after):
         return True  # within a word an underscore is never emphasis (``snake_case``)
     if escaped == "*" and at_start and space_after:
         return False  # a bullet
@@ -399,6 +414,10 @@ _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 def _shown(line: str) -> str:
     """The line with its backslash escapes taken out, as GitLab shows it (code spans aside)."""
     return _ESCAPE.sub(r"\1", line) if "\\" in line else line
+
+
+def _word_char(char: str) -> bool:
+    return char.isalnum()  # as ``[^\W_]``: a letter or digit of any script
 
 
 def _is_ascii_punctuation(char: str) -> bool:
