@@ -577,3 +577,56 @@ def test_an_answer_resaved_with_the_editors_backslash_escapes_reads_the_same(cas
     once = markdown.render(original)
     assert markdown.parse(once, version=version).content == original
     assert markdown.render(markdown.parse(once).content) == once
+
+
+# Examples: bodies as the rich-text editor saves them.
+
+TYPED_ANSWERS = [
+    "Reviewers lose track of snake_case names:\n* one in a*b\n* one in C:\\temp",
+    "#1 on the board: [x] marks the spot\n1. first\n2. second",
+    "Plain answer with **bold** words.",
+]
+RESAVED_ANSWERS = [
+    "Reviewers lose track of snake\\_case names:\n\n- one in a\\*b\n- one in C:\\\\temp",
+    "\\#1 on the board: \\[x\\] marks the spot\n\n1. first\n\n2. second",
+    "Plain answer with **bold** words.",
+]
+
+
+@pytest.mark.parametrize("version_file", sorted(path.name for path in SPEC.glob("v*.md")))
+def test_an_issue_resaved_with_blank_lines_and_escapes_reads_the_same(version_file):
+    typed = filled_spec(version_file, TYPED_ANSWERS)
+    resaved = resave(filled_spec(version_file, RESAVED_ANSWERS))
+    original = markdown.parse(typed)
+    assert "snake_case" in " ".join(original.content.fields.values())
+    assert markdown.parse(resaved).content == original.content
+
+
+def test_the_editors_escapes_read_as_what_they_escape_and_a_backslash_typed_on_purpose_stays():
+    body = body_with_answer(
+        "2023-06",
+        "user_problem",
+        "\\[WIP\\] the \\_private\\_ helper and snake\\_case\\_name cost 2\\*3 hours; see \\#12 and C:\\\\temp\n"
+        "\\- not a list: 1\\. not a number either, \\~5 users, it\\`s fine",
+    )
+    answer = markdown.parse(body).content.fields["user_problem"]
+    assert answer == (
+        "[WIP] the _private\\_ helper and snake_case_name cost 2*3 hours; see #12 and C:\\temp\n"
+        "\\- not a list: 1. not a number either, ~5 users, it`s fine"
+    )
+    # Kept where they mean something: ``_private_`` would be emphasis, ``- not`` a list item.
+    typed = body_with_answer("2023-06", "user_problem", "A regex like \\d+ and a path like \\\\server\\share")
+    assert markdown.parse(typed).content.fields["user_problem"] == "A regex like \\d+ and a path like \\server\\share"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_an_answer_with_a_sub_heading_resaved_by_the_editor_reads_the_same(version):
+    typed = "Measured weekly:\n* merged MRs\n* reverted MRs\n###### Risks\n-5 minutes per review\n```\nsql\n```\nDone."
+    resaved = (
+        "Measured weekly:\n\n- merged MRs\n- reverted MRs\n\n###### Risks\n\n\\-5 minutes per review\n\n"
+        "```\nsql\n```\n\nDone."
+    )
+    name = "success" if any(f.name == "success" for f in text_fields(version)) else text_fields(version)[0].name
+    original = markdown.parse(body_with_answer(version, name, typed), version=version).content
+    assert markdown.parse(body_with_answer(version, name, resaved), version=version).content == original
+    assert original.fields[name] == resaved.replace("\\-5", "-5")  # kept in the editor's layout
