@@ -1,27 +1,30 @@
 """One spelling of Markdown that GitLab shows the same however it was typed.
 
 GitLab's rich-text editor re-serialises what it touches: ``_`` for emphasis, ``-`` bullets, tables with
-one space around each cell, ``\\`` for a hard break, one blank line where there were several, a blank line
-between any two blocks (a paragraph and the list under it, the items of a list, a heading and its text),
-and a backslash before every character that could be read as Markdown (``snake\\_case``, ``a\\*b``,
-``\\#1``, ``\\[x\\]``, ``C:\\\\temp``). An answer re-saved there reads the same to people; ``normal_form``
-makes it the same text, so a re-saved issue parses to the same content and nothing looks changed on either
-side. Applied to every answer and kept block (``document.canonical_text``), outside code fences and HTML
-comments; each line is looked at a fixed number of times.
+one space around each cell, ``\\`` for a hard break, one blank line where there were several, one blank line
+between any two blocks (a paragraph and the list under it, a heading and its text, a code block and what
+follows) with the items of a list tight, and a backslash before what could read as Markdown (its serializer,
+prosemirror-markdown's ``esc``: ``\\ ` * _ ~ [ ]`` anywhere but ``_`` within a word, ``# - + > 1.`` where a
+block starts; so ``\\[x\\]``, ``a\\*b``, ``\\#1``, ``C:\\\\temp``, and ``snake\\_case`` from other editors). An
+answer re-saved there reads the same to people; ``normal_form`` makes it the same text, so a re-saved issue
+parses to the same content and nothing looks changed on either side. Applied to every answer and kept block
+(``document.canonical_text``), outside code fences and HTML comments; each line is looked at a fixed number
+of times.
 
-Only what cannot change how GitLab shows the text is dropped, so the normal form is idempotent and render∘parse
+Only what cannot change how GitLab shows the text changes, so the normal form is idempotent and render∘parse
 keeps what the author wrote (as GitLab shows it):
 
-- a blank line before a block that would start there anyway: a heading, a list item that may interrupt a
-  paragraph (a bullet with text, ``1.``, or the next number of the list above), a quote, a code fence, a
-  ``***`` rule, and any blank line after a heading; never after a table, an HTML block, indented code or a
-  quote followed by a quote, nor before a paragraph (which would run on into the block above);
-- a backslash before a character that would be plain text without it (GitLab's serializer escapes
-  ``\\ ` * _ ~ [ ]`` anywhere, and ``# - + > 1.`` where a block starts): not where the character would start
-  a block (``\\- item``, ``\\# Heading``, ``1\\. item``, ``\\> quote``), could pair into emphasis or code with
-  another one in the paragraph, would make a link, a reference or a task (``- \\[x\\]``), a hard break
-  (``\\\\`` at a line's end) or another escape (``\\\\*``); never in a paragraph with a code span or raw HTML,
-  where a backslash is the author's character. A backslash before a letter is never an escape and stays.
+- blank lines (answers only: the parser reads kept Markdown by its blank lines): one between two blocks that
+  are two blocks with or without it (under a heading; before a heading, a code fence, a quote, a ``***``
+  rule or a list that may interrupt a paragraph: a bullet with text or ``1.``; after a closed code fence),
+  none between the items of one list (a loose list reads as the same list); never after a table, an HTML
+  block or indented code, nor between two quotes or before text that would run on into the block above;
+- backslashes: dropped before a character that would be plain text without it, kept where the character
+  would start a block (``\\- item``, ``\\# Heading``, ``1\\. item``, ``\\> quote``), could pair into
+  emphasis or a code span with another one in the paragraph, would make a link, a reference or a task item
+  (``- \\[x\\]``), a hard break (``\\\\`` at a line's end) or another escape (``\\\\*``); never touched in a
+  paragraph with a code span or raw HTML, where a backslash is the author's character. A backslash before a
+  letter is no escape and stays (``\\d+``).
 """
 
 from __future__ import annotations
