@@ -304,9 +304,15 @@ def _without_needless_escapes(lines: list[str], text_lines: list[bool]) -> list[
 def _paragraph_without_needless_escapes(lines: list[str], *, brackets: bool) -> list[str]:
     if any("<" in line and _RAW_HTML.search(line) for line in lines):
         return lines  # in raw HTML and autolinks a backslash is the author's character
+    if sum(line.count("`") for line in lines) >= 2:
+        # A code span may stand there, closed even by an escaped backtick: in it a backslash is the
+        # author's character.
+        return lines
     unescaped = {char: sum(_count_unescaped(line, char) for line in lines) for char in _PAIRING}
-    if unescaped["`"] >= 2:
-        return lines  # in a code span a backslash is the author's character
+    # A link's text may run over lines of its paragraph: brackets stay escaped where one could close into it.
+    # (Looked for with every backslash taken out, which dropping some of them does not change: idempotent.)
+    plain = "\n".join(lines).replace("\\", "")
+    brackets = brackets and not any(mark in plain for mark in _NOT_LINK)
     return [_line_without_needless_escapes(line, unescaped, brackets=brackets) for line in lines]
 
 
@@ -333,8 +339,12 @@ def _line_without_needless_escapes(line: str, unescaped: dict[str, int], *, brac
     if "\\" not in line or not _DROPPABLE.search(line):
         return line
     shown = _shown(line)
+    inner = shown[_LINE_START.match(shown).end() :]  # inside its quote or list item
+    if any(_THEMATIC_BREAK.fullmatch(text) or _SETEXT_OR_RULE.fullmatch(text.strip()) for text in (shown, inner)):
+        return line  # unescaped, the line would be a rule or underline the line above as a heading
     starts = _LINE_START.match(line).end()
-    no_links = brackets and not any(mark in shown for mark in _NOT_LINK) and not _TASK_START.match(shown)
+    no_links = brackets and not _TASK_START.match(shown)
+    heading = heading_of(inner) is not None  # its ``#`` marks, and a closing run of them, stay escaped
     n = len(line)
 
     def plain_or_not(match: re.Match) -> str:
@@ -352,6 +362,7 @@ def _line_without_needless_escapes(line: str, unescaped: dict[str, int], *, brac
             unescaped=unescaped,
             shown=shown,
             prefix=line[starts:k] if k - starts <= 12 else "",
+            heading=heading,
         )
         if not plain:
             return match.group(0)
@@ -374,6 +385,7 @@ def _plain_without_backslash(
     unescaped: dict[str, int],
     shown: str,
     prefix: str,
+    heading: bool,
 ) -> bool:
     """Would ``escaped`` read as the same plain character without its backslash, where it stands?"""
     space_after = after in ("", " ", "\t")
@@ -394,7 +406,7 @@ def _plain_without_backslash(
     if escaped == "~":
         return before != "~" and after != "~"  # ``~~`` is strikethrough, ``~~~`` a fence
     if escaped == "#":
-        return not at_start or not (space_after or after == "#")
+        return not heading and (not at_start or not (space_after or after == "#"))
     if escaped in "-+":
         if at_start:
             return not space_after and not (escaped == "-" and _SETEXT_OR_RULE.fullmatch(shown.strip()))
@@ -404,7 +416,7 @@ def _plain_without_backslash(
     if escaped == ".":
         # ``1\\. item`` would be a list item; ``2024\\.`` mid-line or ``1\\.5`` are plain text.
         return not (space_after and before.isdigit() and _ORDERED_NUMBER.fullmatch(prefix))
-    return escaped == ":"
+    return escaped == ":" and before != "]"  # ``[x]:`` would define a link
 
 
 _SETEXT_OR_RULE = re.compile(r"-+|(?:-[ \t]*){3,}")

@@ -630,3 +630,28 @@ def test_an_answer_with_a_sub_heading_resaved_by_the_editor_reads_the_same(versi
     original = markdown.parse(body_with_answer(version, name, typed), version=version).content
     assert markdown.parse(body_with_answer(version, name, resaved), version=version).content == original
     assert original.fields[name] == resaved.replace("\\-5", "-5")  # kept in the editor's layout
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("#\\# \\#", "#\\# \\#"),  # unescaped: a level-two heading
+        ("- # Title \\#", "- # Title \\#"),  # a heading's closing run
+        ("\\`a\\` and \\`b", "\\`a\\` and \\`b"),  # an escaped backtick closes a code span opened by another
+        ("-\\- -", "-\\- -"),  # a rule
+        ("> \\-\\-\\-", "> \\-\\-\\-"),  # a rule in a quote
+        ("[\\>]\\: a", "[>]\\: a"),  # a link reference definition
+        ("see \\[the\nplan\\](https://x.test)", "see \\[the\nplan\\](https://x.test)"),  # a link over two lines
+        ("- \\[x\\] not a task", "- \\[x\\] not a task"),  # a task item
+        ("\\*a\\*", "*a\\*"),  # emphasis: the first one alone is plain
+        ("1\\. not a list", "1\\. not a list"),
+        ("\\> not a quote", "\\> not a quote"),
+        ("ends with a backslash\\\\", "ends with a backslash\\\\"),  # a hard break
+        ('<span title="a\\_b">x</span>', '<span title="a\\_b">x</span>'),  # raw HTML
+    ],
+)
+def test_a_backslash_that_keeps_text_plain_stays(text, kept):
+    from proposals.markdown.normal import normal_form
+
+    assert normal_form(text) == kept
+    assert normal_form(kept) == kept
