@@ -159,7 +159,6 @@ def _underscore_emphasis(line: str) -> str:
 
 _ITEM = re.compile(r"[-*+][ \t]+\S")
 _ORDERED = re.compile(r"(\d{1,9})([.)])[ \t]+\S")
-_ORDERED_ITEM = re.compile(r" {0,3}\d{1,9}[.)][ \t]")
 _BLOCK_START = re.compile(r"\n {0,3}(?:[-*+>#`~_]|\d{1,9}[.)])")
 
 
@@ -181,6 +180,7 @@ def _one_blank_line_between_blocks(lines: list[str], kinds: list[str]) -> tuple[
     run_list = False  # the run starts with a list item
     n = len(lines)
     fence: tuple[str, int] | None = None  # the code fence the walk stands in
+    in_html = False  # an HTML block runs to the next blank line, fences and all
     for i, line in enumerate(lines):
         kind = kinds[i]
         above = out[-1] if out and out_kinds[-1] == TEXT and out[-1] else None
@@ -191,6 +191,7 @@ def _one_blank_line_between_blocks(lines: list[str], kinds: list[str]) -> tuple[
             fence = None
         if kind == TEXT and not line:
             following = lines[i + 1] if i + 1 < n and kinds[i + 1] == TEXT else ""
+            in_html = False
             if (
                 above is not None
                 and run_list
@@ -206,7 +207,11 @@ def _one_blank_line_between_blocks(lines: list[str], kinds: list[str]) -> tuple[
         # A code fence right under text is its opening line; one never closed is code to the end, which the
         # escaping writes as text, so it is left where it stands.
         starts = kind == TEXT or (opens_fence and _closed_below(lines, kinds, i))
-        if above is not None and starts and not run_holds_block:
+        if kind == TEXT and _starts_html(line):
+            in_html = True
+        if in_html:
+            pass
+        elif above is not None and starts and not run_holds_block:
             if _starts_under(above, line, quote_above=run_quote, in_list=run_list) and not (
                 run_list and _is_item(line)
             ):
@@ -227,6 +232,11 @@ def _one_blank_line_between_blocks(lines: list[str], kinds: list[str]) -> tuple[
         out.append(line)
         out_kinds.append(kind)
     return out, out_kinds
+
+
+def _starts_html(line: str) -> bool:
+    stripped = line.lstrip(" ")
+    return stripped.startswith("<") and len(line) - len(stripped) <= 3
 
 
 def _closed_below(lines: list[str], kinds: list[str], i: int) -> bool:
@@ -265,7 +275,7 @@ def _starts_under(above: str, line: str, *, quote_above: bool, in_list: bool) ->
     ordered = _ORDERED.match(stripped)
     if ordered:
         # Only a list starting at 1 interrupts a paragraph; the next item of a list continues it.
-        return ordered.group(1) == "1" or in_list or bool(_ORDERED_ITEM.match(above))
+        return ordered.group(1) == "1" or in_list
     return False
 
 
@@ -287,6 +297,7 @@ def _without_needless_escapes(lines: list[str], text_lines: list[bool]) -> list[
         is_text and "]:" in line and _REFERENCE_DEFINITION.match(_shown(line) if "\\" in line else line)
         for line, is_text in zip(lines, text_lines, strict=True)
     )
+    outside_html = _outside_html_blocks(lines, text_lines)
     i, n = 0, len(lines)
     while i < n:
         if not text_lines[i] or not lines[i]:
@@ -295,9 +306,24 @@ def _without_needless_escapes(lines: list[str], text_lines: list[bool]) -> list[
         j = i
         while j < n and text_lines[j] and lines[j]:
             j += 1
-        if any("\\" in line for line in lines[i:j]):
+        if any("\\" in line for line in lines[i:j]) and all(outside_html[i:j]):
             out[i:j] = _paragraph_without_needless_escapes(lines[i:j], brackets=brackets)
         i = j
+    return out
+
+
+def _outside_html_blocks(lines: list[str], text_lines: list[bool]) -> list[bool]:
+    """Text lines, but for those of an HTML block: one opens at a line starting with ``<`` (most may
+    interrupt a paragraph) and runs, code fences and all, to the next blank line."""
+    out = list(text_lines)
+    in_html = False
+    for i, line in enumerate(lines):
+        if text_lines[i] and not line:
+            in_html = False
+        elif text_lines[i] and _starts_html(line):
+            in_html = True
+        if in_html:
+            out[i] = False
     return out
 
 
@@ -336,8 +362,8 @@ _DROPPABLE = re.compile(r"\\([\\`*_~\[\]#+\-.>:])")
 
 
 def _line_without_needless_escapes(line: str, unescaped: dict[str, int], *, brackets: bool) -> str:
-    if "\\" not in line or not _DROPPABLE.search(line):
-        return line
+    if "\\" not in line or not _DROPPABLE.search(line) or line.startswith("    "):
+        return line  # nothing to drop, or indented code (where a backslash is the author's character)
     shown = _shown(line)
     inner = shown[_LINE_START.match(shown).end() :]  # inside its quote or list item
     if any(_THEMATIC_BREAK.fullmatch(text) or _SETEXT_OR_RULE.fullmatch(text.strip()) for text in (shown, inner)):

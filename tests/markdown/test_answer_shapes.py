@@ -648,6 +648,9 @@ def test_an_answer_with_a_sub_heading_resaved_by_the_editor_reads_the_same(versi
         ("\\> not a quote", "\\> not a quote"),
         ("ends with a backslash\\\\", "ends with a backslash\\\\"),  # a hard break
         ('<span title="a\\_b">x</span>', '<span title="a\\_b">x</span>'),  # raw HTML
+        ("Code:\n\n    C:\\\\temp \\- x", "Code:\n\n    C:\\\\temp \\- x"),  # indented code
+        ("<div>\n```\ncode\n```\n\\_y", "<div>\n```\ncode\n```\n\\_y"),  # an HTML block runs to a blank line
+        ("a \\*b\n<b>c*</b>", "a \\*b\n<b>c*</b>"),  # inline HTML in the paragraph
     ],
 )
 def test_a_backslash_that_keeps_text_plain_stays(text, kept):
