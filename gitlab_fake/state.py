@@ -240,35 +240,80 @@ ISSUE_EDIT_KEYS = (
 )
 
 
-# Quick actions GitLab (Free tier) runs in a saved description, on create and on update (13.2+); it takes
-# their lines out of the text. Others stay as text here: `/parent_epic` needs Premium epics, and `/cc`
-# only mentions.
-_QUICK_ACTION_LINE = re.compile(r"^/(?P<name>label|unlabel|confidential)(?:[ \t]+(?P<arg>.*))?[ \t]*$")
+# Quick actions in a saved description, on create and on update, as GitLab's ``QuickActions::InterpretService``
+# runs them: ``Gitlab::QuickActions::Extractor`` takes out of the text every line ``/<command> args`` (at the
+# line's start, any case) of a command that has an action, with the blank lines right after it, and strips
+# the end of the text; lines in a ``` code block, an HTML block or a ``>>>`` quote stay. A command runs
+# only where it is available: ``/parent_epic`` (ee/lib/ee/gitlab/quick_actions/epic_actions.rb) is for
+# epics, so on an issue GitLab (EE, as on gitlab.com) takes the line out and does nothing. ``/cc`` is a
+# dummy command with no action (lib/gitlab/quick_actions/common_actions.rb): never taken out, it stays in
+# the text, where its ``@user`` is an ordinary mention. Other commands stay as text here.
+_QUICK_ACTION_LINE = re.compile(
+    r"^/(?P<name>label|unlabel|confidential|parent_epic|set_parent_epic)(?:[ \t]+(?P<arg>.*))?[ \t]*$",
+    re.IGNORECASE,
+)
 _LABEL_ARG = re.compile(r'~"(?P<quoted>[^"]+)"|~(?P<plain>[^\s~"]+)')
-_FENCE = re.compile(r"^ {0,3}(```|~~~)")
+_FENCE = re.compile(r"^```")
+_HTML_OPEN = re.compile(r"^<[^>]+?>$")
+_HTML_CLOSE = re.compile(r"^</[^>]+?>$")
 
 
 def run_quick_actions(description: str) -> tuple[str, dict[str, Any]]:
     """The description without the quick actions GitLab runs, and what they do (label changes, confidential)."""
     kept: list[str] = []
     effects: dict[str, Any] = {"add_labels": [], "remove_labels": [], "confidential": False}
-    fence = None
-    for line in description.split("\n"):
-        opened = _FENCE.match(line)
-        if opened and (fence is None or opened.group(1) == fence):
-            fence = None if fence else opened.group(1)
-        match = None if fence or opened else _QUICK_ACTION_LINE.match(line)
-        if match is None:
+    lines = description.replace("\r", "").split("\n")
+    inside = None  # "fence", "html" or "quote": a block whose lines are never commands
+    removed = False
+    last_closer = _last_closers(lines)
+    for i, line in enumerate(lines):
+        if inside is None:
+            if _FENCE.match(line) or line.startswith(">>>") or _HTML_OPEN.match(line):
+                inside = "fence" if _FENCE.match(line) else ("quote" if line.startswith(">>>") else "html")
+                if last_closer[inside] > i:
+                    kept.append(line)
+                    removed = False
+                    continue
+                inside = None
+        elif (
+            (inside == "fence" and _FENCE.match(line))
+            or (inside == "quote" and line.startswith(">>>"))
+            or (inside == "html" and _HTML_CLOSE.match(line))
+        ):
+            inside = None
             kept.append(line)
             continue
+        match = None if inside else _QUICK_ACTION_LINE.match(line)
+        if match is None:
+            if removed and not line.strip() and i + 1 < len(lines):
+                continue  # the blank lines right after a command go with it
+            removed = False
+            kept.append(line)
+            continue
+        removed = True
+        name = match.group("name").lower()
         names = [m.group("quoted") or m.group("plain") for m in _LABEL_ARG.finditer(match.group("arg") or "")]
-        if match.group("name") == "label":
+        if name == "label":
             effects["add_labels"] += names
-        elif match.group("name") == "unlabel":
+        elif name == "unlabel":
             effects["remove_labels"] += names
-        else:
+        elif name == "confidential":
             effects["confidential"] = True
-    return "\n".join(kept), effects
+        # /parent_epic: an epic's command; on an issue it is taken out and does nothing.
+    return "\n".join(kept).rstrip(), effects
+
+
+def _last_closers(lines: list[str]) -> dict[str, int]:
+    """The last line closing each kind of block: a block opened before it is closed (else its lines are text)."""
+    last = {"fence": -1, "quote": -1, "html": -1}
+    for i, line in enumerate(lines):
+        if _FENCE.match(line):
+            last["fence"] = i
+        if line.startswith(">>>"):
+            last["quote"] = i
+        if _HTML_CLOSE.match(line):
+            last["html"] = i
+    return last
 
 
 def _split_labels(value: Any) -> list[str]:

@@ -64,13 +64,17 @@ def render_description(proposal: Proposal, overrides: dict[str, Any], *, new_iss
 
     A new issue also carries the template's quick actions (``/label``, ``/cc``, ``/parent_epic``), which
     GitLab runs once and takes out of the text; never an update, which would run them again (a label
-    someone removed would come back)."""
+    someone removed would come back).
+
+    No newline at the end: GitLab strips the end of every description it saves (its quick-action
+    extractor returns the text ``rstrip``-ed), so the text it holds after our write is the text we sent,
+    hash for hash."""
     content = content_from_proposal(proposal)
     if overrides:
         content = content_with_values(content, overrides)
     actions = quick_actions(proposal.definition) if new_issue else []
     actions_block = "\n".join(actions) + "\n\n" if actions else ""
-    return f"{markdown.render(content).rstrip()}\n\n{actions_block}{proposal_marker(proposal.pk)}\n"
+    return f"{markdown.render(content).rstrip()}\n\n{actions_block}{proposal_marker(proposal.pk)}"
 
 
 def apply_remote(proposal: Proposal, values: dict[str, Any], *, issue_content=None) -> list[str]:

@@ -679,12 +679,25 @@ def test_version_profiles_send_what_that_release_sends(receiver_server, version,
 def test_quick_actions_in_a_saved_description_run_and_leave_the_text(fake):
     issue = fake.create_issue(
         title="Quick",
-        description='Body\n\n/label ~"AI Feature Proposal" ~ux\n/confidential\n/parent_epic &9997\n'
-        "```\n/label ~code\n```",
+        description='Body\n\n/label ~"AI Feature Proposal" ~ux\n/confidential\n/parent_epic &9997\n\n'
+        "/cc @rogerwoo @oregand\n\n```\n/label ~code\n```\n",
     )
     assert set(issue.labels) == {"AI Feature Proposal", "ux"} and issue.confidential
-    assert '/label ~"AI' not in issue.description and "/confidential" not in issue.description
-    assert "/parent_epic &9997" in issue.description  # epics need Premium: left as text
-    assert "/label ~code" in issue.description  # in a code block: text
-    fake.human_edit(issue.iid, description=issue.description + "\n/unlabel ~ux\n")
+    # Taken out with the blank lines right after them; /parent_epic too, though it only works on epics.
+    assert issue.description == "Body\n\n/cc @rogerwoo @oregand\n\n```\n/label ~code\n```"
+    fake.human_edit(issue.iid, description=issue.description + "\n/UNLABEL ~ux\n")
     assert fake.issue(issue.iid).labels == ["AI Feature Proposal"]
+    assert "/UNLABEL" not in fake.issue(issue.iid).description
+
+
+def test_cc_is_a_command_without_action_left_in_the_text_on_create_and_on_update(fake):
+    issue = fake.create_issue(title="Mentions", description="Body\n/cc @rogerwoo\n")
+    assert issue.description == "Body\n/cc @rogerwoo"
+    fake.human_edit(issue.iid, description="Body edited\n/cc @jackib")
+    assert fake.issue(issue.iid).description == "Body edited\n/cc @jackib"
+
+
+def test_quick_actions_in_an_html_block_or_a_multiline_quote_are_text(fake):
+    description = "<details>\n/label ~html\n</details>\n>>>\n/confidential\n>>>"
+    issue = fake.create_issue(title="Blocks", description=description)
+    assert issue.description == description and issue.labels == [] and not issue.confidential

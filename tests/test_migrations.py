@@ -45,3 +45,32 @@ def test_a_database_from_the_last_release_migrates_forward_with_its_rows():
     assert Review.objects.get(proposal=migrated, area__key=area.key).answer == "Two engineers."
     assert SyncState.objects.get(proposal=migrated).issue_iid == 41
     assert SyncState.objects.get(proposal=migrated).needs_push
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_agreed_base_of_a_synced_proposal_is_brought_to_the_editors_normal_form():
+    before = [("gitlab_sync", "0004_links_designs_discussion")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    user = old.get_model("auth", "User").objects.create(username="synced", email="synced@example.com")
+    proposal = old.get_model("proposals", "Proposal").objects.create(title="Synced", owner_id=user.pk)
+    old.get_model("gitlab_sync", "SyncState").objects.create(
+        proposal_id=proposal.pk,
+        issue_iid=7,
+        base_fields={
+            "title": "Synced",
+            "field:user_problem": "Reviewers lose snake\\_case names:\n- one\n- two",
+            "check:experiment:proposal": True,
+            "kept_blocks": [["", "Epic: \\&12"]],
+        },
+    )
+
+    call_command("migrate", verbosity=0)
+
+    from gitlab_sync.models import SyncState
+
+    base = SyncState.objects.get(proposal_id=proposal.pk).base_fields
+    assert base["field:user_problem"] == "Reviewers lose snake_case names:\n\n- one\n- two"
+    assert base["check:experiment:proposal"] is True and base["title"] == "Synced"
+    assert base["kept_blocks"] == [["", "Epic: \\&12"]]  # ``\&`` is no escape the editor writes

@@ -1,13 +1,30 @@
 """One spelling of Markdown that GitLab shows the same however it was typed.
 
 GitLab's rich-text editor re-serialises what it touches: ``_`` for emphasis, ``-`` bullets, tables with
-one space around each cell, ``\\`` for a hard break, one blank line where there were several. (A blank
-line it adds between two blocks that had none, after a heading inside an answer, is not undone: the
-answer then reads with that blank line.) An answer re-saved
-there reads the same to people; ``normal_form`` makes it the same text, so a re-saved issue parses to the
-same content and nothing looks changed on either side. Applied to every answer and kept block
-(``document.canonical_text``), outside code fences and HTML comments; each line is looked at a fixed
-number of times.
+one space around each cell, ``\\`` for a hard break, one blank line where there were several, one blank line
+between any two blocks (a paragraph and the list under it, a heading and its text, a code block and what
+follows) with the items of a list tight, and a backslash before what could read as Markdown (its serializer,
+prosemirror-markdown's ``esc``: ``\\ ` * _ ~ [ ]`` anywhere but ``_`` within a word, ``# - + > 1.`` where a
+block starts; so ``\\[x\\]``, ``a\\*b``, ``\\#1``, ``C:\\\\temp``, and ``snake\\_case`` from other editors). An
+answer re-saved there reads the same to people; ``normal_form`` makes it the same text, so a re-saved issue
+parses to the same content and nothing looks changed on either side. Applied to every answer and kept block
+(``document.canonical_text``), outside code fences and HTML comments; each line is looked at a fixed number
+of times.
+
+Only what cannot change how GitLab shows the text changes, so the normal form is idempotent and render∘parse
+keeps what the author wrote (as GitLab shows it):
+
+- blank lines (answers only: the parser reads kept Markdown by its blank lines): one between two blocks that
+  are two blocks with or without it (under a heading; before a heading, a code fence, a quote, a ``***``
+  rule or a list that may interrupt a paragraph: a bullet with text or ``1.``; after a closed code fence),
+  none between the items of one list (a loose list reads as the same list); never after a table, an HTML
+  block or indented code, nor between two quotes or before text that would run on into the block above;
+- backslashes: dropped before a character that would be plain text without it, kept where the character
+  would start a block (``\\- item``, ``\\# Heading``, ``1\\. item``, ``\\> quote``), could pair into
+  emphasis or a code span with another one in the paragraph, would make a link, a reference or a task item
+  (``- \\[x\\]``), a hard break (``\\\\`` at a line's end) or another escape (``\\\\*``); never touched in a
+  paragraph with a code span or raw HTML, where a backslash is the author's character. A backslash before a
+  letter is no escape and stays (``\\d+``).
 """
 
 from __future__ import annotations
@@ -17,8 +34,10 @@ from functools import lru_cache
 
 from proposals.markdown.lines import (
     BULLET,
+    FENCE,
     TEXT,
     LineWalker,
+    closes_fence,
     fence_of,
     heading_of,
     is_delimiter_row,
@@ -32,42 +51,50 @@ _NO_EMPHASIS = re.compile(r"`[^`]*`?|\S*://\S*|\]\([^)]*\)?|<[^>]*>?")
 _TABLE_ROW = re.compile(r" {0,3}\|")
 
 
-def normal_form(text: str) -> str:
-    if not _needs_work(text):
+def normal_form(text: str, *, blocks: bool = True) -> str:
+    """The text in the one spelling; with ``blocks=False`` (kept Markdown, whose paragraphs of template text
+    the parser leaves out by its blank lines) the blank lines between blocks are left as they are."""
+    if not _needs_work(text, blocks=blocks):
         return text
     lines = text.split("\n")
     if "``" in text or "~~" in text or "<!--" in text:
-        text_lines = [where == TEXT for _, where, _ in LineWalker(lines)]
+        kinds = [where for _, where, _ in LineWalker(lines)]
     else:
-        text_lines = [True] * len(lines)
+        kinds = [TEXT] * len(lines)
     out: list[str] = []
+    out_kinds: list[str] = []
     for i, line in enumerate(lines):
-        if not text_lines[i]:
-            out.append(line)
-            continue
-        if not line.strip():
-            if out and not out[-1].strip() and text_lines[i - 1]:
+        if kinds[i] == TEXT and not line.strip():
+            if out and not out[-1] and out_kinds[-1] == TEXT:
                 continue  # one blank line between blocks is as good as several
-            out.append("")
-            continue
-        following = lines[i + 1] if i + 1 < len(lines) and text_lines[i + 1] else None
-        if line[-1] in " \t":
-            stripped = line.rstrip(" \t")
-            hard_break = len(line) - len(stripped) >= 2 and not line.endswith("\t")
-            line = stripped + "\\" if hard_break and _continues(stripped, following) else stripped
-        out.append(_normal_line(line))
+            line = ""
+        elif kinds[i] == TEXT:
+            following = lines[i + 1] if i + 1 < len(lines) and kinds[i + 1] == TEXT else None
+            if line[-1] in " \t":
+                stripped = line.rstrip(" \t")
+                hard_break = len(line) - len(stripped) >= 2 and not line.endswith("\t")
+                line = stripped + "\\" if hard_break and _continues(stripped, following) else stripped
+            line = _normal_line(line)
+        out.append(line)
+        out_kinds.append(kinds[i])
+    if blocks and _may_have_blocks(text):
+        out, out_kinds = _one_blank_line_between_blocks(out, out_kinds)
+    if "\\" in text:
+        out = _without_needless_escapes(out, [kind == TEXT for kind in out_kinds])
     return "\n".join(out)
 
 
-def _needs_work(text: str) -> bool:
+def _needs_work(text: str, *, blocks: bool) -> bool:
     """Could ``normal_form`` change the text? (Substring tests: most answers have none of these.)"""
     return (
         "*" in text
         or "+" in text
         or "|" in text
+        or "\\" in text
+        or (blocks and _may_have_blocks(text))
+        or "\n\n\n" in text
         or " \n" in text
         or "\t\n" in text
-        or "\n\n\n" in text
         or text[-1:] in (" ", "\t")
     )
 
@@ -126,3 +153,313 @@ def _underscore_emphasis(line: str) -> str:
         return f"_{match.group(1)}_"
 
     return _STAR_EMPHASIS.sub(swap, line)
+
+
+# Blank lines.
+
+_ITEM = re.compile(r"[-*+][ \t]+\S")
+_ORDERED = re.compile(r"(\d{1,9})([.)])[ \t]+\S")
+_BLOCK_START = re.compile(r"\n {0,3}(?:[-*+>#`~_]|\d{1,9}[.)])")
+
+
+def _may_have_blocks(text: str) -> bool:
+    """Could the text hold two blocks that the blank lines between them may be normalised for?"""
+    return "\n" in text and ("\n\n" in text or text.lstrip(" ").startswith("#") or bool(_BLOCK_START.search(text)))
+
+
+def _one_blank_line_between_blocks(lines: list[str], kinds: list[str]) -> tuple[list[str], list[str]]:
+    """One blank line between two blocks that are two blocks with or without it, as the rich-text editor
+    writes them; none between the items of a list, which the editor writes tight.
+
+    Decided on the lines already written: a second pass decides every place the same way (idempotent)."""
+    out: list[str] = []
+    out_kinds: list[str] = []
+    # The run of non-blank text lines the output ends with: can a block start right under it?
+    run_holds_block = False  # a table row, an HTML line or indented code: the next line would join it
+    run_quote = False
+    run_list = False  # the run starts with a list item
+    n = len(lines)
+    fence: tuple[str, int] | None = None  # the code fence the walk stands in
+    in_html = False  # an HTML block runs to the next blank line, fences and all
+    for i, line in enumerate(lines):
+        kind = kinds[i]
+        above = out[-1] if out and out_kinds[-1] == TEXT and out[-1] else None
+        opens_fence = kind == FENCE and fence is None
+        if opens_fence:
+            fence = fence_of(line)
+        elif kind == FENCE and fence is not None and closes_fence(line, fence):
+            fence = None
+        if kind == TEXT and not line:
+            following = lines[i + 1] if i + 1 < n and kinds[i + 1] == TEXT else ""
+            in_html = False
+            if (
+                above is not None
+                and run_list
+                and not run_holds_block
+                and _is_item(following)
+                and _starts_under(above, following, quote_above=run_quote, in_list=True)
+            ):
+                continue  # between two items of one list
+            run_holds_block = run_quote = run_list = False
+            out.append(line)
+            out_kinds.append(kind)
+            continue
+        # A code fence right under text is its opening line; one never closed is code to the end, which the
+        # escaping writes as text, so it is left where it stands.
+        starts = kind == TEXT or (opens_fence and _closed_below(lines, kinds, i))
+        if kind == TEXT and _starts_html(line):
+            in_html = True
+        if in_html:
+            pass
+        elif above is not None and starts and not run_holds_block:
+            if _starts_under(above, line, quote_above=run_quote, in_list=run_list) and not (
+                run_list and _is_item(line)
+            ):
+                out.append("")
+                out_kinds.append(TEXT)
+                run_holds_block = run_quote = run_list = False
+        elif starts and out and out[-1] and out_kinds[-1] == FENCE:
+            out.append("")  # text or another fence right under a closed code fence
+            out_kinds.append(TEXT)
+        if kind == TEXT:
+            stripped = line.lstrip(" ")
+            if not out or not out[-1] or out_kinds[-1] != TEXT:  # the first line of a run
+                run_list, run_holds_block, run_quote = _is_item(line), False, False
+            run_holds_block = run_holds_block or (
+                "|" in line or stripped.startswith("<") or len(line) - len(stripped) > 3
+            )
+            run_quote = run_quote or stripped.startswith(">")
+        out.append(line)
+        out_kinds.append(kind)
+    return out, out_kinds
+
+
+def _starts_html(line: str) -> bool:
+    stripped = line.lstrip(" ")
+    return stripped.startswith("<") and len(line) - len(stripped) <= 3
+
+
+def _closed_below(lines: list[str], kinds: list[str], i: int) -> bool:
+    """Is the code fence opened at ``i`` closed? Only the last one can run to the end."""
+    fence = fence_of(lines[i])
+    j = i + 1
+    while j < len(lines) and kinds[j] == FENCE and not (fence and closes_fence(lines[j], fence)):
+        j += 1
+    return j < len(lines) and kinds[j] == FENCE
+
+
+def _is_item(line: str) -> bool:
+    stripped = line.lstrip(" ")
+    return (
+        len(line) - len(stripped) <= 3
+        and bool(_ITEM.match(stripped) or _ORDERED.match(stripped))
+        and not (_THEMATIC_BREAK.fullmatch(line))
+    )
+
+
+def _starts_under(above: str, line: str, *, quote_above: bool, in_list: bool) -> bool:
+    """Does ``line`` start a block of its own right under ``above``, as it does after a blank line?"""
+    stripped = line.lstrip(" ")
+    if len(line) - len(stripped) > 3:
+        return False  # indented code after a blank line, a paragraph's continuation without one
+    if heading_of(above) is not None:
+        return True  # a heading is one line: what follows it is a block of its own
+    if heading_of(line) is not None or fence_of(line) is not None:
+        return True
+    if stripped.startswith(">"):
+        return not quote_above  # two quotes would become one
+    if _THEMATIC_BREAK.fullmatch(line):
+        return stripped[0] in "*_"  # ``---`` under text underlines it as a heading
+    if _ITEM.match(stripped):
+        return True
+    ordered = _ORDERED.match(stripped)
+    if ordered:
+        # Only a list starting at 1 interrupts a paragraph; the next item of a list continues it.
+        return ordered.group(1) == "1" or in_list
+    return False
+
+
+# Backslash escapes.
+
+_RAW_HTML = re.compile(r"<[A-Za-z/!?]")
+_LINE_START = re.compile(r"(?: {0,3}(?:>[ ]?|[-*+][ \t]+|\d{1,9}[.)][ \t]+))*[ \t]*")
+_TASK_START = re.compile(r"\s*(?:[-*+]|\d{1,9}[.)])[ \t]+\[[ xX~]\]")
+_REFERENCE_DEFINITION = re.compile(r" {0,3}\[[^\]]+\]:")
+_NOT_LINK = ("](", "][", "]:", "[^", "[[", "]]")
+_PAIRING = "*_`"  # may pair with another one in the paragraph into emphasis or a code span
+
+
+def _without_needless_escapes(lines: list[str], text_lines: list[bool]) -> list[str]:
+    """Backslashes dropped where the character after them would be plain text anyway, paragraph by paragraph."""
+    out = list(lines)
+    # A link reference definition anywhere turns ``[x]`` into a link: brackets then stay escaped.
+    brackets = not any(
+        is_text and "]:" in line and _REFERENCE_DEFINITION.match(_shown(line) if "\\" in line else line)
+        for line, is_text in zip(lines, text_lines, strict=True)
+    )
+    outside_html = _outside_html_blocks(lines, text_lines)
+    i, n = 0, len(lines)
+    while i < n:
+        if not text_lines[i] or not lines[i]:
+            i += 1
+            continue
+        j = i
+        while j < n and text_lines[j] and lines[j]:
+            j += 1
+        if any("\\" in line for line in lines[i:j]) and all(outside_html[i:j]):
+            out[i:j] = _paragraph_without_needless_escapes(lines[i:j], brackets=brackets)
+        i = j
+    return out
+
+
+def _outside_html_blocks(lines: list[str], text_lines: list[bool]) -> list[bool]:
+    """Text lines, but for those of an HTML block: one opens at a line starting with ``<`` (most may
+    interrupt a paragraph) and runs, code fences and all, to the next blank line."""
+    out = list(text_lines)
+    in_html = False
+    for i, line in enumerate(lines):
+        if text_lines[i] and not line:
+            in_html = False
+        elif text_lines[i] and _starts_html(line):
+            in_html = True
+        if in_html:
+            out[i] = False
+    return out
+
+
+def _paragraph_without_needless_escapes(lines: list[str], *, brackets: bool) -> list[str]:
+    if any("<" in line and _RAW_HTML.search(line) for line in lines):
+        return lines  # in raw HTML and autolinks a backslash is the author's character
+    if sum(line.count("`") for line in lines) >= 2:
+        # A code span may stand there, closed even by an escaped backtick: in it a backslash is the
+        # author's character.
+        return lines
+    unescaped = {char: sum(_count_unescaped(line, char) for line in lines) for char in _PAIRING}
+    # A link's text may run over lines of its paragraph: brackets stay escaped where one could close into it.
+    # (Looked for with every backslash taken out, which dropping some of them does not change: idempotent.)
+    plain = "\n".join(lines).replace("\\", "")
+    brackets = brackets and not any(mark in plain for mark in _NOT_LINK)
+    return [_line_without_needless_escapes(line, unescaped, brackets=brackets) for line in lines]
+
+
+def _count_unescaped(line: str, char: str) -> int:
+    """How many of ``char`` in the line may pair into emphasis or a code span (an underscore within a word
+    never does)."""
+    if char not in line:
+        return 0
+    count = line.count(char) - sum(1 for match in _DROPPABLE.finditer(line) if match.group(1) == char)
+    if char == "_":
+        count -= len(_INTRAWORD_UNDERSCORE.findall(line))  # after a letter: never escaped
+    return count
+
+
+_INTRAWORD_UNDERSCORE = re.compile(r"(?<=[^\W_])_(?=[^\W_])")
+
+
+# A backslash escape of a character it may be needless before; the others (``\\(``, ``\\|``, ``\\/``...) never
+# match, and since none of them is a backslash, the pairs found are the ones CommonMark reads.
+_DROPPABLE = re.compile(r"\\([\\`*_~\[\]#+\-.>:])")
+
+
+def _line_without_needless_escapes(line: str, unescaped: dict[str, int], *, brackets: bool) -> str:
+    if "\\" not in line or not _DROPPABLE.search(line) or line.startswith("    "):
+        return line  # nothing to drop, or indented code (where a backslash is the author's character)
+    shown = _shown(line)
+    inner = shown[_LINE_START.match(shown).end() :]  # inside its quote or list item
+    if any(_THEMATIC_BREAK.fullmatch(text) or _SETEXT_OR_RULE.fullmatch(text.strip()) for text in (shown, inner)):
+        return line  # unescaped, the line would be a rule or underline the line above as a heading
+    starts = _LINE_START.match(line).end()
+    no_links = brackets and not _TASK_START.match(shown)
+    heading = heading_of(inner) is not None  # its ``#`` marks, and a closing run of them, stay escaped
+    n = len(line)
+
+    def plain_or_not(match: re.Match) -> str:
+        k, escaped = match.start(), match.group(1)
+        after = line[k + 2] if k + 2 < n else ""
+        if after == "\\" and k + 3 < n and _is_ascii_punctuation(line[k + 3]):
+            after = line[k + 3]  # the character shown next is the one escaped there
+        plain = _plain_without_backslash(
+            escaped,
+            line[k - 1] if k else "",
+            after,
+            raw_after=line[k + 2 : k + 3],
+            at_start=k == starts,
+            no_links=no_links,
+            unescaped=unescaped,
+            shown=shown,
+            prefix=line[starts:k] if k - starts <= 12 else "",
+            heading=heading,
+        )
+        if not plain:
+            return match.group(0)
+        before = line[k - 1] if k else ""
+        if escaped in unescaped and not (escaped == "_" and _word_char(before) and _word_char(after)):
+            unescaped[escaped] += 1  # one more that may pair (an underscore within a word never does)
+        return escaped
+
+    return _DROPPABLE.sub(plain_or_not, line)
+
+
+def _plain_without_backslash(
+    escaped: str,
+    before: str,
+    after: str,
+    *,
+    raw_after: str,
+    at_start: bool,
+    no_links: bool,
+    unescaped: dict[str, int],
+    shown: str,
+    prefix: str,
+    heading: bool,
+) -> bool:
+    """Would ``escaped`` read as the same plain character without its backslash, where it stands?"""
+    space_after = after in ("", " ", "\t")
+    if escaped == "\\":
+        # ``\\`` before a letter or a space is one backslash either way; at the line's end it would be a hard
+        # break, before punctuation another escape.
+        return raw_after != "" and not _is_ascii_punctuation(raw_after)
+    if escaped == "_" and _word_char(before) and _word_char(after):
+        return True  # within a word an underscore is never emphasis (``snake_case``)
+    if escaped == "*" and at_start and space_after:
+        return False  # a bullet
+    if escaped == "*" and before in ("", " ", "\t") and space_after and not at_start:
+        return True  # between spaces, never emphasis
+    if escaped in _PAIRING:
+        return unescaped[escaped] == 0  # alone in its paragraph, it has nothing to pair with
+    if escaped in "[]":
+        return no_links
+    if escaped == "~":
+        return before != "~" and after != "~"  # ``~~`` is strikethrough, ``~~~`` a fence
+    if escaped == "#":
+        return not heading and (not at_start or not (space_after or after == "#"))
+    if escaped in "-+":
+        if at_start:
+            return not space_after and not (escaped == "-" and _SETEXT_OR_RULE.fullmatch(shown.strip()))
+        return before not in "{[" and after not in "}]"  # GitLab's ``{- deleted -}`` and ``[+ added +]``
+    if escaped == ">":
+        return not at_start
+    if escaped == ".":
+        # ``1\\. item`` would be a list item; ``2024\\.`` mid-line or ``1\\.5`` are plain text.
+        return not (space_after and before.isdigit() and _ORDERED_NUMBER.fullmatch(prefix))
+    return escaped == ":" and before != "]"  # ``[x]:`` would define a link
+
+
+_SETEXT_OR_RULE = re.compile(r"-+|(?:-[ \t]*){3,}")
+_ORDERED_NUMBER = re.compile(r"\d{1,9}")
+
+
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def _shown(line: str) -> str:
+    """The line with its backslash escapes taken out, as GitLab shows it (code spans aside)."""
+    return _ESCAPE.sub(r"\1", line) if "\\" in line else line
+
+
+def _word_char(char: str) -> bool:
+    return char.isalnum()  # as ``[^\W_]``: a letter or digit of any script
+
+
+def _is_ascii_punctuation(char: str) -> bool:
+    return char.isascii() and not char.isalnum() and not char.isspace() and char.isprintable()

@@ -323,7 +323,7 @@ class _Reader:
         """Keep what the template has no place for; a block of nothing but template text (another
         version's empty sections, unticked items) carries no answer and is not kept."""
         lines = _without_template_paragraphs(lines)
-        text = canonical_text("\n".join(unescape_lines(lines, kept_context())))
+        text = canonical_text("\n".join(unescape_lines(lines, kept_context())), kept=True)
         if text:
             self.kept.append(KeptBlock(anchor, text))
 

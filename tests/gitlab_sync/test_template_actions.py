@@ -198,3 +198,19 @@ def test_a_title_typed_with_the_patterns_prefix_is_sent_once_and_never_rewritten
     assert fake.requests_to("issues.edit") == []
     proposal.refresh_from_db()
     assert proposal.title == "🤖 [AI Proposal] Typed in full"
+
+
+def test_the_cc_line_gitlab_leaves_in_a_new_issue_is_no_change_to_read_or_write_back(fake, author):
+    proposal = ProposalFactory(owner=author, title="Summarise threads", template_version=NEWEST)
+    outbox.push(proposal.pk)
+    issue = issue_of(fake, proposal)
+    # GitLab ran /label, took /parent_epic out (an epic's command: nothing happens on an issue) and left
+    # /cc, a command without action, as text whose @mentions are ordinary mentions.
+    assert "/cc @rogerwoo" in issue.description
+    assert "/label" not in issue.description and "/parent_epic" not in issue.description
+    fake.clear_request_log()
+    inbound.reconcile()
+    outbox.push(proposal.pk)
+    assert fake.requests_to("issues.edit") == []
+    assert not SyncConflict.objects.filter(proposal=proposal).exists()
+    assert markdown.parse(issue.description).content.fields == {}

@@ -447,3 +447,214 @@ def test_an_issue_edited_in_the_rich_text_editor_changes_nothing_in_stagegate():
     after = markdown.parse(resave(body)).content
     assert after == before
     assert after.fields["success"] == "20% of squashed MRs opened with labels shown,\\\nmeasured weekly."
+
+
+# What GitLab's rich-text editor writes when it re-saves an answer: one blank line between two blocks
+# (prosemirror-markdown's ``closeBlock``), lists tight (``tightLists: true``) or, from a loose list, with a
+# blank line between items; and a backslash before what could read as Markdown (``esc`` below).
+
+heading_words = st.lists(word, min_size=1, max_size=3).map(lambda words: " ".join(words).capitalize())
+block = st.one_of(
+    st.tuples(st.just("paragraph"), st.lists(sentence, min_size=1, max_size=2)),
+    st.tuples(st.just("bullets"), st.lists(sentence, min_size=2, max_size=3).map(lambda s: [f"- {x}" for x in s])),
+    st.tuples(
+        st.just("numbers"),
+        st.lists(sentence, min_size=2, max_size=3).map(lambda s: [f"{i}. {x}" for i, x in enumerate(s, 1)]),
+    ),
+    st.tuples(st.just("heading"), heading_words.map(lambda text: [f"###### {text}"])),
+    st.tuples(st.just("quote"), sentence.map(lambda text: [f"> {text}"])),
+    st.tuples(st.just("code"), sentence.map(lambda text: ["```", text.lower(), "```"])),
+)
+# Blocks that start right under the line above without a blank line (a paragraph or a list would run on
+# into a paragraph, a list or a quote above it).
+STARTS_UNDER = {"bullets", "numbers", "heading", "quote", "code"}
+
+
+def answer_blocks(draw_blocks: list[tuple[str, list[str]]]) -> list[tuple[str, list[str]]]:
+    """Blocks in an order that keeps them apart: no two lists of one kind or two quotes in a row (they
+    would be one list, one quote)."""
+    out: list[tuple[str, list[str]]] = []
+    for kind, lines in draw_blocks:
+        if out and out[-1][0] == kind and kind in ("bullets", "numbers", "quote"):
+            continue
+        out.append((kind, lines))
+    return out
+
+
+def as_typed(blocks, tight: list[bool]) -> str:
+    """The blocks as an author types them in GitLab's plain-text editor: no blank line where none is needed."""
+    text = "\n".join(blocks[0][1])
+    for (kind_above, _), (kind, lines), squeeze in zip(blocks, blocks[1:], tight, strict=False):
+        runs_on = kind not in STARTS_UNDER or kind_above in ("bullets", "numbers", "quote") and kind == "paragraph"
+        text += ("\n" if squeeze and not runs_on else "\n\n") + "\n".join(lines)
+    return text
+
+
+def as_resaved(blocks, *, loose_lists: bool) -> str:
+    """The blocks as the rich-text editor writes them back."""
+    parts = []
+    for kind, lines in blocks:
+        between = "\n\n" if loose_lists and kind in ("bullets", "numbers") else "\n"
+        parts.append(between.join(lines))
+    return "\n\n".join(parts)
+
+
+@PROPERTY
+@given(st.sampled_from(FIELD_CASES), st.lists(block, min_size=2, max_size=5), st.data())
+def test_an_answer_resaved_with_blank_lines_between_its_blocks_reads_the_same(case, drawn, data):
+    version, name = case
+    blocks = answer_blocks(drawn)
+    typed = as_typed(blocks, data.draw(st.lists(st.booleans(), min_size=len(blocks), max_size=len(blocks))))
+    resaved = as_resaved(blocks, loose_lists=data.draw(st.booleans()))
+    original = markdown.parse(body_with_answer(version, name, typed), version=version).content
+    again = markdown.parse(body_with_answer(version, name, resaved), version=version).content
+    assert again == original
+    once = markdown.render(original)
+    assert markdown.parse(once, version=version).content == original
+    for _, lines in blocks:
+        for line in lines:
+            assert line.split(" ", 1)[-1] in original.fields[name]  # nothing lost
+
+
+def esc(text: str, *, old_start: bool, all_underscores: bool) -> str:
+    """prosemirror-markdown's ``MarkdownSerializerState.esc`` (GitLab's content editor serializes text with
+    it), on one line of text at the start of a block: ``old_start`` is its older start-of-line rule
+    (``^[:#\\-*+>]`` and ``^\\d+\\.``); ``all_underscores`` escapes ``_`` within words too, as other editors do."""
+    out = []
+    for i, char in enumerate(text):
+        inner = 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum()
+        if char in "`*\\~[]" or (char == "_" and (all_underscores or not inner)):
+            out.append("\\" + char)
+        else:
+            out.append(char)
+    text = "".join(out)
+    if old_start:
+        text = re.sub(r"^[:#\-*+>]", r"\\\g<0>", text)
+        return re.sub(r"^(\s*\d+)\.", r"\1\\.", text)
+    text = re.sub(r"^(\+[ ]|[\-*>])", r"\\\g<0>", text)
+    text = re.sub(r"^(\s*)(#{1,6})(\s|$)", r"\1\\\2\3", text)
+    return re.sub(r"^(\s*\d+)\.\s", r"\1\\. ", text)
+
+
+# Plain text with characters Markdown reads, as an author types them (each shows as typed): at most one of
+# the characters that pair into emphasis or code in a paragraph.
+ANYWHERE = ["snake_case", "C:\\temp", "~5", "v1.5", "[draft]", "a\\b"]
+PAIRING_ONCE = ["2*3", "_private", "it`s"]
+LINE_STARTS = ["-5", "+1", "#1", "1.5", "[x]", ":tada:"]
+
+
+@st.composite
+def typed_line(draw, *, first: bool, pairing: list[str]):
+    words = draw(st.lists(st.one_of(word, st.sampled_from(ANYWHERE)), min_size=2, max_size=6))
+    if pairing and draw(st.booleans()):
+        words.insert(draw(st.integers(1, len(words))), pairing.pop())
+    if first:
+        words.insert(0, draw(st.sampled_from(LINE_STARTS)))
+    return " ".join(words)
+
+
+@PROPERTY
+@given(st.sampled_from(FIELD_CASES), st.data())
+def test_an_answer_resaved_with_the_editors_backslash_escapes_reads_the_same(case, data):
+    version, name = case
+    pairing = list(data.draw(st.permutations(PAIRING_ONCE)))
+    as_list = data.draw(st.booleans())
+    lines = [
+        data.draw(typed_line(first=not as_list and data.draw(st.booleans()), pairing=pairing))
+        for _ in range(data.draw(st.integers(2 if as_list else 1, 3)))  # a one-item list is its item
+    ]
+    old_start, all_underscores = data.draw(st.booleans()), data.draw(st.booleans())
+    if as_list:
+        typed = "\n".join(f"- {line}" for line in lines)
+        resaved = "\n".join(f"- {esc(line, old_start=old_start, all_underscores=all_underscores)}" for line in lines)
+    else:
+        typed = "\n".join(lines)
+        resaved = "\n".join(esc(line, old_start=old_start, all_underscores=all_underscores) for line in lines)
+    original = markdown.parse(body_with_answer(version, name, typed), version=version).content
+    again = markdown.parse(body_with_answer(version, name, resaved), version=version).content
+    assert again == original
+    assert original.fields[name] == typed  # the author's backslashes and characters stay as typed
+    once = markdown.render(original)
+    assert markdown.parse(once, version=version).content == original
+    assert markdown.render(markdown.parse(once).content) == once
+
+
+# Examples: bodies as the rich-text editor saves them.
+
+TYPED_ANSWERS = [
+    "Reviewers lose track of snake_case names:\n* one in a*b\n* one in C:\\temp",
+    "#1 on the board: [x] marks the spot\n1. first\n2. second",
+    "Plain answer with **bold** words.",
+]
+RESAVED_ANSWERS = [
+    "Reviewers lose track of snake\\_case names:\n\n- one in a\\*b\n- one in C:\\\\temp",
+    "\\#1 on the board: \\[x\\] marks the spot\n\n1. first\n\n2. second",
+    "Plain answer with **bold** words.",
+]
+
+
+@pytest.mark.parametrize("version_file", sorted(path.name for path in SPEC.glob("v*.md")))
+def test_an_issue_resaved_with_blank_lines_and_escapes_reads_the_same(version_file):
+    typed = filled_spec(version_file, TYPED_ANSWERS)
+    resaved = resave(filled_spec(version_file, RESAVED_ANSWERS))
+    original = markdown.parse(typed)
+    assert "snake_case" in " ".join(original.content.fields.values())
+    assert markdown.parse(resaved).content == original.content
+
+
+def test_the_editors_escapes_read_as_what_they_escape_and_a_backslash_typed_on_purpose_stays():
+    body = body_with_answer(
+        "2023-06",
+        "user_problem",
+        "\\[WIP\\] the \\_private\\_ helper and snake\\_case\\_name cost 2\\*3 hours; see \\#12 and C:\\\\temp\n"
+        "\\- not a list: 1\\. not a number either, \\~5 users, it\\`s fine",
+    )
+    answer = markdown.parse(body).content.fields["user_problem"]
+    assert answer == (
+        "[WIP] the _private\\_ helper and snake_case_name cost 2*3 hours; see #12 and C:\\temp\n"
+        "\\- not a list: 1. not a number either, ~5 users, it`s fine"
+    )
+    # Kept where they mean something: ``_private_`` would be emphasis, ``- not`` a list item.
+    typed = body_with_answer("2023-06", "user_problem", "A regex like \\d+ and a path like \\\\server\\share")
+    assert markdown.parse(typed).content.fields["user_problem"] == "A regex like \\d+ and a path like \\server\\share"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_an_answer_with_a_sub_heading_resaved_by_the_editor_reads_the_same(version):
+    typed = "Measured weekly:\n* merged MRs\n* reverted MRs\n###### Risks\n-5 minutes per review\n```\nsql\n```\nDone."
+    resaved = (
+        "Measured weekly:\n\n- merged MRs\n- reverted MRs\n\n###### Risks\n\n\\-5 minutes per review\n\n"
+        "```\nsql\n```\n\nDone."
+    )
+    name = "success" if any(f.name == "success" for f in text_fields(version)) else text_fields(version)[0].name
+    original = markdown.parse(body_with_answer(version, name, typed), version=version).content
+    assert markdown.parse(body_with_answer(version, name, resaved), version=version).content == original
+    assert original.fields[name] == resaved.replace("\\-5", "-5")  # kept in the editor's layout
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("#\\# \\#", "#\\# \\#"),  # unescaped: a level-two heading
+        ("- # Title \\#", "- # Title \\#"),  # a heading's closing run
+        ("\\`a\\` and \\`b", "\\`a\\` and \\`b"),  # an escaped backtick closes a code span opened by another
+        ("-\\- -", "-\\- -"),  # a rule
+        ("> \\-\\-\\-", "> \\-\\-\\-"),  # a rule in a quote
+        ("[\\>]\\: a", "[>]\\: a"),  # a link reference definition
+        ("see \\[the\nplan\\](https://x.test)", "see \\[the\nplan\\](https://x.test)"),  # a link over two lines
+        ("- \\[x\\] not a task", "- \\[x\\] not a task"),  # a task item
+        ("\\*a\\*", "*a\\*"),  # emphasis: the first one alone is plain
+        ("1\\. not a list", "1\\. not a list"),
+        ("\\> not a quote", "\\> not a quote"),
+        ("ends with a backslash\\\\", "ends with a backslash\\\\"),  # a hard break
+        ('<span title="a\\_b">x</span>', '<span title="a\\_b">x</span>'),  # raw HTML
+        ("Code:\n\n    C:\\\\temp \\- x", "Code:\n\n    C:\\\\temp \\- x"),  # indented code
+        ("<div>\n```\ncode\n```\n\\_y", "<div>\n```\ncode\n```\n\\_y"),  # an HTML block runs to a blank line
+        ("a \\*b\n<b>c*</b>", "a \\*b\n<b>c*</b>"),  # inline HTML in the paragraph
+    ],
+)
+def test_a_backslash_that_keeps_text_plain_stays(text, kept):
+    from proposals.markdown.normal import normal_form
+
+    assert normal_form(text) == kept
+    assert normal_form(kept) == kept

@@ -70,7 +70,9 @@ def test_sections_reordered_and_missing():
 def test_a_field_keeps_its_sub_headings_code_and_comments():
     text = "Intro\n#### Details\n```bash\n# install\n### Success\n```\n<!-- my own note -->\nEnd"
     result = parse(f"### User problem\n{text}\n### Success\nS\n")
-    assert result.content.fields == {"user_problem": text, "success": "S"}
+    # Each block apart from the next by one blank line, as GitLab's rich-text editor writes them.
+    kept = "Intro\n\n#### Details\n\n```bash\n# install\n### Success\n```\n<!-- my own note -->\nEnd"
+    assert result.content.fields == {"user_problem": kept, "success": "S"}
 
 
 def test_template_hint_comments_are_dropped_and_the_how_to_comment_too(spec_text):
@@ -222,7 +224,7 @@ def test_text_that_looks_like_the_template_survives_a_round_trip():
     content = ProposalContent(fields={"user_problem": tricky}, lists={"requirements": ("...", "- [x] done")})
     body = markdown.render(content)
     assert markdown.parse(body).content == markdown.canonical(content)
-    assert "\n\\### Success\n\\_What user problem will this solve?_\n\\- [ ] Your proposal\n| a | b |\n" in body
+    assert "\n\\### Success\n\n\\_What user problem will this solve?_\n\n\\- [ ] Your proposal\n| a | b |\n" in body
 
 
 @pytest.mark.parametrize("version", ["nonsense", None, ""])
