@@ -49,7 +49,7 @@ def test_a_database_from_the_last_release_migrates_forward_with_its_rows():
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_agreed_base_of_a_synced_proposal_is_brought_to_the_editors_normal_form():
-    before = [("gitlab_sync", "0004_links_designs_discussion")]
+    before = [("gitlab_sync", "0005_design_updated_at")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     old = executor.loader.project_state(before).apps

@@ -41,6 +41,6 @@ def base_fields_in_normal_form(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("gitlab_sync", "0004_links_designs_discussion")]
+    dependencies = [("gitlab_sync", "0005_design_updated_at")]
 
     operations = [migrations.RunPython(base_fields_in_normal_form, migrations.RunPython.noop, elidable=True)]
