@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from django.contrib.postgres.aggregates import BoolOr
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import BooleanField, ExpressionWrapper, F, Func, Q, Sum, TextField, Value
+from django.db.models import BooleanField, ExpressionWrapper, F, Func, IntegerField, Q, Sum, TextField, Value
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -340,7 +340,9 @@ def _search_postgresql(text: str, visible) -> Results:
                     fragment_delimiter=" … ",
                 ),
             )
-            .order_by("proposal", "-entry_rank", "id")
+            # An entry holding every word makes the best snippet, whatever the weight of a title.
+            .annotate(every_word=ExpressionWrapper(Q(vector=_all_words(text)), output_field=BooleanField()))
+            .order_by("proposal", "-every_word", "-entry_rank", "id")
             .values_list("proposal", "label", "headline")
         )
         for proposal_id, label, headline in entries:
@@ -377,6 +379,10 @@ def _any_word(text: str) -> SearchQuery:
     return functools.reduce(operator.or_, _word_queries(text))
 
 
+def _all_words(text: str) -> SearchQuery:
+    return functools.reduce(operator.and_, _word_queries(text))
+
+
 def _matching_entries(text: str):
     """Search entries grouped by proposal (``values("proposal")``), keeping the proposals where every word is
     in some part, not necessarily the same one: a title word and a word of the answers find it together."""
@@ -384,11 +390,13 @@ def _matching_entries(text: str):
     entries = SearchEntry.objects.filter(vector=functools.reduce(operator.or_, words)).values("proposal")
     if len(words) == 1:
         return entries.distinct()
-    has = {
-        f"has_word_{n}": BoolOr(ExpressionWrapper(Q(vector=word), output_field=BooleanField()))
-        for n, word in enumerate(words)
-    }
-    return entries.annotate(**has).filter(**dict.fromkeys(has, True))
+    found, ignored = {}, {}
+    for n, word in enumerate(words):
+        found[f"has_word_{n}"] = BoolOr(ExpressionWrapper(Q(vector=word), output_field=BooleanField()))
+        # A stop word ("the") asks for nothing: it is left out, as websearch leaves it out of a phrase.
+        ignored[f"stop_word_{n}"] = Func(word, function="numnode", output_field=IntegerField())
+    every_word = [Q(**{has: True}) | Q(**{stop: 0}) for has, stop in zip(found, ignored, strict=True)]
+    return entries.annotate(**ignored, **found).filter(*every_word)
 
 
 def _terms(text: str) -> list[str]:

@@ -126,3 +126,12 @@ def test_words_in_different_parts_find_the_proposal_together(author_client, auth
     page = author_client.get(reverse("proposals:search"), {"q": "summaries flamingos"}).content.decode()
     assert "Summaries for reviewers" in page and "Summaries of pipelines" not in page
     assert "<mark>flamingos</mark>" in page  # the snippet marks the word found in the answer
+
+
+@pytest.mark.django_db
+def test_a_stop_word_among_the_words_asks_for_nothing(author_client, author):
+    ProposalFactory(owner=author, title="Rebuild incident timelines")
+    html = listed(author_client, q="rebuild the timeline")
+    assert "Rebuild incident timelines" in html and "1 proposal" in html
+    page = author_client.get(reverse("proposals:search"), {"q": "rebuild the timeline"}).content.decode()
+    assert "Rebuild incident timelines" in page
