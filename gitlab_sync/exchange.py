@@ -60,6 +60,19 @@ SYNC_PREFETCH = (
     *(name for name in RENDER_PREFETCH if not name.startswith("reviews")),
     Prefetch("reviews", queryset=Review.objects.select_related(*REVIEW_RELATIONS)),
 )
+# Without a rendering (webhooks, reconcile), the ORR labels ask each review's area (with its reviewer group)
+# and decision, not who decided or who reviews.
+APPLY_PREFETCH = (
+    *(name for name in RENDER_PREFETCH if not name.startswith("reviews")),
+    Prefetch("reviews", queryset=Review.objects.select_related("area", "area__reviewer_group", "current_decision")),
+)
+
+
+def proposals_for_sync(proposal_ids, *, push: bool) -> dict[int, Proposal]:
+    """Many proposals read at once as `sync_proposal` reads one, for a walk over many issues. One read
+    out of date by the time its issue is merged costs nothing but a second read: the merge compares versions."""
+    prefetch = SYNC_PREFETCH if push else APPLY_PREFETCH
+    return Proposal.objects.select_related("owner").prefetch_related(*prefetch).in_bulk(list(proposal_ids))
 
 
 @dataclass
@@ -70,7 +83,14 @@ class SyncResult:
     conflicts: list[str] = field(default_factory=list)
 
 
-def sync_proposal(proposal_id: int, *, remote: dict | None = None, actor: str = "", push: bool = True) -> SyncResult:
+def sync_proposal(
+    proposal_id: int,
+    *,
+    remote: dict | None = None,
+    actor: str = "",
+    push: bool = True,
+    read: Proposal | None = None,
+) -> SyncResult:
     """Bring a proposal and its issue in step. Call with the proposal's lock held.
 
     ``remote`` is an issue already listed (reconcile); it is used to merge, but
@@ -78,6 +98,7 @@ def sync_proposal(proposal_id: int, *, remote: dict | None = None, actor: str = 
     compare-and-swap. With ``push=False`` (webhooks, reconcile) GitLab's side is
     applied and Stagegate's side is left to the push task, which keeps to the
     push interval: our own echo must not turn an autosave burst into a write per save.
+    ``read``: the proposal as `proposals_for_sync` read it, used for the first attempt.
     """
     ensure_healthy()
     state, _ = SyncState.objects.get_or_create(proposal_id=proposal_id)
@@ -89,7 +110,12 @@ def sync_proposal(proposal_id: int, *, remote: dict | None = None, actor: str = 
         if attempt:
             state.refresh_from_db()
         start_version = state.local_version
-        proposal = Proposal.objects.select_related("owner").prefetch_related(*SYNC_PREFETCH).get(pk=proposal_id)
+        if attempt == 0 and read is not None:
+            proposal = read
+        else:
+            proposal = proposals_for_sync([proposal_id], push=push).get(proposal_id) or Proposal.objects.get(
+                pk=proposal_id
+            )
         fresh = remote is None
         if fresh:
             remote = client.get_issue(state.issue_iid, project=state.project)

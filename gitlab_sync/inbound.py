@@ -6,6 +6,7 @@ A webhook is a hint: the issue is read again through the API before anything is 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -29,7 +30,7 @@ from gitlab_sync.connection import (
     parse_time,
     proposal_lock,
 )
-from gitlab_sync.exchange import issue_fingerprint, recover_overwritten_edit, sync_proposal
+from gitlab_sync.exchange import issue_fingerprint, proposals_for_sync, recover_overwritten_edit, sync_proposal
 from gitlab_sync.failures import RetryLater, backoff, record_failure
 from gitlab_sync.models import GitLabConnection, IssueComment, SyncState, WebhookDelivery
 from gitlab_sync.outbox import follow_up
@@ -280,16 +281,20 @@ def _reconcile_walk() -> dict[str, int]:
     seen_ids: set[int] = set()
     # Every template version's proposal label: GitLab's label filter is AND, so one walk each.
     for label in proposal_labels():
-        for issue in walk_updated_issues(since=since, labels=label):
-            if issue["id"] not in seen_ids:
-                seen_ids.add(issue["id"])
-                stats["seen"] += 1
-            updated_at = parse_time(issue.get("updated_at"))
-            _reconcile_issue(issue, updated_at, links, comment_counts, stats)
-            if updated_at and (watermark is None or updated_at > watermark):
-                watermark = updated_at
-                if stats["seen"] % 100 == 0:
-                    GitLabConnection.objects.filter(pk=conn.pk).update(issues_watermark=watermark)
+        issues = walk_updated_issues(since=since, labels=label)
+        # A page of issues at a time: the proposals whose issue changed are read together, not one by one.
+        while page := list(itertools.islice(issues, RECONCILE_PAGE)):
+            read = proposals_for_sync(_changed_proposals(page, links), push=False)
+            for issue in page:
+                if issue["id"] not in seen_ids:
+                    seen_ids.add(issue["id"])
+                    stats["seen"] += 1
+                updated_at = parse_time(issue.get("updated_at"))
+                _reconcile_issue(issue, updated_at, links, comment_counts, stats, read)
+                if updated_at and (watermark is None or updated_at > watermark):
+                    watermark = updated_at
+                    if stats["seen"] % 100 == 0:
+                        GitLabConnection.objects.filter(pk=conn.pk).update(issues_watermark=watermark)
     GitLabConnection.objects.filter(pk=conn.pk).update(issues_watermark=watermark, last_reconcile_at=timezone.now())
     return stats
 
@@ -299,7 +304,23 @@ def forget_watermark() -> None:
     GitLabConnection.objects.filter(pk=connection().pk).update(issues_watermark=None)
 
 
-def _reconcile_issue(issue: dict, updated_at, links: dict, comment_counts: dict[int, int], stats: dict) -> None:
+RECONCILE_PAGE = 100  # GitLab's largest page
+
+
+def _changed_proposals(issues: list[dict], links: dict) -> set[int]:
+    """The proposals of ``issues`` updated since they were last read: those a reconcile may merge."""
+    changed = set()
+    for issue in issues:
+        link = links.get(issue["iid"])
+        updated_at = parse_time(issue.get("updated_at"))
+        if link is not None and (link[1] is None or (updated_at is not None and updated_at > link[1])):
+            changed.add(link[0])
+    return changed
+
+
+def _reconcile_issue(
+    issue: dict, updated_at, links: dict, comment_counts: dict[int, int], stats: dict, read: dict | None = None
+) -> None:
     link = links.get(issue["iid"])
     if link is None:
         return
@@ -316,7 +337,9 @@ def _reconcile_issue(issue: dict, updated_at, links: dict, comment_counts: dict[
         try:
             with proposal_lock(proposal_id):
                 # Nothing of the issue itself changed: something else touched it, most likely a comment.
-                touched_by_a_note = not sync_proposal(proposal_id, remote=issue, push=False).pulled
+                # Each proposal read with its page is used once; seen again later in the walk, it is read again.
+                proposal = (read or {}).pop(proposal_id, None)
+                touched_by_a_note = not sync_proposal(proposal_id, remote=issue, push=False, read=proposal).pulled
                 follow_up(proposal_id)
             stats["synced"] += 1
             # What the issue was when we last read it: seen again unchanged later in the walk, it is skipped.

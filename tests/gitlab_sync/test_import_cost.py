@@ -19,12 +19,13 @@ pytestmark = pytest.mark.django_db
 # GitLab comments) and the sync links of all its proposals.
 IMPORT_PER_ISSUE = 25
 IMPORT_FIXED = 12
-# Per reconciled issue: the link, the proposal and what its merge reads, GitLab's text applied (content,
-# checklist, history, search entries of the changed field), the timeline, conflicts, the link's new base,
-# the push that follows. Per call: the links, comment counts, the connection (its health read once) and
-# its watermark.
-RECONCILE_PER_ISSUE = 25
-RECONCILE_FIXED = 12
+# Per reconciled issue: the link, GitLab's text applied under the proposal's lock (the reviews read again
+# there, content, checklist, history, search entries of the changed field), the timeline, conflicts, the
+# link's new base, the push that follows. Per page of 100 issues: the changed proposals with what their
+# merge reads (content, reviews). Per call: the links, comment counts, the connection (its health read
+# once) and its watermark.
+RECONCILE_PER_ISSUE = 19
+RECONCILE_FIXED = 18
 
 
 def import_and_reconcile(fake, author, count: int) -> tuple[int, int]:
@@ -64,3 +65,23 @@ def test_a_batched_import_still_writes_history_search_and_timeline_for_every_iss
         messages = list(proposal.activities.values_list("message", flat=True))
         assert any(message.startswith("Imported from GitLab issue #") for message in messages)
         assert proposal.checklist_items.get(stage="experiment", key="user_problem").checked
+
+
+def test_a_proposal_read_with_its_page_then_edited_here_keeps_the_edit(fake, linked, author):
+    """Reconcile reads a page's proposals before merging them one by one: one edited here in between is
+    read again, so the merge takes GitLab's change without undoing the edit made here."""
+    from gitlab_sync import client, exchange
+    from tests.gitlab_sync.conftest import issue_of
+    from tests.helpers import edit
+
+    iid = issue_of(fake, linked).iid
+    fake.human_edit(iid, description=edit_issue_fields(fake.issue(iid).description, assumptions="Said on GitLab"))
+    read_early = exchange.proposals_for_sync([linked.pk], push=False)[linked.pk]
+    edit(linked, author, user_problem="Typed in Stagegate meanwhile")
+
+    result = exchange.sync_proposal(linked.pk, remote=client.get_issue(iid), push=False, read=read_early)
+
+    linked.refresh_from_db()
+    assert linked.user_problem == "Typed in Stagegate meanwhile"
+    assert linked.assumptions == "Said on GitLab"
+    assert "Assumptions" in ", ".join(result.pulled)
