@@ -368,10 +368,9 @@ def _word_queries(text: str) -> list[SearchQuery]:
     for term in _terms(text):
         # Only word characters reach to_tsquery's own syntax; "node.js" asks for both pieces.
         prefixes = " & ".join(f"{piece}:*" for piece in re.findall(r"\w+", term))
-        queries.append(
-            SearchQuery(term, search_type="plain", config=CONFIG)
-            | SearchQuery(prefixes, search_type="raw", config=CONFIG)
-        )
+        # to_tsquery stems a prefix as it stems a word ("summaries:*" asks for summari:*): this one query finds
+        # the word, its other forms and the words it begins.
+        queries.append(SearchQuery(prefixes, search_type="raw", config=CONFIG))
     return queries or [SearchQuery(text, search_type="websearch", config=CONFIG)]
 
 
