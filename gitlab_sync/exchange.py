@@ -68,11 +68,15 @@ APPLY_PREFETCH = (
 )
 
 
+def _read_for_sync(*, push: bool):
+    """Proposals with what a merge reads: with a rendering (push) or without (webhooks, reconcile)."""
+    return Proposal.objects.select_related("owner").prefetch_related(*(SYNC_PREFETCH if push else APPLY_PREFETCH))
+
+
 def proposals_for_sync(proposal_ids, *, push: bool) -> dict[int, Proposal]:
     """Many proposals read at once as `sync_proposal` reads one, for a walk over many issues. One read
     out of date by the time its issue is merged costs nothing but a second read: the merge compares versions."""
-    prefetch = SYNC_PREFETCH if push else APPLY_PREFETCH
-    return Proposal.objects.select_related("owner").prefetch_related(*prefetch).in_bulk(list(proposal_ids))
+    return _read_for_sync(push=push).in_bulk(list(proposal_ids))
 
 
 @dataclass
@@ -110,12 +114,8 @@ def sync_proposal(
         if attempt:
             state.refresh_from_db()
         start_version = state.local_version
-        if attempt == 0 and read is not None:
-            proposal = read
-        else:
-            proposal = proposals_for_sync([proposal_id], push=push).get(proposal_id) or Proposal.objects.get(
-                pk=proposal_id
-            )
+        # A proposal read with its page serves the first attempt; a retry reads it again.
+        proposal = read if attempt == 0 and read is not None else _read_for_sync(push=push).get(pk=proposal_id)
         fresh = remote is None
         if fresh:
             remote = client.get_issue(state.issue_iid, project=state.project)

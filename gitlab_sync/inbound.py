@@ -307,15 +307,18 @@ def forget_watermark() -> None:
 RECONCILE_PAGE = 100  # GitLab's largest page
 
 
+def _updated_since(known, updated_at) -> bool:
+    """An issue updated since Stagegate last read it (or never read): a reconcile looks at it."""
+    return known is None or (updated_at is not None and updated_at > known)
+
+
 def _changed_proposals(issues: list[dict], links: dict) -> set[int]:
     """The proposals of ``issues`` updated since they were last read: those a reconcile may merge."""
-    changed = set()
-    for issue in issues:
-        link = links.get(issue["iid"])
-        updated_at = parse_time(issue.get("updated_at"))
-        if link is not None and (link[1] is None or (updated_at is not None and updated_at > link[1])):
-            changed.add(link[0])
-    return changed
+    return {
+        links[issue["iid"]][0]
+        for issue in issues
+        if issue["iid"] in links and _updated_since(links[issue["iid"]][1], parse_time(issue.get("updated_at")))
+    }
 
 
 def _reconcile_issue(
@@ -325,7 +328,7 @@ def _reconcile_issue(
     if link is None:
         return
     proposal_id, known, fingerprint = link
-    changed = known is None or (updated_at is not None and updated_at > known)
+    changed = _updated_since(known, updated_at)
     touched_by_a_note = False
     if changed and fingerprint and fingerprint == issue_fingerprint(issue):
         # Touched, not changed (a comment, the echo of our own write): nothing to merge.
