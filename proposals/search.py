@@ -360,8 +360,8 @@ _OPERATORS = re.compile(r'"|(?:^|\s)-\w|\sor\s', re.IGNORECASE)
 
 
 def _word_queries(text: str) -> list[SearchQuery]:
-    """One query per word: the word as written (stemmed: "summaries" finds "summary") or as the start of a
-    word, so the list finds as one types ("summ"). Text with websearch's operators is one query, as written."""
+    """One query per word, as a prefix: the word in any form ("summaries" finds "summary") and the words it
+    begins, so the list finds as one types ("summ"). Text with websearch's operators is one query, as written."""
     if _OPERATORS.search(text):
         return [SearchQuery(text, search_type="websearch", config=CONFIG)]
     queries = []
