@@ -21,7 +21,8 @@ class GitLabSyncConfig(AppConfig):
         # A new proposal may ask to be linked to an existing issue rather than get a new one.
         proposal_created.connect(on_proposal_created, dispatch_uid="gitlab_sync.link_existing_issue")
 
-        # "Link related issues" and "add relevant designs" are ticked from what GitLab shows.
+        # "Link related issues" and "add relevant designs" are ticked from what GitLab shows, never from the
+        # proposal's content; a new proposal's issue has not been read yet.
         from gitlab_sync import designs, links
         from gitlab_sync.connection import sync_enabled
         from proposals import checklists

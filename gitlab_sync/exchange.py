@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, F, Prefetch, When
+from django.db.models import Case, F, Prefetch, When, prefetch_related_objects
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -322,25 +322,20 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
         if locked.version != proposal.version:
             return None
         # Same version: the content's relations read with the proposal are still its own; not read again.
-        # Not the reviews: ORR answers applied here change their status, which the checklist then reads.
-        locked._prefetched_objects_cache = {
-            name: cached
-            for name, cached in getattr(proposal, "_prefetched_objects_cache", {}).items()
-            if name != "reviews"
-        }
-        if outcome.take_remote and not any(key.startswith("orr:") for key in outcome.take_remote):
-            # No ORR answer among GitLab's changes: the reviews, read once now that the proposal is locked
-            # (a decision does not change its version), serve the content and the checklist's ORR item.
-            # Without a rendering, only what the content and the ORR item read: the area and the decision.
-            relations = REVIEW_RELATIONS if render else ("area", "current_decision")
-            reviews = Review.objects.filter(proposal=locked).select_related(*relations)
-            len(reviews)  # evaluated: the related manager hands out this result
-            locked._prefetched_objects_cache["reviews"] = reviews
+        # A decision does not change the version; it marks the proposal for a push of its own, which shows it.
+        locked._prefetched_objects_cache = dict(getattr(proposal, "_prefetched_objects_cache", {}))
+        if any(key.startswith("orr:") for key in outcome.take_remote):
+            # ORR answers applied here change their reviews' status: read with the answers' write.
+            locked._prefetched_objects_cache.pop("reviews", None)
         if locked.owner_id == proposal.owner_id:
             locked.owner = proposal.owner  # the changes are saved as the author's; read with the proposal
         # History names the GitLab user who made the change, not the author the sync writes as.
         with history.change_origin(history.Origin.GITLAB, actor_name=actor):
             result.pulled = _apply_remote(locked, outcome.take_remote) if outcome.take_remote else []
+        if render and outcome.take_remote:
+            # The issue is rendered from what the proposal holds now: what the apply wrote is read again.
+            locked._prefetched_objects_cache = {}
+            prefetch_related_objects([locked], *SYNC_PREFETCH)
         attributes_before = history.current_values(locked, ["labels", "confidential"])
         own = own_labels(labels, locked)
         extra: list[str] = []

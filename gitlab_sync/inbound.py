@@ -285,16 +285,19 @@ def _reconcile_walk() -> dict[str, int]:
         # A page of issues at a time: the proposals whose issue changed are read together, not one by one.
         while page := list(itertools.islice(issues, RECONCILE_PAGE)):
             read = proposals_for_sync(_changed_proposals(page, links), push=False)
+            synced: list[int] = []
             for issue in page:
                 if issue["id"] not in seen_ids:
                     seen_ids.add(issue["id"])
                     stats["seen"] += 1
                 updated_at = parse_time(issue.get("updated_at"))
-                _reconcile_issue(issue, updated_at, links, comment_counts, stats, read)
+                _reconcile_issue(issue, updated_at, links, comment_counts, stats, read, synced)
                 if updated_at and (watermark is None or updated_at > watermark):
                     watermark = updated_at
                     if stats["seen"] % 100 == 0:
                         GitLabConnection.objects.filter(pk=conn.pk).update(issues_watermark=watermark)
+            # The pushes of what changed in Stagegate meanwhile, scheduled for the whole page at once.
+            follow_up(*synced)
     GitLabConnection.objects.filter(pk=conn.pk).update(issues_watermark=watermark, last_reconcile_at=timezone.now())
     return stats
 
@@ -322,7 +325,7 @@ def _changed_proposals(issues: list[dict], links: dict) -> set[int]:
 
 
 def _reconcile_issue(
-    issue: dict, updated_at, links: dict, comment_counts: dict[int, int], stats: dict, read: dict | None = None
+    issue: dict, updated_at, links: dict, comment_counts: dict[int, int], stats: dict, read: dict, synced: list[int]
 ) -> None:
     link = links.get(issue["iid"])
     if link is None:
@@ -341,9 +344,9 @@ def _reconcile_issue(
             with proposal_lock(proposal_id):
                 # Nothing of the issue itself changed: something else touched it, most likely a comment.
                 # Each proposal read with its page is used once; seen again later in the walk, it is read again.
-                proposal = (read or {}).pop(proposal_id, None)
+                proposal = read.pop(proposal_id, None)
                 touched_by_a_note = not sync_proposal(proposal_id, remote=issue, push=False, read=proposal).pulled
-                follow_up(proposal_id)
+            synced.append(proposal_id)
             stats["synced"] += 1
             # What the issue was when we last read it: seen again unchanged later in the walk, it is skipped.
             links[issue["iid"]] = (proposal_id, max(filter(None, (known, updated_at)), default=None), "")

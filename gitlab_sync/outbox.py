@@ -127,15 +127,17 @@ def claim_enqueue(proposal_id: int, countdown: float) -> None:
     )
 
 
-def follow_up(proposal_id: int) -> None:
-    """Saves that landed during the push: schedule the trailing push, after the interval."""
+def follow_up(*proposal_ids: int) -> None:
+    """Saves that landed during a push or a sync: schedule the trailing push, after the interval. Many
+    proposals (a reconcile's page of issues) take the same two statements as one."""
     now = timezone.now()
-    state = SyncState.objects.filter(proposal_id=proposal_id).first()
-    if state is None or not state.needs_push:
+    # The claim's time is the claim's token: the rows stamped with it are the pushes this call enqueues.
+    waiting = SyncState.objects.filter(proposal_id__in=proposal_ids, needs_push=True, push_enqueued_at__isnull=True)
+    if not waiting.update(push_enqueued_at=now):
         return
-    claimed = SyncState.objects.filter(pk=state.pk, push_enqueued_at__isnull=True).update(push_enqueued_at=now)
-    if claimed:
-        enqueue_push(proposal_id, countdown=push_delay(state, now))
+    claimed = SyncState.objects.filter(proposal_id__in=proposal_ids, push_enqueued_at=now)
+    for state in claimed.only("proposal_id", "last_push_at"):
+        enqueue_push(state.proposal_id, countdown=push_delay(state, now))
 
 
 def sweep() -> int:

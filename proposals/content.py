@@ -252,7 +252,6 @@ def _persona_tags(content: ProposalContent) -> tuple[list[Persona], list[str]]:
     return tags, unknown
 
 
-@transaction.atomic
 def proposal_apply_content(
     *,
     proposal: Proposal,
@@ -274,8 +273,6 @@ def proposal_apply_content(
     is announced with `origin`, so what came from GitLab is not sent back to it.
     """
     whole = keys is None
-    definition = content.definition
-    model_fields = {f.name for f in Proposal._meta.get_fields()}
     if whole:
         keys = set(content_values(content, title or proposal.title))
         if title is None:
@@ -283,6 +280,17 @@ def proposal_apply_content(
     errors = content_errors(content, keys=keys, title=title if TITLE in keys else None)
     if errors:
         raise ContentInvalid(errors)
+    # Checked before any write, so no savepoint: inside a caller's transaction a failed write fails it
+    # whole (a caller that goes on after an error, such as the import of many issues, keeps its own).
+    with transaction.atomic(savepoint=False):
+        return _write_content(proposal, content, keys=keys, whole=whole, title=title, by=by, origin=origin)
+
+
+def _write_content(
+    proposal: Proposal, content: ProposalContent, *, keys: set[str], whole: bool, title: str | None, by, origin
+) -> list[str]:
+    definition = content.definition
+    model_fields = {f.name for f in Proposal._meta.get_fields()}
     content = canonical(content)
     # ORR answers are the reviews app's: its answer save keeps their history.
     tracked = {key for key in keys if not key.startswith("orr:")} | ({"template_version"} if whole else set())
@@ -366,7 +374,8 @@ def proposal_apply_content(
     }
     if answers:
         orr_answers_received.send(sender=Proposal, proposal=proposal, answers=answers, by=by, origin=origin)
-    refresh_verified_checklist(proposal)
+    # Only the checks that read what was written: the others' data did not change.
+    refresh_verified_checklist(proposal, changed=None if whole else keys)
     history.record_changes(
         proposal, before=before, after=history.current_values(proposal, tracked), by=by, origin=origin
     )

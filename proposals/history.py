@@ -155,9 +155,8 @@ def record_changes(
     latest_by_key = {}
     typed = [key for key in changed if key == TITLE or key.startswith(_TYPED_PREFIXES)]
     if typed:
-        for row in FieldChange.objects.filter(
-            proposal=proposal, field__in=typed, changed_at__gte=now - COALESCE_WINDOW
-        ):
+        recent = FieldChange.objects.filter(proposal=proposal, field__in=typed, changed_at__gte=now - COALESCE_WINDOW)
+        for row in recent.defer("before"):  # a burst is extended from its last text, never its first
             current = latest_by_key.get(row.field)
             if current is None or (row.changed_at, row.pk) > (current.changed_at, current.pk):
                 latest_by_key[row.field] = row

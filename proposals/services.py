@@ -108,7 +108,7 @@ def proposal_create(
     if template_version:
         proposal.template_version = template_version
     proposal.labels = [proposal.definition.label] if labels is None else list(labels)
-    proposal.full_clean()
+    proposal.full_clean(exclude=["owner"])  # the owner is a user in hand: no query asks whether it exists
     proposal.save()
     create_checklist_items(proposal, verified=True)
     message = f"{by} created the proposal" + (f" for {owner}" if by != owner else "")

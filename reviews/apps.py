@@ -35,6 +35,7 @@ class ReviewsConfig(AppConfig):
         # The ORR's part of the proposal's gates and of its "ORR signed off" checklist item.
         workflow.add_gate_check(workflow.SUBMIT, submit_reasons)
         workflow.add_gate_check(workflow.APPROVE, orr_reasons)
-        checklists.register_verifier("orr:signed_off", orr_signed_off)
+        # Signed off only while the answers are those signed: an answer written with content can unsign it.
+        checklists.register_verifier("orr:signed_off", orr_signed_off, reads=("orr:",), when_new=False)
         # ORR answers and review threads are found by the proposal search.
         search.register_source(search_parts, many=search_parts_many)

@@ -13,19 +13,20 @@ from tests.gitlab_sync.issue_text import edit_issue_fields
 
 pytestmark = pytest.mark.django_db
 
-# Per imported issue: the proposal with its checklist (verified as it is made), ORR reviews and timeline
-# entry; GitLab's text applied (content, checklist, history), the import's timeline entry. Per batch of 50
-# (and per call): the search entries (with what they read: requirements, links, ORR answers and threads,
-# GitLab comments) and the sync links of all its proposals.
-IMPORT_PER_ISSUE = 25
+# Per imported issue: the proposal with its checklist (verified as it is made, with no query: a new
+# proposal has no rows of its own to ask), ORR reviews and timeline entry; GitLab's text applied (content,
+# the checklist items its answers verify, history), the import's timeline entry. Per batch of 50 (and per
+# call): the search entries (with what they read: requirements, links, ORR answers and threads, GitLab
+# comments) and the sync links of all its proposals.
+IMPORT_PER_ISSUE = 16
 IMPORT_FIXED = 12
-# Per reconciled issue: the link, GitLab's text applied under the proposal's lock (the reviews read again
-# there, content, checklist, history, search entries of the changed field), the timeline, conflicts, the
-# link's new base, the push that follows. Per page of 100 issues: the changed proposals with what their
-# merge reads (content, reviews). Per call: the links, comment counts, the connection (its health read
-# once) and its watermark.
-RECONCILE_PER_ISSUE = 19
-RECONCILE_FIXED = 18
+# Per reconciled issue: the link, GitLab's text applied under the proposal's lock (content, the checklist
+# items its answers verify, history, search entries of the changed field), the timeline, conflicts, the
+# link's new base. Per page of 100 issues: the changed proposals with what their merge reads (content,
+# reviews), and the pushes that follow. Per call: the links, comment counts, the connection (its health
+# read once) and its watermark.
+RECONCILE_PER_ISSUE = 13
+RECONCILE_FIXED = 20
 
 
 def import_and_reconcile(fake, author, count: int) -> tuple[int, int]:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
 
-from gitlab_sync import client, exchange, failures, importer, inbound, outbox, tasks
+from gitlab_sync import client, exchange, failures, fields, importer, inbound, outbox, tasks
 from gitlab_sync.models import GitLabConnection, IssueComment, SyncConflict, SyncState, WebhookDelivery
 from gitlab_sync.template_actions import proposal_labels
-from proposals.models import Activity, Proposal
+from proposals import markdown
+from proposals.models import Activity, Proposal, Requirement
 from proposals.signals import send_proposal_changed
 from tests.factories import ProposalFactory
 from tests.gitlab_sync.conftest import issue_of
@@ -121,6 +123,31 @@ def test_different_fields_edited_on_both_sides_merge(fake, linked, author):
     assert (linked.user_problem, linked.assumptions) == ("From Stagegate", "From GitLab")
     description = fake.issue(issue.iid).description
     assert "From Stagegate" in description and "From GitLab" in description
+
+
+def test_a_push_writes_back_the_lists_and_ticks_it_took_from_gitlab(fake, linked, author):
+    """GitLab's side is applied, then the merged issue is rendered: from what the proposal holds after
+    the apply (requirements, ticks, items the data verifies), not from what was read before it."""
+    issue = issue_of(fake, linked)
+    content = markdown.parse(issue.description).content
+    definition = Proposal.objects.get(pk=linked.pk).definition
+    entries = [(c.stage.value, item) for c in definition.checklists for item in c.items]
+    ticked = next((stage, item.key) for stage, item in entries if not item.verified_by)
+    verified = next((stage, item.key) for stage, item in entries if item.verified_by == "assumptions")
+    content = dataclasses.replace(
+        content,
+        fields={**content.fields, "assumptions": "From GitLab"},
+        lists={**content.lists, "requirements": ("Runs on the shared runners",)},
+        checked=content.checked | {ticked},
+    )
+    fake.human_edit(issue.iid, description=markdown.render(content))
+    edit(linked, author, user_problem="From Stagegate")
+    outbox.push(linked.pk)
+    on_gitlab = fields.parse_content(fake.issue(issue.iid).description)
+    assert on_gitlab.fields["user_problem"] == "From Stagegate"
+    assert on_gitlab.lists.get("requirements") == ("Runs on the shared runners",)
+    assert {ticked, verified} <= on_gitlab.checked
+    assert [r.text for r in Requirement.objects.filter(proposal=linked)] == ["Runs on the shared runners"]
 
 
 def test_the_same_field_edited_on_both_sides_is_a_conflict_keeping_both_texts(fake, linked, author):
