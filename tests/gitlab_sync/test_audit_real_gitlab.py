@@ -12,11 +12,20 @@ from datetime import timedelta
 import pytest
 
 from gitlab_sync import discussion, exchange, inbound, outbox
-from gitlab_sync.models import GitLabConnection, IssueComment, SyncState
+from gitlab_sync.models import GitLabConnection, IssueComment, SyncState, WebhookDelivery
 from proposals.models import Activity
+from reviews.models import GitLabAccount
 from tests.factories import ProposalFactory
-from tests.gitlab_sync.conftest import issue_of
+from tests.gitlab_sync.conftest import WEBHOOK_SECRET, issue_of
+from tests.gitlab_sync.issue_text import edit_issue_fields
 from tests.helpers import edit
+from tests.reviews.conftest import (  # noqa: F401  (fixtures)
+    answered_proposal,
+    areas,
+    data_reviewer,
+    make_reviewer,
+    submitted_proposal,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +95,61 @@ def test_losing_the_project_a_moved_issue_went_to_stops_that_proposal_not_the_co
     assert "Still synced" in issue_of(fake, bystander).description
 
 
+@pytest.mark.urls("tests.gitlab_sync.urls")
+@pytest.mark.xfail(
+    strict=True,
+    reason="after a push to a followed issue, note_success stores the other project's id as the "
+    "connection's, and handle_delivery then ignores every webhook of the configured project",
+)
+def test_webhooks_of_the_configured_project_are_still_applied_after_a_move_was_followed(
+    fake, linked, author, other_author, client
+):
+    """A moved issue lives in another project, with that project's ``project_id`` in every API answer
+    (``Issues::MoveService``); the configured project's webhooks keep carrying ``project.id`` of the
+    configured project."""
+    stayed = ProposalFactory(owner=other_author, title="Stays in the project")
+    outbox.push(stayed.pk)
+    other = fake.store.add_project("other-group/elsewhere")
+    fake.move_issue(issue_of(fake, linked).iid, other)
+    exchange.sync_proposal(linked.pk)
+    edit(linked, author, user_problem="Written after the move")
+    outbox.push(linked.pk)  # a write to the followed issue, in the other project
+    fake.add_hook(f"{fake.url}/unreachable", token="t")  # deliveries are built and logged
+    iid = issue_of(fake, stayed).iid
+    fake.human_edit(iid, description=edit_issue_fields(fake.issue(iid).description, user_problem="Edited on GitLab"))
+    assert fake.wait_for_hooks()
+    [hook] = [d for d in fake.deliveries("Issue Hook") if d.payload["object_attributes"]["iid"] == iid]
+    response = client.post(
+        "/gitlab/webhook/",
+        data=hook.body,
+        content_type="application/json",
+        HTTP_X_GITLAB_EVENT=hook.event,
+        HTTP_X_GITLAB_TOKEN=WEBHOOK_SECRET,
+        HTTP_IDEMPOTENCY_KEY=hook.idempotency_key,
+    )
+    assert response.status_code == 202
+    delivery = WebhookDelivery.objects.get(idempotency_key=hook.idempotency_key)
+    assert inbound.handle_delivery(delivery.pk) == "processed"
+    stayed.refresh_from_db()
+    assert stayed.user_problem == "Edited on GitLab"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="reconcile walks the configured project only (links with a project_path are left out), and "
+    "that project's webhook does not fire for the other project: a followed issue's comments never arrive",
+)
+def test_comments_on_a_followed_issue_reach_stagegate(fake, linked):
+    """Webhooks are set per project (``doc/user/project/integrations/webhooks.md``): Stagegate's hook
+    on the configured project hears nothing of an issue moved elsewhere, so only a re-read can."""
+    other = fake.store.add_project("other-group/elsewhere")
+    moved = fake.move_issue(issue_of(fake, linked).iid, other)
+    exchange.sync_proposal(linked.pk)
+    fake.store.create_note(other, moved, {"body": "Commented after the move"}, fake.human)
+    inbound.reconcile()
+    assert IssueComment.objects.filter(proposal=linked, body="Commented after the move").exists()
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="a move copies every note under a new id (Notes::CopyService); pull_comments takes the copies "
@@ -109,6 +173,35 @@ def test_comments_copied_by_a_move_are_not_mirrored_again(fake, linked, author):
     assert sorted(c.body for c in shown) == ["A thought from GitLab", "An answer from Stagegate"]
     assert shown.get(body="An answer from Stagegate").written_by == author
     assert Activity.objects.filter(proposal=linked, kind=Activity.Kind.COMMENT).count() == comments_before
+
+
+# -- 3. internal notes ------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an /orr command in an internal note is applied with its reason as the decision's comment, "
+    "which every reader of the proposal sees; pull_comments keeps only the note itself from them",
+)
+def test_the_reason_given_in_an_internal_note_stays_with_those_who_may_see_internal_notes(
+    fake,
+    submitted_proposal,
+    data_reviewer,
+    other_author,
+    client,  # noqa: F811
+):
+    """GitLab shows an internal note only to members who may see internal notes (``internal: true``,
+    ``confidential: true`` before 15.0; ``doc/user/discussions``, "Internal notes"). A reviewer who
+    decides in one, reason included, has written that reason for those people only."""
+    outbox.push(submitted_proposal.pk)
+    GitLabAccount.objects.create(user=data_reviewer, gitlab_username=fake.human.username, gitlab_user_id=fake.human.id)
+    iid = SyncState.objects.get(proposal=submitted_proposal).issue_iid
+    fake.human_comment(iid, "/orr request-changes data the export leaks INC-4411 customer names", internal=True)
+    inbound.pull_comments(submitted_proposal.pk)
+    client.force_login(other_author)  # reads the public proposal; may not see internal notes
+    response = client.get(submitted_proposal.get_absolute_url())
+    assert response.status_code == 200
+    assert "INC-4411" not in response.content.decode()
 
 
 # -- 10. comments deleted on GitLab ----------------------------------------------------------------
