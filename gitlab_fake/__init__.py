@@ -181,6 +181,11 @@ class FakeGitLab:
         with self.app.store.lock:
             self.app.store.token_expires_at[token or self.token] = expires_at
 
+    def set_token_scopes(self, scopes: list[str], token: str | None = None) -> None:
+        """The token's scopes (the bot's by default); without ``api`` every write is a 403 ``insufficient_scope``."""
+        with self.app.store.lock:
+            self.app.store.token_scopes[token or self.token] = list(scopes)
+
     def expire_token(self, token: str | None = None) -> None:
         """The token passed its ``expires_at``: 401 with GitLab's ``error_description="Token has expired."``."""
         self.app.store.expire_token(token or self.token)

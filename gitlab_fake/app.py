@@ -24,6 +24,7 @@ from . import collab, oauth
 from .faults import FaultPlan
 from .hooks import Dispatcher
 from .state import (
+    CommandsOnly,
     Forbidden,
     Hook,
     Issue,
@@ -195,6 +196,18 @@ class FakeGitLabApp:
                     'Bearer realm="", error="invalid_token", error_description="Token has expired."'
                 )
             return response
+        scopes = self.store.token_scopes.get(self._token(request))
+        if scopes is not None and "api" not in scopes and request.method not in ("GET", "HEAD"):
+            # API::APIGuard: a token without the `api` scope may only read (`read_api`); a write is
+            # Rack::OAuth2's Bearer::Forbidden, a 403 naming the scope it needs.
+            return _json(
+                {
+                    "error": "insufficient_scope",
+                    "error_description": "The request requires higher privileges than provided by the access token.",
+                    "scope": "api",
+                },
+                status=403,
+            )
         if match_route is None:
             if allowed:
                 return _message(405, "405 Method Not Allowed", key="error")
@@ -229,6 +242,8 @@ class FakeGitLabApp:
             return _message(403, "403 Forbidden")
         except ValidationError as exc:
             return _json(exc.body, status=400)
+        except CommandsOnly as exc:
+            return _json({"commands_changes": exc.changes, "summary": ["Commands applied"]}, status=202)
 
     def _token(self, request: Request) -> str | None:
         token = request.headers.get("PRIVATE-TOKEN")

@@ -46,6 +46,16 @@ class NotFound(Exception):
         self.message = f"404 {what} Not Found"
 
 
+class CommandsOnly(Exception):
+    """A comment that held nothing but quick actions: GitLab ran them and saved no note. The notes and
+    discussions APIs answer 202 with what the commands changed (``API::Helpers::NotesHelpers``
+    ``process_note_creation_result``, ``Entities::NoteCommands``)."""
+
+    def __init__(self, changes: dict[str, Any]):
+        super().__init__(changes)
+        self.changes = changes
+
+
 def task_completion_status(description: str) -> dict[str, int]:
     text = _CODE_OR_COMMENT.sub("", description or "")
     boxes = [m.group("box") for m in _TASK_ITEM.finditer(text)]
@@ -359,6 +369,8 @@ class Store:
             self.tokens: dict[str, User] = {}
             self.expired_tokens: set[str] = set()
             self.token_expires_at: dict[str, str] = {}  # token -> YYYY-MM-DD
+            # token -> its scopes, for tokens made with fewer than ``api`` (every scope otherwise).
+            self.token_scopes: dict[str, list[str]] = {}
             self.projects: dict[int, Project] = {}
             # Users below Reporter on the project: GitLab lets them label issues but not create labels.
             self.label_creation_forbidden: set[int] = set()
@@ -708,6 +720,9 @@ class Store:
                 raise ValidationError({"error": "body is missing"})
             if len(body) > NOTE_LIMIT:
                 raise ValidationError({"message": {"note": [f"is too long (maximum is {NOTE_LIMIT} characters)"]}})
+            if not system:
+                # Notes::CreateService runs the comment's quick actions as its writer, then saves the rest.
+                body = self._run_note_quick_actions(project, issue, str(body), actor)
             internal = _bool(params.get("internal", params.get("confidential", False)))
             now = self.clock.now()
             note = Note(
@@ -732,6 +747,24 @@ class Store:
             change = Change(kind="note", action="create", project=project, issue=issue, actor=actor, note=note)
             self.on_change(change)
             return note
+
+    def _run_note_quick_actions(self, project: Project, issue: Issue, body: str, actor: User) -> str:
+        """The comment's text once GitLab has run its quick actions (as ``actor``) and taken them out."""
+        text, actions = run_quick_actions(body)
+        changes: dict[str, Any] = {}
+        if actions["add_labels"]:
+            changes["add_labels"] = ",".join(actions["add_labels"])
+        if actions["remove_labels"]:
+            changes["remove_labels"] = ",".join(actions["remove_labels"])
+        if actions["confidential"]:
+            changes["confidential"] = True
+        if changes:
+            self.edit_issue(project, issue, changes, actor)
+        if text == body.rstrip():
+            return body
+        if not text.strip():
+            raise CommandsOnly(changes)
+        return text
 
     def find_note(self, issue: Issue, note_id: str) -> Note:
         try:
