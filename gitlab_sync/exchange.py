@@ -377,7 +377,7 @@ def _merge(proposal: Proposal, state: SyncState, remote: dict, *, actor: str = "
                     data={"confidential": take_confidential, "by": actor},
                 )
         if "labels" in extra:
-            refresh_verified_checklist(locked)  # items verified by a label follow the labels
+            refresh_verified_checklist(locked, changed={"labels"})  # items verified by a label follow the labels
         if reassert:
             _tell_authors_confidentiality_reasserted(locked, actor)
         if set_on_gitlab:

@@ -171,13 +171,13 @@ def proposal_update_section(
         history.record_changes(
             proposal, before=attributes_before, after=history.current_values(proposal, attributes), by=by
         )
+        refresh_verified_checklist(proposal, changed=set(attributes))  # items verified by a label
     values = _content_values({name: submitted[name] for name in changed if name not in PROPOSAL_ATTRIBUTES})
     if values:
         content = content_with_values(_content_to_change(proposal, values), values)
         proposal_apply_content(proposal=proposal, content=content, keys=set(values), title=values.get(TITLE), by=by)
     else:
         proposal_bump_version(proposal)
-        refresh_verified_checklist(proposal)
         send_proposal_changed(proposal, fields=changed, by=by)
     Activity.objects.record(
         proposal,

@@ -185,8 +185,8 @@ def test_comments_copied_by_a_move_are_not_mirrored_again(fake, linked, author):
 )
 def test_the_reason_given_in_an_internal_note_stays_with_those_who_may_see_internal_notes(
     fake,
-    submitted_proposal,
-    data_reviewer,
+    submitted_proposal,  # noqa: F811
+    data_reviewer,  # noqa: F811
     other_author,
     client,  # noqa: F811
 ):

@@ -93,6 +93,18 @@ def test_items_the_app_can_verify_follow_the_data(author, proposal):
 
 
 @pytest.mark.django_db
+def test_a_label_saved_with_a_title_in_one_save_moves_the_items_the_label_verifies(author, proposal):
+    label_item = ChecklistItem.objects.get(proposal=proposal, stage="experiment", key="label")
+    details = ("title", "labels", "confidential")
+    proposal = save(proposal, author, {"title": "Summarise threads", "labels": []}, fields=details)
+    label_item.refresh_from_db()
+    assert proposal.title == "Summarise threads" and not label_item.checked
+    save(proposal, author, {"title": "Summarise long threads", "labels": ["wg-ai-integration"]}, fields=details)
+    label_item.refresh_from_db()
+    assert label_item.checked and label_item.checked_by_app
+
+
+@pytest.mark.django_db
 def test_personas_item_is_ticked_by_a_persona_tag_alone(author, proposal):
     save(proposal, author, {"persona_tags": [Persona.objects.get(name="Sasha").pk]})
     assert ChecklistItem.objects.get(proposal=proposal, stage="experiment", key="personas").checked
