@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from proposals import history, search
 from proposals.models import Activity, ChecklistItem, Persona, Proposal, Requirement, ResearchLink
-from proposals.services import proposal_bump_version, proposal_create
+from proposals.services import possible_authors, proposal_bump_version, proposal_create, proposal_set_co_authors
 from proposals.signals import send_proposal_changed
 
 # A changed value is kept on the timeline entry up to this many characters (the whole text stays on the proposal).
@@ -75,7 +75,7 @@ class ProposalRowAdminMixin:
         self._record_history(request, before)
         if not change:
             record_admin_edit(obj.proposal, by=request.user, what=f"added a {self.row_name} “{_excerpt(obj)}”")
-        elif changes := form_changes(form):
+        elif changes := {name: change for name, change in form_changes(form).items() if name != "co_authors"}:
             what = f"changed a {self.row_name} ({', '.join(changes)})"
             data = {"fields": list(changes), "changes": changes}
             record_admin_edit(obj.proposal, by=request.user, what=what, data=data)
@@ -158,6 +158,11 @@ class ProposalAdmin(admin.ModelAdmin):
         ]
         return [*self.HISTORY_KEYS, *text, *items]
 
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "co_authors":
+            kwargs["queryset"] = possible_authors()  # whom `proposal_set_co_authors` accepts
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
     def get_inlines(self, request, obj):
         # A new proposal's checklists come from its template; they are ticked on its change page.
         return self.inlines if obj is not None else [RequirementInline, ResearchLinkInline]
@@ -189,9 +194,14 @@ class ProposalAdmin(admin.ModelAdmin):
         obj.save(force_update=True)
 
     def save_related(self, request, form, formsets, change):
+        # Co-authors are named through the service, as on the proposal's page: its timeline entry and the
+        # "made you a co-author" notice. Taken out of the form's data, so its own save leaves them alone.
+        co_authors = form.cleaned_data.pop("co_authors", None)
         # After the many-to-many fields and the inlines are saved: one entry for the proposal's own fields.
         super().save_related(request, form, formsets, change)
         proposal = form.instance
+        if co_authors is not None:
+            proposal_set_co_authors(proposal=proposal, co_authors=list(co_authors), by=request.user)
         after = history.current_values(proposal, self._history_keys(proposal))
         recorded = history.record_changes(proposal, before=request._history_before, after=after, by=request.user)
         if not change:
@@ -199,7 +209,7 @@ class ProposalAdmin(admin.ModelAdmin):
                 filled = sorted({history.part_label(proposal.definition, row.field) for row in recorded})
                 what = f"filled in {', '.join(filled)} of the new proposal"
                 record_admin_edit(proposal, by=request.user, what=what, data={"fields": [r.field for r in recorded]})
-        elif changes := form_changes(form):
+        elif changes := {name: change for name, change in form_changes(form).items() if name != "co_authors"}:
             what = f"changed {', '.join(str(form.fields[name].label or name) for name in changes)}"
             data = {"fields": list(changes), "changes": changes}
             record_admin_edit(proposal, by=request.user, what=what, data=data)

@@ -156,6 +156,30 @@ def test_a_proposal_added_in_the_admin_is_created_like_any_other(admin_client, s
     assert [hit.proposal for hit in hits] == [proposal]
 
 
+def test_co_authors_named_in_the_admin_are_told_as_on_the_proposals_page(
+    admin_client, superuser, author, other_author, django_user_model
+):
+    from reviews.models import InAppNotification
+
+    reader = django_user_model.objects.create_user("reader")
+    data = add_form_data(superuser, title="Summarise incident timelines", owner=author.pk)
+    response = admin_client.post("/admin/proposals/proposal/add/", data | {"co_authors": [reader.pk]})
+    assert response.status_code == 200  # someone who may not write proposals is not offered
+    response = admin_client.post("/admin/proposals/proposal/add/", data | {"co_authors": [other_author.pk]})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    proposal = Proposal.objects.get(title="Summarise incident timelines")
+    assert list(proposal.co_authors.all()) == [other_author]
+    notice = InAppNotification.objects.get(user=other_author, proposal=proposal)
+    assert "made you a co-author" in notice.subject
+    assert Activity.objects.filter(proposal=proposal, data__co_authors_added=[other_author.username]).exists()
+
+    data = change_form_data(Proposal, proposal, superuser) | {"co_authors": []}
+    response = admin_client.post(f"/admin/proposals/proposal/{proposal.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert not proposal.co_authors.exists()
+    assert Activity.objects.filter(proposal=proposal, data__co_authors_removed=[other_author.username]).exists()
+
+
 def test_row_admin_pages_write_the_proposals_history(admin_client, superuser, author):
     from proposals.models import ChecklistItem, FieldChange, ResearchLink
 
