@@ -83,7 +83,6 @@ def section_fingerprint(values: dict) -> str:
     return hashlib.sha256(encoded).hexdigest()[:16]
 
 
-@transaction.atomic
 def proposal_create(
     *,
     title: str,
@@ -109,21 +108,24 @@ def proposal_create(
         proposal.template_version = template_version
     proposal.labels = [proposal.definition.label] if labels is None else list(labels)
     proposal.full_clean(exclude=["owner"])  # the owner is a user in hand: no query asks whether it exists
-    proposal.save()
-    create_checklist_items(proposal, verified=True)
-    message = f"{by} created the proposal" + (f" for {owner}" if by != owner else "")
-    Activity.objects.record(proposal, actor=by, kind=Activity.Kind.CREATED, message=message)
-    answers = proposal_created.send(
-        sender=Proposal, proposal=proposal, by=by, origin=Origin(origin), gitlab_issue_ref=gitlab_issue_ref
-    )
-    if gitlab_issue_ref:
-        issue_titles = [answer for _, answer in answers if isinstance(answer, str) and answer]
-        if not issue_titles:
-            raise IssueLinkRefused("GitLab is not connected to Stagegate, so no issue can be linked")
-        if title_from_issue and not one_line_error(issue_titles[0], max_length=TITLE_MAX_LENGTH):
-            proposal.title = normalise_title(issue_titles[0])
-            proposal.save(update_fields=["title"])
-    send_proposal_changed(proposal, fields=["created"], by=by, origin=origin)
+    # Checked before any write, so no savepoint: inside a caller's transaction a refused link fails it whole
+    # (a caller that goes on after an error, such as the import of many issues, keeps its own).
+    with transaction.atomic(savepoint=False):
+        proposal.save()
+        create_checklist_items(proposal, verified=True)
+        message = f"{by} created the proposal" + (f" for {owner}" if by != owner else "")
+        Activity.objects.record(proposal, actor=by, kind=Activity.Kind.CREATED, message=message)
+        answers = proposal_created.send(
+            sender=Proposal, proposal=proposal, by=by, origin=Origin(origin), gitlab_issue_ref=gitlab_issue_ref
+        )
+        if gitlab_issue_ref:
+            issue_titles = [answer for _, answer in answers if isinstance(answer, str) and answer]
+            if not issue_titles:
+                raise IssueLinkRefused("GitLab is not connected to Stagegate, so no issue can be linked")
+            if title_from_issue and not one_line_error(issue_titles[0], max_length=TITLE_MAX_LENGTH):
+                proposal.title = normalise_title(issue_titles[0])
+                proposal.save(update_fields=["title"])
+        send_proposal_changed(proposal, fields=["created"], by=by, origin=origin)
     return proposal
 
 
