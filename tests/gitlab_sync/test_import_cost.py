@@ -13,11 +13,11 @@ from tests.gitlab_sync.issue_text import edit_issue_fields
 
 pytestmark = pytest.mark.django_db
 
-# Per imported issue (in a savepoint of its own): the proposal with its checklist (verified as it is made, with no query: a new
-# proposal has no rows of its own to ask), ORR reviews and timeline entry; GitLab's text applied (content,
-# the checklist items its answers verify, history), the import's timeline entry. Per batch of 50 (and per
-# call): the search entries (with what they read: requirements, links, ORR answers and threads, GitLab
-# comments) and the sync links of all its proposals.
+# Per imported issue, in a savepoint of its own: the proposal with its checklist (verified as it is made,
+# with no query: a new proposal has no rows of its own to ask), ORR reviews and timeline entry; GitLab's text
+# applied (content, the checklist items its answers verify, history), the import's timeline entry. Per batch
+# of 50 (and per call): the search entries (with what they read: requirements, links, ORR answers and
+# threads, GitLab comments) and the sync links of all its proposals.
 IMPORT_PER_ISSUE = 14
 IMPORT_FIXED = 12
 # Per reconciled issue: the link, GitLab's text applied under the proposal's lock (content, the checklist
