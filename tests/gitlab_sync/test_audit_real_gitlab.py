@@ -43,11 +43,6 @@ def system_note(issue, text: str):
 # -- 1. moved issues ---------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GitLab's 'moved to' note names a project of the same group by its path alone "
-    "(Project#to_reference_base); follow_move reads it as a full path and flags the link instead",
-)
 def test_a_move_to_a_project_of_the_same_group_is_followed(fake, linked, author):
     """``SystemNotes::IssuablesService#noteable_moved`` writes ``noteable_ref.to_reference(project)``;
     ``Project#to_reference_base`` gives ``full_path`` only across namespaces and the bare ``path`` for
@@ -67,11 +62,6 @@ def test_a_move_to_a_project_of_the_same_group_is_followed(fake, linked, author)
     assert "Written after the move" in fake.issue(moved.iid, other).description
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a 404 'Project Not Found' for the project a moved issue went to blocks the whole connection "
-    "as if the configured project were gone (client._translate does not know which project it asked for)",
-)
 def test_losing_the_project_a_moved_issue_went_to_stops_that_proposal_not_the_connection(
     fake, linked, author, other_author
 ):
@@ -96,11 +86,6 @@ def test_losing_the_project_a_moved_issue_went_to_stops_that_proposal_not_the_co
 
 
 @pytest.mark.urls("tests.gitlab_sync.urls")
-@pytest.mark.xfail(
-    strict=True,
-    reason="after a push to a followed issue, note_success stores the other project's id as the "
-    "connection's, and handle_delivery then ignores every webhook of the configured project",
-)
 def test_webhooks_of_the_configured_project_are_still_applied_after_a_move_was_followed(
     fake, linked, author, other_author, client
 ):
@@ -150,11 +135,6 @@ def test_comments_on_a_followed_issue_reach_stagegate(fake, linked):
     assert IssueComment.objects.filter(proposal=linked, body="Commented after the move").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a move copies every note under a new id (Notes::CopyService); pull_comments takes the copies "
-    "for new comments, so each comment appears twice on the timeline and Stagegate's own become someone else's",
-)
 def test_comments_copied_by_a_move_are_not_mirrored_again(fake, linked, author):
     """``Gitlab::Issuable::Clone::BaseService#copy_notes`` (used by ``Issues::MoveService``) copies the
     old issue's notes onto the new issue as new notes: new ids, same text (markers included), same

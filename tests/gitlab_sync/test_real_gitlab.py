@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from gitlab_fake import FakeGitLab
 from gitlab_fake.hooks import rails_json
-from gitlab_sync import client, exchange, failures, importer, inbound, outbox
+from gitlab_sync import client, discussion, exchange, failures, importer, inbound, outbox
 from gitlab_sync.models import GitLabConnection, IssueComment, SyncState, WebhookDelivery
 from proposals import markdown, services
 from proposals.markdown import ProposalContent
@@ -192,6 +192,42 @@ def test_a_move_the_bot_cannot_follow_flags_the_link_for_an_admin(fake, linked, 
     outbox.push(linked.pk)
     assert fake.requests_to("issues.edit") == []
     assert "Must not land" not in fake.issue(old_iid).description
+
+
+def test_a_move_across_groups_is_followed_by_the_full_path_the_note_gives(fake, linked, author):
+    other = fake.store.add_project("other-group/elsewhere")
+    old_iid = issue_of(fake, linked).iid
+    moved = fake.move_issue(old_iid, other)
+    exchange.sync_proposal(linked.pk)
+    state = SyncState.objects.get(proposal=linked)
+    assert (state.project_path, state.issue_iid, state.link_broken) == ("other-group/elsewhere", moved.iid, False)
+    assert sync_activities(linked, f"moved to other-group/elsewhere#{moved.iid}")
+
+
+def test_after_a_move_a_reply_goes_into_the_thread_the_move_copied(fake, linked, author):
+    iid = issue_of(fake, linked).iid
+    fake.human_comment(iid, "Asked before the move")
+    inbound.pull_comments(linked.pk)
+    other = fake.store.add_project("ai-group/elsewhere")
+    moved = fake.move_issue(iid, other)
+    exchange.sync_proposal(linked.pk)
+    asked = IssueComment.objects.get(proposal=linked, body="Asked before the move")
+    discussion.comment_post(proposal=linked, body="Answered after the move", by=author, reply_to=asked)
+    for comment_id in IssueComment.objects.filter(posting="pending").values_list("pk", flat=True):
+        discussion.comment_deliver(comment_id)
+    notes = fake.issue(moved.iid, other).notes.values()
+    [question] = [n for n in notes if n.body == "Asked before the move"]
+    [answer] = [n for n in notes if n.body.startswith("Answered after the move")]
+    assert answer.discussion_id == question.discussion_id
+    assert not any("Answered" in n.body for n in fake.issue(iid).notes.values())
+    inbound.pull_comments(linked.pk)
+    assert IssueComment.objects.filter(proposal=linked, deleted_at=None).count() == 2
+
+
+def test_a_project_id_stored_from_another_projects_answer_is_mended_by_the_hourly_check(fake, linked):
+    GitLabConnection.objects.update(project_id=fake.project.id + 500, health_checked_at=None)
+    inbound.reconcile()
+    assert GitLabConnection.objects.get().project_id == fake.project.id
 
 
 def test_an_issue_closed_as_duplicate_is_flagged_not_written(fake, linked, author):
