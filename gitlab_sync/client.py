@@ -96,9 +96,10 @@ def is_configured_project(project: str | int | None) -> bool:
     return project is None or str(project).casefold() == str(settings.GITLAB_PROJECT).casefold()
 
 
-def _translate(exc: Exception, *, project: str | int | None = None) -> GitLabError:
+def _translate(exc: Exception, *, project: str | int | None = None, as_person: bool = False) -> GitLabError:
     """Our error for python-gitlab's or requests' ``exc``; ``project``: the project the request named
-    (None: the configured one), since "404 Project Not Found" means something else for each."""
+    (None: the configured one), since "404 Project Not Found" means something else for each.
+    ``as_person``: sent with a person's own token, whose scope is theirs, not the connection's."""
     if isinstance(exc, requests.Timeout):
         return TransientGitLabError(f"GitLab did not answer in time ({exc.__class__.__name__})")
     if isinstance(exc, requests.RequestException):
@@ -123,6 +124,15 @@ def _translate(exc: Exception, *, project: str | int | None = None) -> GitLabErr
                 "make the bot user trusted (Admin > Users > Trust user) or lower the spam check. " + message,
                 reason="captcha",
                 status=409,
+            )
+        if status == 403 and b"insufficient_scope" in body and not as_person:
+            # API::APIGuard refuses every write of a token without the `api` scope (read_api, read_user):
+            # no proposal can be synced until the token changes.
+            return ConnectionBlocked(
+                "The GitLab bot token may only read: GitLab refuses its writes (403 insufficient_scope). "
+                "Create a token with the api scope, set it as GITLAB_TOKEN, then resume sync.",
+                reason="token_scope",
+                status=403,
             )
         if status == 404 and "project not found" in str(exc.error_message).lower():
             if not is_configured_project(project):
@@ -152,13 +162,13 @@ def _translate(exc: Exception, *, project: str | int | None = None) -> GitLabErr
     raise exc
 
 
-def _call(fn, *args, project: str | int | None = None):
+def _call(fn, *args, project: str | int | None = None, as_person: bool = False):
     """``fn(*args)``, its errors translated; ``project``: the project the request names (None: the
-    configured one)."""
+    configured one); ``as_person``: sent with a person's own token, not the bot's."""
     try:
         return fn(*args)
     except (gitlab.GitlabError, requests.RequestException) as exc:
-        raise _translate(exc, project=project) from exc
+        raise _translate(exc, project=project, as_person=as_person) from exc
 
 
 def _issues_path(project: str | None = None) -> str:
@@ -300,6 +310,7 @@ def create_discussion(iid: int, body: str, *, project: str | None = None, token:
     return _call(
         lambda: _as(token).http_post(path, post_data={"body": body}, **_ONE_TRY),
         project=project,
+        as_person=token is not None,
     )
 
 
@@ -312,6 +323,7 @@ def reply_to_discussion(
     return _call(
         lambda: _as(token).http_post(path, post_data={"body": body}, **_ONE_TRY),
         project=project,
+        as_person=token is not None,
     )
 
 
@@ -321,6 +333,7 @@ def update_note(iid: int, note_id: int, body: str, *, project: str | None = None
     return _call(
         lambda: _as(token).http_put(path, post_data={"body": body}, **_ONE_TRY),
         project=project,
+        as_person=token is not None,
     )
 
 
@@ -329,6 +342,7 @@ def delete_note(iid: int, note_id: int, *, project: str | None = None, token: st
     _call(
         lambda: _as(token).http_delete(f"{_issues_path(project)}/{iid}/notes/{note_id}", **_ONE_TRY),
         project=project,
+        as_person=token is not None,
     )
 
 

@@ -25,7 +25,7 @@ from accounts.gitlab import gitlab_write_token_for, user_for_gitlab_id
 from config.celery import app
 from gitlab_sync import client, designs, links
 from gitlab_sync.connection import LockBusy, ensure_healthy, parse_time, proposal_lock
-from gitlab_sync.failures import RetryLater, backoff
+from gitlab_sync.failures import RetryLater, backoff, block_connection
 from gitlab_sync.models import IssueCollabState, IssueComment, SyncState
 from proposals import access
 from proposals.models import Activity, Proposal
@@ -212,6 +212,8 @@ def comment_deliver(comment_id: int) -> str:
         raise RetryLater(2.0) from None
     except (client.SyncDisabled, client.AuthenticationFailed, client.ConnectionBlocked) as exc:
         # The connection as a whole waits (an admin fixes it); the sweep sends the comment afterwards.
+        if isinstance(exc, client.ConnectionBlocked):
+            block_connection(exc)  # found by this post (a token that may only read): said once, to admins
         IssueComment.objects.filter(pk=comment_id).update(post_error=exc.message[:500])
         return "waiting"
     except client.TransientGitLabError as exc:

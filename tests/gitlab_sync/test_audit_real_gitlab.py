@@ -241,11 +241,6 @@ def test_a_comment_written_in_stagegate_runs_no_quick_action_with_the_bots_right
 # -- 8. errors that are not transient ---------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a token without the api scope is refused every write with 403 insufficient_scope; Stagegate "
-    "files it on each proposal as a permanent error, never as the connection's state",
-)
 def test_a_token_that_may_only_read_stops_the_connection_with_one_message(fake, linked, author, other_author):
     """GitLab refuses a write with a ``read_api`` token: 403 ``{"error": "insufficient_scope", …,
     "scope": "api"}`` (``lib/api/api_guard.rb``, ``InsufficientScopeError``). Like a revoked token, it

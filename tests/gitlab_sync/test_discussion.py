@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from gitlab_sync import discussion, inbound
 from gitlab_sync.failures import RetryLater
-from gitlab_sync.models import IssueComment
+from gitlab_sync.models import GitLabConnection, IssueComment
 from reviews.models import InAppNotification, Watch
 from tests.factories import ProposalFactory
 
@@ -226,6 +226,32 @@ def test_without_a_token_that_may_write_the_bot_posts_signed(fake, linked, autho
     discussion.comment_deliver(comment.pk)
     [note] = user_notes(issue_of(fake, linked))
     assert note.author.username == fake.bot.username and "— ada via Stagegate" in note.body
+
+
+def test_a_person_whose_token_turns_out_read_only_on_gitlab_is_posted_for_by_the_bot(fake, linked, author, settings):
+    """Settings asked for the api scope, but the person's token may only read (GitLab's 403
+    insufficient_scope): that is their token's matter, not the connection's."""
+    settings.SOCIALACCOUNT_STORE_TOKENS = True
+    settings.SOCIALACCOUNT_PROVIDERS = {"gitlab": {"SCOPE": ["api"]}}
+    account = SocialAccount.objects.create(user=author, provider="gitlab", uid=str(fake.human.id))
+    SocialToken.objects.create(account=account, token=fake.human_token)
+    fake.set_token_scopes(["read_api"], token=fake.human_token)
+    comment = discussion.comment_post(proposal=linked, body="Signed after all", by=author)
+    assert discussion.comment_deliver(comment.pk) == "posted"
+    [note] = user_notes(issue_of(fake, linked))
+    assert note.author.username == fake.bot.username and "— ada via Stagegate" in note.body
+    assert GitLabConnection.objects.get().healthy
+
+
+def test_a_bot_token_that_may_only_read_stops_the_connection_at_the_first_comment(fake, linked, author):
+    fake.set_token_scopes(["read_api"])
+    comment = discussion.comment_post(proposal=linked, body="Waits for a token that may write", by=author)
+    assert discussion.comment_deliver(comment.pk) == "waiting"
+    conn = GitLabConnection.objects.get()
+    assert conn.blocked_reason == "token_scope" and "api scope" in conn.blocked_message
+    fake.clear_request_log()
+    assert discussion.comment_deliver(comment.pk) == "waiting"
+    assert fake.requests_to() == []  # not tried again until an admin resumes sync
 
 
 @pytest.mark.parametrize("body", ["", "   ", "bad \x07 bell"])

@@ -352,6 +352,12 @@ def test_an_archived_project_stops_the_connection(fake, linked, author):
     assert "archived" in conn.blocked_message
 
 
+def test_a_token_that_may_only_read_stops_the_connection_and_says_which_scope_it_needs(fake, linked, author):
+    fake.set_token_scopes(["read_api"])
+    conn = stopped_once(fake, linked, author, "token_scope", fix=lambda: fake.set_token_scopes(["api"]))
+    assert "api scope" in conn.blocked_message and "GITLAB_TOKEN" in conn.blocked_message
+
+
 def test_an_expired_token_says_so(fake, linked, author):
     fake.expire_token()
     edit(linked, author, user_problem="x")
