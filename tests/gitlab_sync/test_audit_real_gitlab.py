@@ -214,11 +214,6 @@ def test_a_comment_deleted_on_gitlab_disappears_at_the_next_scheduled_reconcile(
 # -- comments written in Stagegate ---------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the bot posts a comment's '/command' lines as written, and GitLab runs them with the bot's "
-    "rights (Notes::CreateService); note_body escapes no quick action",
-)
 def test_a_comment_written_in_stagegate_runs_no_quick_action_with_the_bots_rights(fake, linked, other_author):
     """GitLab runs the quick actions of a comment created through the notes or discussions API as the
     token's user, and saves the comment without them (``API::Helpers::NotesHelpers#create_note`` →
