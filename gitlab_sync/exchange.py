@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from gitlab_sync import client, fields
 from gitlab_sync.client import TransientGitLabError
-from gitlab_sync.connection import ensure_healthy, note_success, parse_time
+from gitlab_sync.connection import connection, ensure_healthy, note_success, parse_time
 from gitlab_sync.managed import (
     desired_labels,
     enforce_managed,
@@ -218,7 +218,9 @@ def follow_move(state: SyncState, remote: dict) -> None:
                 issue = None  # a project the bot is no member of answers 404
         if issue is not None and issue.get("id") == remote["moved_to_id"]:
             threads = client.list_discussions(issue["iid"], project=target[0])
-            path = "" if client.is_configured_project(target[0]) else target[0]
+            # Moved (back) into the configured project, however GITLAB_PROJECT names it (path or id).
+            configured = client.is_configured_project(target[0]) or issue.get("project_id") == connection().project_id
+            path = "" if configured else target[0]
             with transaction.atomic():
                 SyncState.objects.filter(pk=state.pk).update(
                     project_path=path,

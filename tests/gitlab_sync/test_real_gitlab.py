@@ -204,6 +204,20 @@ def test_a_move_across_groups_is_followed_by_the_full_path_the_note_gives(fake, 
     assert sync_activities(linked, f"moved to other-group/elsewhere#{moved.iid}")
 
 
+def test_an_issue_moved_back_into_the_project_configured_by_its_id_is_linked_there_again(fake, author, settings):
+    settings.GITLAB_PROJECT = str(fake.project.id)
+    proposal = ProposalFactory(owner=author)
+    outbox.push(proposal.pk)
+    other = fake.store.add_project("ai-group/elsewhere")
+    there = fake.move_issue(issue_of(fake, proposal).iid, other)
+    exchange.sync_proposal(proposal.pk)
+    assert SyncState.objects.get(proposal=proposal).project_path == "ai-group/elsewhere"
+    back = fake.store.move_issue(other, there, fake.project, fake.human)
+    exchange.sync_proposal(proposal.pk)
+    state = SyncState.objects.get(proposal=proposal)
+    assert (state.project_path, state.issue_iid) == ("", back.iid)
+
+
 def test_after_a_move_a_reply_goes_into_the_thread_the_move_copied(fake, linked, author):
     iid = issue_of(fake, linked).iid
     fake.human_comment(iid, "Asked before the move")
