@@ -263,37 +263,30 @@ _QUICK_ACTION_LINE = re.compile(
     re.IGNORECASE,
 )
 _LABEL_ARG = re.compile(r'~"(?P<quoted>[^"]+)"|~(?P<plain>[^\s~"]+)')
-_FENCE = re.compile(r"^```")
-_HTML_OPEN = re.compile(r"^<[^>]+?>$")
-_HTML_CLOSE = re.compile(r"^</[^>]+?>$")
+# Gitlab::QuickActions::Extractor's blocks, whose lines are never commands: a ``` code block, an HTML block,
+# a >>> quote, each up to the first closing line that leaves at least one character between ("\n```$" after
+# ".+?"). A block never closed is no block: its "/" lines are commands.
+_BLOCK = re.compile(r"^```.+?\n```$|^<[^>]+?>\n.+?\n</[^>]+?>$|^>>>.+?\n>>>$", re.MULTILINE | re.DOTALL)
+
+
+def _lines_in_blocks(text: str) -> set[int]:
+    inside: set[int] = set()
+    for block in _BLOCK.finditer(text):
+        first = text.count("\n", 0, block.start())
+        inside.update(range(first, first + block.group().count("\n") + 1))
+    return inside
 
 
 def run_quick_actions(description: str) -> tuple[str, dict[str, Any]]:
     """The description without the quick actions GitLab runs, and what they do (label changes, confidential)."""
     kept: list[str] = []
     effects: dict[str, Any] = {"add_labels": [], "remove_labels": [], "confidential": False}
-    lines = description.replace("\r", "").split("\n")
-    inside = None  # "fence", "html" or "quote": a block whose lines are never commands
+    text = description.replace("\r", "")
+    lines = text.split("\n")
+    in_blocks = _lines_in_blocks(text)
     removed = False
-    last_closer = _last_closers(lines)
     for i, line in enumerate(lines):
-        if inside is None:
-            if _FENCE.match(line) or line.startswith(">>>") or _HTML_OPEN.match(line):
-                inside = "fence" if _FENCE.match(line) else ("quote" if line.startswith(">>>") else "html")
-                if last_closer[inside] > i:
-                    kept.append(line)
-                    removed = False
-                    continue
-                inside = None
-        elif (
-            (inside == "fence" and _FENCE.match(line))
-            or (inside == "quote" and line.startswith(">>>"))
-            or (inside == "html" and _HTML_CLOSE.match(line))
-        ):
-            inside = None
-            kept.append(line)
-            continue
-        match = None if inside else _QUICK_ACTION_LINE.match(line)
+        match = None if i in in_blocks else _QUICK_ACTION_LINE.match(line)
         if match is None:
             if removed and not line.strip() and i + 1 < len(lines):
                 continue  # the blank lines right after a command go with it
@@ -313,17 +306,13 @@ def run_quick_actions(description: str) -> tuple[str, dict[str, Any]]:
     return "\n".join(kept).rstrip(), effects
 
 
-def _last_closers(lines: list[str]) -> dict[str, int]:
-    """The last line closing each kind of block: a block opened before it is closed (else its lines are text)."""
-    last = {"fence": -1, "quote": -1, "html": -1}
-    for i, line in enumerate(lines):
-        if _FENCE.match(line):
-            last["fence"] = i
-        if line.startswith(">>>"):
-            last["quote"] = i
-        if _HTML_CLOSE.match(line):
-            last["html"] = i
-    return last
+def project_reference(project: Project, from_project: Project) -> str:
+    """How GitLab names ``project`` in the text of ``from_project`` (``Project#to_reference_base``): the
+    full path across namespaces, the bare path for another project of the same namespace."""
+    namespace, _, path = project.path_with_namespace.rpartition("/")
+    if namespace != from_project.path_with_namespace.rpartition("/")[0]:
+        return project.path_with_namespace
+    return path
 
 
 def _split_labels(value: Any) -> list[str]:
@@ -444,6 +433,8 @@ class Store:
                 },
                 issue.author,
             )
+            # Notes::CopyService: each note copied in order under a new id, each thread under a new id.
+            threads: dict[str, str] = {}
             for note in sorted(issue.notes.values(), key=lambda n: n.id):
                 copy = Note(
                     id=self.next_id(),
@@ -453,16 +444,25 @@ class Store:
                     updated_at=note.updated_at,
                     system=note.system,
                     internal=note.internal,
-                    discussion_id=note.discussion_id,
+                    discussion_id=threads.setdefault(note.discussion_id, secrets.token_hex(20)),
                     individual_note=note.individual_note,
                 )
                 moved.notes[copy.id] = copy
+            # SystemNotes::IssuablesService#noteable_moved names each issue relative to the other's project.
             self.create_note(
-                target, moved, {"body": f"moved from {project.path_with_namespace}#{issue.iid}"}, actor, system=True
+                target,
+                moved,
+                {"body": f"moved from {project_reference(project, target)}#{issue.iid}"},
+                actor,
+                system=True,
             )
             issue.moved_to_id = moved.id
             self.create_note(
-                project, issue, {"body": f"moved to {target.path_with_namespace}#{moved.iid}"}, actor, system=True
+                project,
+                issue,
+                {"body": f"moved to {project_reference(target, project)}#{moved.iid}"},
+                actor,
+                system=True,
             )
             self.edit_issue(project, issue, {"state_event": "close"}, actor)
             return moved

@@ -90,7 +90,16 @@ def client() -> gitlab.Gitlab:
 _ONE_TRY = {"obey_rate_limit": False, "retry_transient_errors": False}
 
 
-def _translate(exc: Exception) -> GitLabError:
+def is_configured_project(project: str | int | None) -> bool:
+    """Whether ``project`` (an id or a path, None for the default) is the configured project. GitLab
+    paths are case-insensitive."""
+    return project is None or str(project).casefold() == str(settings.GITLAB_PROJECT).casefold()
+
+
+def _translate(exc: Exception, *, project: str | int | None = None, as_person: bool = False) -> GitLabError:
+    """Our error for python-gitlab's or requests' ``exc``; ``project``: the project the request named
+    (None: the configured one), since "404 Project Not Found" means something else for each.
+    ``as_person``: sent with a person's own token, whose scope is theirs, not the connection's."""
     if isinstance(exc, requests.Timeout):
         return TransientGitLabError(f"GitLab did not answer in time ({exc.__class__.__name__})")
     if isinstance(exc, requests.RequestException):
@@ -116,7 +125,23 @@ def _translate(exc: Exception) -> GitLabError:
                 reason="captcha",
                 status=409,
             )
+        if status == 403 and b"insufficient_scope" in body and not as_person:
+            # API::APIGuard refuses every write of a token without the `api` scope (read_api, read_user):
+            # no proposal can be synced until the token changes.
+            return ConnectionBlocked(
+                "The GitLab bot token may only read: GitLab refuses its writes (403 insufficient_scope). "
+                "Create a token with the api scope, set it as GITLAB_TOKEN, then resume sync.",
+                reason="token_scope",
+                status=403,
+            )
         if status == 404 and "project not found" in str(exc.error_message).lower():
+            if not is_configured_project(project):
+                # Another project (one a moved issue went to): only the issues living there are out of reach.
+                return IssueNotFound(
+                    f"GitLab cannot find the project {project}: it was deleted or renamed, or the bot may no "
+                    "longer read it. " + message,
+                    status=404,
+                )
             return ConnectionBlocked(
                 f"GitLab cannot find the project {settings.GITLAB_PROJECT}: it was deleted or renamed, or the "
                 "bot is no longer a member. " + message,
@@ -137,11 +162,13 @@ def _translate(exc: Exception) -> GitLabError:
     raise exc
 
 
-def _call(fn, *args, **kwargs):
+def _call(fn, *args, project: str | int | None = None, as_person: bool = False):
+    """``fn(*args)``, its errors translated; ``project``: the project the request names (None: the
+    configured one); ``as_person``: sent with a person's own token, not the bot's."""
     try:
-        return fn(*args, **kwargs)
+        return fn(*args)
     except (gitlab.GitlabError, requests.RequestException) as exc:
-        raise _translate(exc) from exc
+        raise _translate(exc, project=project, as_person=as_person) from exc
 
 
 def _issues_path(project: str | None = None) -> str:
@@ -169,7 +196,7 @@ def list_hooks() -> list[dict[str, Any]]:
 
 def get_issue(iid: int, *, project: str | None = None) -> dict[str, Any]:
     """GET /projects/:id/issues/:iid — https://docs.gitlab.com/api/issues/#single-project-issue"""
-    return _call(lambda: client().http_get(f"{_issues_path(project)}/{iid}", **_ONE_TRY))
+    return _call(lambda: client().http_get(f"{_issues_path(project)}/{iid}", **_ONE_TRY), project=project)
 
 
 def create_issue(attrs: dict[str, Any]) -> dict[str, Any]:
@@ -180,7 +207,9 @@ def create_issue(attrs: dict[str, Any]) -> dict[str, Any]:
 def update_issue(iid: int, attrs: dict[str, Any], *, project: str | None = None) -> dict[str, Any]:
     """PUT /projects/:id/issues/:iid (only the attributes sent change; labels via
     add_labels/remove_labels) — https://docs.gitlab.com/api/issues/#edit-an-issue"""
-    return _call(lambda: client().http_put(f"{_issues_path(project)}/{iid}", post_data=attrs, **_ONE_TRY))
+    return _call(
+        lambda: client().http_put(f"{_issues_path(project)}/{iid}", post_data=attrs, **_ONE_TRY), project=project
+    )
 
 
 def iter_issues(**filters: Any) -> Iterator[dict[str, Any]]:
@@ -213,14 +242,15 @@ def list_notes(iid: int, *, project: str | None = None) -> list[dict[str, Any]]:
                 get_all=True,
                 **_ONE_TRY,
             )
-        )
+        ),
+        project=project,
     )
 
 
 def create_note(iid: int, body: str, *, project: str | None = None) -> dict[str, Any]:
     """POST /projects/:id/issues/:iid/notes — https://docs.gitlab.com/api/notes/#create-new-issue-note"""
     path = f"{_issues_path(project)}/{iid}/notes"
-    return _call(lambda: client().http_post(path, post_data={"body": body}, **_ONE_TRY))
+    return _call(lambda: client().http_post(path, post_data={"body": body}, **_ONE_TRY), project=project)
 
 
 # --- Linked issues, designs, discussions (issue 15) -------------------------------------------
@@ -237,7 +267,10 @@ def _as(token: str | None) -> gitlab.Gitlab:
 def list_issue_links(iid: int, *, project: str | None = None) -> list[dict[str, Any]]:
     """GET /projects/:id/issues/:iid/links: the linked issues the bot may read, each with
     ``issue_link_id`` and ``link_type`` — https://docs.gitlab.com/api/issue_links/#list-issue-relations"""
-    return _call(lambda: list(client().http_list(f"{_issues_path(project)}/{iid}/links", get_all=True, **_ONE_TRY)))
+    return _call(
+        lambda: list(client().http_list(f"{_issues_path(project)}/{iid}/links", get_all=True, **_ONE_TRY)),
+        project=project,
+    )
 
 
 def create_issue_link(
@@ -246,13 +279,15 @@ def create_issue_link(
     """POST /projects/:id/issues/:iid/links —
     https://docs.gitlab.com/api/issue_links/#create-an-issue-link"""
     data = {"target_project_id": str(target_project), "target_issue_iid": str(target_iid), "link_type": link_type}
-    return _call(lambda: client().http_post(f"{_issues_path(project)}/{iid}/links", post_data=data, **_ONE_TRY))
+    return _call(
+        lambda: client().http_post(f"{_issues_path(project)}/{iid}/links", post_data=data, **_ONE_TRY), project=project
+    )
 
 
 def delete_issue_link(iid: int, link_id: int, *, project: str | None = None) -> None:
     """DELETE /projects/:id/issues/:iid/links/:issue_link_id —
     https://docs.gitlab.com/api/issue_links/#delete-an-issue-link"""
-    _call(lambda: client().http_delete(f"{_issues_path(project)}/{iid}/links/{link_id}", **_ONE_TRY))
+    _call(lambda: client().http_delete(f"{_issues_path(project)}/{iid}/links/{link_id}", **_ONE_TRY), project=project)
 
 
 def list_discussions(iid: int, *, project: str | None = None) -> list[dict[str, Any]]:
@@ -263,7 +298,8 @@ def list_discussions(iid: int, *, project: str | None = None) -> list[dict[str, 
             client().http_list(
                 f"{_issues_path(project)}/{iid}/discussions", query_data={"per_page": 100}, get_all=True, **_ONE_TRY
             )
-        )
+        ),
+        project=project,
     )
 
 
@@ -271,7 +307,11 @@ def create_discussion(iid: int, body: str, *, project: str | None = None, token:
     """POST /projects/:id/issues/:iid/discussions: a new thread —
     https://docs.gitlab.com/api/discussions/#create-new-issue-thread"""
     path = f"{_issues_path(project)}/{iid}/discussions"
-    return _call(lambda: _as(token).http_post(path, post_data={"body": body}, **_ONE_TRY))
+    return _call(
+        lambda: _as(token).http_post(path, post_data={"body": body}, **_ONE_TRY),
+        project=project,
+        as_person=token is not None,
+    )
 
 
 def reply_to_discussion(
@@ -280,18 +320,30 @@ def reply_to_discussion(
     """POST /projects/:id/issues/:iid/discussions/:discussion_id/notes (a lone comment becomes a
     thread) — https://docs.gitlab.com/api/discussions/#add-note-to-existing-issue-thread"""
     path = f"{_issues_path(project)}/{iid}/discussions/{quote(discussion_id, safe='')}/notes"
-    return _call(lambda: _as(token).http_post(path, post_data={"body": body}, **_ONE_TRY))
+    return _call(
+        lambda: _as(token).http_post(path, post_data={"body": body}, **_ONE_TRY),
+        project=project,
+        as_person=token is not None,
+    )
 
 
 def update_note(iid: int, note_id: int, body: str, *, project: str | None = None, token: str | None = None) -> dict:
     """PUT /projects/:id/issues/:iid/notes/:note_id — https://docs.gitlab.com/api/notes/#modify-existing-issue-note"""
     path = f"{_issues_path(project)}/{iid}/notes/{note_id}"
-    return _call(lambda: _as(token).http_put(path, post_data={"body": body}, **_ONE_TRY))
+    return _call(
+        lambda: _as(token).http_put(path, post_data={"body": body}, **_ONE_TRY),
+        project=project,
+        as_person=token is not None,
+    )
 
 
 def delete_note(iid: int, note_id: int, *, project: str | None = None, token: str | None = None) -> None:
     """DELETE /projects/:id/issues/:iid/notes/:note_id — https://docs.gitlab.com/api/notes/#delete-an-issue-note"""
-    _call(lambda: _as(token).http_delete(f"{_issues_path(project)}/{iid}/notes/{note_id}", **_ONE_TRY))
+    _call(
+        lambda: _as(token).http_delete(f"{_issues_path(project)}/{iid}/notes/{note_id}", **_ONE_TRY),
+        project=project,
+        as_person=token is not None,
+    )
 
 
 def designs_query(project_path: str, iid: int) -> str:

@@ -87,6 +87,10 @@ def ensure_healthy() -> None:
 
 
 def note_success(project_id: int | None = None) -> None:
+    """An exchange with GitLab went through. ``project_id``: the configured project's id, as an answer
+    about one of its issues gave it; webhooks of any other project are ignored by it. Never the id of
+    another project (an issue followed there after a move), or the configured project's own webhooks
+    would be taken for another's."""
     changes: dict[str, Any] = {"last_success_at": timezone.now()}
     if project_id:
         changes["project_id"] = project_id
@@ -97,14 +101,18 @@ HEALTH_CHECK_EVERY = timedelta(hours=1)
 
 
 def check_health() -> None:
-    """Read the bot token's expiry and our webhook's state, for the admins' warnings, at most hourly.
-    Older GitLab versions lack the token endpoint, and a bot below Maintainer may not list hooks:
-    skipped then."""
+    """Read the project's id, and the bot token's expiry and our webhook's state for the admins'
+    warnings, at most hourly. Older GitLab versions lack the token endpoint, and a bot below Maintainer
+    may not list hooks: skipped then."""
     now = timezone.now()
     checked = connection().health_checked_at
     if checked is not None and now - checked < HEALTH_CHECK_EVERY:
         return
     changes: dict[str, Any] = {"health_checked_at": now}
+    # The configured project's id, from GitLab itself: it mends an id stored from another project's answer.
+    project_id = client.get_project().get("id")
+    if project_id:
+        changes["project_id"] = project_id
     try:
         expires_at = client.token_self().get("expires_at")
         changes["token_expires_at"] = datetime.fromisoformat(expires_at).date() if expires_at else None

@@ -9,6 +9,8 @@ adding one. Without a token of the person's own that may write, the bot posts it
 
 from __future__ import annotations
 
+import bisect
+import functools
 import logging
 import re
 import uuid
@@ -20,12 +22,13 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from markdown_it import MarkdownIt
 
 from accounts.gitlab import gitlab_write_token_for, user_for_gitlab_id
 from config.celery import app
 from gitlab_sync import client, designs, links
 from gitlab_sync.connection import LockBusy, ensure_healthy, parse_time, proposal_lock
-from gitlab_sync.failures import RetryLater, backoff
+from gitlab_sync.failures import RetryLater, backoff, block_connection
 from gitlab_sync.models import IssueCollabState, IssueComment, SyncState
 from proposals import access
 from proposals.models import Activity, Proposal
@@ -53,9 +56,74 @@ def display_name(user) -> str:
     return (user.get_full_name() or user.get_username()).strip()
 
 
+# GitLab runs a line of a comment that starts with "/" (no indent, any case) as a quick action, unless the
+# line lies in what it reads as code. What that is changed over versions: a regex over the text
+# (Gitlab::QuickActions::Extractor: a ``` block closed by a line of exactly ```, an HTML block, a >>> quote,
+# later also `inline code` across lines), then Markdown (Banzai::Pipeline::QuickActionPipeline: only
+# paragraphs are read). A line is left as typed only where every version reads code; any other "/" line
+# is escaped. GitLab deletes every "\r" first.
+_OLD_EXCLUSIONS = (
+    re.compile(r"^```.+?\n```$|^<[^>]+?>\n.+?\n</[^>]+?>$|^>>>.+?\n>>>$", re.MULTILINE | re.DOTALL),
+    re.compile(r"^```.+?\n```$|`\n*.+?\n*`|^<[^>]+?>\n.+?\n</[^>]+?>$|^>>>.+?\n>>>$", re.MULTILINE | re.DOTALL),
+)
+
+
+@functools.cache
+def _markdown() -> MarkdownIt:
+    return MarkdownIt("commonmark")
+
+
+def _code_lines(text: str) -> set[int]:
+    """The lines of ``text`` (split on "\n") that every GitLab version reads as code, never as quick actions."""
+    starts = [0]
+    for line in text.split("\n")[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
+    code: set[int] | None = None
+    for exclusion in _OLD_EXCLUSIONS:
+        excluded = set()
+        for match in exclusion.finditer(text):
+            first = bisect.bisect_left(starts, match.start())
+            excluded.update(range(first, bisect.bisect_left(starts, match.end())))
+        code = excluded if code is None else code & excluded
+    fenced: set[int] = set()
+    for token in _markdown().parse(text):
+        if token.type in ("fence", "code_block") and token.map:
+            fenced.update(range(*token.map))
+    return (code or set()) & fenced
+
+
+def _lines_outside_code(text: str, *, starting: str) -> list[tuple[str, bool]]:
+    """Each line of ``text`` as GitLab reads it ("\r" deleted), and whether it lies outside code. Only
+    lines ``starting`` so are looked at: without one, the text is not read for code at all."""
+    lines = [line.replace("\r", "") for line in text.split("\n")]
+    if not any(line.startswith(starting) for line in lines):
+        return [(line, False) for line in lines]
+    code = _code_lines("\n".join(lines))
+    return [(line, i not in code) for i, line in enumerate(lines)]
+
+
+def escape_quick_actions(text: str) -> str:
+    """``text`` with each line GitLab could run as a quick action (``/close``, ``/confidential``...) made
+    plain text: a backslash before it, and Markdown shows the "/" alone. A comment written in Stagegate
+    runs nothing on GitLab, whatever the rights of the token that posts it."""
+    return "\n".join(
+        "\\" + line if outside and read.startswith("/") else line
+        for line, (read, outside) in zip(text.split("\n"), _lines_outside_code(text, starting="/"), strict=True)
+    )
+
+
+def unescape_quick_actions(text: str) -> str:
+    """``escape_quick_actions`` undone: the text as it was written."""
+    return "\n".join(
+        line[1:] if outside and read.startswith("\\/") else line
+        for line, (read, outside) in zip(text.split("\n"), _lines_outside_code(text, starting="\\/"), strict=True)
+    )
+
+
 def note_body(comment: IssueComment, *, signed: bool) -> str:
-    """What GitLab holds: the text, the signature when the bot posts it, the marker."""
-    text = comment.body.rstrip()
+    """What GitLab holds: the text (no line of it a quick action), the signature when the bot posts it,
+    the marker."""
+    text = escape_quick_actions(comment.body.rstrip())
     if signed:
         text += f"\n\n— {display_name(comment.written_by) if comment.written_by else comment.author_name} via Stagegate"
     return f"{text}\n\n<!-- stagegate:comment={comment.client_marker} -->"
@@ -67,10 +135,10 @@ def marker_of(body: str) -> str:
 
 
 def shown_body(body: str) -> str:
-    """A note's text without what Stagegate added to it (marker, signature)."""
+    """A note's text without what Stagegate added to it (marker, signature, the escape of quick actions)."""
     if not marker_of(body):
         return body
-    return _SIGNATURE.sub("", _MARKER.sub("", body)).rstrip()
+    return unescape_quick_actions(_SIGNATURE.sub("", _MARKER.sub("", body)).rstrip())
 
 
 # --- Writing in Stagegate ---------------------------------------------------------------------
@@ -212,6 +280,8 @@ def comment_deliver(comment_id: int) -> str:
         raise RetryLater(2.0) from None
     except (client.SyncDisabled, client.AuthenticationFailed, client.ConnectionBlocked) as exc:
         # The connection as a whole waits (an admin fixes it); the sweep sends the comment afterwards.
+        if isinstance(exc, client.ConnectionBlocked):
+            block_connection(exc)  # found by this post (a token that may only read): said once, to admins
         IssueComment.objects.filter(pk=comment_id).update(post_error=exc.message[:500])
         return "waiting"
     except client.TransientGitLabError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -21,7 +22,7 @@ from django.utils import timezone
 
 from gitlab_sync import client, fields
 from gitlab_sync.client import TransientGitLabError
-from gitlab_sync.connection import ensure_healthy, note_success, parse_time
+from gitlab_sync.connection import connection, ensure_healthy, note_success, parse_time
 from gitlab_sync.managed import (
     desired_labels,
     enforce_managed,
@@ -32,7 +33,7 @@ from gitlab_sync.managed import (
     scoped_labels_set_on_gitlab,
 )
 from gitlab_sync.merge import merge_label_sets, merge_values
-from gitlab_sync.models import SyncConflict, SyncState, WebhookDelivery
+from gitlab_sync.models import IssueComment, SyncConflict, SyncState, WebhookDelivery
 from gitlab_sync.template_actions import issue_title, quick_action_labels, retitled
 from proposals import access, history
 from proposals.checklists import refresh_verified_checklist
@@ -155,38 +156,71 @@ def sync_proposal(
         response = client.update_issue(state.issue_iid, updates, project=state.project) if updates else remote
         note_refused_labels(state, proposal, updates.get("add_labels", ""), response)
         _finish(state, proposal_id, start_version, response, labels, pushed=bool(updates))
-        note_success(response.get("project_id"))
+        # A followed issue's answer carries the project it moved to, not the configured one.
+        note_success(None if state.project else response.get("project_id"))
         return result
     raise TransientGitLabError("The proposal kept changing during the sync; trying again shortly.")
 
 
-# GitLab's system notes (SystemNoteService): "moved to group/project#12",
-# "marked this issue as a duplicate of #12" (a reference relative to the issue's project).
+# GitLab's system note on the old issue (SystemNotes::IssuablesService#noteable_moved): "moved to
+# <project>#12", the project named relative to the old issue's (Project#to_reference_base): its bare path
+# within the same namespace ("moved to elsewhere#12"), its full path across namespaces.
 _MOVED_NOTE = re.compile(r"^moved to (?P<project>[^\s#]+)#(?P<iid>\d+)\s*$")
+
+
+def issue_project_path(state: SyncState, remote: dict) -> str:
+    """The full path of the project ``remote`` (the linked issue) lives in."""
+    full = (remote.get("references") or {}).get("full") or ""
+    if "#" in full:  # Issue#to_reference(full: true): "group/project#12"
+        return full.rpartition("#")[0]
+    if state.project_path:
+        return state.project_path
+    configured = str(settings.GITLAB_PROJECT)
+    return configured if "/" in configured else str(client.get_project().get("path_with_namespace") or configured)
+
+
+def resolve_project_reference(reference: str, *, from_project: str) -> str:
+    """The full path of a project GitLab named in a note of ``from_project``: a reference with a
+    namespace is a full path already; a bare path is a project of ``from_project``'s namespace."""
+    if "/" in reference:
+        return reference
+    namespace = from_project.rpartition("/")[0]
+    return f"{namespace}/{reference}" if namespace else reference
+
+
+def _moved_to(state: SyncState, remote: dict, notes: list[dict]) -> tuple[str, int] | None:
+    """Where GitLab says the issue went (its newest "moved to" system note), as a full path and an iid."""
+    for note in reversed(notes):
+        match = _MOVED_NOTE.match(note.get("body") or "") if note.get("system") else None
+        if match:
+            from_project = issue_project_path(state, remote)
+            return resolve_project_reference(match.group("project"), from_project=from_project), int(match.group("iid"))
+    return None
 
 
 def follow_move(state: SyncState, remote: dict) -> None:
     """GitLab closes a moved issue and sets ``moved_to_id``; the old issue stays writable, so writing
     on would go where nobody reads. Follow the move: the link goes to the new issue (found through the
-    old issue's "moved to" system note) and the timeline says so. When the bot cannot read the new
-    issue, or the issue was closed as a duplicate (another proposal's issue, perhaps), the link is
-    flagged for an admin and nothing more is written to the old issue."""
+    old issue's "moved to" system note), the comments mirrored so far to their copies on it, and the
+    timeline says so. When the bot cannot read the new issue, or the issue was closed as a duplicate
+    (another proposal's issue, perhaps), the link is flagged for an admin and nothing more is written
+    to the old issue."""
     proposal = Proposal.objects.get(pk=state.proposal_id)
     target = None
     if remote.get("moved_to_id"):
-        for note in reversed(client.list_notes(state.issue_iid, project=state.project)):
-            match = _MOVED_NOTE.match(note.get("body") or "") if note.get("system") else None
-            if match:
-                target = match.group("project"), int(match.group("iid"))
-                break
+        old_notes = client.list_notes(state.issue_iid, project=state.project)
+        target = _moved_to(state, remote, old_notes)
         issue = None
         if target is not None:
             try:
                 issue = client.get_issue(target[1], project=target[0])
-            except (client.IssueNotFound, client.PermanentGitLabError, client.ConnectionBlocked):
+            except (client.IssueNotFound, client.PermanentGitLabError):
                 issue = None  # a project the bot is no member of answers 404
         if issue is not None and issue.get("id") == remote["moved_to_id"]:
-            path = "" if target[0] == settings.GITLAB_PROJECT else target[0]
+            threads = client.list_discussions(issue["iid"], project=target[0])
+            # Moved (back) into the configured project, however GITLAB_PROJECT names it (path or id).
+            configured = client.is_configured_project(target[0]) or issue.get("project_id") == connection().project_id
+            path = "" if configured else target[0]
             with transaction.atomic():
                 SyncState.objects.filter(pk=state.pk).update(
                     project_path=path,
@@ -196,6 +230,7 @@ def follow_move(state: SyncState, remote: dict) -> None:
                     remote_updated_at=None,
                     base_hash="",
                 )
+                _comments_follow_move(state.proposal_id, old_notes, threads)
                 Activity.objects.record(
                     proposal,
                     kind=Activity.Kind.SYNC,
@@ -209,6 +244,42 @@ def follow_move(state: SyncState, remote: dict) -> None:
         message = "The GitLab issue was closed as a duplicate of another issue; relink or unlink it in the admin."
     SyncState.objects.filter(pk=state.pk).update(link_broken=True)
     raise client.IssueNotFound(message, status=404)
+
+
+def _comments_follow_move(proposal_id: int, old_notes: list[dict], threads: list[dict]) -> None:
+    """A move copies every note of the old issue onto the new one, in order, under a new id and a new
+    thread id, with its writer and ``created_at`` (Notes::CopyService; the text may be rewritten, its
+    references made relative to the new project). The proposal's comments are re-keyed to their copies,
+    so the next read finds the comments it knows: no new timeline entry, no `/orr` command or mention
+    run again, and Stagegate's own comments stay their writers'."""
+
+    def origin(note: dict) -> tuple:
+        return (note.get("author") or {}).get("id"), parse_time(note.get("created_at")), bool(note.get("system"))
+
+    copies: dict[tuple, list[dict]] = defaultdict(list)
+    for thread in threads:
+        for note in thread.get("notes") or []:
+            copies[origin(note)].append({**note, "discussion_id": thread["id"]})
+    for alike in copies.values():
+        alike.sort(key=lambda note: note["id"])
+    copy_of: dict[int, dict] = {}
+    for note in sorted(old_notes, key=lambda note: note["id"]):
+        alike = copies.get(origin(note))
+        if alike:
+            copy_of[note["id"]] = alike.pop(0)
+    thread_moved: dict[str, str] = {}
+    for comment in IssueComment.objects.filter(proposal_id=proposal_id, gitlab_note_id__in=list(copy_of)):
+        copy = copy_of[comment.gitlab_note_id]
+        if comment.discussion_id:
+            thread_moved[comment.discussion_id] = copy["discussion_id"]
+        IssueComment.objects.filter(pk=comment.pk).update(
+            gitlab_note_id=copy["id"], discussion_id=copy["discussion_id"]
+        )
+    for old, new in thread_moved.items():
+        # Replies written in Stagegate and not yet posted go to the thread's copy.
+        IssueComment.objects.filter(proposal_id=proposal_id, gitlab_note_id=None, discussion_id=old).update(
+            discussion_id=new
+        )
 
 
 def note_refused_labels(state: SyncState, proposal: Proposal, sent: str, issue: dict) -> None:

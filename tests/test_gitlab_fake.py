@@ -480,9 +480,28 @@ def test_move_copies_the_issue_and_closes_the_old_one_with_moved_to_id(gl, proje
     old = project.issues.get(old_iid)
     assert old.state == "closed" and old.moved_to_id == issue.id
     system = [n.body for n in old.notes.list(get_all=True) if n.system]
-    assert system == [f"moved to ai-group/elsewhere#{issue.iid}"]
+    # Project#to_reference_base: a project of the same namespace is named by its path alone.
+    assert system == [f"moved to elsewhere#{issue.iid}"]
     new_notes = gl.projects.get(other.id, lazy=True).issues.get(issue.iid).notes.list(get_all=True)
-    assert {n.body for n in new_notes} == {"a comment", "moved from ai-group/proposals#1"}
+    assert {n.body for n in new_notes} == {"a comment", "moved from proposals#1"}
+
+
+def test_a_move_across_namespaces_names_the_full_path_and_copies_notes_into_new_threads(gl, project, fake):
+    other = fake.store.add_project("other-group/elsewhere")
+    issue = project.issues.create({"title": "t", "description": "body"})
+    note = issue.notes.create({"body": "a comment"})
+    old_iid = issue.iid
+    old_thread = fake.issue(old_iid).notes[note.id].discussion_id
+    issue.move(other.id)
+    system = [n.body for n in project.issues.get(old_iid).notes.list(get_all=True) if n.system]
+    assert system == [f"moved to other-group/elsewhere#{issue.iid}"]
+    [copy] = [n for n in fake.issue(issue.iid, other).notes.values() if not n.system]
+    # Notes::CopyService: a new id and a new thread, the same writer, text and created_at.
+    assert (copy.body, copy.author.id) == ("a comment", fake.store.bot.id)
+    assert copy.id != note.id and copy.discussion_id != old_thread
+    assert copy.created_at == fake.issue(old_iid).notes[note.id].created_at
+    moved_from = [n.body for n in fake.issue(issue.iid, other).notes.values() if n.system]
+    assert moved_from == ["moved from ai-group/proposals#1"]
 
 
 def test_a_project_the_user_is_no_member_of_is_404_project_not_found(gl, fake):

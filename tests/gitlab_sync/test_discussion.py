@@ -10,10 +10,13 @@ import pytest
 from allauth.socialaccount.models import SocialAccount, SocialToken
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import given
+from hypothesis import strategies as st
 
+from gitlab_fake.state import run_quick_actions
 from gitlab_sync import discussion, inbound
 from gitlab_sync.failures import RetryLater
-from gitlab_sync.models import IssueComment
+from gitlab_sync.models import GitLabConnection, IssueComment
 from reviews.models import InAppNotification, Watch
 from tests.factories import ProposalFactory
 
@@ -228,6 +231,32 @@ def test_without_a_token_that_may_write_the_bot_posts_signed(fake, linked, autho
     assert note.author.username == fake.bot.username and "— ada via Stagegate" in note.body
 
 
+def test_a_person_whose_token_turns_out_read_only_on_gitlab_is_posted_for_by_the_bot(fake, linked, author, settings):
+    """Settings asked for the api scope, but the person's token may only read (GitLab's 403
+    insufficient_scope): that is their token's matter, not the connection's."""
+    settings.SOCIALACCOUNT_STORE_TOKENS = True
+    settings.SOCIALACCOUNT_PROVIDERS = {"gitlab": {"SCOPE": ["api"]}}
+    account = SocialAccount.objects.create(user=author, provider="gitlab", uid=str(fake.human.id))
+    SocialToken.objects.create(account=account, token=fake.human_token)
+    fake.set_token_scopes(["read_api"], token=fake.human_token)
+    comment = discussion.comment_post(proposal=linked, body="Signed after all", by=author)
+    assert discussion.comment_deliver(comment.pk) == "posted"
+    [note] = user_notes(issue_of(fake, linked))
+    assert note.author.username == fake.bot.username and "— ada via Stagegate" in note.body
+    assert GitLabConnection.objects.get().healthy
+
+
+def test_a_bot_token_that_may_only_read_stops_the_connection_at_the_first_comment(fake, linked, author):
+    fake.set_token_scopes(["read_api"])
+    comment = discussion.comment_post(proposal=linked, body="Waits for a token that may write", by=author)
+    assert discussion.comment_deliver(comment.pk) == "waiting"
+    conn = GitLabConnection.objects.get()
+    assert conn.blocked_reason == "token_scope" and "api scope" in conn.blocked_message
+    fake.clear_request_log()
+    assert discussion.comment_deliver(comment.pk) == "waiting"
+    assert fake.requests_to() == []  # not tried again until an admin resumes sync
+
+
 @pytest.mark.parametrize("body", ["", "   ", "bad \x07 bell"])
 def test_an_empty_or_invalid_comment_is_refused_and_the_text_kept(fake, linked, author_client, body):
     html = author_client.post(
@@ -316,3 +345,65 @@ def test_a_reply_in_an_internal_thread_stays_internal_here_and_on_gitlab(
     assert "keep it internal" not in html and "pricing is open" not in html
     with pytest.raises(discussion.CommentRefused):
         discussion.comment_post(proposal=linked, body="Let me in", by=working_group_member, reply_to=head)
+
+
+# -- quick actions in comments written in Stagegate ---------------------------------------------
+
+
+def test_command_lines_of_a_stagegate_comment_run_nothing_on_gitlab_and_read_as_typed_on_both_sides(
+    fake, linked, author, author_client
+):
+    iid = issue_of(fake, linked).iid
+    typed = "/label ~rejected\nWhy not this?\n```\n/confidential\n```\n/unlabel ~stage::experiment"
+    discussion.comment_post(proposal=linked, body=typed, by=author)
+    deliver_all()
+    issue = fake.issue(iid)
+    assert not issue.confidential and "rejected" not in issue.labels
+    [note] = user_notes(issue)
+    # Markdown shows "\/label" as "/label"; the line in the code block is code, which GitLab never runs.
+    assert note.body.startswith("\\/label ~rejected\nWhy not this?\n```\n/confidential\n```\n\\/unlabel")
+    inbound.pull_comments(linked.pk)
+    [comment] = IssueComment.objects.filter(proposal=linked)
+    assert comment.body == typed  # the echo is the same comment, not an edit
+    html = page(author_client, linked)
+    assert "/label ~rejected" in html and "\\/label" not in html
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "/confidential",
+                "/label ~rejected",
+                "/LABEL ~y",
+                "/confidential\r",
+                "\r/unlabel ~x",
+                "```",
+                "```python",
+                "~~~",
+                "<div>",
+                "</div>",
+                ">>>",
+                "text with `code",
+                "",
+                " /x",
+            ]
+        ),
+        max_size=12,
+    )
+)
+def test_no_line_of_an_escaped_comment_is_a_quick_action_and_the_escape_is_undone_exactly(lines):
+    """GitLab's extractor (as the fake runs it) finds no command in what Stagegate posts, whatever the
+    blocks around it, and the text read back is the text written."""
+    text = "\n".join(lines)
+    escaped = discussion.escape_quick_actions(text)
+    _, effects = run_quick_actions(escaped)
+    assert effects == {"add_labels": [], "remove_labels": [], "confidential": False}
+    assert discussion.unescape_quick_actions(escaped) == text
+
+
+def test_only_code_every_gitlab_version_reads_as_code_keeps_its_command_lines_as_typed():
+    """A ``` block closed by a line of exactly ``` is code to the extractor's regex and to Markdown; a ~~~
+    block, or one closed by ````, is code to Markdown only, and older GitLab runs the commands in it."""
+    typed = "```\n/close\n```\n~~~\n/close\n~~~\n```\n/close\n````"
+    assert discussion.escape_quick_actions(typed) == "```\n/close\n```\n~~~\n\\/close\n~~~\n```\n\\/close\n````"

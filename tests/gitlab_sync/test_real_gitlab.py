@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from gitlab_fake import FakeGitLab
 from gitlab_fake.hooks import rails_json
-from gitlab_sync import client, exchange, failures, importer, inbound, outbox
+from gitlab_sync import client, discussion, exchange, failures, importer, inbound, outbox
 from gitlab_sync.models import GitLabConnection, IssueComment, SyncState, WebhookDelivery
 from proposals import markdown, services
 from proposals.markdown import ProposalContent
@@ -194,6 +194,56 @@ def test_a_move_the_bot_cannot_follow_flags_the_link_for_an_admin(fake, linked, 
     assert "Must not land" not in fake.issue(old_iid).description
 
 
+def test_a_move_across_groups_is_followed_by_the_full_path_the_note_gives(fake, linked, author):
+    other = fake.store.add_project("other-group/elsewhere")
+    old_iid = issue_of(fake, linked).iid
+    moved = fake.move_issue(old_iid, other)
+    exchange.sync_proposal(linked.pk)
+    state = SyncState.objects.get(proposal=linked)
+    assert (state.project_path, state.issue_iid, state.link_broken) == ("other-group/elsewhere", moved.iid, False)
+    assert sync_activities(linked, f"moved to other-group/elsewhere#{moved.iid}")
+
+
+def test_an_issue_moved_back_into_the_project_configured_by_its_id_is_linked_there_again(fake, author, settings):
+    settings.GITLAB_PROJECT = str(fake.project.id)
+    proposal = ProposalFactory(owner=author)
+    outbox.push(proposal.pk)
+    other = fake.store.add_project("ai-group/elsewhere")
+    there = fake.move_issue(issue_of(fake, proposal).iid, other)
+    exchange.sync_proposal(proposal.pk)
+    assert SyncState.objects.get(proposal=proposal).project_path == "ai-group/elsewhere"
+    back = fake.store.move_issue(other, there, fake.project, fake.human)
+    exchange.sync_proposal(proposal.pk)
+    state = SyncState.objects.get(proposal=proposal)
+    assert (state.project_path, state.issue_iid) == ("", back.iid)
+
+
+def test_after_a_move_a_reply_goes_into_the_thread_the_move_copied(fake, linked, author):
+    iid = issue_of(fake, linked).iid
+    fake.human_comment(iid, "Asked before the move")
+    inbound.pull_comments(linked.pk)
+    other = fake.store.add_project("ai-group/elsewhere")
+    moved = fake.move_issue(iid, other)
+    exchange.sync_proposal(linked.pk)
+    asked = IssueComment.objects.get(proposal=linked, body="Asked before the move")
+    discussion.comment_post(proposal=linked, body="Answered after the move", by=author, reply_to=asked)
+    for comment_id in IssueComment.objects.filter(posting="pending").values_list("pk", flat=True):
+        discussion.comment_deliver(comment_id)
+    notes = fake.issue(moved.iid, other).notes.values()
+    [question] = [n for n in notes if n.body == "Asked before the move"]
+    [answer] = [n for n in notes if n.body.startswith("Answered after the move")]
+    assert answer.discussion_id == question.discussion_id
+    assert not any("Answered" in n.body for n in fake.issue(iid).notes.values())
+    inbound.pull_comments(linked.pk)
+    assert IssueComment.objects.filter(proposal=linked, deleted_at=None).count() == 2
+
+
+def test_a_project_id_stored_from_another_projects_answer_is_mended_by_the_hourly_check(fake, linked):
+    GitLabConnection.objects.update(project_id=fake.project.id + 500, health_checked_at=None)
+    inbound.reconcile()
+    assert GitLabConnection.objects.get().project_id == fake.project.id
+
+
 def test_an_issue_closed_as_duplicate_is_flagged_not_written(fake, linked, author):
     iid = issue_of(fake, linked).iid
     other = fake.create_issue(title="The older twin")
@@ -314,6 +364,12 @@ def test_an_archived_project_stops_the_connection(fake, linked, author):
     fake.project.archived = True
     conn = stopped_once(fake, linked, author, "archived", fix=lambda: setattr(fake.project, "archived", False))
     assert "archived" in conn.blocked_message
+
+
+def test_a_token_that_may_only_read_stops_the_connection_and_says_which_scope_it_needs(fake, linked, author):
+    fake.set_token_scopes(["read_api"])
+    conn = stopped_once(fake, linked, author, "token_scope", fix=lambda: fake.set_token_scopes(["api"]))
+    assert "api scope" in conn.blocked_message and "GITLAB_TOKEN" in conn.blocked_message
 
 
 def test_an_expired_token_says_so(fake, linked, author):
