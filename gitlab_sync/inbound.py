@@ -250,22 +250,31 @@ def walk_updated_issues(*, since: datetime | None, labels: str) -> Iterator[dict
 
 def reconcile() -> dict[str, int]:
     """Apply what webhooks missed: walk the proposals' issues updated since the watermark and sync the
-    changed ones (and their comments). Runs on a schedule, from the admin, and as
-    ``manage.py reconcile_gitlab``."""
+    changed ones (and their comments); then read each issue followed into another project, which our
+    project's webhook never hears of. Runs on a schedule, from the admin, and as ``manage.py reconcile_gitlab``."""
     ensure_healthy()
     check_health()
     with known_healthy():  # what check_health found included
         return _reconcile_walk()
 
 
+# One link as a reconcile sees it: (proposal id, the issue's updated_at when last read, its fingerprint).
+Link = tuple[int, datetime | None, str]
+
+
 def _reconcile_walk() -> dict[str, int]:
     conn = connection()
-    links = {
-        iid: (proposal_id, remote_updated_at, fingerprint)
-        for iid, proposal_id, remote_updated_at, fingerprint in SyncState.objects.exclude(issue_iid=None)
-        .filter(project_path="")
-        .values_list("issue_iid", "proposal_id", "remote_updated_at", "base_hash")
-    }
+    links: dict[int, Link] = {}
+    # Issues followed into another project (moved on GitLab): (project path, iid, link). Few; read in one
+    # query with the others.
+    followed: list[tuple[str, int, Link]] = []
+    for iid, proposal_id, remote_updated_at, fingerprint, project_path, broken in SyncState.objects.exclude(
+        issue_iid=None
+    ).values_list("issue_iid", "proposal_id", "remote_updated_at", "base_hash", "project_path", "link_broken"):
+        if not project_path:
+            links[iid] = (proposal_id, remote_updated_at, fingerprint)
+        elif not broken:
+            followed.append((project_path, iid, (proposal_id, remote_updated_at, fingerprint)))
     comment_counts = dict(
         IssueComment.objects.filter(deleted_at__isnull=True)
         .values("proposal_id")
@@ -291,15 +300,44 @@ def _reconcile_walk() -> dict[str, int]:
                     seen_ids.add(issue["id"])
                     stats["seen"] += 1
                 updated_at = parse_time(issue.get("updated_at"))
-                _reconcile_issue(issue, updated_at, links, comment_counts, stats, read, synced)
+                link = links.get(issue["iid"])
+                if link is not None:
+                    links[issue["iid"]] = _reconcile_issue(issue, updated_at, link, comment_counts, stats, read, synced)
                 if updated_at and (watermark is None or updated_at > watermark):
                     watermark = updated_at
                     if stats["seen"] % 100 == 0:
                         GitLabConnection.objects.filter(pk=conn.pk).update(issues_watermark=watermark)
             # The pushes of what changed in Stagegate meanwhile, scheduled for the whole page at once.
             follow_up(*synced)
+    _reconcile_followed(followed, comment_counts, stats)
     GitLabConnection.objects.filter(pk=conn.pk).update(issues_watermark=watermark, last_reconcile_at=timezone.now())
     return stats
+
+
+def _reconcile_followed(followed: list[tuple[str, int, Link]], comment_counts: dict[int, int], stats: dict) -> None:
+    """Issues followed into another project: one GET each (the walk lists the configured project only,
+    and its webhook fires for nothing elsewhere), then synced, comments included, like any other.
+
+    Not touching the watermark: that is the configured project's clock. The configured project was read
+    just before (``check_health``), so a "404 Project Not Found" here is about the other project: the
+    bot lost it, and only that link breaks."""
+    synced: list[int] = []
+    for project_path, iid, link in followed:
+        proposal_id = link[0]
+        try:
+            issue = client.get_issue(iid, project=project_path)
+        except client.ConnectionBlocked as exc:
+            if exc.reason != "project_gone":
+                raise
+            lost = f"GitLab cannot find the project {project_path}, where the issue was moved: {exc.message}"
+            record_failure(proposal_id, client.IssueNotFound(lost, status=exc.status))
+            continue
+        except (client.IssueNotFound, client.PermanentGitLabError) as exc:
+            record_failure(proposal_id, exc)
+            continue
+        stats["seen"] += 1
+        _reconcile_issue(issue, parse_time(issue.get("updated_at")), link, comment_counts, stats, {}, synced)
+    follow_up(*synced)
 
 
 def forget_watermark() -> None:
@@ -315,7 +353,7 @@ def _updated_since(known, updated_at) -> bool:
     return known is None or (updated_at is not None and updated_at > known)
 
 
-def _changed_proposals(issues: list[dict], links: dict) -> set[int]:
+def _changed_proposals(issues: list[dict], links: dict[int, Link]) -> set[int]:
     """The proposals of ``issues`` updated since they were last read: those a reconcile may merge."""
     return {
         links[issue["iid"]][0]
@@ -325,18 +363,23 @@ def _changed_proposals(issues: list[dict], links: dict) -> set[int]:
 
 
 def _reconcile_issue(
-    issue: dict, updated_at, links: dict, comment_counts: dict[int, int], stats: dict, read: dict, synced: list[int]
-) -> None:
-    link = links.get(issue["iid"])
-    if link is None:
-        return
+    issue: dict,
+    updated_at,
+    link: Link,
+    comment_counts: dict[int, int],
+    stats: dict,
+    read: dict,
+    synced: list[int],
+) -> Link:
+    """Sync one listed issue when it changed, and read its comments again when a note touched it or their
+    count differs. Returns the link as the rest of the walk should see it."""
     proposal_id, known, fingerprint = link
     changed = _updated_since(known, updated_at)
     touched_by_a_note = False
     if changed and fingerprint and fingerprint == issue_fingerprint(issue):
         # Touched, not changed (a comment, the echo of our own write): nothing to merge.
         SyncState.objects.filter(proposal_id=proposal_id, remote_updated_at=known).update(remote_updated_at=updated_at)
-        links[issue["iid"]] = (proposal_id, updated_at, fingerprint)
+        link = (proposal_id, updated_at, fingerprint)
         stats["unchanged"] += 1
         touched_by_a_note = True
     elif changed:
@@ -349,7 +392,7 @@ def _reconcile_issue(
             synced.append(proposal_id)
             stats["synced"] += 1
             # What the issue was when we last read it: seen again unchanged later in the walk, it is skipped.
-            links[issue["iid"]] = (proposal_id, max(filter(None, (known, updated_at)), default=None), "")
+            link = (proposal_id, max(filter(None, (known, updated_at)), default=None), "")
         except LockBusy:
             stats["skipped"] += 1  # being synced right now
         except client.IssueNotFound as exc:
@@ -359,6 +402,7 @@ def _reconcile_issue(
     if touched_by_a_note or issue.get("user_notes_count", 0) != comment_counts.get(proposal_id, 0):
         with contextlib.suppress(LockBusy), proposal_lock(proposal_id):
             comment_counts[proposal_id] = comment_counts.get(proposal_id, 0) + pull_comments(proposal_id)
+    return link
 
 
 def deliveries_requeue(*, now=None) -> int:

@@ -134,11 +134,6 @@ def test_webhooks_of_the_configured_project_are_still_applied_after_a_move_was_f
     assert stayed.user_problem == "Edited on GitLab"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reconcile walks the configured project only (links with a project_path are left out), and "
-    "that project's webhook does not fire for the other project: a followed issue's comments never arrive",
-)
 def test_comments_on_a_followed_issue_reach_stagegate(fake, linked):
     """Webhooks are set per project (``doc/user/project/integrations/webhooks.md``): Stagegate's hook
     on the configured project hears nothing of an issue moved elsewhere, so only a re-read can."""
@@ -185,10 +180,10 @@ def test_comments_copied_by_a_move_are_not_mirrored_again(fake, linked, author):
 )
 def test_the_reason_given_in_an_internal_note_stays_with_those_who_may_see_internal_notes(
     fake,
-    submitted_proposal,
-    data_reviewer,
+    submitted_proposal,  # noqa: F811
+    data_reviewer,  # noqa: F811
     other_author,
-    client,  # noqa: F811
+    client,
 ):
     """GitLab shows an internal note only to members who may see internal notes (``internal: true``,
     ``confidential: true`` before 15.0; ``doc/user/discussions``, "Internal notes"). A reviewer who

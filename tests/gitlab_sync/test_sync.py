@@ -218,6 +218,51 @@ def test_reconcile_applies_edits_whose_webhooks_were_lost_with_one_list_call(fak
     assert [r.route for r in fake.requests_to()] == ["issues.list"] * len(proposal_labels())
 
 
+def test_reconcile_reads_an_issue_moved_to_another_project_with_one_get_and_applies_its_edit(fake, linked):
+    """Our webhook is the configured project's: an issue moved elsewhere is heard of only by reading it."""
+    other = fake.store.add_project("other-group/elsewhere")
+    moved = fake.move_issue(issue_of(fake, linked).iid, other)
+    exchange.sync_proposal(linked.pk)  # follows the move
+    inbound.reconcile()
+    fake.store.edit_issue(
+        other,
+        moved,
+        {"description": edit_issue_fields(moved.description, user_problem="Edited after the move")},
+        fake.human,
+    )
+    fake.clear_request_log()
+    stats = inbound.reconcile()
+    linked.refresh_from_db()
+    assert linked.user_problem == "Edited after the move"
+    assert stats["synced"] == 1
+    gets = fake.requests_to("issues.get")
+    assert len(gets) == 1 and "elsewhere" in gets[0].path
+    assert GitLabConnection.objects.get().issues_watermark < moved.updated_at  # the configured project's clock
+
+
+def test_losing_the_project_a_moved_issue_went_to_breaks_that_link_at_reconcile_and_the_rest_goes_on(
+    fake, linked, author
+):
+    stayed = ProposalFactory(owner=author, title="Stays in the project")
+    outbox.push(stayed.pk)
+    other = fake.store.add_project("other-group/elsewhere")
+    fake.move_issue(issue_of(fake, linked).iid, other)
+    exchange.sync_proposal(linked.pk)
+    other.members = {fake.human.id}  # the bot was removed from the project the issue went to
+    iid = issue_of(fake, stayed).iid
+    fake.human_edit(iid, description=edit_issue_fields(fake.issue(iid).description, user_problem="Still reconciled"))
+    inbound.reconcile()
+    conn = GitLabConnection.objects.get()
+    assert conn.healthy and conn.blocked_reason == ""
+    state = SyncState.objects.get(proposal=linked)
+    assert state.link_broken and "other-group/elsewhere" in state.last_error
+    stayed.refresh_from_db()
+    assert stayed.user_problem == "Still reconciled"
+    fake.clear_request_log()
+    inbound.reconcile()
+    assert fake.requests_to("issues.get") == []  # a broken link waits for an admin, not read every run
+
+
 def test_import_creates_proposals_from_labelled_issues_once(fake, author):
     body = edit_issue_fields("", user_problem="Imported text")
     fake.create_issue(title="Old proposal", description=body, labels="wg-ai-integration")
