@@ -340,6 +340,62 @@ def _reconcile_followed(followed: list[tuple[str, int, Link]], comment_counts: d
     follow_up(*synced)
 
 
+def recount_comments() -> dict[str, int]:
+    """Find the comments deleted on GitLab: no webhook tells of a deleted note, and deleting one leaves its
+    issue's ``updated_at`` alone, so the reconcile's walk over changed issues never sees it. Hourly.
+
+    Lists every issue of the proposals' labels in the configured project, with no ``updated_after``,
+    and reads again the comments of those whose ``user_notes_count`` (GitLab counts every note that is
+    not a system note) differs from the comments mirrored from GitLab. API calls: one list call per 100
+    issues per proposal label (one more when a label's issues fill their last page exactly), plus one read
+    of the threads (per 100 threads) of each issue whose count differs; nothing for the others. Issues
+    followed into another project are not listed here: every reconcile reads them and compares the count.
+    """
+    ensure_healthy()
+    linked = dict(
+        SyncState.objects.exclude(issue_iid=None)
+        .filter(project_path="", link_broken=False)
+        .values_list("issue_iid", "proposal_id")
+    )
+    # On GitLab: what its count counts. A comment not posted yet is not; one deleted in Stagegate is until
+    # the worker deletes its note, which makes a difference read once more, harmlessly.
+    mirrored = dict(
+        IssueComment.objects.filter(deleted_at__isnull=True)
+        .exclude(gitlab_note_id=None)
+        .values("proposal_id")
+        .annotate(n=Count("id"))
+        .values_list("proposal_id", "n")
+    )
+    stats = {"seen": 0, "read": 0, "skipped": 0}
+    seen: set[int] = set()
+    with known_healthy():
+        for label in proposal_labels():
+            page = 1
+            while True:
+                # Ordered by creation: a comment touching an issue during the walk does not move it between pages.
+                issues = client.list_issues_page(
+                    labels=label, order_by="created_at", sort="asc", per_page=RECONCILE_PAGE, page=page
+                )
+                for issue in issues:
+                    proposal_id = linked.get(issue["iid"])
+                    if proposal_id is None or issue["id"] in seen:
+                        continue
+                    seen.add(issue["id"])
+                    stats["seen"] += 1
+                    if issue.get("user_notes_count", 0) == mirrored.get(proposal_id, 0):
+                        continue
+                    try:
+                        with proposal_lock(proposal_id):
+                            pull_comments(proposal_id)
+                        stats["read"] += 1
+                    except (LockBusy, client.IssueNotFound):
+                        stats["skipped"] += 1  # being synced right now, or gone since listed: the next pass looks
+                if len(issues) < RECONCILE_PAGE:
+                    break
+                page += 1
+    return stats
+
+
 def forget_watermark() -> None:
     """The next reconcile walks every issue of the proposals' label, not only those changed lately."""
     GitLabConnection.objects.filter(pk=connection().pk).update(issues_watermark=None)

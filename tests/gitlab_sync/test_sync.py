@@ -263,6 +263,44 @@ def test_losing_the_project_a_moved_issue_went_to_breaks_that_link_at_reconcile_
     assert fake.requests_to("issues.get") == []  # a broken link waits for an admin, not read every run
 
 
+def test_the_hourly_comment_count_reads_again_only_the_issue_whose_comment_was_deleted(fake, author, monkeypatch):
+    """A deleted note touches nothing the reconcile lists by; the hourly pass lists every issue (a call
+    per page, no ``updated_after``) and reads the threads of the one whose count changed, nothing more."""
+    proposals = [ProposalFactory(owner=author) for _ in range(3)]
+    notes = {}
+    for proposal in proposals:
+        outbox.push(proposal.pk)
+        notes[proposal.pk] = fake.human_comment(issue_of(fake, proposal).iid, f"About {proposal.title}")
+    inbound.reconcile()
+    assert IssueComment.objects.filter(deleted_at=None).count() == 3
+    gone = notes[proposals[1].pk]
+    fake.human_delete_comment(issue_of(fake, proposals[1]).iid, gone.id)
+    monkeypatch.setattr(inbound, "RECONCILE_PAGE", 2)  # three issues: two pages per label
+    fake.clear_request_log()
+    stats = inbound.recount_comments()
+    assert IssueComment.objects.get(gitlab_note_id=gone.id).deleted_at is not None
+    assert IssueComment.objects.filter(deleted_at=None).count() == 2
+    assert stats == {"seen": 3, "read": 1, "skipped": 0}
+    listed = [label for label in proposal_labels() if any(label in issue.labels for issue in fake.issues())]
+    calls = fake.requests_to()
+    assert [r.route for r in calls if r.route != "discussions.list"] == ["issues.list"] * (
+        2 * len(listed) + len(proposal_labels()) - len(listed)
+    )
+    assert all("updated_after" not in r.query for r in calls)
+    assert len(fake.requests_to("discussions.list")) == 1
+    fake.clear_request_log()
+    inbound.recount_comments()
+    assert fake.requests_to("discussions.list") == []  # the counts agree now
+
+
+def test_the_comment_count_runs_hourly_on_the_beat_schedule(settings):
+    from config.celery import app
+
+    [entry] = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "gitlab_sync.tasks.recount_comments"]
+    assert entry["schedule"] == 3600.0
+    assert "gitlab_sync.tasks.recount_comments" in app.tasks
+
+
 def test_import_creates_proposals_from_labelled_issues_once(fake, author):
     body = edit_issue_fields("", user_problem="Imported text")
     fake.create_issue(title="Old proposal", description=body, labels="wg-ai-integration")
