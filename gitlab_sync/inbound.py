@@ -204,6 +204,8 @@ def _run_orr_commands(proposal_id: int, state: SyncState, notes: list[dict]) -> 
     proposal = Proposal.objects.get(pk=proposal_id)
     for note in notes:
         author = note.get("author") or {}
+        # GitLab 15.0 renamed ``confidential`` to ``internal``; older versions send only the first.
+        internal = bool(note.get("internal") or note.get("confidential"))
         replies = review_decide_from_comment(
             proposal=proposal,
             gitlab_user_id=author.get("id"),
@@ -211,9 +213,15 @@ def _run_orr_commands(proposal_id: int, state: SyncState, notes: list[dict]) -> 
             note_body=note.get("body", ""),
             note_id=note["id"],
             posted_at=parse_time(note.get("created_at")),
+            internal=internal,
         )
         for reply in replies:
-            client.create_note(state.issue_iid, f"{reply}\n\n{REPLY_MARKER}", project=state.project)
+            body = f"{reply}\n\n{REPLY_MARKER}"
+            if internal and note.get("discussion_id"):
+                # A reply in an internal thread is internal (Notes::BuildService): the answer stays with the note.
+                client.reply_to_discussion(state.issue_iid, note["discussion_id"], body, project=state.project)
+            else:
+                client.create_note(state.issue_iid, body, project=state.project)
 
 
 def walk_updated_issues(*, since: datetime | None, labels: str) -> Iterator[dict[str, Any]]:

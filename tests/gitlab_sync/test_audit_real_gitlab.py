@@ -173,11 +173,6 @@ def test_comments_copied_by_a_move_are_not_mirrored_again(fake, linked, author):
 # -- 3. internal notes ------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an /orr command in an internal note is applied with its reason as the decision's comment, "
-    "which every reader of the proposal sees; pull_comments keeps only the note itself from them",
-)
 def test_the_reason_given_in_an_internal_note_stays_with_those_who_may_see_internal_notes(
     fake,
     submitted_proposal,  # noqa: F811
