@@ -350,6 +350,7 @@ class Decision(models.Model):
     gitlab_note_id = models.BigIntegerField(null=True, blank=True)
     reason_internal = models.BooleanField(
         default=False,
+        db_default=False,  # rows written without the ORM (the bench's COPY) are public decisions too
         help_text="Decided in one of GitLab's internal notes: the reason is shown only to those who may see them.",
     )
 
