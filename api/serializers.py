@@ -125,7 +125,15 @@ class SubmittedReviewSerializer(ReviewSummarySerializer):
 
 
 class DecisionSerializer(serializers.ModelSerializer):
+    """Needs ``request`` in its context: the reason shown depends on who reads (`Decision.reason_for`)."""
+
     decided_by = serializers.CharField(source="decided_by.username", read_only=True)
+    comment = serializers.SerializerMethodField(
+        help_text="The reason; empty for a reader who may not see GitLab's internal notes when it was given in one."
+    )
+    reason_internal = serializers.BooleanField(
+        read_only=True, help_text="Decided in one of GitLab's internal notes: the reason is for those who see them."
+    )
 
     class Meta:
         model = Decision
@@ -133,6 +141,7 @@ class DecisionSerializer(serializers.ModelSerializer):
             "id",
             "kind",
             "comment",
+            "reason_internal",
             "decided_by",
             "decided_as_admin",
             "decided_at",
@@ -141,6 +150,10 @@ class DecisionSerializer(serializers.ModelSerializer):
             "source",
         ]
         read_only_fields = fields
+
+    def get_comment(self, decision: Decision) -> str:
+        # The review (and its proposal) come with the decision: prefetched from the review, or just decided.
+        return decision.reason_for(self.context["request"].user, decision.review.proposal)
 
 
 class ReviewDetailSerializer(ReviewSummarySerializer):

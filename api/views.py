@@ -375,7 +375,7 @@ def _review_detail(request: Request, pk: int) -> Review:
 )
 @api_view(["GET"])
 def review_detail(request: Request, pk: int) -> Response:
-    return Response(s.ReviewDetailSerializer(_review_detail(request, pk)).data)
+    return Response(s.ReviewDetailSerializer(_review_detail(request, pk), context={"request": request}).data)
 
 
 @extend_schema(
@@ -407,7 +407,7 @@ def review_decide(request: Request, pk: int) -> Response:
         return Response({"detail": str(forbidden)}, status=status.HTTP_403_FORBIDDEN)
     except review_services.ReviewRefused as refused:
         return Response({"detail": str(refused)}, status=status.HTTP_400_BAD_REQUEST)
-    return Response(s.DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
+    return Response(s.DecisionSerializer(decision, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
 def _hold(request: Request, pk: int, *, take: bool) -> Response:
@@ -418,7 +418,7 @@ def _hold(request: Request, pk: int, *, take: bool) -> Response:
         return Response({"detail": str(forbidden)}, status=status.HTTP_403_FORBIDDEN)
     except review_services.ReviewRefused as refused:
         return Response({"detail": str(refused)}, status=status.HTTP_400_BAD_REQUEST)
-    return Response(s.ReviewDetailSerializer(_review_detail(request, pk)).data)
+    return Response(s.ReviewDetailSerializer(_review_detail(request, pk), context={"request": request}).data)
 
 
 @extend_schema(
@@ -477,7 +477,7 @@ def review_answer(request: Request, pk: int) -> Response:
         return Response(body, status=status.HTTP_409_CONFLICT)
     except review_services.ReviewRefused as refused:
         return Response({"detail": str(refused)}, status=status.HTTP_400_BAD_REQUEST)
-    return Response(s.ReviewDetailSerializer(_review_detail(request, pk)).data)
+    return Response(s.ReviewDetailSerializer(_review_detail(request, pk), context={"request": request}).data)
 
 
 # --- dashboard -----------------------------------------------------------------------------------

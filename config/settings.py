@@ -201,6 +201,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
     "gitlab-sync-sweep": {"task": "gitlab_sync.tasks.sweep", "schedule": 60.0},
     "gitlab-sync-reconcile": {"task": "gitlab_sync.tasks.reconcile", "schedule": 300.0},
+    # Comments deleted on GitLab touch nothing the reconcile lists by: a count of every issue's notes, hourly.
+    "gitlab-sync-recount-comments": {"task": "gitlab_sync.tasks.recount_comments", "schedule": 3600.0},
     "reviews-send-pending-notifications": {"task": "reviews.tasks.send_pending_notifications", "schedule": 300.0},
     # Expired waivers, the reviewers' digest and escalation: once a day, safe to run twice.
     "reviews-daily": {"task": "reviews.tasks.daily_reviews", "schedule": 86400.0},

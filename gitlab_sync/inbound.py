@@ -204,6 +204,8 @@ def _run_orr_commands(proposal_id: int, state: SyncState, notes: list[dict]) -> 
     proposal = Proposal.objects.get(pk=proposal_id)
     for note in notes:
         author = note.get("author") or {}
+        # GitLab 15.0 renamed ``confidential`` to ``internal``; older versions send only the first.
+        internal = bool(note.get("internal") or note.get("confidential"))
         replies = review_decide_from_comment(
             proposal=proposal,
             gitlab_user_id=author.get("id"),
@@ -211,9 +213,15 @@ def _run_orr_commands(proposal_id: int, state: SyncState, notes: list[dict]) -> 
             note_body=note.get("body", ""),
             note_id=note["id"],
             posted_at=parse_time(note.get("created_at")),
+            internal=internal,
         )
         for reply in replies:
-            client.create_note(state.issue_iid, f"{reply}\n\n{REPLY_MARKER}", project=state.project)
+            body = f"{reply}\n\n{REPLY_MARKER}"
+            if internal and note.get("discussion_id"):
+                # A reply in an internal thread is internal (Notes::BuildService): the answer stays with the note.
+                client.reply_to_discussion(state.issue_iid, note["discussion_id"], body, project=state.project)
+            else:
+                client.create_note(state.issue_iid, body, project=state.project)
 
 
 def walk_updated_issues(*, since: datetime | None, labels: str) -> Iterator[dict[str, Any]]:
@@ -250,22 +258,31 @@ def walk_updated_issues(*, since: datetime | None, labels: str) -> Iterator[dict
 
 def reconcile() -> dict[str, int]:
     """Apply what webhooks missed: walk the proposals' issues updated since the watermark and sync the
-    changed ones (and their comments). Runs on a schedule, from the admin, and as
-    ``manage.py reconcile_gitlab``."""
+    changed ones (and their comments); then read each issue followed into another project, which our
+    project's webhook never hears of. Runs on a schedule, from the admin, and as ``manage.py reconcile_gitlab``."""
     ensure_healthy()
     check_health()
     with known_healthy():  # what check_health found included
         return _reconcile_walk()
 
 
+# One link as a reconcile sees it: (proposal id, the issue's updated_at when last read, its fingerprint).
+Link = tuple[int, datetime | None, str]
+
+
 def _reconcile_walk() -> dict[str, int]:
     conn = connection()
-    links = {
-        iid: (proposal_id, remote_updated_at, fingerprint)
-        for iid, proposal_id, remote_updated_at, fingerprint in SyncState.objects.exclude(issue_iid=None)
-        .filter(project_path="")
-        .values_list("issue_iid", "proposal_id", "remote_updated_at", "base_hash")
-    }
+    links: dict[int, Link] = {}
+    # Issues followed into another project (moved on GitLab): (project path, iid, link). Few; read in one
+    # query with the others.
+    followed: list[tuple[str, int, Link]] = []
+    for iid, proposal_id, remote_updated_at, fingerprint, project_path, broken in SyncState.objects.exclude(
+        issue_iid=None
+    ).values_list("issue_iid", "proposal_id", "remote_updated_at", "base_hash", "project_path", "link_broken"):
+        if not project_path:
+            links[iid] = (proposal_id, remote_updated_at, fingerprint)
+        elif not broken:
+            followed.append((project_path, iid, (proposal_id, remote_updated_at, fingerprint)))
     comment_counts = dict(
         IssueComment.objects.filter(deleted_at__isnull=True)
         .values("proposal_id")
@@ -291,14 +308,99 @@ def _reconcile_walk() -> dict[str, int]:
                     seen_ids.add(issue["id"])
                     stats["seen"] += 1
                 updated_at = parse_time(issue.get("updated_at"))
-                _reconcile_issue(issue, updated_at, links, comment_counts, stats, read, synced)
+                link = links.get(issue["iid"])
+                if link is not None:
+                    links[issue["iid"]] = _reconcile_issue(issue, updated_at, link, comment_counts, stats, read, synced)
                 if updated_at and (watermark is None or updated_at > watermark):
                     watermark = updated_at
                     if stats["seen"] % 100 == 0:
                         GitLabConnection.objects.filter(pk=conn.pk).update(issues_watermark=watermark)
             # The pushes of what changed in Stagegate meanwhile, scheduled for the whole page at once.
             follow_up(*synced)
+    _reconcile_followed(followed, comment_counts, stats)
     GitLabConnection.objects.filter(pk=conn.pk).update(issues_watermark=watermark, last_reconcile_at=timezone.now())
+    return stats
+
+
+def _reconcile_followed(followed: list[tuple[str, int, Link]], comment_counts: dict[int, int], stats: dict) -> None:
+    """Issues followed into another project: one GET each (the walk lists the configured project only,
+    and its webhook fires for nothing elsewhere), then synced, comments included, like any other.
+
+    Not touching the watermark: that is the configured project's clock. The configured project was read
+    just before (``check_health``), so a "404 Project Not Found" here is about the other project: the
+    bot lost it, and only that link breaks."""
+    synced: list[int] = []
+    for project_path, iid, link in followed:
+        proposal_id = link[0]
+        try:
+            issue = client.get_issue(iid, project=project_path)
+        except client.ConnectionBlocked as exc:
+            if exc.reason != "project_gone":
+                raise
+            lost = f"GitLab cannot find the project {project_path}, where the issue was moved: {exc.message}"
+            record_failure(proposal_id, client.IssueNotFound(lost, status=exc.status))
+            continue
+        except (client.IssueNotFound, client.PermanentGitLabError) as exc:
+            record_failure(proposal_id, exc)
+            continue
+        stats["seen"] += 1
+        _reconcile_issue(issue, parse_time(issue.get("updated_at")), link, comment_counts, stats, {}, synced)
+    follow_up(*synced)
+
+
+def recount_comments() -> dict[str, int]:
+    """Find the comments deleted on GitLab: no webhook tells of a deleted note, and deleting one leaves its
+    issue's ``updated_at`` alone, so the reconcile's walk over changed issues never sees it. Hourly.
+
+    Lists every issue of the proposals' labels in the configured project, with no ``updated_after``,
+    and reads again the comments of those whose ``user_notes_count`` (GitLab counts every note that is
+    not a system note) differs from the comments mirrored from GitLab. API calls: one list call per 100
+    issues per proposal label (one more when a label's issues fill their last page exactly), plus one read
+    of the threads (per 100 threads) of each issue whose count differs; nothing for the others. Issues
+    followed into another project are not listed here: every reconcile reads them and compares the count.
+    """
+    ensure_healthy()
+    linked = dict(
+        SyncState.objects.exclude(issue_iid=None)
+        .filter(project_path="", link_broken=False)
+        .values_list("issue_iid", "proposal_id")
+    )
+    # On GitLab: what its count counts. A comment not posted yet is not; one deleted in Stagegate is until
+    # the worker deletes its note, which makes a difference read once more, harmlessly.
+    mirrored = dict(
+        IssueComment.objects.filter(deleted_at__isnull=True)
+        .exclude(gitlab_note_id=None)
+        .values("proposal_id")
+        .annotate(n=Count("id"))
+        .values_list("proposal_id", "n")
+    )
+    stats = {"seen": 0, "read": 0, "skipped": 0}
+    seen: set[int] = set()
+    with known_healthy():
+        for label in proposal_labels():
+            page = 1
+            while True:
+                # Ordered by creation: a comment touching an issue during the walk does not move it between pages.
+                issues = client.list_issues_page(
+                    labels=label, order_by="created_at", sort="asc", per_page=RECONCILE_PAGE, page=page
+                )
+                for issue in issues:
+                    proposal_id = linked.get(issue["iid"])
+                    if proposal_id is None or issue["id"] in seen:
+                        continue
+                    seen.add(issue["id"])
+                    stats["seen"] += 1
+                    if issue.get("user_notes_count", 0) == mirrored.get(proposal_id, 0):
+                        continue
+                    try:
+                        with proposal_lock(proposal_id):
+                            pull_comments(proposal_id)
+                        stats["read"] += 1
+                    except (LockBusy, client.IssueNotFound):
+                        stats["skipped"] += 1  # being synced right now, or gone since listed: the next pass looks
+                if len(issues) < RECONCILE_PAGE:
+                    break
+                page += 1
     return stats
 
 
@@ -315,7 +417,7 @@ def _updated_since(known, updated_at) -> bool:
     return known is None or (updated_at is not None and updated_at > known)
 
 
-def _changed_proposals(issues: list[dict], links: dict) -> set[int]:
+def _changed_proposals(issues: list[dict], links: dict[int, Link]) -> set[int]:
     """The proposals of ``issues`` updated since they were last read: those a reconcile may merge."""
     return {
         links[issue["iid"]][0]
@@ -325,18 +427,23 @@ def _changed_proposals(issues: list[dict], links: dict) -> set[int]:
 
 
 def _reconcile_issue(
-    issue: dict, updated_at, links: dict, comment_counts: dict[int, int], stats: dict, read: dict, synced: list[int]
-) -> None:
-    link = links.get(issue["iid"])
-    if link is None:
-        return
+    issue: dict,
+    updated_at,
+    link: Link,
+    comment_counts: dict[int, int],
+    stats: dict,
+    read: dict,
+    synced: list[int],
+) -> Link:
+    """Sync one listed issue when it changed, and read its comments again when a note touched it or their
+    count differs. Returns the link as the rest of the walk should see it."""
     proposal_id, known, fingerprint = link
     changed = _updated_since(known, updated_at)
     touched_by_a_note = False
     if changed and fingerprint and fingerprint == issue_fingerprint(issue):
         # Touched, not changed (a comment, the echo of our own write): nothing to merge.
         SyncState.objects.filter(proposal_id=proposal_id, remote_updated_at=known).update(remote_updated_at=updated_at)
-        links[issue["iid"]] = (proposal_id, updated_at, fingerprint)
+        link = (proposal_id, updated_at, fingerprint)
         stats["unchanged"] += 1
         touched_by_a_note = True
     elif changed:
@@ -349,7 +456,7 @@ def _reconcile_issue(
             synced.append(proposal_id)
             stats["synced"] += 1
             # What the issue was when we last read it: seen again unchanged later in the walk, it is skipped.
-            links[issue["iid"]] = (proposal_id, max(filter(None, (known, updated_at)), default=None), "")
+            link = (proposal_id, max(filter(None, (known, updated_at)), default=None), "")
         except LockBusy:
             stats["skipped"] += 1  # being synced right now
         except client.IssueNotFound as exc:
@@ -359,6 +466,7 @@ def _reconcile_issue(
     if touched_by_a_note or issue.get("user_notes_count", 0) != comment_counts.get(proposal_id, 0):
         with contextlib.suppress(LockBusy), proposal_lock(proposal_id):
             comment_counts[proposal_id] = comment_counts.get(proposal_id, 0) + pull_comments(proposal_id)
+    return link
 
 
 def deliveries_requeue(*, now=None) -> int:

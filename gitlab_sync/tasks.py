@@ -81,3 +81,15 @@ def reconcile() -> dict:
             failures.block_connection(exc)
         log.warning("GitLab reconcile failed: %s", exc.message)
         return {"error": exc.message}
+
+
+@app.task(name="gitlab_sync.tasks.recount_comments", soft_time_limit=600, time_limit=660)
+def recount_comments() -> dict:
+    """Hourly: the comments deleted on GitLab, which neither a webhook nor the issue's ``updated_at`` tells of."""
+    try:
+        return inbound.recount_comments()
+    except client.GitLabError as exc:
+        if isinstance(exc, client.ConnectionBlocked):
+            failures.block_connection(exc)
+        log.warning("GitLab comment recount failed: %s", exc.message)
+        return {"error": exc.message}

@@ -6,7 +6,9 @@
     /orr na legal until 2027-03-31 Covered by the pilot agreement until then.
 
 The GitLab sync calls `review_decide_from_comment` from its note-hook handling and posts
-every reply it returns as a comment on the issue.
+every reply it returns as a comment on the issue (in the note's thread when the note is internal,
+so the reply is internal too). A decision made in an internal note keeps its reason with those who
+may see internal notes.
 """
 
 from __future__ import annotations
@@ -139,6 +141,7 @@ def review_decide_from_comment(
     note_body: str,
     note_id: int,
     posted_at: datetime.datetime | None = None,
+    internal: bool = False,
 ) -> list[str]:
     """Apply the `/orr` commands of one GitLab comment; return the replies to post (empty: no command).
 
@@ -146,6 +149,8 @@ def review_decide_from_comment(
     A comment delivered twice decides once: each decision remembers its note. A decision applies to
     the answer as it was when the comment was posted (`posted_at`, GitLab's `created_at`): an answer
     changed since is refused, as the browser refuses a decision on text that changed while read.
+    A command in an internal note (``internal``) decides for everyone, but its reason was written for
+    those who may see internal notes and stays with them (`Decision.reason_for`); the replies name no reason.
     """
     commands = parse_orr_commands(note_body)
     if not commands:
@@ -191,6 +196,7 @@ def review_decide_from_comment(
                     by=user,
                     source=Decision.Source.GITLAB,
                     gitlab_note_id=note_id,
+                    reason_internal=internal,
                 )
         except ReviewRefused as refusal:
             replies.append(f"{mention}: refused for “{area.title}”: {refusal} Nothing was recorded.")

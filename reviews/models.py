@@ -348,6 +348,11 @@ class Decision(models.Model):
     waiver_expires_on = models.DateField(null=True, blank=True)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEB)
     gitlab_note_id = models.BigIntegerField(null=True, blank=True)
+    reason_internal = models.BooleanField(
+        default=False,
+        db_default=False,  # rows written without the ORM (the bench's COPY) are public decisions too
+        help_text="Decided in one of GitLab's internal notes: the reason is shown only to those who may see them.",
+    )
 
     objects = DecisionQuerySet.as_manager()
 
@@ -371,6 +376,17 @@ class Decision(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("A decision cannot be deleted; record a new one that supersedes it.")
+
+    def reason_for(self, reader, proposal: Proposal) -> str:
+        """The decision's reason as ``reader`` is shown it, on the pages, in the API and in notifications.
+
+        A reviewer who decides in one of GitLab's internal notes (an `/orr` command there) wrote the reason
+        for those GitLab shows that note to. The decision counts for everyone; its reason stays with those
+        who may see internal notes (`access.may_see_internal_notes`): for the others it is "".
+        """
+        if self.reason_internal and not access.may_see_internal_notes(reader, proposal):
+            return ""
+        return self.comment
 
 
 class ReviewComment(models.Model):

@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime
 import logging
 import unicodedata
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -112,11 +114,14 @@ def notify(
     slack: bool = True,
     dedupe_key: str | None = None,
     by=None,
+    lines_for: Callable[[Any], list[str]] | None = None,
 ) -> Notification | None:
     """Store an e-mail (and the area's Slack post) to send once the surrounding transaction commits.
 
     `proposal` (or the review's) is what the notification tells about: only its readers are told.
     A notification about no single proposal (the digest) must be built from what each person may read.
+    `lines_for(person)`: the e-mail's lines when they differ by reader (a reason some may not see); the
+    people reading the same lines share one e-mail. The Slack post (subject and link only) goes once.
     """
     proposal = proposal or (review.proposal if review is not None else None)
     users = [user for user in users if user is not None]
@@ -139,10 +144,34 @@ def notify(
         url=url,
         proposal=proposal,
     )
-    recipients = _emails(user for user in users if user.pk not in refused["email"])
+    mailed = [user for user in users if user.pk not in refused["email"]]
     slack_url = review.area.slack_webhook_url if (slack and review is not None) else ""
     if proposal is not None and not access.may_post_to_channel(proposal):
         slack_url = ""
+    if lines_for is None:
+        return _store(event, review, _emails(mailed), subject, lines, url, slack_url, dedupe_key)
+    readers: dict[tuple[str, ...], list] = {}
+    for user in mailed:
+        readers.setdefault(tuple(lines_for(user)), []).append(user)
+    stored = None
+    for text, group in readers.items() or [(tuple(lines), [])]:
+        key = dedupe_key if stored is None else None  # checked above; one row carries it
+        notification = _store(event, review, _emails(group), subject, list(text), url, slack_url, key)
+        if notification is not None:
+            stored, slack_url = stored or notification, ""  # the channel hears of it once
+    return stored
+
+
+def _store(
+    event: str,
+    review: Review | None,
+    recipients: list[str],
+    subject: str,
+    lines: list[str],
+    url: str,
+    slack_url: str,
+    dedupe_key: str | None,
+) -> Notification | None:
     if not recipients and not slack_url:
         return None
     body = render_to_string("reviews/email/notification.txt", {"lines": lines, "url": url})

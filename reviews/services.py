@@ -615,11 +615,14 @@ def review_decide(
     waiver_expires_on: datetime.date | None = None,
     source: str = Decision.Source.WEB,
     gitlab_note_id: int | None = None,
+    reason_internal: bool = False,
 ) -> Decision:
     """Record a reviewer's decision, bound to the exact answer text it was made on.
 
     `answer_sha256_read` is the hash of the answer the reviewer read; a decision on text that
-    changed meanwhile is refused, so nobody signs what they did not see.
+    changed meanwhile is refused, so nobody signs what they did not see. `reason_internal`: the
+    decision was made in one of GitLab's internal notes; its comment is then shown only to those
+    who may see internal notes (`Decision.reason_for`), on the timeline to nobody.
     """
     review = _lock_review(review)
     proposal = review.proposal
@@ -654,6 +657,7 @@ def review_decide(
         source=source,
         gitlab_note_id=gitlab_note_id,
         waited_since=review.assigned_at,
+        reason_internal=reason_internal and bool(comment),
     )
     review.status = kind
     review.current_decision = decision
@@ -664,7 +668,10 @@ def review_decide(
     message = f"{by}{role} decided ORR “{review.area.title}”: {label}"
     if waiver_expires_on:
         message += f" until {waiver_expires_on:%Y-%m-%d}"
-    if comment:
+    if comment and decision.reason_internal:
+        # Every reader of the proposal reads its timeline: the reason stays on the review, for those allowed.
+        message += " — the reason is in an internal note on GitLab"
+    elif comment:
         message += f" — {comment}"
     Activity.objects.record(
         proposal,
@@ -679,16 +686,24 @@ def review_decide(
             "as_admin": as_admin,
         },
     )
-    lines = [f"{by}{role} decided the ORR area “{review.area.title}” of “{proposal.title}”: {label}."]
-    if comment:
-        lines += ["", comment]
+    headline = f"{by}{role} decided the ORR area “{review.area.title}” of “{proposal.title}”: {label}."
+
+    def lines_for(reader) -> list[str]:
+        reason = decision.reason_for(reader, proposal)
+        if reason:
+            return [headline, "", reason]
+        if comment:
+            return [headline, "", "The reason was given in an internal note on GitLab."]
+        return [headline]
+
     notify(
         event=Notification.Event.DECIDED,
         by=by,
         users=access.authors_of(proposal),
         review=review,
         subject=f"{review.area.title}: {label} on “{proposal.title}”",
-        lines=lines,
+        lines=[headline],
+        lines_for=lines_for,
         url=_review_url(review),
     )
     if kind == Decision.Kind.CHANGES_REQUESTED:

@@ -120,6 +120,7 @@ def _detail_context(request: HttpRequest, review: Review, *, decision_form=None,
         "decision_form": decision_form or DecisionForm(initial={"answer_sha256": review.answer_sha256}),
         "comment_form": comment_form or CommentForm(),
         "is_author": review.proposal.owner_id == user.pk,
+        "reader": user,
         "may_take": review.reviewer_id is None and not review.is_signed_off and access.may_take(user, review),
         "may_hand_back": review.reviewer_id is not None and review.reviewer_id == user.pk,
     }
@@ -222,6 +223,7 @@ def answers_context(proposal: Proposal, *, user, reviews: list | None = None) ->
     """
     return {
         "proposal": proposal,
+        "reader": user,
         "reviews": proposal_reviews(proposal) if reviews is None else reviews,
         "editable": proposal.is_editable_by(user) and proposal.state != Proposal.State.CLOSED,
         "answered": None,
@@ -421,6 +423,7 @@ def gates_context(proposal: Proposal, *, user) -> dict:
         "watching": any(user_id == getattr(user, "pk", None) for user_id, _ in watchers),
         "orr_rows": rows,
         "editable": proposal.is_editable_by(user) and proposal.state != Proposal.State.CLOSED,
+        "reader": user,
     }
 
 

@@ -119,11 +119,6 @@ def test_webhooks_of_the_configured_project_are_still_applied_after_a_move_was_f
     assert stayed.user_problem == "Edited on GitLab"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reconcile walks the configured project only (links with a project_path are left out), and "
-    "that project's webhook does not fire for the other project: a followed issue's comments never arrive",
-)
 def test_comments_on_a_followed_issue_reach_stagegate(fake, linked):
     """Webhooks are set per project (``doc/user/project/integrations/webhooks.md``): Stagegate's hook
     on the configured project hears nothing of an issue moved elsewhere, so only a re-read can."""
@@ -158,17 +153,12 @@ def test_comments_copied_by_a_move_are_not_mirrored_again(fake, linked, author):
 # -- 3. internal notes ------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an /orr command in an internal note is applied with its reason as the decision's comment, "
-    "which every reader of the proposal sees; pull_comments keeps only the note itself from them",
-)
 def test_the_reason_given_in_an_internal_note_stays_with_those_who_may_see_internal_notes(
     fake,
     submitted_proposal,  # noqa: F811
     data_reviewer,  # noqa: F811
     other_author,
-    client,  # noqa: F811
+    client,
 ):
     """GitLab shows an internal note only to members who may see internal notes (``internal: true``,
     ``confidential: true`` before 15.0; ``doc/user/discussions``, "Internal notes"). A reviewer who
@@ -187,12 +177,6 @@ def test_the_reason_given_in_an_internal_note_stays_with_those_who_may_see_inter
 # -- 10. comments deleted on GitLab ----------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="deleting a note does not touch its issue (Notes::DestroyService; Note has after_save "
-    ":touch_noteable only), so the scheduled reconcile, which lists issues updated since its "
-    "watermark, never reads that issue again and the deleted comment stays in Stagegate",
-)
 def test_a_comment_deleted_on_gitlab_disappears_at_the_next_scheduled_reconcile(fake, linked, other_author):
     """No webhook tells of a deleted note (gitlab#377475), and the deletion leaves the issue's
     ``updated_at`` alone: ``Notes::DestroyService#execute`` only destroys the note, and ``Note`` touches
@@ -207,7 +191,9 @@ def test_a_comment_deleted_on_gitlab_disappears_at_the_next_scheduled_reconcile(
     outbox.push(busy.pk)
     inbound.reconcile()
     fake.human_delete_comment(iid, gone.id)
-    inbound.reconcile()  # the scheduled run, every five minutes
+    inbound.reconcile()  # the scheduled run, every five minutes: the issue did not change
+    assert IssueComment.objects.get(gitlab_note_id=gone.id).deleted_at is None
+    inbound.recount_comments()  # the scheduled count of every issue's comments, hourly
     assert IssueComment.objects.get(gitlab_note_id=gone.id).deleted_at is not None
 
 

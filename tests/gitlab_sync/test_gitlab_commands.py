@@ -56,3 +56,32 @@ def test_an_orr_command_posted_after_the_answer_changed_decides_that_answer(fake
     decision = Decision.objects.get(review__proposal=proposal, review__area__key="data")
     assert decision.answer_text == "Now with customer data." and decision.source == Decision.Source.GITLAB
     assert "recorded" in _bot_replies(fake, iid)[0]
+
+
+def test_an_orr_command_in_an_internal_note_decides_and_is_answered_inside_the_internal_thread(
+    fake, reviewed_on_gitlab
+):
+    """GitLab shows an internal note only to members who may see internal notes; a reply in its thread is
+    internal too (``Notes::BuildService`` takes the thread's confidentiality). The reply names no reason."""
+    proposal, iid = reviewed_on_gitlab
+    note = fake.human_comment(iid, "/orr changes data The export leaks INC-4411 customer names", internal=True)
+    inbound.pull_comments(proposal.pk)
+
+    review = proposal.reviews.select_related("current_decision").get(area__key="data")
+    assert review.status == Review.Status.CHANGES_REQUESTED
+    assert review.current_decision.reason_internal is True
+    assert review.current_decision.comment == "The export leaks INC-4411 customer names"
+    [reply] = [n for n in fake.issue(iid).notes.values() if n.author.username == fake.bot.username]
+    assert reply.internal and reply.discussion_id == note.discussion_id
+    assert "INC-4411" not in reply.body and "recorded" in reply.body
+
+
+def test_an_orr_command_in_a_public_comment_is_answered_with_a_public_comment(fake, reviewed_on_gitlab):
+    proposal, iid = reviewed_on_gitlab
+    note = fake.human_comment(iid, "/orr changes data Name the retention period.")
+    inbound.pull_comments(proposal.pk)
+
+    decision = proposal.reviews.select_related("current_decision").get(area__key="data").current_decision
+    assert decision.comment == "Name the retention period." and decision.reason_internal is False
+    [reply] = [n for n in fake.issue(iid).notes.values() if n.author.username == fake.bot.username]
+    assert not reply.internal and reply.discussion_id != note.discussion_id

@@ -218,6 +218,89 @@ def test_reconcile_applies_edits_whose_webhooks_were_lost_with_one_list_call(fak
     assert [r.route for r in fake.requests_to()] == ["issues.list"] * len(proposal_labels())
 
 
+def test_reconcile_reads_an_issue_moved_to_another_project_with_one_get_and_applies_its_edit(fake, linked):
+    """Our webhook is the configured project's: an issue moved elsewhere is heard of only by reading it."""
+    other = fake.store.add_project("other-group/elsewhere")
+    moved = fake.move_issue(issue_of(fake, linked).iid, other)
+    exchange.sync_proposal(linked.pk)  # follows the move
+    inbound.reconcile()
+    fake.store.edit_issue(
+        other,
+        moved,
+        {"description": edit_issue_fields(moved.description, user_problem="Edited after the move")},
+        fake.human,
+    )
+    fake.clear_request_log()
+    stats = inbound.reconcile()
+    linked.refresh_from_db()
+    assert linked.user_problem == "Edited after the move"
+    assert stats["synced"] == 1
+    gets = fake.requests_to("issues.get")
+    assert len(gets) == 1 and "elsewhere" in gets[0].path
+    assert GitLabConnection.objects.get().issues_watermark < moved.updated_at  # the configured project's clock
+
+
+def test_losing_the_project_a_moved_issue_went_to_breaks_that_link_at_reconcile_and_the_rest_goes_on(
+    fake, linked, author
+):
+    stayed = ProposalFactory(owner=author, title="Stays in the project")
+    outbox.push(stayed.pk)
+    other = fake.store.add_project("other-group/elsewhere")
+    fake.move_issue(issue_of(fake, linked).iid, other)
+    exchange.sync_proposal(linked.pk)
+    other.members = {fake.human.id}  # the bot was removed from the project the issue went to
+    iid = issue_of(fake, stayed).iid
+    fake.human_edit(iid, description=edit_issue_fields(fake.issue(iid).description, user_problem="Still reconciled"))
+    inbound.reconcile()
+    conn = GitLabConnection.objects.get()
+    assert conn.healthy and conn.blocked_reason == ""
+    state = SyncState.objects.get(proposal=linked)
+    assert state.link_broken and "other-group/elsewhere" in state.last_error
+    stayed.refresh_from_db()
+    assert stayed.user_problem == "Still reconciled"
+    fake.clear_request_log()
+    inbound.reconcile()
+    assert fake.requests_to("issues.get") == []  # a broken link waits for an admin, not read every run
+
+
+def test_the_hourly_comment_count_reads_again_only_the_issue_whose_comment_was_deleted(fake, author, monkeypatch):
+    """A deleted note touches nothing the reconcile lists by; the hourly pass lists every issue (a call
+    per page, no ``updated_after``) and reads the threads of the one whose count changed, nothing more."""
+    proposals = [ProposalFactory(owner=author) for _ in range(3)]
+    notes = {}
+    for proposal in proposals:
+        outbox.push(proposal.pk)
+        notes[proposal.pk] = fake.human_comment(issue_of(fake, proposal).iid, f"About {proposal.title}")
+    inbound.reconcile()
+    assert IssueComment.objects.filter(deleted_at=None).count() == 3
+    gone = notes[proposals[1].pk]
+    fake.human_delete_comment(issue_of(fake, proposals[1]).iid, gone.id)
+    monkeypatch.setattr(inbound, "RECONCILE_PAGE", 2)  # three issues: two pages per label
+    fake.clear_request_log()
+    stats = inbound.recount_comments()
+    assert IssueComment.objects.get(gitlab_note_id=gone.id).deleted_at is not None
+    assert IssueComment.objects.filter(deleted_at=None).count() == 2
+    assert stats == {"seen": 3, "read": 1, "skipped": 0}
+    listed = [label for label in proposal_labels() if any(label in issue.labels for issue in fake.issues())]
+    calls = fake.requests_to()
+    assert [r.route for r in calls if r.route != "discussions.list"] == ["issues.list"] * (
+        2 * len(listed) + len(proposal_labels()) - len(listed)
+    )
+    assert all("updated_after" not in r.query for r in calls)
+    assert len(fake.requests_to("discussions.list")) == 1
+    fake.clear_request_log()
+    inbound.recount_comments()
+    assert fake.requests_to("discussions.list") == []  # the counts agree now
+
+
+def test_the_comment_count_runs_hourly_on_the_beat_schedule(settings):
+    from config.celery import app
+
+    [entry] = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "gitlab_sync.tasks.recount_comments"]
+    assert entry["schedule"] == 3600.0
+    assert "gitlab_sync.tasks.recount_comments" in app.tasks
+
+
 def test_import_creates_proposals_from_labelled_issues_once(fake, author):
     body = edit_issue_fields("", user_problem="Imported text")
     fake.create_issue(title="Old proposal", description=body, labels="wg-ai-integration")
