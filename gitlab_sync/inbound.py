@@ -326,20 +326,13 @@ def _reconcile_followed(followed: list[tuple[str, int, Link]], comment_counts: d
     """Issues followed into another project: one GET each (the walk lists the configured project only,
     and its webhook fires for nothing elsewhere), then synced, comments included, like any other.
 
-    Not touching the watermark: that is the configured project's clock. The configured project was read
-    just before (``check_health``), so a "404 Project Not Found" here is about the other project: the
-    bot lost it, and only that link breaks."""
+    Not touching the watermark: that is the configured project's clock. A project the bot lost is that
+    link's problem (the client reports it as the issue not found), never the connection's."""
     synced: list[int] = []
     for project_path, iid, link in followed:
         proposal_id = link[0]
         try:
             issue = client.get_issue(iid, project=project_path)
-        except client.ConnectionBlocked as exc:
-            if exc.reason != "project_gone":
-                raise
-            lost = f"GitLab cannot find the project {project_path}, where the issue was moved: {exc.message}"
-            record_failure(proposal_id, client.IssueNotFound(lost, status=exc.status))
-            continue
         except (client.IssueNotFound, client.PermanentGitLabError) as exc:
             record_failure(proposal_id, exc)
             continue
