@@ -85,14 +85,13 @@ class ProposalContent:
 def canonical_text(text: str | None, *, kept: bool = False) -> str:
     """Line endings as ``\\n``; whitespace-only lines at the start and end dropped; the Markdown in the
     one spelling GitLab's editors agree on (``normal.normal_form``). ``kept``: Markdown the template has no
-    place for, whose blank lines the parser reads (a paragraph of template text in it is left out), so they
-    stay where they are."""
+    place for, written back with a code fence it leaves open closed."""
     if not text:
         return ""
     text = str(text).replace("\r\n", "\n").replace("\r", "\n")
     if "<!--" in text:
         text = without_inline_hints(text)
-    lines = normal_form(text, blocks=not kept).split("\n")
+    lines = normal_form(text, kept=kept).split("\n")
     start, end = 0, len(lines)
     while start < end and not lines[start].strip():
         start += 1

@@ -14,7 +14,11 @@ when a text occurs more than once in a definition (v5's three "Assumption"s) the
 same level after the last match wins. An unknown heading at or above the level of the section it
 interrupts, or any heading of another template version, starts a block the parser keeps, anchored to the
 section before it; a second copy of a section is kept right after the first. Inside a section, each kind
-of field reads what it understands; every other line is kept, anchored to that section. An answer's first
+of field reads what it understands; every other line is kept, anchored to that section. A requirement runs
+on over indented lines and lazy continuation lines, up to a line that starts a block of its own (a heading,
+a code fence, a quote, a rule), as in GitLab. Kept Markdown is read with one blank line between its blocks,
+as the rich-text editor writes it, so the paragraphs of template text left out of it are the same however
+it was typed. An answer's first
 line is read as people write answers: the prompt with the answer after it, ``**Our answer:**``, a lone list
 marker (``answers``); an ORR area's answer may stand on the area's line, its title cut short. Checklist
 items match by their text, by the text another version gives the same item, or reworded a little
@@ -85,7 +89,9 @@ from proposals.markdown.lines import (
     AREA_LINE,
     BULLET,
     QUICK_ACTION,
+    THEMATIC_BREAK,
     dedent,
+    fence_of,
     heading_of,
     is_delimiter_row,
     is_details_line,
@@ -95,6 +101,7 @@ from proposals.markdown.lines import (
     strip_details,
     task_item,
 )
+from proposals.markdown.normal import blank_lines_between_blocks
 from proposals.template import (
     DEFINITIONS,
     NEEDS_FIELDS,
@@ -322,7 +329,7 @@ class _Reader:
     def _keep(self, anchor: str, lines: list[str]) -> None:
         """Keep what the template has no place for; a block of nothing but template text (another
         version's empty sections, unticked items) carries no answer and is not kept."""
-        lines = _without_template_paragraphs(lines)
+        lines = _without_template_paragraphs(blank_lines_between_blocks(lines))
         text = canonical_text("\n".join(unescape_lines(lines, kept_context())), kept=True)
         if text:
             self.kept.append(KeptBlock(anchor, text))
@@ -424,6 +431,8 @@ class _Reader:
             if open_item and line.startswith(("  ", "\t")) and line.strip():
                 items[-1].append(line)  # a continuation line, whatever it looks like
                 continue
+            if open_item and _starts_block(line):
+                open_item = False  # not a lazy continuation: the block ends the list, as in GitLab
             if state == NORMAL:
                 if not line.strip():
                     open_item = False
@@ -846,6 +855,20 @@ def _choose(candidates: list[int], last: int, level: int, levels: dict[int, int]
         if pool:
             return pool[0]
     return candidates[0]
+
+
+def _starts_block(line: str) -> bool:
+    """Does the (unindented) line start a block that ends a paragraph above it, so that it cannot be a lazy
+    continuation of a list item: a heading, a code fence, a quote or a rule?"""
+    stripped = line.lstrip(" ")
+    if len(line) - len(stripped) > 3:
+        return False
+    return (
+        stripped.startswith(">")
+        or heading_of(line) is not None
+        or fence_of(line) is not None
+        or (stripped[:1] in ("*", "-", "_") and THEMATIC_BREAK.fullmatch(line) is not None)
+    )
 
 
 def _status_of(line: str) -> str:
