@@ -323,10 +323,33 @@ def _starts_under(above: str, line: str, *, quote_above: bool, in_list: bool) ->
 # Backslash escapes.
 
 _LINE_START = re.compile(r"(?: {0,3}(?:>[ ]?|[-*+][ \t]+|\d{1,9}[.)][ \t]+))*[ \t]*")
-_TASK_START = re.compile(r"\s*(?:[-*+]|\d{1,9}[.)])[ \t]+\[[ xX~]\]")
+_LIST_MARKER_END = re.compile(r"(?:[-*+]|\d{1,9}[.)])[ \t]+$")
+_TASK_BOX = re.compile(r"\[[ xX~]\]")
 _REFERENCE_DEFINITION = re.compile(r" {0,3}\[[^\]]+\]:")
 _NOT_LINK = ("](", "][", "]:", "[^", "[[", "]]")
 _PAIRING = "*_`"  # may pair with another one in the paragraph into emphasis or a code span
+
+
+def without_needless_escapes(lines: list[str]) -> list[str]:
+    """Only the backslashes of ``normal_form`` dropped, but for the run a line starts with (after up to three
+    spaces), which the escaping reads: a line Stagegate escaped at its start is read after the editor's
+    escapes in it are gone (``\\- \\[x\\] Your proposal`` is ``\\- [x] Your proposal``)."""
+    if not any("\\" in line for line in lines) or any(_HELD in line for line in lines):
+        return lines
+    runs: list[str] = []
+    held = []
+    for line in lines:
+        run = _LEADING_BACKSLASHES.match(line)
+        if run:
+            runs.append(run.group(1))
+            line = run.group(0)[: run.start(1)] + _HELD + line[run.end() :]
+        held.append(line)
+    kinds = _kinds(held, "\n".join(held))
+    out = _without_needless_escapes(held, [kind == TEXT for kind in kinds])
+    return _release(out, runs) if runs else out
+
+
+_LEADING_BACKSLASHES = re.compile(r" {0,3}(\\+)")
 
 
 def _without_needless_escapes(lines: list[str], text_lines: list[bool]) -> list[str]:
@@ -489,12 +512,15 @@ _DROPPABLE = re.compile(r"\\([\\`*_~\[\]#+\-.>:])")
 def _line_without_needless_escapes(line: str, unescaped: dict[str, int], *, brackets: bool) -> str:
     if "\\" not in line or not _DROPPABLE.search(line) or line.startswith("    "):
         return line  # nothing to drop, or indented code (where a backslash is the author's character)
-    shown = _shown(line)
+    # The line's shape is looked at as it would be without a run of backslashes it starts with (held by
+    # ``without_needless_escapes``): the escaping takes one of them out.
+    shown = _shown(line.replace(_HELD, "", 1) if line.lstrip(" ").startswith(_HELD) else line)
     inner = shown[_LINE_START.match(shown).end() :]  # inside its quote or list item
     if any(THEMATIC_BREAK.fullmatch(text) or _SETEXT_OR_RULE.fullmatch(text.strip()) for text in (shown, inner)):
         return line  # unescaped, the line would be a rule or underline the line above as a heading
     starts = _LINE_START.match(line).end()
-    no_links = brackets and not _TASK_START.match(shown)
+    # A task box only after a list marker the line really starts with: after ``\\-`` it is plain text.
+    no_links = brackets and not (_LIST_MARKER_END.search(line, 0, starts) and _TASK_BOX.match(_shown(line[starts:])))
     heading = heading_of(inner) is not None  # its ``#`` marks, and a closing run of them, stay escaped
     n = len(line)
 

@@ -329,7 +329,7 @@ class _Reader:
     def _keep(self, anchor: str, lines: list[str]) -> None:
         """Keep what the template has no place for; a block of nothing but template text (another
         version's empty sections, unticked items) carries no answer and is not kept."""
-        lines = _without_template_paragraphs(blank_lines_between_blocks(lines))
+        lines = _without_template_paragraphs(lines)
         text = canonical_text("\n".join(unescape_lines(lines, kept_context())), kept=True)
         if text:
             self.kept.append(KeptBlock(anchor, text))
@@ -886,6 +886,16 @@ def _without_template_paragraphs(lines: list[str]) -> list[str]:
     """Drop the paragraphs (runs between blank lines, outside code) made only of template text, but for
     those with a heading that answers follow: the heading still says where those answers belong."""
     states = scan(lines)
+    # An unticked template item says nothing; the rest is read in paragraphs as the rich-text editor writes
+    # them, one blank line between blocks.
+    unticked = [
+        state == NORMAL and task_item(line) is not None and is_template_line(line)
+        for line, state in zip(lines, states, strict=True)
+    ]
+    if any(unticked):
+        lines = [line for line, drop in zip(lines, unticked, strict=True) if not drop]
+    lines = blank_lines_between_blocks(lines)
+    states = scan(lines)
     paragraphs: list[tuple[list[str], bool, bool]] = []  # lines (blank lines after it included), template, heading
     current: list[str] = []
     template, heading = True, False
@@ -893,8 +903,6 @@ def _without_template_paragraphs(lines: list[str]) -> list[str]:
         if state == NORMAL and not line.strip():
             current.append(line)
             continue
-        if state == NORMAL and task_item(line) is not None and is_template_line(line):
-            continue  # an unticked template item says nothing
         if current and current[-1].strip() == "" and any(entry.strip() for entry in current):
             paragraphs.append((current, template, heading))
             current, template, heading = [], True, False
