@@ -334,7 +334,7 @@ def without_needless_escapes(lines: list[str]) -> list[str]:
     """Only the backslashes of ``normal_form`` dropped, but for the run a line starts with (after up to three
     spaces), which the escaping reads: a line Stagegate escaped at its start is read after the editor's
     escapes in it are gone (``\\- \\[x\\] Your proposal`` is ``\\- [x] Your proposal``)."""
-    if not any("\\" in line for line in lines) or any(_HELD in line for line in lines):
+    if not any("\\" in line for line in lines) or any(_RUN in line for line in lines):
         return lines
     runs: list[str] = []
     held = []
@@ -342,14 +342,18 @@ def without_needless_escapes(lines: list[str]) -> list[str]:
         run = _LEADING_BACKSLASHES.match(line)
         if run:
             runs.append(run.group(1))
-            line = run.group(0)[: run.start(1)] + _HELD + line[run.end() :]
+            line = line[: run.start(1)] + _RUN + line[run.end() :]
         held.append(line)
     kinds = _kinds(held, "\n".join(held))
     out = _without_needless_escapes(held, [kind == TEXT for kind in kinds])
-    return _release(out, runs) if runs else out
+    if not runs:
+        return out
+    found = iter(runs)
+    return [line.replace(_RUN, next(found), 1) if _RUN in line else line for line in out]
 
 
 _LEADING_BACKSLASHES = re.compile(r" {0,3}(\\+)")
+_RUN = "\ue001"  # stands for the run of backslashes a line starts with
 
 
 def _without_needless_escapes(lines: list[str], text_lines: list[bool]) -> list[str]:
@@ -391,10 +395,9 @@ def _outside_html_blocks(lines: list[str], text_lines: list[bool]) -> list[bool]
 
 
 def _paragraph_without_needless_escapes(lines: list[str], *, brackets: bool) -> list[str]:
-    held = _held_spans(lines)
-    if held is None:
+    spans = _held_spans(lines)
+    if spans is None:
         return lines
-    spans = held
     # An escaped backtick stays wherever another one stands: it may open a code span that another one closes
     # (escaped or not: in a code span a backslash is the author's character), or close one.
     backticks = sum(line.count("`") for line in lines)
@@ -484,10 +487,9 @@ def _hold(lines: list[str], spans: list[tuple[int, int]]) -> tuple[list[str], li
 def _release(lines: list[str], pieces: list[str]) -> list[str]:
     """``_hold`` undone (looking at escapes never adds or drops a ``_HELD``)."""
     parts = iter(pieces)
-    return [_HELD_RUN.sub(lambda _: next(parts), line) if _HELD in line else line for line in lines]
-
-
-_HELD_RUN = re.compile(_HELD)
+    return [
+        "".join(next(parts) if char == _HELD else char for char in line) if _HELD in line else line for line in lines
+    ]
 
 
 def _count_unescaped(line: str, char: str) -> int:
@@ -514,7 +516,7 @@ def _line_without_needless_escapes(line: str, unescaped: dict[str, int], *, brac
         return line  # nothing to drop, or indented code (where a backslash is the author's character)
     # The line's shape is looked at as it would be without a run of backslashes it starts with (held by
     # ``without_needless_escapes``): the escaping takes one of them out.
-    shown = _shown(line.replace(_HELD, "", 1) if line.lstrip(" ").startswith(_HELD) else line)
+    shown = _shown(line.replace(_RUN, "", 1) if _RUN in line else line)
     inner = shown[_LINE_START.match(shown).end() :]  # inside its quote or list item
     if any(THEMATIC_BREAK.fullmatch(text) or _SETEXT_OR_RULE.fullmatch(text.strip()) for text in (shown, inner)):
         return line  # unescaped, the line would be a rule or underline the line above as a heading

@@ -81,3 +81,14 @@ def test_an_item_that_would_read_as_structure_keeps_its_backslash():
     body = markdown.render(content)
     assert "- \\- nested\n- \\***\n- \\___\n- \\```\n- \\- dash\n- \\\\d+ regex" in body
     assert markdown.parse(body).content == markdown.canonical(content)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_template_item_with_code_in_an_answer_resaved_by_the_editor_reads_as_the_answer(version):
+    answer = "Before we start:\n\n- [x] Your `proposal`"
+    content = markdown.canonical(ProposalContent(template_version=version, fields={"user_problem": answer}))
+    body = markdown.render(content)
+    assert "\\- [x] Your `proposal`" in body
+    resaved = editor_resave(body, old_start=False)
+    assert "\\- \\[x\\] Your `proposal`" in resaved
+    assert markdown.parse(resaved, version=version).content == content
