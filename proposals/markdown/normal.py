@@ -17,8 +17,9 @@ keeps what the author wrote (as GitLab shows it):
 - blank lines (answers and kept Markdown alike; the parser reads kept Markdown by its paragraphs, so it
   reads them in this layout too: ``blank_lines_between_blocks``): one between two blocks that are two blocks
   with or without it (under a heading or a rule; before a heading, a code fence, a quote, a ``***`` rule, a
-  list that may interrupt a paragraph: a bullet with text or ``1.``, or a table: a header row with a
-  delimiter row of as many cells under it, which GitLab's editor writes with a blank line before and after;
+  list that may interrupt a paragraph: a bullet with text or ``1.``, or a table: a header row starting with
+  ``|`` with a delimiter row of as many cells under it, which GitLab's editor writes with a blank line before
+  and after;
   after a closed code fence), none between the items of one list (a loose list reads as the same list);
   never after a table, an HTML block or indented code, nor between two quotes or before text that would run
   on into the block above;
@@ -267,10 +268,10 @@ def _one_blank_line_between_blocks(
 
 
 def _opens_table(line: str, below: str) -> bool:
-    """Is ``line`` the header row of a table, the delimiter row right under it? A table interrupts a
-    paragraph (GitLab's GFM: the paragraph ends above the header row), and the editor writes a blank line
-    before it."""
-    if "|" not in line or "|" not in below or not is_delimiter_row(below):
+    """Is ``line`` the header row of a table, the delimiter row right under it? A table whose header row
+    starts with ``|`` interrupts a paragraph (GFM as cmark-gfm reads it: the paragraph ends above the header
+    row; one without the leading pipe did not always), and the editor writes a blank line before it."""
+    if not _TABLE_ROW.match(line) or "|" not in below or not is_delimiter_row(below):
         return False
     return len(split_cells(line)) == len(split_cells(below))
 

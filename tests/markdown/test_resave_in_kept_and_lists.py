@@ -85,6 +85,7 @@ def test_a_paragraph_with_a_pipe_or_a_table_in_a_list_is_left_as_it_stands():
         "- item\n| Metric | Today |\n| --- | --- |",  # lazily in the list item
         "> quote\n| Metric | Today |\n| --- | --- |",
         "Text\n| one cell |\n| --- | --- |",  # no table: the cells do not match
+        "Text\nMetric | Today\n--- | ---",  # without a leading pipe, cmark-gfm did not always end the paragraph
     ]:
         assert normal_form(text) == text
 
