@@ -219,6 +219,7 @@ class _Reader:
         self.orr_answers: dict[str, list[str]] = {}
         self.orr_status: dict[str, str] = {}
         self.kept: list[KeptBlock] = []
+        self.seen: set[tuple[str, bool]] = set()  # texts this parse made canonical (``canonical`` has them again)
         self.present: set[str] = set()
 
     # structure
@@ -330,7 +331,7 @@ class _Reader:
         """Keep what the template has no place for; a block of nothing but template text (another
         version's empty sections, unticked items) carries no answer and is not kept."""
         lines = _without_template_paragraphs(lines)
-        text = canonical_text("\n".join(unescape_lines(lines, kept_context())), kept=True)
+        text = canonical_text("\n".join(unescape_lines(lines, kept_context())), kept=True, seen=self.seen)
         if text:
             self.kept.append(KeptBlock(anchor, text))
 
@@ -415,7 +416,7 @@ class _Reader:
                 continue
             body.append(line)
         body = answer_head(body, context.head)
-        text = canonical_text("\n".join(unescape_lines(body, context)))
+        text = canonical_text("\n".join(unescape_lines(body, context)), seen=self.seen)
         if f.level == 0 and same_lines(text, f.notes):
             text = ""
         if text:
@@ -614,8 +615,8 @@ class _Reader:
         for name, lines in needs.items():
             lines = answer_head(lines, ())
             text = "\n".join(dedent(line, 2) for line in unescape_lines(lines, needs_context(section.level)))
-            if canonical_text(text):
-                self.fields[name] = canonical_text(text)
+            if text := canonical_text(text, seen=self.seen):
+                self.fields[name] = text
             self.present.add(name)
         for anchor, lines in kept.items():
             self._keep(anchor, lines)
@@ -688,7 +689,7 @@ class _Reader:
         for key, lines in self.orr_answers.items():
             lines = answer_head(lines, ())
             text = "\n".join(dedent(line, 3) for line in unescape_lines(lines, answer_context(level)))
-            orr[key] = OrrAnswer(canonical_text(text), self.orr_status.get(key, ""))
+            orr[key] = OrrAnswer(canonical_text(text, seen=self.seen), self.orr_status.get(key, ""))
         for key, status in self.orr_status.items():
             orr.setdefault(key, OrrAnswer("", status))
         labels, confidential = _quick_action_values(self.actions)
@@ -704,7 +705,8 @@ class _Reader:
                 inapplicable=frozenset(self.inapplicable),
                 orr=orr,
                 kept_blocks=tuple(self.kept),
-            )
+            ),
+            seen=self.seen,
         )
         names = [f.name for f in self.d.fields] + [n for n in text_field_names(self.d) if n in NEEDS_FIELDS]
         answered = set(content.fields) | set(content.lists)
