@@ -82,23 +82,28 @@ class ProposalContent:
         }
 
 
-def canonical_text(text: str | None, *, kept: bool = False) -> str:
+def canonical_text(text: str | None, *, kept: bool = False, seen: set[tuple[str, bool]] | None = None) -> str:
     """Line endings as ``\\n``; whitespace-only lines at the start and end dropped; the Markdown in the
     one spelling GitLab's editors agree on (``normal.normal_form``). ``kept``: Markdown the template has no
-    place for, whose blank lines the parser reads (a paragraph of template text in it is left out), so they
-    stay where they are."""
+    place for, written back with a code fence it leaves open closed. ``seen``: texts already made canonical
+    (the parser reads each text into this form, then ``canonical`` has it again), returned as they are."""
     if not text:
         return ""
+    if seen is not None and (text, kept) in seen:
+        return text
     text = str(text).replace("\r\n", "\n").replace("\r", "\n")
     if "<!--" in text:
         text = without_inline_hints(text)
-    lines = normal_form(text, blocks=not kept).split("\n")
+    lines = normal_form(text, kept=kept).split("\n")
     start, end = 0, len(lines)
     while start < end and not lines[start].strip():
         start += 1
     while end > start and not lines[end - 1].strip():
         end -= 1
-    return "\n".join(lines[start:end])
+    out = "\n".join(lines[start:end])
+    if seen is not None:
+        seen.add((out, kept))
+    return out
 
 
 def _one_line(text: str | None) -> str:
@@ -137,11 +142,11 @@ def _facts(version: str) -> _Facts:
     )
 
 
-def canonical(content: ProposalContent) -> ProposalContent:
-    """The same content in the one form render and parse agree on."""
+def canonical(content: ProposalContent, *, seen: set[tuple[str, bool]] | None = None) -> ProposalContent:
+    """The same content in the one form render and parse agree on; ``seen`` as for ``canonical_text``."""
     definition = content.definition
     facts = _facts(definition.version)
-    fields = {name: canonical_text(content.fields.get(name)) for name in facts.names}
+    fields = {name: canonical_text(content.fields.get(name), seen=seen) for name in facts.names}
     fields = {name: value for name, value in fields.items() if value}
     for f in facts.captions:
         if f.name in fields and same_lines(fields[f.name], f.notes):
@@ -155,7 +160,7 @@ def canonical(content: ProposalContent) -> ProposalContent:
     orr = {}
     area_keys = facts.areas
     for key, value in content.orr.items():
-        answer = OrrAnswer(canonical_text(value.answer), _one_line(value.status).replace("_", " ").strip())
+        answer = OrrAnswer(canonical_text(value.answer, seen=seen), _one_line(value.status).replace("_", " ").strip())
         if key in area_keys and (answer.answer or answer.status):
             orr[key] = answer
     has_confidence, has_personas = facts.has_confidence, facts.has_personas
@@ -182,9 +187,9 @@ def canonical(content: ProposalContent) -> ProposalContent:
         kept_blocks=_merge_kept(
             definition.version,
             (
-                KeptBlock(block.after, canonical_text(block.markdown, kept=True))
+                KeptBlock(block.after, text)
                 for block in content.kept_blocks
-                if canonical_text(block.markdown, kept=True)
+                if (text := canonical_text(block.markdown, kept=True, seen=seen))
             ),
         ),
     )

@@ -23,8 +23,13 @@ Those lines get one backslash, put after the line's leading spaces, which GitLab
 A line that already starts with backslashes before such a text gets one more, so the scheme is
 reversible: the parser removes exactly one backslash from any line of the same shape. Lines inside
 closed code fences and HTML comments are never touched. A requirement gets a backslash before a first
-character Markdown would read as syntax (``\\- item``, ``\\...``); link texts escape ``\\ [ ] | < > ` &``
-and URLs with spaces, brackets or pipes use ``<…>``.
+character Markdown would read as syntax (``\\- item``, ``\\...``, ``\\* nested``), not before emphasis or
+code it starts with (``_private_``: GitLab shows it, and its rich-text editor writes it back, as it is); link
+texts escape ``\\ [ ] | < > ` &`` and URLs with spaces, brackets or pipes use ``<…>``.
+
+The parser reads a line Stagegate escaped at its start as GitLab shows it: the rich-text editor writes that
+text back with escapes of its own (``\\- \\[x\\] Your proposal``), which are dropped first
+(``normal.without_needless_escapes``).
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ from proposals.markdown.lines import (
     BULLET_LINK,
     QUICK_ACTION,
     TEXT,
+    THEMATIC_BREAK,
     LineWalker,
     fence_of,
     heading_of,
@@ -56,6 +62,7 @@ from proposals.markdown.lines import (
     opens_comment,
     task_item,
 )
+from proposals.markdown.normal import without_needless_escapes
 from proposals.template import Field, Kind
 
 STATUS_PREFIX = "_Review status: "
@@ -155,6 +162,10 @@ def unescape_lines(lines: list[str], context: Context) -> list[str]:
     """The inverse of ``escape_lines`` on what it wrote."""
     if not any("\\" in line for line in lines):
         return list(lines)  # nothing escaped (most answers)
+    if any(line.lstrip(" ").startswith("\\") for line in lines):
+        # The rich-text editor writes a line Stagegate escaped at its start with escapes of its own
+        # (``\\- \\[x\\]``): read it as it shows, without them.
+        lines = without_needless_escapes(list(lines))
     out: list[str] = []
     first = _first_line(lines, context)
     for index, (line, where, _) in enumerate(LineWalker(lines)):
@@ -175,7 +186,10 @@ def unescape_lines(lines: list[str], context: Context) -> list[str]:
 LINK_TEXT_SPECIAL = set("\\[]|<>`&")
 
 
-_ITEM_START_SPECIAL = set("\\#>-+*[<`~|.=_!:")
+_ITEM_START_SPECIAL = set("\\#>-+[<~|.=!:")
+# Emphasis and code at an item's start are written as they are (GitLab shows them as the author meant, and
+# the rich-text editor writes them back so); only where they would start a block do they get a backslash.
+_ITEM_START_IF_BLOCK = set("*_`")
 
 
 def escape_inline(text: str, special: set[str] = LINK_TEXT_SPECIAL) -> str:
@@ -214,8 +228,17 @@ def render_link(title: str, url: str) -> str:
 
 
 def escape_item(text: str) -> str:
-    """A list item's first line: a backslash before a first character Markdown would read as syntax."""
-    return "\\" + text if text and text[0] in _ITEM_START_SPECIAL else text
+    """A list item's first line: a backslash before a first character Markdown would read as syntax (a
+    nested list, a rule or a code fence for ``* _ ```)."""
+    if not text:
+        return text
+    if text[0] in _ITEM_START_SPECIAL:
+        return "\\" + text
+    if text[0] in _ITEM_START_IF_BLOCK and (
+        text[:2] in ("* ", "*\t") or text == "*" or THEMATIC_BREAK.fullmatch(text) or fence_of(text) is not None
+    ):
+        return "\\" + text
+    return text
 
 
 def unescape_item(text: str) -> str:

@@ -18,6 +18,7 @@ BULLET_LINK = re.compile(r" {0,3}[-*+][ \t]+\[")
 _TASK = re.compile(r"(?:[-*+]|\d{1,9}[.)])[ \t]+\[([ xX~])\](?:[ \t]+|$)")
 BULLET = re.compile(r"( {0,3})(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
 AREA_LINE = re.compile(r" {0,2}(\d{1,2})[.)][ \t]")
+THEMATIC_BREAK = re.compile(r" {0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})")  # a rule
 _DETAILS_TAGS = ("<details>", "</details>", "<summary>", "</summary>")
 
 

@@ -14,28 +14,36 @@ of times.
 Only what cannot change how GitLab shows the text changes, so the normal form is idempotent and render∘parse
 keeps what the author wrote (as GitLab shows it):
 
-- blank lines (answers only: the parser reads kept Markdown by its blank lines): one between two blocks that
-  are two blocks with or without it (under a heading; before a heading, a code fence, a quote, a ``***``
-  rule or a list that may interrupt a paragraph: a bullet with text or ``1.``; after a closed code fence),
-  none between the items of one list (a loose list reads as the same list); never after a table, an HTML
-  block or indented code, nor between two quotes or before text that would run on into the block above;
+- blank lines (answers and kept Markdown alike; the parser reads kept Markdown by its paragraphs, so it
+  reads them in this layout too: ``blank_lines_between_blocks``): one between two blocks that are two blocks
+  with or without it (under a heading or a rule; before a heading, a code fence, a quote, a ``***`` rule, a
+  list that may interrupt a paragraph: a bullet with text or ``1.``, or a table: a header row starting with
+  ``|`` with a delimiter row of as many cells under it, which GitLab's editor writes with a blank line before
+  and after;
+  after a closed code fence), none between the items of one list (a loose list reads as the same list);
+  never after a table, an HTML block or indented code, nor between two quotes or before text that would run
+  on into the block above;
 - backslashes: dropped before a character that would be plain text without it, kept where the character
   would start a block (``\\- item``, ``\\# Heading``, ``1\\. item``, ``\\> quote``), could pair into
-  emphasis or a code span with another one in the paragraph, would make a link, a reference or a task item
-  (``- \\[x\\]``), a hard break (``\\\\`` at a line's end) or another escape (``\\\\*``); never touched in a
-  paragraph with a code span or raw HTML, where a backslash is the author's character. A backslash before a
-  letter is no escape and stays (``\\d+``).
+  emphasis or a code span with another one in the paragraph (a backtick wherever another one stands), would
+  make a link, a reference or a task item (``- \\[x\\]``), a hard break (``\\\\`` at a line's end) or another
+  escape (``\\\\*``). Inside a code span, an inline HTML tag or an autolink a backslash is the author's
+  character: those are read as CommonMark reads them and left as they are, and the escapes around them looked
+  at (the editor escapes the text beside a code span, never the code); a paragraph with HTML this does not
+  read (``<?``, ``<!x``) is left alone. A backslash before a letter is no escape and stays (``\\d+``).
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from functools import lru_cache
 
 from proposals.markdown.lines import (
     BULLET,
     FENCE,
     TEXT,
+    THEMATIC_BREAK,
     LineWalker,
     closes_fence,
     fence_of,
@@ -45,22 +53,19 @@ from proposals.markdown.lines import (
 )
 
 _STAR_BULLET = re.compile(r"([ \t]*)[*+]([ \t]+)")
-_THEMATIC_BREAK = re.compile(r" {0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})")
 _STAR_EMPHASIS = re.compile(r"(?<![\w*\\])\*(?![\s*])([^*\n]*?[^\s*\\])\*(?![\w*])")
 _NO_EMPHASIS = re.compile(r"`[^`]*`?|\S*://\S*|\]\([^)]*\)?|<[^>]*>?")
 _TABLE_ROW = re.compile(r" {0,3}\|")
 
 
-def normal_form(text: str, *, blocks: bool = True) -> str:
-    """The text in the one spelling; with ``blocks=False`` (kept Markdown, whose paragraphs of template text
-    the parser leaves out by its blank lines) the blank lines between blocks are left as they are."""
-    if not _needs_work(text, blocks=blocks):
+def normal_form(text: str, *, kept: bool = False) -> str:
+    """The text in the one spelling. ``kept``: Markdown the template has no place for, which is written back
+    with a code fence it leaves open closed at its end (``render.render_kept``), so such a fence is a block
+    of its own here too."""
+    if not _needs_work(text):
         return text
     lines = text.split("\n")
-    if "``" in text or "~~" in text or "<!--" in text:
-        kinds = [where for _, where, _ in LineWalker(lines)]
-    else:
-        kinds = [TEXT] * len(lines)
+    kinds = _kinds(lines, text)
     out: list[str] = []
     out_kinds: list[str] = []
     for i, line in enumerate(lines):
@@ -77,21 +82,46 @@ def normal_form(text: str, *, blocks: bool = True) -> str:
             line = _normal_line(line)
         out.append(line)
         out_kinds.append(kinds[i])
-    if blocks and _may_have_blocks(text):
-        out, out_kinds = _one_blank_line_between_blocks(out, out_kinds)
+    if _may_have_blocks(text):
+        out, out_kinds = _one_blank_line_between_blocks(out, out_kinds, fences_closed=kept)
     if "\\" in text:
         out = _without_needless_escapes(out, [kind == TEXT for kind in out_kinds])
     return "\n".join(out)
 
 
-def _needs_work(text: str, *, blocks: bool) -> bool:
+def _kinds(lines: list[str], text: str) -> list[str]:
+    if "``" in text or "~~" in text or "<!--" in text:
+        return [where for _, where, _ in LineWalker(lines)]
+    return [TEXT] * len(lines)
+
+
+def blank_lines_between_blocks(lines: list[str]) -> list[str]:
+    """Only the blank lines of ``normal_form(kept=True)``: one between two blocks, none between the items of
+    a list, as the rich-text editor writes them. The parser reads kept Markdown by its paragraphs (those
+    made of template text are left out), so it reads them as the editor would write them."""
+    text = "\n".join(lines)
+    kinds = _kinds(lines, text)
+    out: list[str] = []
+    out_kinds: list[str] = []
+    for line, kind in zip(lines, kinds, strict=True):
+        blank = kind == TEXT and not line.strip()
+        if blank and out and not out[-1] and out_kinds[-1] == TEXT:
+            continue  # one blank line between blocks is as good as several
+        out.append("" if blank else line)
+        out_kinds.append(kind)
+    if _may_have_blocks(text):
+        out, _ = _one_blank_line_between_blocks(out, out_kinds, fences_closed=True)
+    return out
+
+
+def _needs_work(text: str) -> bool:
     """Could ``normal_form`` change the text? (Substring tests: most answers have none of these.)"""
     return (
         "*" in text
         or "+" in text
         or "|" in text
         or "\\" in text
-        or (blocks and _may_have_blocks(text))
+        or _may_have_blocks(text)
         or "\n\n\n" in text
         or " \n" in text
         or "\t\n" in text
@@ -103,7 +133,7 @@ def _needs_work(text: str, *, blocks: bool) -> bool:
 def _normal_line(line: str) -> str:
     if _TABLE_ROW.match(line) and line.endswith("|") and len(line) > 1:
         return _table_row(line)
-    if not _THEMATIC_BREAK.fullmatch(line):
+    if not THEMATIC_BREAK.fullmatch(line):
         bullet = _STAR_BULLET.match(line)
         if bullet:
             line = f"{bullet.group(1)}-{bullet.group(2)}{line[bullet.end() :]}"
@@ -124,7 +154,7 @@ def _continues(line: str, following: str | None) -> bool:
         or BULLET.match(nxt)
         or fence_of(nxt) is not None
         or nxt.lstrip().startswith((">", "|", "<"))
-        or _THEMATIC_BREAK.fullmatch(nxt)
+        or THEMATIC_BREAK.fullmatch(nxt)
     )
 
 
@@ -159,7 +189,7 @@ def _underscore_emphasis(line: str) -> str:
 
 _ITEM = re.compile(r"[-*+][ \t]+\S")
 _ORDERED = re.compile(r"(\d{1,9})([.)])[ \t]+\S")
-_BLOCK_START = re.compile(r"\n {0,3}(?:[-*+>#`~_]|\d{1,9}[.)])")
+_BLOCK_START = re.compile(r"\n {0,3}(?:[-*+>#`~_|]|\d{1,9}[.)])")
 
 
 def _may_have_blocks(text: str) -> bool:
@@ -167,7 +197,9 @@ def _may_have_blocks(text: str) -> bool:
     return "\n" in text and ("\n\n" in text or text.lstrip(" ").startswith("#") or bool(_BLOCK_START.search(text)))
 
 
-def _one_blank_line_between_blocks(lines: list[str], kinds: list[str]) -> tuple[list[str], list[str]]:
+def _one_blank_line_between_blocks(
+    lines: list[str], kinds: list[str], *, fences_closed: bool
+) -> tuple[list[str], list[str]]:
     """One blank line between two blocks that are two blocks with or without it, as the rich-text editor
     writes them; none between the items of a list, which the editor writes tight.
 
@@ -206,15 +238,16 @@ def _one_blank_line_between_blocks(lines: list[str], kinds: list[str]) -> tuple[
             continue
         # A code fence right under text is its opening line; one never closed is code to the end, which the
         # escaping writes as text, so it is left where it stands.
-        starts = kind == TEXT or (opens_fence and _closed_below(lines, kinds, i))
+        starts = kind == TEXT or (opens_fence and (fences_closed or _closed_below(lines, kinds, i)))
         if kind == TEXT and _starts_html(line):
             in_html = True
         if in_html:
             pass
         elif above is not None and starts and not run_holds_block:
-            if _starts_under(above, line, quote_above=run_quote, in_list=run_list) and not (
-                run_list and _is_item(line)
-            ):
+            if (
+                _starts_under(above, line, quote_above=run_quote, in_list=run_list)
+                and not (run_list and _is_item(line))
+            ) or (not run_list and not run_quote and _opens_table(line, lines[i + 1] if i + 1 < n else "")):
                 out.append("")
                 out_kinds.append(TEXT)
                 run_holds_block = run_quote = run_list = False
@@ -232,6 +265,15 @@ def _one_blank_line_between_blocks(lines: list[str], kinds: list[str]) -> tuple[
         out.append(line)
         out_kinds.append(kind)
     return out, out_kinds
+
+
+def _opens_table(line: str, below: str) -> bool:
+    """Is ``line`` the header row of a table, the delimiter row right under it? A table whose header row
+    starts with ``|`` interrupts a paragraph (GFM as cmark-gfm reads it: the paragraph ends above the header
+    row; one without the leading pipe did not always), and the editor writes a blank line before it."""
+    if not _TABLE_ROW.match(line) or "|" not in below or not is_delimiter_row(below):
+        return False
+    return len(split_cells(line)) == len(split_cells(below))
 
 
 def _starts_html(line: str) -> bool:
@@ -253,7 +295,7 @@ def _is_item(line: str) -> bool:
     return (
         len(line) - len(stripped) <= 3
         and bool(_ITEM.match(stripped) or _ORDERED.match(stripped))
-        and not (_THEMATIC_BREAK.fullmatch(line))
+        and not (THEMATIC_BREAK.fullmatch(line))
     )
 
 
@@ -262,13 +304,13 @@ def _starts_under(above: str, line: str, *, quote_above: bool, in_list: bool) ->
     stripped = line.lstrip(" ")
     if len(line) - len(stripped) > 3:
         return False  # indented code after a blank line, a paragraph's continuation without one
-    if heading_of(above) is not None:
-        return True  # a heading is one line: what follows it is a block of its own
+    if heading_of(above) is not None or THEMATIC_BREAK.fullmatch(above):
+        return True  # a heading or a rule is one line: what follows it is a block of its own
     if heading_of(line) is not None or fence_of(line) is not None:
         return True
     if stripped.startswith(">"):
         return not quote_above  # two quotes would become one
-    if _THEMATIC_BREAK.fullmatch(line):
+    if THEMATIC_BREAK.fullmatch(line):
         return stripped[0] in "*_"  # ``---`` under text underlines it as a heading
     if _ITEM.match(stripped):
         return True
@@ -281,12 +323,38 @@ def _starts_under(above: str, line: str, *, quote_above: bool, in_list: bool) ->
 
 # Backslash escapes.
 
-_RAW_HTML = re.compile(r"<[A-Za-z/!?]")
 _LINE_START = re.compile(r"(?: {0,3}(?:>[ ]?|[-*+][ \t]+|\d{1,9}[.)][ \t]+))*[ \t]*")
-_TASK_START = re.compile(r"\s*(?:[-*+]|\d{1,9}[.)])[ \t]+\[[ xX~]\]")
+_LIST_MARKER_END = re.compile(r"(?:[-*+]|\d{1,9}[.)])[ \t]+$")
+_TASK_BOX = re.compile(r"\[[ xX~]\]")
 _REFERENCE_DEFINITION = re.compile(r" {0,3}\[[^\]]+\]:")
 _NOT_LINK = ("](", "][", "]:", "[^", "[[", "]]")
 _PAIRING = "*_`"  # may pair with another one in the paragraph into emphasis or a code span
+
+
+def without_needless_escapes(lines: list[str]) -> list[str]:
+    """Only the backslashes of ``normal_form`` dropped, but for the run a line starts with (after up to three
+    spaces), which the escaping reads: a line Stagegate escaped at its start is read after the editor's
+    escapes in it are gone (``\\- \\[x\\] Your proposal`` is ``\\- [x] Your proposal``)."""
+    if not any("\\" in line for line in lines) or any(_RUN in line for line in lines):
+        return lines
+    runs: list[str] = []
+    held = []
+    for line in lines:
+        run = _LEADING_BACKSLASHES.match(line)
+        if run:
+            runs.append(run.group(1))
+            line = line[: run.start(1)] + _RUN + line[run.end() :]
+        held.append(line)
+    kinds = _kinds(held, "\n".join(held))
+    out = _without_needless_escapes(held, [kind == TEXT for kind in kinds])
+    if not runs:
+        return out
+    found = iter(runs)
+    return [line.replace(_RUN, next(found), 1) if _RUN in line else line for line in out]
+
+
+_LEADING_BACKSLASHES = re.compile(r" {0,3}(\\+)")
+_RUN = "\ue001"  # stands for the run of backslashes a line starts with
 
 
 def _without_needless_escapes(lines: list[str], text_lines: list[bool]) -> list[str]:
@@ -328,18 +396,101 @@ def _outside_html_blocks(lines: list[str], text_lines: list[bool]) -> list[bool]
 
 
 def _paragraph_without_needless_escapes(lines: list[str], *, brackets: bool) -> list[str]:
-    if any("<" in line and _RAW_HTML.search(line) for line in lines):
-        return lines  # in raw HTML and autolinks a backslash is the author's character
-    if sum(line.count("`") for line in lines) >= 2:
-        # A code span may stand there, closed even by an escaped backtick: in it a backslash is the
-        # author's character.
+    spans = _held_spans(lines)
+    if spans is None:
         return lines
+    # An escaped backtick stays wherever another one stands: it may open a code span that another one closes
+    # (escaped or not: in a code span a backslash is the author's character), or close one.
+    backticks = sum(line.count("`") for line in lines)
+    pieces: list[str] = []
+    if spans:
+        lines, pieces = _hold(lines, spans)
     unescaped = {char: sum(_count_unescaped(line, char) for line in lines) for char in _PAIRING}
+    unescaped["`"] += backticks >= 2
     # A link's text may run over lines of its paragraph: brackets stay escaped where one could close into it.
     # (Looked for with every backslash taken out, which dropping some of them does not change: idempotent.)
     plain = "\n".join(lines).replace("\\", "")
     brackets = brackets and not any(mark in plain for mark in _NOT_LINK)
-    return [_line_without_needless_escapes(line, unescaped, brackets=brackets) for line in lines]
+    out = [_line_without_needless_escapes(line, unescaped, brackets=brackets) for line in lines]
+    return _release(out, pieces) if spans else out
+
+
+# Code spans, inline HTML tags and autolinks: what a backslash inside them is, the author's character.
+_HELD = "\ue000"  # stands for one of them while the escapes around it are looked at
+_TAG_NAME = r"[A-Za-z][A-Za-z0-9-]*"
+_ATTRIBUTE = r"""\s+[A-Za-z_:][A-Za-z0-9_.:-]*(?:\s*=\s*(?:[^\s"'=<>`]+|'[^']*'|"[^"]*"))?"""
+_INLINE_HTML = re.compile(
+    rf"<{_TAG_NAME}(?:{_ATTRIBUTE})*+\s*+/?>"
+    rf"|</{_TAG_NAME}\s*+>"
+    r"|<!--(?:[^-]|-(?!->))*?-->"
+    r"|<[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*>"
+)
+_BACKTICKS = re.compile(r"`+")
+
+
+def _held_spans(lines: list[str]) -> list[tuple[int, int]] | None:
+    """The spans (offsets into the paragraph's lines joined by newlines) of its code spans and inline HTML;
+    None when the paragraph has HTML this does not read (``<?``, ``<!x``): it is left as it is."""
+    text = "\n".join(lines)
+    if "`" not in text and "<" not in text:
+        return []
+    if _HELD in text:
+        return None
+    runs: dict[int, list[int]] = {}  # backtick runs by length: where each starts
+    for match in _BACKTICKS.finditer(text):
+        runs.setdefault(match.end() - match.start(), []).append(match.start())
+    spans: list[tuple[int, int]] = []
+    i, n = 0, len(text)
+    while i < n:
+        char = text[i]
+        if char == "\\":
+            i += 2
+            continue
+        if char == "`":
+            end = i
+            while end < n and text[end] == "`":
+                end += 1
+            starts = runs.get(end - i, [])
+            closer = bisect_left(starts, end)
+            if closer < len(starts):  # the next run of as many backticks closes the span
+                close = starts[closer] + end - i
+                spans.append((i, close))
+                i = close
+            else:
+                i = end  # no run closes it: the backticks are text
+            continue
+        if char == "<":
+            match = _INLINE_HTML.match(text, i)
+            if match:
+                spans.append((i, match.end()))
+                i = match.end()
+                continue
+            if text[i + 1 : i + 2] in ("!", "?"):
+                return None
+        i += 1
+    return spans
+
+
+def _hold(lines: list[str], spans: list[tuple[int, int]]) -> tuple[list[str], list[str]]:
+    """The lines with each part of a span on one line written as one ``_HELD`` character, and those parts."""
+    text = "\n".join(lines)
+    out, pieces, at = [], [], 0
+    for start, end in spans:
+        out.append(text[at:start])
+        parts = text[start:end].split("\n")
+        pieces += parts
+        out.append("\n".join(_HELD for _ in parts))
+        at = end
+    out.append(text[at:])
+    return "".join(out).split("\n"), pieces
+
+
+def _release(lines: list[str], pieces: list[str]) -> list[str]:
+    """``_hold`` undone (looking at escapes never adds or drops a ``_HELD``)."""
+    parts = iter(pieces)
+    return [
+        "".join(next(parts) if char == _HELD else char for char in line) if _HELD in line else line for line in lines
+    ]
 
 
 def _count_unescaped(line: str, char: str) -> int:
@@ -364,12 +515,15 @@ _DROPPABLE = re.compile(r"\\([\\`*_~\[\]#+\-.>:])")
 def _line_without_needless_escapes(line: str, unescaped: dict[str, int], *, brackets: bool) -> str:
     if "\\" not in line or not _DROPPABLE.search(line) or line.startswith("    "):
         return line  # nothing to drop, or indented code (where a backslash is the author's character)
-    shown = _shown(line)
+    # The line's shape is looked at as it would be without a run of backslashes it starts with (held by
+    # ``without_needless_escapes``): the escaping takes one of them out.
+    shown = _shown(line.replace(_RUN, "", 1) if _RUN in line else line)
     inner = shown[_LINE_START.match(shown).end() :]  # inside its quote or list item
-    if any(_THEMATIC_BREAK.fullmatch(text) or _SETEXT_OR_RULE.fullmatch(text.strip()) for text in (shown, inner)):
+    if any(THEMATIC_BREAK.fullmatch(text) or _SETEXT_OR_RULE.fullmatch(text.strip()) for text in (shown, inner)):
         return line  # unescaped, the line would be a rule or underline the line above as a heading
     starts = _LINE_START.match(line).end()
-    no_links = brackets and not _TASK_START.match(shown)
+    # A task box only after a list marker the line really starts with: after ``\\-`` it is plain text.
+    no_links = brackets and not (_LIST_MARKER_END.search(line, 0, starts) and _TASK_BOX.match(_shown(line[starts:])))
     heading = heading_of(inner) is not None  # its ``#`` marks, and a closing run of them, stay escaped
     n = len(line)
 
@@ -418,7 +572,7 @@ def _plain_without_backslash(
     if escaped == "\\":
         # ``\\`` before a letter or a space is one backslash either way; at the line's end it would be a hard
         # break, before punctuation another escape.
-        return raw_after != "" and not _is_ascii_punctuation(raw_after)
+        return raw_after not in ("", _HELD) and not _is_ascii_punctuation(raw_after)
     if escaped == "_" and _word_char(before) and _word_char(after):
         return True  # within a word an underscore is never emphasis (``snake_case``)
     if escaped == "*" and at_start and space_after:

@@ -14,7 +14,11 @@ when a text occurs more than once in a definition (v5's three "Assumption"s) the
 same level after the last match wins. An unknown heading at or above the level of the section it
 interrupts, or any heading of another template version, starts a block the parser keeps, anchored to the
 section before it; a second copy of a section is kept right after the first. Inside a section, each kind
-of field reads what it understands; every other line is kept, anchored to that section. An answer's first
+of field reads what it understands; every other line is kept, anchored to that section. A requirement runs
+on over indented lines and lazy continuation lines, up to a line that starts a block of its own (a heading,
+a code fence, a quote, a rule), as in GitLab. Kept Markdown is read with one blank line between its blocks,
+as the rich-text editor writes it, so the paragraphs of template text left out of it are the same however
+it was typed. An answer's first
 line is read as people write answers: the prompt with the answer after it, ``**Our answer:**``, a lone list
 marker (``answers``); an ORR area's answer may stand on the area's line, its title cut short. Checklist
 items match by their text, by the text another version gives the same item, or reworded a little
@@ -85,7 +89,9 @@ from proposals.markdown.lines import (
     AREA_LINE,
     BULLET,
     QUICK_ACTION,
+    THEMATIC_BREAK,
     dedent,
+    fence_of,
     heading_of,
     is_delimiter_row,
     is_details_line,
@@ -95,6 +101,7 @@ from proposals.markdown.lines import (
     strip_details,
     task_item,
 )
+from proposals.markdown.normal import blank_lines_between_blocks
 from proposals.template import (
     DEFINITIONS,
     NEEDS_FIELDS,
@@ -212,6 +219,7 @@ class _Reader:
         self.orr_answers: dict[str, list[str]] = {}
         self.orr_status: dict[str, str] = {}
         self.kept: list[KeptBlock] = []
+        self.seen: set[tuple[str, bool]] = set()  # texts this parse made canonical (``canonical`` has them again)
         self.present: set[str] = set()
 
     # structure
@@ -323,7 +331,7 @@ class _Reader:
         """Keep what the template has no place for; a block of nothing but template text (another
         version's empty sections, unticked items) carries no answer and is not kept."""
         lines = _without_template_paragraphs(lines)
-        text = canonical_text("\n".join(unescape_lines(lines, kept_context())), kept=True)
+        text = canonical_text("\n".join(unescape_lines(lines, kept_context())), kept=True, seen=self.seen)
         if text:
             self.kept.append(KeptBlock(anchor, text))
 
@@ -408,7 +416,7 @@ class _Reader:
                 continue
             body.append(line)
         body = answer_head(body, context.head)
-        text = canonical_text("\n".join(unescape_lines(body, context)))
+        text = canonical_text("\n".join(unescape_lines(body, context)), seen=self.seen)
         if f.level == 0 and same_lines(text, f.notes):
             text = ""
         if text:
@@ -424,6 +432,8 @@ class _Reader:
             if open_item and line.startswith(("  ", "\t")) and line.strip():
                 items[-1].append(line)  # a continuation line, whatever it looks like
                 continue
+            if open_item and _starts_block(line):
+                open_item = False  # not a lazy continuation: the block ends the list, as in GitLab
             if state == NORMAL:
                 if not line.strip():
                     open_item = False
@@ -605,8 +615,8 @@ class _Reader:
         for name, lines in needs.items():
             lines = answer_head(lines, ())
             text = "\n".join(dedent(line, 2) for line in unescape_lines(lines, needs_context(section.level)))
-            if canonical_text(text):
-                self.fields[name] = canonical_text(text)
+            if text := canonical_text(text, seen=self.seen):
+                self.fields[name] = text
             self.present.add(name)
         for anchor, lines in kept.items():
             self._keep(anchor, lines)
@@ -679,7 +689,7 @@ class _Reader:
         for key, lines in self.orr_answers.items():
             lines = answer_head(lines, ())
             text = "\n".join(dedent(line, 3) for line in unescape_lines(lines, answer_context(level)))
-            orr[key] = OrrAnswer(canonical_text(text), self.orr_status.get(key, ""))
+            orr[key] = OrrAnswer(canonical_text(text, seen=self.seen), self.orr_status.get(key, ""))
         for key, status in self.orr_status.items():
             orr.setdefault(key, OrrAnswer("", status))
         labels, confidential = _quick_action_values(self.actions)
@@ -695,7 +705,8 @@ class _Reader:
                 inapplicable=frozenset(self.inapplicable),
                 orr=orr,
                 kept_blocks=tuple(self.kept),
-            )
+            ),
+            seen=self.seen,
         )
         names = [f.name for f in self.d.fields] + [n for n in text_field_names(self.d) if n in NEEDS_FIELDS]
         answered = set(content.fields) | set(content.lists)
@@ -848,6 +859,20 @@ def _choose(candidates: list[int], last: int, level: int, levels: dict[int, int]
     return candidates[0]
 
 
+def _starts_block(line: str) -> bool:
+    """Does the (unindented) line start a block that ends a paragraph above it, so that it cannot be a lazy
+    continuation of a list item: a heading, a code fence, a quote or a rule?"""
+    stripped = line.lstrip(" ")
+    if len(line) - len(stripped) > 3:
+        return False
+    return (
+        stripped.startswith(">")
+        or heading_of(line) is not None
+        or fence_of(line) is not None
+        or (stripped[:1] in ("*", "-", "_") and THEMATIC_BREAK.fullmatch(line) is not None)
+    )
+
+
 def _status_of(line: str) -> str:
     """The review status of a ``_Review status: …_`` line indented at most three spaces, else ""."""
     if len(line) - len(line.lstrip(" ")) > 3:
@@ -863,6 +888,16 @@ def _without_template_paragraphs(lines: list[str]) -> list[str]:
     """Drop the paragraphs (runs between blank lines, outside code) made only of template text, but for
     those with a heading that answers follow: the heading still says where those answers belong."""
     states = scan(lines)
+    # An unticked template item says nothing; the rest is read in paragraphs as the rich-text editor writes
+    # them, one blank line between blocks.
+    unticked = [
+        state == NORMAL and task_item(line) is not None and is_template_line(line)
+        for line, state in zip(lines, states, strict=True)
+    ]
+    if any(unticked):
+        lines = [line for line, drop in zip(lines, unticked, strict=True) if not drop]
+    lines = blank_lines_between_blocks(lines)
+    states = scan(lines)
     paragraphs: list[tuple[list[str], bool, bool]] = []  # lines (blank lines after it included), template, heading
     current: list[str] = []
     template, heading = True, False
@@ -870,8 +905,6 @@ def _without_template_paragraphs(lines: list[str]) -> list[str]:
         if state == NORMAL and not line.strip():
             current.append(line)
             continue
-        if state == NORMAL and task_item(line) is not None and is_template_line(line):
-            continue  # an unticked template item says nothing
         if current and current[-1].strip() == "" and any(entry.strip() for entry in current):
             paragraphs.append((current, template, heading))
             current, template, heading = [], True, False

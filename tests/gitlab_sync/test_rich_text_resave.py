@@ -7,11 +7,14 @@ Stagegate reads that as the answers the author wrote: no history row, no conflic
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from gitlab_sync import exchange, outbox
 from gitlab_sync.fields import marked_proposal, proposal_marker
 from gitlab_sync.models import SyncConflict
+from proposals import markdown
 from proposals.models import Activity, FieldChange, Proposal
 from tests.gitlab_sync.conftest import issue_of
 from tests.gitlab_sync.issue_text import edit_issue_fields
@@ -54,23 +57,26 @@ def typed_on_gitlab(fake, linked):
 def test_an_issue_resaved_unchanged_by_the_rich_text_editor_changes_nothing(fake, typed_on_gitlab):
     proposal = typed_on_gitlab
     assert "snake_case" in proposal.user_problem and "a*b" in proposal.user_problem
-    issue = issue_of(fake, proposal)
-    history, activities = FieldChange.objects.count(), Activity.objects.count()
+    resaved = body_with(issue_of(fake, proposal).description, RESAVED)
+    resave_changes_nothing(fake, proposal, resaved, fields=("user_problem", "success"))
 
-    fake.human_edit(issue.iid, description=body_with(issue.description, RESAVED))
+
+def resave_changes_nothing(fake, proposal, description: str, *, fields: tuple[str, ...]) -> Proposal:
+    """Save the description on GitLab as the editor re-saved it, sync both ways, and check that nothing
+    changed on either side: no new version, history row, activity or conflict, nothing written back."""
+    history, activities = FieldChange.objects.count(), Activity.objects.count()
+    fake.human_edit(issue_of(fake, proposal).iid, description=description)
     exchange.sync_proposal(proposal.pk, actor="alice")
     outbox.push(proposal.pk)
 
     after = Proposal.objects.get(pk=proposal.pk)
-    assert (after.version, after.user_problem, after.success) == (
-        proposal.version,
-        proposal.user_problem,
-        proposal.success,
-    )
+    names = ("version", *fields)
+    assert [getattr(after, name) for name in names] == [getattr(proposal, name) for name in names]
     assert FieldChange.objects.count() == history
     assert Activity.objects.count() == activities
     assert not SyncConflict.objects.filter(proposal=proposal).exists()
     assert fake.requests_to("issues.edit") == []  # nothing written back: GitLab keeps the editor's text
+    return after
 
 
 def test_an_issue_resaved_with_one_answer_edited_changes_only_that_answer(fake, typed_on_gitlab):
@@ -90,3 +96,49 @@ def test_an_issue_resaved_with_one_answer_edited_changes_only_that_answer(fake, 
     assert [FieldChange.objects.get(pk=pk).field for pk, _ in changed] == ["field:success"]
     assert Activity.objects.filter(proposal=proposal).order_by("-id").first().data["fields"] == ["field:success"]
     assert not SyncConflict.objects.filter(proposal=proposal).exists()
+
+
+# Blocks the editor writes apart, wherever they stand: a table under a paragraph, the text beside a code span,
+# a section of the author's own, a heading right under a requirement; and its escapes on top of Stagegate's
+# own (a template item in an answer is written ``\\- [x] Your proposal``, which GitLab shows as text).
+TYPED_BLOCKS = {
+    "user_problem": "Measured weekly:\n| Metric | Today |\n|---|---|\n| Review | 3 days |\n\n"
+    "Run `make review` on [draft] branches\n\n- [x] Your proposal",
+}
+RESAVED_BLOCKS = {
+    "user_problem": "Measured weekly:\n\n| Metric | Today |\n| --- | --- |\n| Review | 3 days |\n\n"
+    "Run `make review` on \\[draft\\] branches\n\n\\- \\[x\\] Your proposal",
+}
+REQUIREMENTS = ("_Private_ hunks labelled", "Explain it")
+TYPED_SECTION = "## Rollout plan\nThree waves:\n- staff\n- all"
+RESAVED_SECTION = "## Rollout plan\n\nThree waves:\n\n- staff\n- all"
+
+
+def typed_with_blocks(description: str) -> str:
+    """``body_with`` the typed answers, on a body with two requirements, a heading and its text right under
+    the last one, and a section of the author's own at the end."""
+    content = markdown.parse(description).content
+    content = dataclasses.replace(content, lists={**content.lists, "requirements": REQUIREMENTS})
+    marker = proposal_marker(marked_proposal(description))
+    body = body_with(f"{markdown.render(content)}\n{marker}", TYPED_BLOCKS)
+    assert body.count("- Explain it\n") == 1
+    body = body.replace("- Explain it\n", "- Explain it\n#### Notes\nOnly for merge requests.\n")
+    return body.replace(marker, f"{TYPED_SECTION}\n\n{marker}")
+
+
+def test_an_issue_with_tables_code_own_sections_and_headings_under_items_resaved_changes_nothing(fake, linked):
+    issue = issue_of(fake, linked)
+    fake.human_edit(issue.iid, description=typed_with_blocks(issue.description))
+    exchange.sync_proposal(linked.pk, actor="alice")
+    outbox.push(linked.pk)
+    proposal = Proposal.objects.get(pk=linked.pk)
+    assert "| Metric | Today |" in proposal.user_problem and "[draft]" in proposal.user_problem
+    assert list(proposal.requirements.values_list("text", flat=True)) == list(REQUIREMENTS)
+    assert any("Only for merge requests." in block["markdown"] for block in proposal.kept_blocks)
+    fake.clear_request_log()
+
+    resaved = body_with(issue_of(fake, proposal).description, RESAVED_BLOCKS).replace(TYPED_SECTION, RESAVED_SECTION)
+    # An item Stagegate wrote with a backslash at its start shows as text, which the editor escapes.
+    resaved = resaved.replace("- \\_Private_ hunks", "- \\_Private\\_ hunks")
+    after = resave_changes_nothing(fake, proposal, resaved, fields=("user_problem", "kept_blocks"))
+    assert list(after.requirements.values_list("text", flat=True)) == list(REQUIREMENTS)

@@ -87,7 +87,7 @@ def test_template_hint_comments_are_dropped_and_the_how_to_comment_too(spec_text
 def test_unknown_sections_are_kept_where_they_stood():
     result = parse("### Success\nS\n## Rollout plan\nThree waves.\n### Risks\nNone\n## Main Job story\nJ\n")
     assert result.content.fields == {"success": "S", "main_job_story": "J"}
-    assert result.content.kept_blocks == (KeptBlock("success", "## Rollout plan\nThree waves.\n### Risks\nNone"),)
+    assert result.content.kept_blocks == (KeptBlock("success", "## Rollout plan\n\nThree waves.\n\n### Risks\n\nNone"),)
     assert markdown.anchor_label(result.version, "success") == "after “Success”"
 
 
@@ -210,9 +210,9 @@ def test_quick_actions_left_in_the_body_give_labels_and_confidentiality():
 def test_a_second_copy_of_a_section_is_kept_after_the_first():
     result = parse("### User problem\nFirst\n### Success\nS\n### User problem\nSecond\n")
     assert result.content.fields == {"user_problem": "First", "success": "S"}
-    assert result.content.kept_blocks == (KeptBlock("user_problem", "### User problem\nSecond"),)
+    assert result.content.kept_blocks == (KeptBlock("user_problem", "### User problem\n\nSecond"),)
     body = markdown.render(result.content)
-    assert "### User problem\nFirst\n\n### User problem\nSecond\n\n### Solution hypothesis" in body
+    assert "### User problem\nFirst\n\n### User problem\n\nSecond\n\n### Solution hypothesis" in body
     assert markdown.parse(body).content == result.content
 
 

@@ -63,9 +63,9 @@ def test_moving_to_the_latest_version_keeps_every_answer_and_shows_what_has_no_p
     # The latest version has no confidence table: it is kept, as it stood, after Business objective.
     assert moved.confidence == "" and not moved.research_links.exists()
     kept = {block["after"]: block["markdown"] for block in moved.kept_blocks}
-    assert "### Confidence\n| Confidence | Research |" in kept["business_objective"]
+    assert "### Confidence\n\n| Confidence | Research |" in kept["business_objective"]
     assert "| High | [Interviews](https://gitlab.test/r/1) |" in kept["business_objective"]
-    assert kept["success"] == "## Rollout plan\nThree waves."
+    assert kept["success"] == "## Rollout plan\n\nThree waves."
     # Ticks follow their item; the items the app ticks from the answers are ticked from them again.
     assert {("experiment", "designs"), ("ga", "designs")} <= ticked(moved)
     assert {("beta", "job_stories"), ("experiment", "solution_hypothesis")} <= ticked(moved)
@@ -85,7 +85,7 @@ def test_moving_back_restores_the_proposal(june_proposal, author):
     assert back.confidence == "high"
     assert list(back.research_links.values_list("title", "url")) == [("Interviews", "https://gitlab.test/r/1")]
     assert ticked(back) == ticks
-    assert back.kept_blocks == [{"after": "success", "markdown": "## Rollout plan\nThree waves."}]
+    assert back.kept_blocks == [{"after": "success", "markdown": "## Rollout plan\n\nThree waves."}]
     assert body_of(back) == before
 
 
@@ -137,7 +137,7 @@ def test_a_tick_with_no_place_in_the_target_stays_a_ticked_line(proposal, author
     ] == [
         (
             "after the Experiment checklist",
-            "### Beta\nIssue information\n- [x] Add all related feature issues to the Linked items section",
+            "### Beta\n\n- [x] Add all related feature issues to the Linked items section",
         )
     ]
     back = proposal_change_template(proposal=june, version="2023-beta", by=author)
