@@ -74,3 +74,34 @@ def test_the_agreed_base_of_a_synced_proposal_is_brought_to_the_editors_normal_f
     assert base["field:user_problem"] == "Reviewers lose snake_case names:\n\n- one\n- two"
     assert base["check:experiment:proposal"] is True and base["title"] == "Synced"
     assert base["kept_blocks"] == [["", "Epic: \\&12"]]  # ``\&`` is no escape the editor writes
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_agreed_base_is_brought_to_the_normal_form_that_reads_the_editors_kept_sections_and_escapes():
+    # Bases as the previous normal form stored them (0006 applied); each reads differently in today's.
+    before = [("gitlab_sync", "0006_base_fields_in_the_editors_normal_form")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    user = old.get_model("auth", "User").objects.create(username="synced", email="synced@example.com")
+    proposal = old.get_model("proposals", "Proposal").objects.create(title="Synced", owner_id=user.pk)
+    old.get_model("gitlab_sync", "SyncState").objects.create(
+        proposal_id=proposal.pk,
+        issue_iid=8,
+        base_fields={
+            "field:user_problem": "Uses `snake_case` and a\\_b here",
+            "field:proposal": "\\- \\[x\\] Your proposal",
+            "field:success": "Text above\n| a | b |\n| --- | --- |\n| 1 | 2 |",
+            "kept_blocks": [["", "## Rollout\nWe start small.\n- one\n- two"]],
+        },
+    )
+
+    call_command("migrate", verbosity=0)
+
+    from gitlab_sync.models import SyncState
+
+    base = SyncState.objects.get(proposal_id=proposal.pk).base_fields
+    assert base["field:user_problem"] == "Uses `snake_case` and a_b here"
+    assert base["field:proposal"] == "\\- [x] Your proposal"
+    assert base["field:success"] == "Text above\n\n| a | b |\n| --- | --- |\n| 1 | 2 |"
+    assert base["kept_blocks"] == [["", "## Rollout\n\nWe start small.\n\n- one\n- two"]]
