@@ -19,6 +19,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from proposals import history
 from proposals.checklists import create_checklist_items, refresh_verified_checklist
@@ -342,13 +343,13 @@ def _write_content(
     if extra != (proposal.extra_fields or {}):
         proposal.extra_fields = extra
         update_fields.add("extra_fields")
-    if update_fields:
-        # The version goes up in the same statement (an open form must see that the proposal changed).
-        proposal.version = F("version") + 1
-        proposal.save(update_fields=sorted(update_fields | {"updated_at", "version"}))
-    else:
-        Proposal.objects.filter(pk=proposal.pk).update(version=F("version") + 1)
-    proposal.refresh_from_db(fields=["version", "updated_at"])
+    values = {name: getattr(proposal, name) for name in update_fields}
+    if values:
+        proposal.updated_at = values["updated_at"] = timezone.now()
+    # One statement, the version going up in it (an open form must see that the proposal changed); then the
+    # version it gave.
+    Proposal.objects.filter(pk=proposal.pk).update(**values, version=F("version") + 1)
+    proposal.version = Proposal.objects.values_list("version", flat=True).get(pk=proposal.pk)
 
     if tags is not None:
         proposal.persona_tags.set(tags)

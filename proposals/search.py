@@ -127,24 +127,60 @@ def proposals_parts(proposals: list[Proposal]) -> dict[int, list[Part]]:
     return result
 
 
+def _stored(part: Part) -> Part:
+    """A part as its entry stores it: key and label cut to their columns, no highlight marks in the text."""
+    return Part(part.part[:120], part.label[:255], part.text.replace(_START, "").replace(_STOP, ""), part.weight)
+
+
 def _entry(proposal_id: int, part: Part) -> SearchEntry:
-    text = part.text.replace(_START, "").replace(_STOP, "")
-    entry = SearchEntry(
-        proposal_id=proposal_id, part=part.part[:120], label=part.label[:255], text=text, weight=part.weight
-    )
+    part = _stored(part)
+    text = part.text
+    entry = SearchEntry(proposal_id=proposal_id, part=part.part, label=part.label, text=text, weight=part.weight)
     if connection.vendor == "postgresql":
         # Computed in the INSERT itself, as setweight(to_tsvector(config, text), weight): no second statement.
         entry.vector = SearchVector(Value(text, output_field=TextField()), config=CONFIG, weight=part.weight)
     return entry
 
 
+# One statement on PostgreSQL: the old entries go and the new ones come with their vectors, computed as
+# `_entry` computes them. Every autosave and every GitLab edit rewrites a part, so this is written by hand:
+# the ORM takes two round trips and resolves the vector expression again for every row.
+_REPLACE_ENTRIES = """
+WITH gone AS (
+    DELETE FROM {table} WHERE proposal_id = %(proposal)s AND (%(every)s OR part = ANY(%(replacing)s::text[]))
+)
+INSERT INTO {table} (proposal_id, part, label, text, weight, vector)
+SELECT %(proposal)s, part, label, text, weight, setweight(to_tsvector(%(config)s::regconfig, text), weight::"char")
+FROM unnest(%(parts)s::text[], %(labels)s::text[], %(texts)s::text[], %(weights)s::text[])
+    AS entry(part, label, text, weight)
+"""
+
+
 def _write_entries(proposal: Proposal, parts: list[Part], *, replacing: list[str] | None = None) -> None:
     """Replace the proposal's entries (all, or those named in ``replacing``) with ``parts`` that have text."""
-    entries = SearchEntry.objects.filter(proposal=proposal)
+    parts = [p for p in parts if p.text and p.text.strip()]
+    if connection.vendor == "postgresql":
+        entries = [_stored(p) for p in parts]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _REPLACE_ENTRIES.format(table=SearchEntry._meta.db_table),
+                {
+                    "proposal": proposal.pk,
+                    "every": replacing is None,
+                    "replacing": list(replacing or ()),
+                    "config": CONFIG,
+                    "parts": [entry.part for entry in entries],
+                    "labels": [entry.label for entry in entries],
+                    "texts": [entry.text for entry in entries],
+                    "weights": [entry.weight for entry in entries],
+                },
+            )
+        return
+    stale = SearchEntry.objects.filter(proposal=proposal)
     if replacing is not None:
-        entries = entries.filter(part__in=replacing)
-    entries.delete()
-    SearchEntry.objects.bulk_create(_entry(proposal.pk, p) for p in parts if p.text and p.text.strip())
+        stale = stale.filter(part__in=replacing)
+    stale.delete()
+    SearchEntry.objects.bulk_create(_entry(proposal.pk, p) for p in parts)
 
 
 def search_index_proposal(proposal: Proposal) -> None:

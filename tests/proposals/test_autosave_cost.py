@@ -23,9 +23,9 @@ PROBLEM = ("user_problem", "solution_hypothesis", "assumptions", "personas", "pe
 # the text with the version (+ read back); the checklist items that the changed text verifies (no other
 # check runs: the ORR reviews and GitLab's designs are not asked); the sync outbox (read + bump); the
 # timeline's latest entry (+ an insert for the first save of a burst); the history's newest row of the burst
-# (read + extend); the search entries of the changed field only (delete, insert with the vector); the
-# fragment: the proposal, its four lists, its persona tags.
-AUTOSAVE_QUERIES = 24
+# (read + extend); the search entries of the changed field only (one statement on PostgreSQL, a delete and
+# an insert elsewhere); the fragment: the proposal, its four lists, its persona tags.
+AUTOSAVE_QUERIES = 23 if connection.vendor == "postgresql" else 24
 
 
 def autosave(client, proposal, text: str, *, version=None, base=None):
