@@ -74,22 +74,22 @@ def sweep() -> int:
 
 @app.task(name="gitlab_sync.tasks.reconcile", soft_time_limit=600, time_limit=660)
 def reconcile() -> dict:
-    try:
-        return inbound.reconcile()
-    except client.GitLabError as exc:
-        if isinstance(exc, client.ConnectionBlocked):
-            failures.block_connection(exc)
-        log.warning("GitLab reconcile failed: %s", exc.message)
-        return {"error": exc.message}
+    return _walk(inbound.reconcile, "reconcile")
 
 
 @app.task(name="gitlab_sync.tasks.recount_comments", soft_time_limit=600, time_limit=660)
 def recount_comments() -> dict:
     """Hourly: the comments deleted on GitLab, which neither a webhook nor the issue's ``updated_at`` tells of."""
+    return _walk(inbound.recount_comments, "comment recount")
+
+
+def _walk(walk, what: str) -> dict:
+    """A scheduled walk over the proposals' issues: what stops the connection stops it; nothing is retried
+    here, since the next run walks again."""
     try:
-        return inbound.recount_comments()
+        return walk()
     except client.GitLabError as exc:
         if isinstance(exc, client.ConnectionBlocked):
             failures.block_connection(exc)
-        log.warning("GitLab comment recount failed: %s", exc.message)
+        log.warning("GitLab %s failed: %s", what, exc.message)
         return {"error": exc.message}
