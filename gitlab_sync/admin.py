@@ -43,8 +43,10 @@ class GitLabConnectionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Reconcile now (apply what webhooks missed)")
     def reconcile_now(self, request, queryset):
+        # Both scheduled walks: the issues changed lately, and every issue's comment count (deleted comments).
         tasks.reconcile.delay()
-        self.message_user(request, "Reconciliation queued.")
+        tasks.recount_comments.delay()
+        self.message_user(request, "Reconciliation queued: changed issues, and the comments deleted on GitLab.")
 
     def changelist_view(self, request, extra_context=None):
         # The connection-level stop, said once where admins look, not on every proposal.

@@ -94,6 +94,31 @@ def test_admin_import_action_reports(superuser_client, fake):
     assert "Imported 1 issue(s)" in response.content.decode()
 
 
+def test_reconcile_now_in_the_admin_also_finds_comments_deleted_on_gitlab(
+    superuser_client, fake, proposal, eager_celery
+):
+    from datetime import timedelta
+
+    from gitlab_sync import connection, inbound, outbox
+    from gitlab_sync.models import IssueComment
+
+    conn = connection.connection()
+    outbox.push(proposal.pk)
+    iid = SyncState.objects.get(proposal=proposal).issue_iid
+    gone = fake.human_comment(iid, "Pasted the customer's name by mistake")
+    inbound.reconcile()
+    # Deleting a note leaves its issue's updated_at alone: a walk over changed issues never sees it.
+    fake.issue(iid).updated_at -= timedelta(hours=1)
+    fake.human_delete_comment(iid, gone.id)
+    response = superuser_client.post(
+        "/admin/gitlab_sync/gitlabconnection/",
+        {"action": "reconcile_now", "_selected_action": [conn.pk]},
+        follow=True,
+    )
+    assert "Reconciliation queued" in response.content.decode()
+    assert IssueComment.objects.get(gitlab_note_id=gone.id).deleted_at is not None
+
+
 def _conflict(proposal, field="field:user_problem", label="User problem", local="Stagegate's words", remote="GitLab's"):
     SyncState.objects.update_or_create(proposal=proposal, defaults={"issue_iid": 7})
     return SyncConflict.objects.create(
