@@ -268,13 +268,13 @@ def _comments_follow_move(proposal_id: int, old_notes: list[dict], threads: list
         if alike:
             copy_of[note["id"]] = alike.pop(0)
     thread_moved: dict[str, str] = {}
-    for comment in IssueComment.objects.filter(proposal_id=proposal_id, gitlab_note_id__in=list(copy_of)):
+    moved = list(IssueComment.objects.filter(proposal_id=proposal_id, gitlab_note_id__in=list(copy_of)))
+    for comment in moved:
         copy = copy_of[comment.gitlab_note_id]
         if comment.discussion_id:
             thread_moved[comment.discussion_id] = copy["discussion_id"]
-        IssueComment.objects.filter(pk=comment.pk).update(
-            gitlab_note_id=copy["id"], discussion_id=copy["discussion_id"]
-        )
+        comment.gitlab_note_id, comment.discussion_id = copy["id"], copy["discussion_id"]
+    IssueComment.objects.bulk_update(moved, ["gitlab_note_id", "discussion_id"])
     for old, new in thread_moved.items():
         # Replies written in Stagegate and not yet posted go to the thread's copy.
         IssueComment.objects.filter(proposal_id=proposal_id, gitlab_note_id=None, discussion_id=old).update(

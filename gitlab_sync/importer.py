@@ -41,12 +41,12 @@ class ImportReport:
         return out
 
 
-def proposal_issues(label: str | None = None):
+def proposal_issues(label: str | None = None, *, per_page: int = 100):
     """Every issue carrying ``label``, or any template version's proposal label, once, oldest first.
     Issues closed by a move or as a duplicate are left out: their content lives on elsewhere."""
     seen: set[int] = set()
     for name in [label] if label else proposal_labels():
-        for issue in client.iter_issues(labels=name, order_by="created_at", sort="asc", per_page=100):
+        for issue in client.iter_issues(labels=name, order_by="created_at", sort="asc", per_page=per_page):
             if issue["id"] not in seen and not (issue.get("moved_to_id") or issue.get("duplicated_to_id")):
                 seen.add(issue["id"])
                 yield issue

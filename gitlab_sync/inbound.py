@@ -32,6 +32,7 @@ from gitlab_sync.connection import (
 )
 from gitlab_sync.exchange import issue_fingerprint, proposals_for_sync, recover_overwritten_edit, sync_proposal
 from gitlab_sync.failures import RetryLater, backoff, record_failure
+from gitlab_sync.importer import proposal_issues
 from gitlab_sync.models import GitLabConnection, IssueComment, SyncState, WebhookDelivery
 from gitlab_sync.outbox import follow_up
 from gitlab_sync.template_actions import proposal_labels
@@ -283,12 +284,7 @@ def _reconcile_walk() -> dict[str, int]:
             links[iid] = (proposal_id, remote_updated_at, fingerprint)
         elif not broken:
             followed.append((project_path, iid, (proposal_id, remote_updated_at, fingerprint)))
-    comment_counts = dict(
-        IssueComment.objects.filter(deleted_at__isnull=True)
-        .values("proposal_id")
-        .annotate(n=Count("id"))
-        .values_list("proposal_id", "n")
-    )
+    comment_counts = _mirrored_comment_counts()
     since = None
     if conn.issues_watermark:
         # A little overlap: GitLab's clock and ours may disagree, and equal timestamps exist.
@@ -348,7 +344,7 @@ def recount_comments() -> dict[str, int]:
     Lists every issue of the proposals' labels in the configured project, with no ``updated_after``,
     and reads again the comments of those whose ``user_notes_count`` (GitLab counts every note that is
     not a system note) differs from the comments mirrored from GitLab. API calls: one list call per 100
-    issues per proposal label (one more when a label's issues fill their last page exactly), plus one read
+    issues per proposal label (pages follow GitLab's Link header), plus one read
     of the threads (per 100 threads) of each issue whose count differs; nothing for the others. Issues
     followed into another project are not listed here: every reconcile reads them and compares the count.
     """
@@ -358,43 +354,37 @@ def recount_comments() -> dict[str, int]:
         .filter(project_path="", link_broken=False)
         .values_list("issue_iid", "proposal_id")
     )
-    # On GitLab: what its count counts. A comment not posted yet is not; one deleted in Stagegate is until
-    # the worker deletes its note, which makes a difference read once more, harmlessly.
-    mirrored = dict(
+    mirrored = _mirrored_comment_counts()
+    stats = {"seen": 0, "read": 0, "skipped": 0}
+    with known_healthy():
+        # Ordered by creation: a comment touching an issue during the walk does not move it between pages.
+        for issue in proposal_issues(per_page=RECONCILE_PAGE):
+            proposal_id = linked.get(issue["iid"])
+            if proposal_id is None:
+                continue
+            stats["seen"] += 1
+            if issue.get("user_notes_count", 0) == mirrored.get(proposal_id, 0):
+                continue
+            try:
+                with proposal_lock(proposal_id):
+                    pull_comments(proposal_id)
+                stats["read"] += 1
+            except (LockBusy, client.IssueNotFound):
+                stats["skipped"] += 1  # being synced right now, or gone since listed: the next pass looks
+    return stats
+
+
+def _mirrored_comment_counts() -> dict[int, int]:
+    """Per proposal, its comments as GitLab's ``user_notes_count`` counts them: not deleted, and posted (one
+    not posted yet is not on GitLab; one deleted in Stagegate is until the worker deletes its note, which
+    makes a difference read once more, harmlessly)."""
+    return dict(
         IssueComment.objects.filter(deleted_at__isnull=True)
         .exclude(gitlab_note_id=None)
         .values("proposal_id")
         .annotate(n=Count("id"))
         .values_list("proposal_id", "n")
     )
-    stats = {"seen": 0, "read": 0, "skipped": 0}
-    seen: set[int] = set()
-    with known_healthy():
-        for label in proposal_labels():
-            page = 1
-            while True:
-                # Ordered by creation: a comment touching an issue during the walk does not move it between pages.
-                issues = client.list_issues_page(
-                    labels=label, order_by="created_at", sort="asc", per_page=RECONCILE_PAGE, page=page
-                )
-                for issue in issues:
-                    proposal_id = linked.get(issue["iid"])
-                    if proposal_id is None or issue["id"] in seen:
-                        continue
-                    seen.add(issue["id"])
-                    stats["seen"] += 1
-                    if issue.get("user_notes_count", 0) == mirrored.get(proposal_id, 0):
-                        continue
-                    try:
-                        with proposal_lock(proposal_id):
-                            pull_comments(proposal_id)
-                        stats["read"] += 1
-                    except (LockBusy, client.IssueNotFound):
-                        stats["skipped"] += 1  # being synced right now, or gone since listed: the next pass looks
-                if len(issues) < RECONCILE_PAGE:
-                    break
-                page += 1
-    return stats
 
 
 def forget_watermark() -> None:
